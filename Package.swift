@@ -1,0 +1,128 @@
+// swift-tools-version: 6.1
+import Foundation
+import PackageDescription
+
+/// Fuzz targets define `LLVMFuzzerTestOneInput` and no `main`, so they only link under
+/// `--sanitize=fuzzer`. They are declared only when `SMEG_FUZZ=1` (see scripts/fuzz.sh), which
+/// keeps `swift build` and `swift test` free of them.
+let fuzzing = ProcessInfo.processInfo.environment["SMEG_FUZZ"] == "1"
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+var targets: [Target] = [
+    // C libraries, located through pkg-config. Function-like macros are wrapped as static inline
+    // functions in each shim header, because Swift does not import them.
+    .systemLibrary(
+        name: "CSodium",
+        path: "Sources/CSodium",
+        pkgConfig: "libsodium",
+        providers: [.apt(["libsodium-dev"])]
+    ),
+    .systemLibrary(
+        name: "CMnl",
+        path: "Sources/CMnl",
+        pkgConfig: "libmnl",
+        providers: [.apt(["libmnl-dev"])]
+    ),
+
+    // Pure replicated state: no I/O, no clock, no randomness of its own.
+    .target(name: "GossipCRDT", swiftSettings: strict),
+
+    // The mesh domain: identity, addresses, records, codec, sealing, kernel control.
+    .target(
+        name: "MeshCore",
+        dependencies: ["GossipCRDT", "CSodium", "CMnl"],
+        swiftSettings: strict
+    ),
+
+    .executableTarget(
+        name: "smegd",
+        dependencies: [
+            "MeshCore",
+            "GossipCRDT",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Yams", package: "Yams"),
+        ],
+        swiftSettings: strict
+    ),
+    .executableTarget(
+        name: "smegctl",
+        dependencies: [
+            "MeshCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        swiftSettings: strict
+    ),
+    // Runs many instances of the GossipCRDT protocol over a simulated network.
+    .executableTarget(
+        name: "smeg-sim",
+        dependencies: [
+            "GossipCRDT",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        swiftSettings: strict
+    ),
+
+    .testTarget(
+        name: "GossipCRDTTests",
+        dependencies: [
+            "GossipCRDT",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ],
+        swiftSettings: strict
+    ),
+    .testTarget(
+        name: "MeshCoreTests",
+        dependencies: ["MeshCore", "CSodium", "CMnl"],
+        swiftSettings: strict
+    ),
+    // Multi-process tests: they run the built executables (and, as root, network namespaces).
+    .testTarget(
+        name: "IntegrationTests",
+        dependencies: ["MeshCore"],
+        swiftSettings: strict
+    ),
+]
+
+if fuzzing {
+    let fuzzRoot = Context.packageDirectory + "/Fuzz"
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: fuzzRoot)) ?? []
+    for name in names.sorted() where name.hasPrefix("Fuzz") {
+        targets.append(
+            .executableTarget(
+                name: name,
+                dependencies: ["MeshCore", "GossipCRDT"],
+                path: "Fuzz/\(name)",
+                swiftSettings: strict
+            )
+        )
+    }
+}
+
+let package = Package(
+    name: "smegmesh",
+    products: [
+        .executable(name: "smegd", targets: ["smegd"]),
+        .executable(name: "smegctl", targets: ["smegctl"]),
+        .executable(name: "smeg-sim", targets: ["smeg-sim"]),
+        .library(name: "MeshCore", targets: ["MeshCore"]),
+        .library(name: "GossipCRDT", targets: ["GossipCRDT"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: targets
+)
