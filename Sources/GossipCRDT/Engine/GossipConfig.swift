@@ -1,0 +1,34 @@
+/// Protocol timing and sizing. The defaults are the ones the simulator's bars were measured with
+/// (docs/gossip.md).
+public struct GossipConfig: Sendable, Hashable {
+    /// One anti-entropy round: memberlist's gossip interval, short enough that news that missed
+    /// every push is repaired within a fraction of a second.
+    public var syncInterval: Duration = .milliseconds(200)
+    /// How often the leader opens an epoch.
+    public var heartbeatInterval: Duration = .seconds(1)
+    /// How long after opening an epoch the leader waits for acknowledgements before counting a
+    /// miss. Short, so that a crash is noticed within 3 intervals plus this window.
+    public var ackWindow: Duration = .milliseconds(500)
+    /// Peers per round while there is news to spread, and peers each new piece of news is pushed
+    /// to at once.
+    public var fanout = 3
+    /// Peers per round when there is nothing new: one digest per round keeps replicas repaired at
+    /// a few hundred bytes per second.
+    public var idleFanout = 1
+    /// Rounds that news keeps riding along with digests after it was learnt.
+    public var rumorRounds = 3
+    /// Epochs in a row a member may miss before the leader prunes it.
+    public var missedEpochsBeforePrune: UInt64 = 3
+    /// Heartbeat intervals without a new epoch after which the leader is presumed failed.
+    public var silentIntervalsBeforeFailover: UInt64 = 3
+    /// Epochs a tombstone stays after every live member has it, for members that are only briefly
+    /// cut off; after that only its version floor remains.
+    public var tombstoneRetentionEpochs: UInt64 = 60
+    /// First and longest wait between attempts to reach a pruned member again, so partitions heal.
+    public var redialInitialBackoff: Duration = .seconds(2)
+    public var redialMaxBackoff: Duration = .seconds(60)
+    /// A pruned member is forgotten by the re-dialler after this long.
+    public var redialGiveUpAfter: Duration = .seconds(24 * 3600)
+
+    public init() {}
+}

@@ -1,0 +1,174 @@
+/// One node's side of the membership protocol, as a pure state machine.
+///
+/// Messages and time go in, messages come out: `receive` and `tick` never block, read a clock or
+/// touch a socket, so the daemon drives it over UDP and the simulator drives thousands of copies
+/// over a simulated network, running exactly the same code.
+public struct GossipEngine: Sendable {
+    public let me: NodeID
+    public let config: GossipConfig
+    public internal(set) var store = MemberStore()
+    public internal(set) var rejections = RejectionCounts()
+
+    let validator: any RecordValidator
+    let signer: any TombstoneSigner
+    var rng: any RandomNumberGenerator & Sendable
+    var bootstrapCount = 0
+    /// News to keep pushing, oldest first, with the rounds it has left. An array, not a
+    /// dictionary, so that runs replay identically (dictionary order is seeded per process).
+    var rumors: [(id: NodeID, roundsLeft: Int)] = []
+    var events: [MembershipEvent] = []
+    var liveness = LivenessState()
+    var redial = RedialTable()
+    var nextRound: Instant?
+    public internal(set) var hasLeft = false
+
+    public init(
+        me: NodeID, config: GossipConfig = GossipConfig(), validator: some RecordValidator = AcceptAll(),
+        signer: some TombstoneSigner = NoSignature(), rng: some RandomNumberGenerator & Sendable
+    ) {
+        self.me = me
+        self.config = config
+        self.validator = validator
+        self.signer = signer
+        self.rng = rng
+    }
+
+    // MARK: Reading the view
+
+    /// Present members' records, ourselves included.
+    public var members: [MemberRecord] { store.entries.compactMap(\.record) }
+
+    /// The leader this node follows.
+    public var leader: NodeID? { liveness.epoch?.leader }
+
+    public var isLeader: Bool { liveness.book != nil }
+
+    /// The newest epoch this node has seen.
+    public var epoch: EpochStamp? { liveness.epoch }
+
+    /// The smallest version our next record may carry.
+    public var nextOwnVersion: UInt64 {
+        max(store.entry(for: me)?.version ?? 0, store.floors[me] ?? 0) + 1
+    }
+
+    /// Hands over (and forgets) the events since the last call.
+    public mutating func drainEvents() -> [MembershipEvent] {
+        defer { events.removeAll(keepingCapacity: true) }
+        return events
+    }
+
+    // MARK: Driving
+
+    /// Bootstrap addresses are tried every round while the view holds nobody but us.
+    public mutating func setBootstrapPeers(count: Int) {
+        bootstrapCount = max(0, count)
+    }
+
+    /// Publishes (or updates) our own record. Its version must exceed everything known of us.
+    @discardableResult
+    public mutating func publish(_ record: MemberRecord, now: Instant) -> [Outgoing] {
+        precondition(record.owner == me, "a node publishes only its own record")
+        hasLeft = false
+        let entry = MemberEntry(id: me, record: record)
+        return apply(
+            store.mergeChanges(entry, validator: validator, rejections: &rejections), spread: true, external: false)
+    }
+
+    /// Leaves for good: a signed `.left` tombstone that others do not re-dial. Keep calling `tick`
+    /// for a second or so, until the news has spread.
+    public mutating func leave(now: Instant) -> [Outgoing] {
+        guard let record = store.record(for: me) else { return [] }
+        var tombstone = Tombstone(member: me, version: record.version, kind: .left, issuer: me)
+        tombstone.proof = signer.proof(for: tombstone)
+        hasLeft = true
+        liveness.book = nil
+        let entry = MemberEntry(id: me, tombstone: tombstone)
+        return apply(
+            store.mergeChanges(entry, validator: validator, rejections: &rejections), spread: true, external: false)
+    }
+
+    /// Timers: the gossip round, the leader's epochs and prune decisions, leader failover and
+    /// re-dialling. Call it at least every `syncInterval`; extra calls are harmless.
+    public mutating func tick(now: Instant) -> [Outgoing] {
+        var out = livenessTick(now: now)
+        if nextRound.map({ now >= $0 }) ?? true {
+            let due = nextRound.map { $0 + config.syncInterval } ?? now + config.syncInterval
+            nextRound = due > now ? due : now + config.syncInterval
+            out += round(now: now)
+        }
+        return out
+    }
+
+    /// Handles one message from `from`, returning the replies and pushes it causes.
+    public mutating func receive(_ message: GossipMessage, from: NodeID, now: Instant) -> [Outgoing] {
+        guard GossipLimits.accepts(message) else {
+            rejections.add(.malformed)
+            return []
+        }
+        switch message {
+        case .digest(let digest): return receiveDigest(digest, from: from, now: now)
+        case .buckets(let buckets): return receiveBuckets(buckets, from: from)
+        case .delta(let delta): return receiveDelta(delta, from: from)
+        case .heartbeat(let heartbeat): return receiveHeartbeat(heartbeat, from: from, now: now)
+        case .probe(let stamp): return receiveProbe(stamp, from: from, now: now)
+        case .ack(let ack): return receiveAck(ack, from: from)
+        }
+    }
+
+    // MARK: Applying changes
+
+    /// Turns merged changes into events and bookkeeping; with `spread`, the changes become rumors
+    /// and are pushed to `fanout` peers at once.
+    mutating func apply(
+        _ changes: [(before: MemberEntry?, after: MemberEntry)], spread: Bool, external: Bool = true,
+        except: NodeID? = nil
+    ) -> [Outgoing] {
+        guard !changes.isEmpty else { return [] }
+        for (before, after) in changes {
+            record(before: before, after: after, external: external)
+            if spread {
+                rumors.removeAll { $0.id == after.id }
+                rumors.append((after.id, config.rumorRounds))
+            }
+        }
+        if rumors.count > GossipLimits.maxRumors { rumors.removeFirst(rumors.count - GossipLimits.maxRumors) }
+        guard spread else { return [] }
+        var news = Updates()
+        for (_, after) in changes.suffix(GossipLimits.maxRumors) { news.append(after) }
+        let digest = GossipMessage.digest(Digest(summary: store.summary, epoch: liveness.epoch, rumors: news))
+        return pickPeers(config.fanout, except: except).map { Outgoing(to: .member($0), message: digest) }
+    }
+
+    private mutating func record(before: MemberEntry?, after: MemberEntry, external: Bool) {
+        let id = after.id
+        let wasPresent = before?.isPresent ?? false
+        if after.isPresent {
+            events.append(wasPresent ? .updated(id) : .joined(id))
+            redial.forget(id)
+            liveness.book?.track(id)
+        } else if wasPresent, let tombstone = after.tombstone {
+            events.append(tombstone.kind == .left ? .left(id) : .pruned(id))
+            liveness.book?.untrack(id)
+        }
+        if let tombstone = after.tombstone, !after.isPresent, id != me {
+            if tombstone.kind == .pruned { redial.remember(id) } else { redial.forget(id) }
+        }
+        // Anything about us that we did not write ourselves means others no longer see our
+        // current record: we were pruned while cut off, or restarted without our last version.
+        if id == me, external, !hasLeft {
+            events.append(.republishNeeded(minimumVersion: after.version + 1))
+        }
+    }
+}
+
+extension MemberStore {
+    /// `merge` for one entry, shaped like the batch form.
+    mutating func mergeChanges(
+        _ entry: MemberEntry, validator: some RecordValidator, rejections: inout RejectionCounts
+    ) -> [(before: MemberEntry?, after: MemberEntry)] {
+        if case .changed(let before, let after) = merge(entry, validator: validator, rejections: &rejections) {
+            return [(before, after)]
+        }
+        return []
+    }
+}

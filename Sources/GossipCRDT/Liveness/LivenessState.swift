@@ -1,0 +1,55 @@
+/// What a node knows about heartbeat epochs. None of it is replicated state: liveness never
+/// touches record versions, so a steady mesh exchanges no entries at all.
+struct LivenessState: Sendable {
+    /// The newest epoch of the leader we follow.
+    var epoch: EpochStamp?
+    /// When we last adopted a new epoch (or started): the leader's silence is measured from here.
+    var heardAt: Instant?
+    /// The highest epoch number seen from anyone, so a new leader continues above it.
+    var highestNumber: UInt64 = 0
+    /// Leaders presumed failed after silence; skipped when choosing whom to follow.
+    var suspects: Set<NodeID> = []
+    /// Present only while we lead.
+    var book: LeaderBook?
+    /// Per tombstoned member: the epoch from which every live member was known to hold the
+    /// tombstone. Compaction waits `tombstoneRetentionEpochs` after it.
+    var stableSince: [NodeID: UInt64] = [:]
+}
+
+/// The leader's record of acknowledgements.
+struct LeaderBook: Sendable {
+    struct Acked: Sendable {
+        /// Newest epoch the member acknowledged.
+        var epoch: UInt64
+        /// The member's summary hash in that acknowledgement.
+        var summaryHash: UInt64
+    }
+
+    var current: UInt64
+    var openedAt: Instant
+    /// Our summary hash when the epoch opened; the stability check compares acks against it.
+    var openSummary: UInt64
+    var deadlinePassed = false
+    /// Every present member but us.
+    var acks: [NodeID: Acked] = [:]
+    /// Members that missed the current epoch's deadline: probed every tick until they answer.
+    var laggards: [NodeID] = []
+    /// Announced with the next epoch (0 for none).
+    var stableSummary: UInt64 = 0
+
+    init(current: UInt64, openedAt: Instant, openSummary: UInt64) {
+        self.current = current
+        self.openedAt = openedAt
+        self.openSummary = openSummary
+    }
+
+    /// New members count as having acknowledged the current epoch, so that they are held to the
+    /// same number of missed epochs as everyone else.
+    mutating func track(_ id: NodeID) {
+        if acks[id] == nil { acks[id] = Acked(epoch: current, summaryHash: 0) }
+    }
+
+    mutating func untrack(_ id: NodeID) {
+        acks[id] = nil
+    }
+}

@@ -1,0 +1,49 @@
+/// The owner-write rule, supplied by the caller and consulted before anything is merged.
+///
+/// GossipCRDT cannot check signatures (it never interprets payloads), so MeshCore plugs in the
+/// check that a record is signed by its owner and a tombstone by its issuer. The store adds the
+/// rules it can decide itself: newer-only, and no record at or below a removal.
+public protocol RecordValidator: Sendable {
+    func accept(_ record: MemberRecord) -> Bool
+    /// `issuer` is the issuer's current record when the store has one, so a validator can find
+    /// the signing key it needs.
+    func accept(_ tombstone: Tombstone, issuer: MemberRecord?) -> Bool
+}
+
+/// For tests and the simulator, where every message is honest.
+public struct AcceptAll: RecordValidator {
+    public init() {}
+    public func accept(_ record: MemberRecord) -> Bool { true }
+    public func accept(_ tombstone: Tombstone, issuer: MemberRecord?) -> Bool { true }
+}
+
+/// Why an incoming record, tombstone or message was not merged. Counted for the daemon's metrics.
+public enum RejectReason: String, Sendable, Hashable, CaseIterable {
+    /// The validator refused it (bad signature, address not matching the key, ...).
+    case invalid
+    /// Not newer than what the store holds: a replay or plain redundancy.
+    case stale
+    /// A record at or below the version of the member's removal: stale gossip of a removed member.
+    case removed
+    /// A removal whose tombstone was compacted away; only its version floor is left.
+    case compacted
+    /// A `.left` tombstone issued by someone other than the leaver.
+    case wrongIssuer
+    /// A message outside the documented bounds of ``GossipLimits``.
+    case malformed
+}
+
+/// Rejection counters per reason.
+public struct RejectionCounts: Sendable, Hashable {
+    public private(set) var counts: [RejectReason: Int] = [:]
+
+    public init() {}
+
+    public subscript(reason: RejectReason) -> Int { counts[reason, default: 0] }
+
+    public var total: Int { counts.values.reduce(0, +) }
+
+    public mutating func add(_ reason: RejectReason, _ amount: Int = 1) {
+        counts[reason, default: 0] += amount
+    }
+}

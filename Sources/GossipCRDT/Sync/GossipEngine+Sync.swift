@@ -1,0 +1,113 @@
+/// Push-pull anti-entropy.
+///
+/// An exchange takes at most four messages and usually one:
+/// 1. `digest` (summary, epoch, recent news). If the receiver, after merging the news, has the
+///    same summary, the exchange is over: agreeing replicas spend one small message.
+/// 2. Otherwise the receiver answers with its own news (a reply digest) when it has news the
+///    sender did not send, or else with its bucket hashes.
+/// 3. The side that gets bucket hashes sends all its entries in the buckets that differ...
+/// 4. ...and the other side answers with those of its entries in the same buckets that are newer.
+extension GossipEngine {
+    mutating func receiveDigest(_ digest: Digest, from: NodeID, now: Instant) -> [Outgoing] {
+        let changes = store.merge(digest.rumors, validator: validator, rejections: &rejections)
+        var out = apply(changes, spread: true, except: from)
+        out += observe(digest.epoch, from: from, now: now).replies
+        guard store.summary != digest.summary else { return out }
+        if !digest.isReply {
+            let sent = digest.rumors.entries
+            var mine = Updates()
+            for entry in currentRumors() where sent[entry.id] != entry { mine.append(entry) }
+            if !mine.isEmpty {
+                let reply = Digest(summary: store.summary, epoch: liveness.epoch, rumors: mine, isReply: true)
+                return out + [Outgoing(to: .member(from), message: .digest(reply))]
+            }
+        }
+        let level = MemberStore.bucketLevel(forCount: max(store.count, Int(digest.summary.count)))
+        let buckets = BucketDigest(level: UInt8(level), hashes: store.bucketHashes(level: level))
+        return out + [Outgoing(to: .member(from), message: .buckets(buckets))]
+    }
+
+    mutating func receiveBuckets(_ digest: BucketDigest, from: NodeID) -> [Outgoing] {
+        let level = Int(digest.level)
+        let mine = store.bucketHashes(level: level)
+        var differing: [UInt16] = []
+        for index in mine.indices where mine[index] != digest.hashes[index] { differing.append(UInt16(index)) }
+        guard !differing.isEmpty else { return [] }
+        var updates = Updates()
+        for entry in store.entries(inBuckets: differing, level: level) { updates.append(entry) }
+        let delta = Delta(level: digest.level, buckets: differing, updates: updates, wantsReply: true)
+        return [Outgoing(to: .member(from), message: .delta(delta))]
+    }
+
+    /// Entries learnt from a delta are repairs, not news: they are neither pushed nor re-gossiped,
+    /// so a newcomer's first full sync does not flood the mesh.
+    mutating func receiveDelta(_ delta: Delta, from: NodeID) -> [Outgoing] {
+        let theirs = delta.updates.entries
+        let changes = store.merge(delta.updates, validator: validator, rejections: &rejections)
+        _ = apply(changes, spread: false)
+        guard delta.wantsReply else { return [] }
+        var reply = Updates()
+        for entry in store.entries(inBuckets: delta.buckets, level: Int(delta.level))
+        where entry.isAhead(of: theirs[entry.id]) {
+            reply.append(entry)
+        }
+        guard !reply.isEmpty else { return [] }
+        let answer = Delta(level: delta.level, buckets: delta.buckets, updates: reply, wantsReply: false)
+        return [Outgoing(to: .member(from), message: .delta(answer))]
+    }
+
+    /// One gossip round: a digest to `fanout` peers while there is news (`idleFanout` when there
+    /// is none), to the bootstrap peers while we know nobody, and to one pruned member that is due
+    /// to be re-dialled.
+    mutating func round(now: Instant) -> [Outgoing] {
+        let news = currentRumors()
+        for index in rumors.indices { rumors[index].roundsLeft -= 1 }
+        rumors.removeAll { $0.roundsLeft <= 0 }
+        var rumorUpdates = Updates()
+        for entry in news { rumorUpdates.append(entry) }
+        let digest = GossipMessage.digest(Digest(summary: store.summary, epoch: liveness.epoch, rumors: rumorUpdates))
+        var out: [Outgoing] = []
+        let peers = pickPeers(news.isEmpty ? config.idleFanout : config.fanout)
+        if peers.isEmpty {
+            out += (0..<bootstrapCount).map { Outgoing(to: .bootstrap($0), message: digest) }
+        } else {
+            out += peers.map { Outgoing(to: .member($0), message: digest) }
+        }
+        if let id = redial.next(now: now, config: config) {
+            let plain = Digest(summary: store.summary, epoch: liveness.epoch)
+            out.append(Outgoing(to: .member(id), message: .digest(plain)))
+        }
+        return out
+    }
+
+    /// The entries behind the current rumors, newest last.
+    func currentRumors() -> [MemberEntry] {
+        rumors.compactMap { store.entry(for: $0.id) }
+    }
+}
+
+extension GossipLimits {
+    /// The bounds a receiver enforces before looking at a message.
+    static func accepts(_ message: GossipMessage) -> Bool {
+        switch message {
+        case .digest(let digest):
+            return digest.rumors.count <= maxRumors && digest.rumors.isWithinBounds
+        case .buckets(let buckets):
+            return buckets.level <= maxBucketLevel && buckets.hashes.count == 1 << (4 * Int(buckets.level))
+        case .delta(let delta):
+            let limit = 1 << (4 * Int(min(delta.level, UInt8(maxBucketLevel))))
+            return delta.level <= maxBucketLevel && delta.buckets.count <= limit
+                && delta.buckets.allSatisfy { Int($0) < limit } && delta.updates.count <= maxEntries
+                && delta.updates.isWithinBounds
+        case .heartbeat, .probe, .ack:
+            return true
+        }
+    }
+}
+
+extension Updates {
+    var isWithinBounds: Bool {
+        records.allSatisfy { $0.payload.count <= GossipLimits.maxPayloadBytes }
+            && tombstones.allSatisfy { $0.proof.count <= GossipLimits.maxProofBytes }
+    }
+}

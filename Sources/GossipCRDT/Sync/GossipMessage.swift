@@ -1,0 +1,175 @@
+// MESSAGES READY: every message of the sync and liveness protocol is in this file, and these
+// shapes are stable. The binary codec lives in MeshCore; fields are integers, NodeID, [UInt8]
+// and arrays of those. Bounds are in `GossipLimits`; a receiver drops anything outside them.
+
+/// Everything one node sends another. Every message travels sealed inside a frame that also names
+/// the sender, which is why no message carries a `from`.
+public enum GossipMessage: Sendable, Hashable {
+    /// Opens a push-pull exchange, and is also the push of fresh news.
+    case digest(Digest)
+    /// Answer to a digest that did not match: per-bucket hashes, to find where replicas differ.
+    case buckets(BucketDigest)
+    /// The entries of the buckets that differ; answered once with what the asker lacks.
+    case delta(Delta)
+    /// A heartbeat epoch of the leader, spread by gossip.
+    case heartbeat(Heartbeat)
+    /// The leader asks a member that missed an epoch to acknowledge directly.
+    case probe(EpochStamp)
+    /// A member's acknowledgement of an epoch, sent directly to that epoch's leader.
+    case ack(Ack)
+}
+
+/// Identifies a heartbeat epoch: who opened it and its number.
+public struct EpochStamp: Sendable, Hashable {
+    /// The leader that opened the epoch.
+    public var leader: NodeID
+    /// Grows by one per epoch; a new leader continues from the highest number it has seen.
+    public var number: UInt64
+
+    public init(leader: NodeID, number: UInt64) {
+        self.leader = leader
+        self.number = number
+    }
+}
+
+/// Twelve bytes that tell two replicas whether they agree.
+public struct StoreSummary: Sendable, Hashable {
+    /// Wrapping sum of the 64-bit hashes of all entries (records and tombstones).
+    public var hash: UInt64
+    /// Number of entries, removals included; at most `GossipLimits.maxEntries`.
+    public var count: UInt32
+
+    public init(hash: UInt64, count: UInt32) {
+        self.hash = hash
+        self.count = count
+    }
+}
+
+public struct Digest: Sendable, Hashable {
+    /// The sender's summary after merging nothing of the receiver's.
+    public var summary: StoreSummary
+    /// The newest epoch the sender follows; nil before it has heard of any leader.
+    public var epoch: EpochStamp?
+    /// Entries the sender learnt recently (at most `GossipLimits.maxRumors`): news rides along
+    /// with the digest, so most exchanges during a join end after one message.
+    public var rumors: Updates
+    /// True when this digest answers another one; a reply is never answered with a digest again,
+    /// which bounds every exchange to at most four messages.
+    public var isReply: Bool
+
+    public init(summary: StoreSummary, epoch: EpochStamp?, rumors: Updates = Updates(), isReply: Bool = false) {
+        self.summary = summary
+        self.epoch = epoch
+        self.rumors = rumors
+        self.isReply = isReply
+    }
+}
+
+public struct BucketDigest: Sendable, Hashable {
+    /// 0...`GossipLimits.maxBucketLevel`; there are 16^level buckets.
+    public var level: UInt8
+    /// One 32-bit hash per bucket, in bucket order; exactly 16^level of them.
+    public var hashes: [UInt32]
+
+    public init(level: UInt8, hashes: [UInt32]) {
+        self.level = level
+        self.hashes = hashes
+    }
+}
+
+public struct Delta: Sendable, Hashable {
+    /// Level of the bucket numbering, as in the `BucketDigest` this answers.
+    public var level: UInt8
+    /// The buckets that differ (each below 16^level, at most 4096 of them).
+    public var buckets: [UInt16]
+    /// All the sender's entries in those buckets (when `wantsReply`), or just the ones the other
+    /// side lacks (the reply). At most `GossipLimits.maxEntries` in total.
+    public var updates: Updates
+    /// Asks the receiver to answer with its entries in `buckets` that are newer than `updates`.
+    public var wantsReply: Bool
+
+    public init(level: UInt8, buckets: [UInt16], updates: Updates, wantsReply: Bool) {
+        self.level = level
+        self.buckets = buckets
+        self.updates = updates
+        self.wantsReply = wantsReply
+    }
+}
+
+public struct Heartbeat: Sendable, Hashable {
+    public var epoch: EpochStamp
+    /// A store summary hash that every live member reported at the previous epoch, or 0. A member
+    /// whose own summary equals it knows that everyone holds its tombstones, which is what allows
+    /// compaction.
+    public var stableSummary: UInt64
+
+    public init(epoch: EpochStamp, stableSummary: UInt64 = 0) {
+        self.epoch = epoch
+        self.stableSummary = stableSummary
+    }
+}
+
+public struct Ack: Sendable, Hashable {
+    /// The newest epoch the member has seen; acknowledges that one and all before it.
+    public var epoch: EpochStamp
+    /// The member's store summary hash, for the leader's stability check.
+    public var summaryHash: UInt64
+
+    public init(epoch: EpochStamp, summaryHash: UInt64) {
+        self.epoch = epoch
+        self.summaryHash = summaryHash
+    }
+}
+
+/// Bounds on messages. A receiver drops (and counts as `.malformed`) anything that exceeds them.
+public enum GossipLimits {
+    /// A record payload: a signed node record with endpoints and routes fits easily.
+    public static let maxPayloadBytes = 8192
+    /// A tombstone proof: a signature plus a little framing.
+    public static let maxProofBytes = 256
+    public static let maxRumors = 64
+    public static let maxBucketLevel = 3
+    /// Entries in one delta, and in one store: ten times the largest mesh we simulate.
+    public static let maxEntries = 100_000
+}
+
+/// How many bytes a message takes on the wire, for the simulator's traffic numbers.
+///
+/// The real codec is MeshCore's; this estimate assumes the compact layout it is expected to use:
+/// a sealed frame (24-byte XChaCha20 nonce, 16-byte Poly1305 tag, 32-byte sender id, 1-byte
+/// message type, 1-byte format version), fixed-width integers, 32-byte ids, and a 2-byte length
+/// before every array or byte string. IP and UDP headers are not counted.
+extension GossipMessage {
+    public static let frameOverhead = 24 + 16 + 32 + 1 + 1
+
+    public var wireSizeEstimate: Int {
+        let stamp = 32 + 8
+        let body: Int
+        switch self {
+        case .digest(let digest):
+            body = 12 + 1 + (digest.epoch == nil ? 0 : stamp) + 1 + digest.rumors.wireSize
+        case .buckets(let buckets):
+            body = 1 + 2 + 4 * buckets.hashes.count
+        case .delta(let delta):
+            body = 1 + 2 + 2 * delta.buckets.count + delta.updates.wireSize + 1
+        case .heartbeat:
+            body = stamp + 8
+        case .probe:
+            body = stamp
+        case .ack:
+            body = stamp + 8
+        }
+        return GossipMessage.frameOverhead + body
+    }
+}
+
+extension Updates {
+    /// Two array lengths, then per record id + version + payload, per tombstone id + version +
+    /// kind + issuer + proof.
+    var wireSize: Int {
+        var size = 4
+        for record in records { size += 32 + 8 + 2 + record.payload.count }
+        for tombstone in tombstones { size += 32 + 8 + 1 + 32 + 2 + tombstone.proof.count }
+        return size
+    }
+}
