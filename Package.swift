@@ -61,6 +61,15 @@ var targets: [Target] = [
         ],
         swiftSettings: strict
     ),
+    // Applies and dumps WireGuard/rtnetlink state through MeshCore; used by the namespace and VM tests.
+    .executableTarget(
+        name: "smeg-netcheck",
+        dependencies: [
+            "MeshCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        swiftSettings: strict
+    ),
     // Runs many instances of the GossipCRDT protocol over a simulated network.
     .executableTarget(
         name: "smeg-sim",
@@ -113,6 +122,7 @@ let package = Package(
         .executable(name: "smegd", targets: ["smegd"]),
         .executable(name: "smegctl", targets: ["smegctl"]),
         .executable(name: "smeg-sim", targets: ["smeg-sim"]),
+        .executable(name: "smeg-netcheck", targets: ["smeg-netcheck"]),
         .library(name: "MeshCore", targets: ["MeshCore"]),
         .library(name: "GossipCRDT", targets: ["GossipCRDT"]),
     ],

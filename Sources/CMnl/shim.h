@@ -42,4 +42,8 @@ static inline unsigned int smeg_genl_hdrlen(void) {
     return (unsigned int)GENL_HDRLEN;
 }
 
+static inline uint16_t smeg_genl_id_ctrl(void) {
+    return GENL_ID_CTRL;
+}
+
 #endif

@@ -8,14 +8,8 @@ public enum NetlinkAttributes {
         in message: UnsafePointer<nlmsghdr>, offset: UInt32, _ body: (UnsafePointer<nlattr>) throws -> Void
     ) rethrows {
         let payloadEnd = UnsafeRawPointer(mnl_nlmsg_get_payload_tail(message)!)
-        var attribute = UnsafeRawPointer(smeg_mnl_attr_first(message, offset)!)
-        while true {
-            let remaining = Int32(payloadEnd - attribute)
-            let typed = attribute.assumingMemoryBound(to: nlattr.self)
-            guard mnl_attr_ok(typed, remaining) else { return }
-            try body(typed)
-            attribute = UnsafeRawPointer(mnl_attr_next(typed)!)
-        }
+        let first = UnsafeRawPointer(smeg_mnl_attr_first(message, offset)!)
+        try forEach(from: first, to: payloadEnd, body)
     }
 
     /// Calls `body` for each attribute nested inside `nest`.
@@ -23,8 +17,15 @@ public enum NetlinkAttributes {
         in nest: UnsafePointer<nlattr>, _ body: (UnsafePointer<nlattr>) throws -> Void
     ) rethrows {
         let end = UnsafeRawPointer(nest) + Int(nest.pointee.nla_len)
-        var attribute = UnsafeRawPointer(smeg_mnl_attr_first_nested(nest)!)
-        while true {
+        try forEach(from: UnsafeRawPointer(smeg_mnl_attr_first_nested(nest)!), to: end, body)
+    }
+
+    /// Calls `body` for each well-formed attribute in `[start, end)`; stops at the first bad one.
+    public static func forEach(
+        from start: UnsafeRawPointer, to end: UnsafeRawPointer, _ body: (UnsafePointer<nlattr>) throws -> Void
+    ) rethrows {
+        var attribute = start
+        while attribute < end {
             let remaining = Int32(end - attribute)
             let typed = attribute.assumingMemoryBound(to: nlattr.self)
             guard mnl_attr_ok(typed, remaining) else { return }
@@ -33,17 +34,32 @@ public enum NetlinkAttributes {
         }
     }
 
+    /// The attribute type without the nested/byte-order flag bits.
+    public static func type(_ attribute: UnsafePointer<nlattr>) -> Int32 {
+        Int32(mnl_attr_get_type(attribute))
+    }
+
     /// The payload of a string attribute, tolerating a missing NUL terminator.
     public static func string(_ attribute: UnsafePointer<nlattr>) -> String {
-        let length = Int(mnl_attr_get_payload_len(attribute))
-        let bytes = UnsafeRawBufferPointer(start: mnl_attr_get_payload(attribute), count: length)
+        let bytes = payload(attribute)
         let trimmed = bytes.prefix { $0 != 0 }
         return String(decoding: trimmed, as: UTF8.self)
     }
 
     /// The payload bytes of an attribute.
     public static func bytes(_ attribute: UnsafePointer<nlattr>) -> [UInt8] {
+        [UInt8](payload(attribute))
+    }
+
+    /// A fixed-width integer payload, or nil when the attribute is shorter than the type.
+    public static func integer<T: FixedWidthInteger>(_ attribute: UnsafePointer<nlattr>, as: T.Type) -> T? {
+        let bytes = payload(attribute)
+        guard bytes.count >= MemoryLayout<T>.size else { return nil }
+        return bytes.loadUnaligned(as: T.self)
+    }
+
+    private static func payload(_ attribute: UnsafePointer<nlattr>) -> UnsafeRawBufferPointer {
         let length = Int(mnl_attr_get_payload_len(attribute))
-        return [UInt8](UnsafeRawBufferPointer(start: mnl_attr_get_payload(attribute), count: length))
+        return UnsafeRawBufferPointer(start: mnl_attr_get_payload(attribute), count: length)
     }
 }

@@ -32,12 +32,18 @@ public final class NetlinkSocket {
         self.socket = socket
         self.portID = mnl_socket_get_portid(socket)
         self.sequence = UInt32(truncatingIfNeeded: time(nil))
-        // Dumps of many peers arrive in messages up to 32 KiB; libmnl's size is the page size.
-        self.receiveBuffer = [UInt8](repeating: 0, count: max(smeg_mnl_socket_buffer_size(), 32768))
+        // Dumps of many peers arrive in messages up to 32 KiB (sized by our read buffer); libmnl's
+        // own size is only the page size.
+        self.receiveBuffer = [UInt8](repeating: 0, count: max(smeg_mnl_socket_buffer_size(), 65536))
     }
 
     deinit {
         mnl_socket_close(socket)
+    }
+
+    /// A socket for links, addresses and routes (`NETLINK_ROUTE`), so callers need no C import.
+    public static func route() throws -> NetlinkSocket {
+        try NetlinkSocket(bus: NETLINK_ROUTE)
     }
 
     /// Allocates the next sequence number for a request.
@@ -55,15 +61,19 @@ public final class NetlinkSocket {
         build: (UnsafeMutablePointer<nlmsghdr>) throws -> Void,
         handle: (UnsafePointer<nlmsghdr>) throws -> Void = { _ in }
     ) throws {
-        var sendBuffer = [UInt8](repeating: 0, count: max(smeg_mnl_socket_buffer_size(), 32768))
+        let message = NetlinkMessageBuilder(type: 0, flags: 0, extraHeader: 0)
+        try build(message.header)
+        try request(operation: operation, message: message, handle: handle)
+    }
+
+    /// Sends a message built elsewhere (with a fresh sequence number) and reads its reply.
+    public func request(
+        operation: String, message: NetlinkMessageBuilder,
+        handle: (UnsafePointer<nlmsghdr>) throws -> Void = { _ in }
+    ) throws {
         let seq = nextSequence()
-        let length = try sendBuffer.withUnsafeMutableBytes { raw -> Int in
-            let header = mnl_nlmsg_put_header(raw.baseAddress!)!
-            header.pointee.nlmsg_seq = seq
-            try build(header)
-            return Int(header.pointee.nlmsg_len)
-        }
-        let sent = sendBuffer.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress!, length) }
+        message.header.pointee.nlmsg_seq = seq
+        let sent = mnl_socket_sendto(socket, UnsafeRawPointer(message.header), message.length)
         guard sent >= 0 else { throw NetlinkError(operation: operation, errno: Glibc.errno) }
         try receive(operation: operation, sequence: seq, handle: handle)
     }
@@ -96,12 +106,18 @@ public final class NetlinkSocket {
             if header.nlmsg_seq == seq && header.nlmsg_pid == portID || header.nlmsg_pid == 0 {
                 switch Int32(header.nlmsg_type) {
                 case NLMSG_DONE:
+                    // A dump that failed midway reports its error in the DONE payload.
+                    if header.nlmsg_len >= UInt32(MemoryLayout<nlmsghdr>.size + 4) {
+                        let code = mnl_nlmsg_get_payload(message)!.loadUnaligned(as: Int32.self)
+                        if code < 0 { throw NetlinkError(operation: operation, errno: -code) }
+                    }
                     return true
                 case NLMSG_ERROR:
                     let error = mnl_nlmsg_get_payload(message)!.assumingMemoryBound(to: nlmsgerr.self)
                     let code = error.pointee.error
                     if code == 0 { return true }  // ACK
-                    throw NetlinkError(operation: operation, errno: -code)
+                    throw NetlinkError(
+                        operation: operation, errno: -code, kernelMessage: Self.extendedAckMessage(message))
                 case NLMSG_NOOP, NLMSG_OVERRUN:
                     break
                 default:
@@ -112,5 +128,30 @@ public final class NetlinkSocket {
             message = UnsafePointer(mnl_nlmsg_next(message, &remaining))
         }
         return false
+    }
+
+    /// The `NLMSGERR_ATTR_MSG` text of an error message, if the kernel attached one.
+    ///
+    /// The TLVs follow the `nlmsgerr`, which embeds the offending request's header and, unless
+    /// the kernel capped it, that request's whole payload too.
+    static func extendedAckMessage(_ message: UnsafePointer<nlmsghdr>) -> String? {
+        let header = message.pointee
+        guard header.nlmsg_flags & UInt16(NLM_F_ACK_TLVS) != 0 else { return nil }
+        let payload = UnsafeRawPointer(mnl_nlmsg_get_payload(message)!)
+        let error = payload.assumingMemoryBound(to: nlmsgerr.self).pointee
+        var offset = MemoryLayout<nlmsgerr>.size
+        if header.nlmsg_flags & UInt16(NLM_F_CAPPED) == 0 {
+            offset += Int(error.msg.nlmsg_len) - MemoryLayout<nlmsghdr>.size
+        }
+        let end = UnsafeRawPointer(message) + Int(header.nlmsg_len)
+        let start = payload + ((offset + 3) & ~3)
+        guard start < end else { return nil }
+        var text: String?
+        NetlinkAttributes.forEach(from: start, to: end) { attribute in
+            if NetlinkAttributes.type(attribute) == Int32(NLMSGERR_ATTR_MSG.rawValue) {
+                text = NetlinkAttributes.string(attribute)
+            }
+        }
+        return text
     }
 }
