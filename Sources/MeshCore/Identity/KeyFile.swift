@@ -1,0 +1,178 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Persists a node's identity seed so that a restart keeps the same key and overlay address.
+///
+/// The file is one line, `smegmesh-ed25519-seed-v1 <base64 seed>`, so it cannot be mistaken for a
+/// WireGuard key file and a future format can be told apart. Writes go to a temporary file in the
+/// same directory that is fsynced and renamed over the target, then the directory is fsynced: after
+/// a crash the file is either the old key or the new one, never empty or half written.
+public enum KeyFile {
+    static let header = "smegmesh-ed25519-seed-v1 "
+    static let maxFileSize = 4096
+
+    public static func write(_ identity: NodeIdentity, to path: String) throws(KeyFileError) {
+        var content = Array((header + Base64.encode(identity.seed) + "\n").utf8)
+        defer { Sodium.wipe(&content) }
+        let directory = directoryName(of: path)
+        let suffix = (try? Sodium.randomBytes(6)).map { Base32.encode($0) } ?? "tmp"
+        let temporary = "\(path).\(suffix).tmp"
+
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw KeyFileError(path: temporary, problem: .io("create", errno)) }
+        var failure: KeyFileError?
+        if fchmod(fd, 0o600) != 0 {
+            failure = KeyFileError(path: temporary, problem: .io("chmod", errno))
+        } else if !writeAll(fd, content) {
+            failure = KeyFileError(path: temporary, problem: .io("write", errno))
+        } else if fsync(fd) != 0 {
+            failure = KeyFileError(path: temporary, problem: .io("fsync", errno))
+        }
+        close(fd)
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw KeyFileError(path: path, problem: .io("rename", code))
+        }
+        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directoryFD >= 0 else { throw KeyFileError(path: directory, problem: .io("open directory", errno)) }
+        defer { close(directoryFD) }
+        guard fsync(directoryFD) == 0 else {
+            throw KeyFileError(path: directory, problem: .io("fsync directory", errno))
+        }
+    }
+
+    /// Loads an identity, refusing a file that anyone but its owner could read or that the
+    /// current user does not own: a key others may have seen is no longer a secret.
+    public static func load(from path: String) throws(KeyFileError) -> NodeIdentity {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            switch code {
+            case ENOENT: throw KeyFileError(path: path, problem: .missing)
+            case ELOOP: throw KeyFileError(path: path, problem: .notRegularFile)
+            default: throw KeyFileError(path: path, problem: .io("open", code))
+            }
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw KeyFileError(path: path, problem: .io("stat", errno)) }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw KeyFileError(path: path, problem: .notRegularFile) }
+        let mode = info.st_mode & 0o7777
+        guard mode & 0o077 == 0 else { throw KeyFileError(path: path, problem: .permissions(mode: mode)) }
+        guard info.st_uid == geteuid() else {
+            throw KeyFileError(path: path, problem: .owner(uid: info.st_uid, expected: geteuid()))
+        }
+        guard info.st_size <= maxFileSize else {
+            throw KeyFileError(path: path, problem: .malformed("file is too large"))
+        }
+
+        var content = [UInt8](repeating: 0, count: maxFileSize + 1)
+        defer { Sodium.wipe(&content) }
+        var total = 0
+        while total <= maxFileSize {
+            let count = content.withUnsafeMutableBytes { buffer in
+                read(fd, buffer.baseAddress! + total, buffer.count - total)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw KeyFileError(path: path, problem: .io("read", errno))
+            }
+            if count == 0 { break }
+            total += count
+        }
+        guard total <= maxFileSize else { throw KeyFileError(path: path, problem: .malformed("file is too large")) }
+        return try parse(content[..<total], path: path)
+    }
+
+    /// Loads the identity at `path`, or creates and stores a new one when the file does not exist.
+    public static func loadOrCreate(at path: String) throws -> (identity: NodeIdentity, created: Bool) {
+        do {
+            return (try load(from: path), false)
+        } catch let error where error.problem == .missing {
+            let identity = try NodeIdentity.generate()
+            try write(identity, to: path)
+            return (identity, true)
+        }
+    }
+
+    static func parse(_ content: ArraySlice<UInt8>, path: String) throws(KeyFileError) -> NodeIdentity {
+        var line = content
+        if line.last == UInt8(ascii: "\n") { line = line.dropLast() }
+        let headerBytes = Array(header.utf8)
+        guard line.starts(with: headerBytes) else {
+            throw KeyFileError(path: path, problem: .malformed("it does not start with \"\(header)\""))
+        }
+        let encoded = String(decoding: line.dropFirst(headerBytes.count), as: UTF8.self)
+        guard var seed = Base64.decode(encoded, expectedLength: NodeIdentity.seedByteCount) else {
+            throw KeyFileError(path: path, problem: .malformed("the seed is not 32 bytes of base64"))
+        }
+        defer { Sodium.wipe(&seed) }
+        do {
+            return try NodeIdentity(seed: seed)
+        } catch {
+            throw KeyFileError(path: path, problem: .malformed(error.description))
+        }
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeBytes { buffer in
+                Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += count
+        }
+        return true
+    }
+
+    private static func directoryName(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}
+
+/// A key file that cannot be used, naming the file and what to do about it.
+public struct KeyFileError: Error, Equatable, CustomStringConvertible {
+    public enum Problem: Equatable, Sendable {
+        case missing
+        case notRegularFile
+        case permissions(mode: mode_t)
+        case owner(uid: uid_t, expected: uid_t)
+        case malformed(String)
+        case io(String, Int32)
+    }
+
+    public let path: String
+    public let problem: Problem
+
+    public var description: String {
+        switch problem {
+        case .missing:
+            return "key file \(path) does not exist"
+        case .notRegularFile:
+            return "key file \(path) is not a regular file; point smegd at the key file itself (symlinks are refused)"
+        case .permissions(let mode):
+            let octal = String(mode, radix: 8)
+            return "key file \(path) is accessible by group or others (mode 0\(octal)); "
+                + "run `chmod 600 \(path)`, and if others may have read it, remove it to make a new identity"
+        case .owner(let uid, let expected):
+            return "key file \(path) is owned by uid \(uid), not by the user running smegd (uid \(expected)); "
+                + "run `chown \(expected) \(path)`"
+        case .malformed(let reason):
+            return "key file \(path) is not a smegmesh identity: \(reason); "
+                + "restore it from a backup or remove it to make a new identity (the node will rejoin as a new member)"
+        case .io(let operation, let code):
+            return "key file \(path): \(operation) failed: \(String(cString: strerror(code))) (errno \(code))"
+        }
+    }
+}

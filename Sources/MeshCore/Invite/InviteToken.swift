@@ -1,0 +1,132 @@
+/// Everything a new node needs to join: mesh id, mesh secret and where to find members, in one
+/// string an operator can paste into `smegctl join`.
+///
+/// Text form: `smeg1-` followed by lowercase base32 of
+/// `mesh id (10) ‖ secret (32) ‖ count (1) ‖ endpoints ‖ checksum (4)`, where the checksum is the
+/// first 4 bytes of BLAKE2b-256("smegmesh/v1/invite-checksum\0" ‖ everything before it). The
+/// checksum turns a mistyped or truncated token into an immediate, specific error (a random
+/// mistake passes with probability 2^-32). `1` in the prefix is the format version.
+public struct InviteToken: Hashable, Sendable {
+    public static let prefix = "smeg1-"
+    public static let maxEndpoints = 8
+    /// Enough for 8 maximal DNS names; checked before anything is decoded.
+    public static let maxTextLength = 3600
+    static let checksumDomain: [UInt8] = Array("smegmesh/v1/invite-checksum".utf8) + [0]
+    static let checksumLength = 4
+
+    public let mesh: MeshID
+    public let secret: MeshSecret
+    public let bootstrap: [Endpoint]
+
+    public init(mesh: MeshID, secret: MeshSecret, bootstrap: [Endpoint]) throws(InviteTokenError) {
+        guard (1...Self.maxEndpoints).contains(bootstrap.count) else { throw .endpointCount(bootstrap.count) }
+        self.mesh = mesh
+        self.secret = secret
+        self.bootstrap = bootstrap
+    }
+
+    public var text: String {
+        var writer = ByteWriter(capacity: 128)
+        writer.writeBytes(mesh.bytes)
+        writer.writeBytes(secret.bytes)
+        writer.writeCount(bootstrap.count, limit: Self.maxEndpoints)
+        for endpoint in bootstrap { writer.writeEndpoint(endpoint) }
+        let body = writer.bytes
+        return Self.prefix + Base32.encode(body + Self.checksum(body[...]))
+    }
+
+    /// Parses a token as pasted: surrounding whitespace is ignored and letters may be uppercase.
+    public init(_ input: String) throws(InviteTokenError) {
+        let trimmed = input.utf8.drop { Self.isSpace($0) }.reversed().drop { Self.isSpace($0) }.reversed()
+        guard trimmed.count <= Self.maxTextLength else { throw .tooLong(trimmed.count) }
+        let text = Substring(decoding: Array(trimmed), as: UTF8.self)
+        guard text.lowercased().hasPrefix(Self.prefix) else {
+            if text.lowercased().hasPrefix("smeg") && text.contains("-") { throw .unsupportedVersion }
+            throw .missingPrefix
+        }
+        let encoded = text.dropFirst(Self.prefix.count)
+        for (offset, char) in encoded.utf8.enumerated() where !Self.isBase32(char) {
+            throw .badCharacter(Character(UnicodeScalar(char)), position: Self.prefix.count + offset + 1)
+        }
+        guard let bytes = Base32.decode(encoded.utf8), bytes.count > Self.checksumLength else { throw .badLength }
+        let body = bytes.dropLast(Self.checksumLength)
+        guard Sodium.constantTimeEqual(Self.checksum(body), Array(bytes.suffix(Self.checksumLength))) else {
+            throw .checksumMismatch
+        }
+        let fields: (MeshID, MeshSecret, [Endpoint])
+        do {
+            fields = try Self.decodeBody(body)
+        } catch {
+            throw .malformed(error)
+        }
+        try self.init(mesh: fields.0, secret: fields.1, bootstrap: fields.2)
+    }
+
+    private static func decodeBody(_ body: ArraySlice<UInt8>) throws(WireError) -> (MeshID, MeshSecret, [Endpoint]) {
+        var reader = ByteReader(body)
+        let mesh = try reader.readMeshID("mesh id")
+        let secret = MeshSecret(bytes: try reader.readBytes(MeshSecret.byteCount, "secret"))!
+        let count = try reader.readCount("endpoints", limit: Self.maxEndpoints, minimumElementSize: 7)
+        var endpoints: [Endpoint] = []
+        for _ in 0..<count { endpoints.append(try reader.readEndpoint("endpoint", allowNames: true)) }
+        try reader.finish()
+        return (mesh, secret, endpoints)
+    }
+
+    static func checksum(_ body: ArraySlice<UInt8>) -> [UInt8] {
+        Array(Sodium.blake2b([checksumDomain, Array(body)], outputLength: 32).prefix(checksumLength))
+    }
+
+    private static func isSpace(_ char: UInt8) -> Bool {
+        char == 0x20 || char == 0x09 || char == 0x0A || char == 0x0D
+    }
+
+    private static func isBase32(_ char: UInt8) -> Bool {
+        let lower = char | 0x20
+        return (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z"))
+            || (char >= UInt8(ascii: "2") && char <= UInt8(ascii: "7"))
+    }
+}
+
+extension InviteToken: CustomStringConvertible {
+    /// Leaves the secret out, so a token can be logged by accident without admitting anyone.
+    public var description: String {
+        "InviteToken(mesh: \(mesh), bootstrap: \(bootstrap.map(\.description).joined(separator: ", ")))"
+    }
+}
+
+/// Why a token was refused, in words that tell the person what to do.
+public enum InviteTokenError: Error, Equatable, Sendable, CustomStringConvertible {
+    case missingPrefix
+    case unsupportedVersion
+    case tooLong(Int)
+    case badCharacter(Character, position: Int)
+    case badLength
+    case checksumMismatch
+    case endpointCount(Int)
+    case malformed(WireError)
+
+    public var description: String {
+        let recopy = "copy the whole token again from the output of `smegctl create` or `smegctl invite`"
+        switch self {
+        case .missingPrefix:
+            return "invalid token (it must start with \"\(InviteToken.prefix)\"); \(recopy)"
+        case .unsupportedVersion:
+            return
+                "invalid token (made by a different smegmesh version; this one reads \"\(InviteToken.prefix)\" tokens)"
+        case .tooLong(let length):
+            return "invalid token (\(length) characters, at most \(InviteToken.maxTextLength)); \(recopy)"
+        case .badCharacter(let char, let position):
+            return
+                "invalid token (character \"\(char)\" at position \(position); tokens use only a-z and 2-7); \(recopy)"
+        case .badLength:
+            return "invalid token (wrong length, probably cut short); \(recopy)"
+        case .checksumMismatch:
+            return "invalid token (checksum mismatch: a character is wrong or missing); \(recopy)"
+        case .endpointCount(let count):
+            return "invalid token (\(count) bootstrap endpoints; between 1 and \(InviteToken.maxEndpoints) are allowed)"
+        case .malformed(let error):
+            return "invalid token (\(error)); \(recopy)"
+        }
+    }
+}

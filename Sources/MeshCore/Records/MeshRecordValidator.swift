@@ -1,0 +1,90 @@
+import GossipCRDT
+
+/// Plugs MeshCore's cryptographic checks into the replicated store: a record is merged only if
+/// its payload is a well-formed node record signed by the member it is stored under, and a
+/// tombstone only if its issuer signed it.
+///
+/// The store itself enforces newer-only merging; `validate(_:current:)` repeats that check with a
+/// reason attached, for callers (the daemon's ingress path, metrics) that want to know why.
+public struct MeshRecordValidator: RecordValidator {
+    public let mesh: MeshID
+    public let policy: RoutePolicy
+
+    public init(mesh: MeshID, policy: RoutePolicy = .default) {
+        self.mesh = mesh
+        self.policy = policy
+    }
+
+    public func accept(_ record: MemberRecord) -> Bool {
+        (try? validate(record, current: nil)) != nil
+    }
+
+    public func accept(_ tombstone: Tombstone, issuer: MemberRecord?) -> Bool {
+        (try? validate(tombstone, issuer: issuer)) != nil
+    }
+
+    /// Decodes and verifies `record.payload`, and checks that the store's envelope (owner and
+    /// version) agrees with what the owner signed: otherwise a relay could re-label a genuine
+    /// record with a higher version and pin it.
+    @discardableResult
+    public func validate(_ record: MemberRecord, current: MemberRecord?) throws(RecordRejection) -> SignedNodeRecord {
+        if let current, current.owner == record.owner, record.version <= current.version {
+            throw .staleVersion(current: current.version, received: record.version)
+        }
+        let signed = try Self.decode(record.payload)
+        guard signed.record.wireGuardKey.nodeID == record.owner else { throw .nodeIDMismatch }
+        guard signed.record.version == record.version else {
+            throw .malformed(.invalid(field: "version", reason: "envelope version differs from the signed version"))
+        }
+        try signed.verify(in: mesh, policy: policy)
+        return signed
+    }
+
+    /// Checks a tombstone's signature against its issuer's signing key. A `.left` tombstone must
+    /// be issued by the member itself, since leaving is final and only the leaver may decide it.
+    public func validate(_ tombstone: Tombstone, issuer: MemberRecord?) throws(RecordRejection) {
+        if tombstone.kind == .left, tombstone.issuer != tombstone.member { throw .notOwnRecord }
+        guard let issuer, issuer.owner == tombstone.issuer else { throw .badSignature }
+        let signed = try Self.decode(issuer.payload)
+        guard signed.record.wireGuardKey.nodeID == tombstone.issuer else { throw .nodeIDMismatch }
+        guard signed.record.signingKey.derivedWireGuardKey == signed.record.wireGuardKey else {
+            throw .wireGuardKeyMismatch
+        }
+        let message = TombstoneSigning.message(tombstone, mesh: mesh)
+        guard signed.record.signingKey.isValidSignature(tombstone.proof, for: message) else { throw .badSignature }
+    }
+
+    private static func decode(_ payload: [UInt8]) throws(RecordRejection) -> SignedNodeRecord {
+        do {
+            return try SignedNodeRecord.decode(payload)
+        } catch {
+            throw .malformed(error)
+        }
+    }
+}
+
+/// Signatures over tombstones: `domain ‖ mesh id ‖ member ‖ version ‖ kind ‖ issuer`.
+public enum TombstoneSigning {
+    static let domain: [UInt8] = Array("smegmesh/v1/tombstone".utf8) + [0]
+
+    /// A tombstone issued and signed by `identity`: for `.left`, the leaving node's own identity;
+    /// for `.pruned`, the leader's.
+    public static func make(
+        member: NodeID, version: UInt64, kind: TombstoneKind, identity: NodeIdentity, mesh: MeshID
+    ) -> Tombstone {
+        var tombstone = Tombstone(member: member, version: version, kind: kind, issuer: identity.nodeID)
+        tombstone.proof = identity.sign(message(tombstone, mesh: mesh))
+        return tombstone
+    }
+
+    static func message(_ tombstone: Tombstone, mesh: MeshID) -> [UInt8] {
+        var writer = ByteWriter(capacity: 128)
+        writer.writeBytes(domain)
+        writer.writeBytes(mesh.bytes)
+        writer.writeBytes(tombstone.member.bytes)
+        writer.writeU64(tombstone.version)
+        writer.writeU8(tombstone.kind.rawValue)
+        writer.writeBytes(tombstone.issuer.bytes)
+        return writer.bytes
+    }
+}

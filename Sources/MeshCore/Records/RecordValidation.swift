@@ -1,0 +1,88 @@
+/// Why a node record was refused. Each case maps to one rule, so a rejection counter labelled by
+/// case tells an operator what a misbehaving member is doing.
+public enum RecordRejection: Error, Equatable, Sendable, CustomStringConvertible {
+    case malformed(WireError)
+    case badSignature
+    /// The WireGuard key is not the one derived from the signing key.
+    case wireGuardKeyMismatch
+    /// The key hashes to a reserved interface id, or the conversion rejected it.
+    case unusableKey
+    case addressMismatch(claimed: IPv6Address, expected: IPv6Address)
+    /// The record's key differs from the member id it was stored under.
+    case nodeIDMismatch
+    case staleVersion(current: UInt64, received: UInt64)
+    case notOwnRecord
+    case tooLarge(Int)
+    case invalidEndpoint(String)
+    case invalidPort(String)
+    case invalidAlias
+    case invalidDescription
+    case invalidService(String)
+    case routeRejected(String)
+
+    public var description: String {
+        switch self {
+        case .malformed(let error): return "malformed record: \(error)"
+        case .badSignature: return "signature does not verify"
+        case .wireGuardKeyMismatch: return "WireGuard key is not derived from the signing key"
+        case .unusableKey: return "key maps to a reserved interface id"
+        case .addressMismatch(let claimed, let expected): return "address \(claimed) should be \(expected)"
+        case .nodeIDMismatch: return "record key differs from the member it is stored under"
+        case .staleVersion(let current, let received): return "version \(received) is not newer than \(current)"
+        case .notOwnRecord: return "a node can sign only its own record"
+        case .tooLarge(let size): return "record is \(size) bytes, more than \(RecordLimits.maxEncodedSize)"
+        case .invalidEndpoint(let endpoint): return "endpoint \(endpoint) is not a usable unicast address"
+        case .invalidPort(let which): return "\(which) port must not be 0"
+        case .invalidAlias: return "alias must be a lowercase DNS label of at most 63 characters"
+        case .invalidDescription:
+            return "description must be printable ASCII of at most \(RecordLimits.maxDescriptionLength) bytes"
+        case .invalidService(let key): return "service \"\(key)\" has an invalid key or value"
+        case .routeRejected(let reason): return reason
+        }
+    }
+}
+
+extension NodeRecord {
+    /// The content rules every record must meet, signature aside.
+    public func validateContent(in mesh: MeshID, policy: RoutePolicy) throws(RecordRejection) {
+        guard signingKey.derivedWireGuardKey == wireGuardKey else { throw .wireGuardKeyMismatch }
+        guard InterfaceID(wireGuardKey: wireGuardKey).isUsable else { throw .unusableKey }
+        let expected = OverlayAddress.derive(mesh: mesh, wireGuardKey: wireGuardKey)
+        guard address == expected else { throw .addressMismatch(claimed: address, expected: expected) }
+        guard wireGuardPort != 0 else { throw .invalidPort("WireGuard") }
+        guard gossipPort != 0 else { throw .invalidPort("gossip") }
+        guard endpoints.count <= RecordLimits.maxEndpoints, Set(endpoints).count == endpoints.count else {
+            throw .invalidEndpoint("list (too many or duplicated)")
+        }
+        for endpoint in endpoints where !Self.isUsableEndpoint(endpoint) {
+            throw .invalidEndpoint(endpoint.description)
+        }
+        guard RecordLimits.isValidAlias(alias) else { throw .invalidAlias }
+        guard RecordLimits.isValidText(description, limit: RecordLimits.maxDescriptionLength) else {
+            throw .invalidDescription
+        }
+        guard services.count <= RecordLimits.maxServices else { throw .invalidService("(more than 16)") }
+        for (key, value) in services {
+            guard RecordLimits.isValidServiceKey(key),
+                RecordLimits.isValidText(value, limit: RecordLimits.maxServiceValueLength)
+            else { throw .invalidService(key) }
+        }
+        guard routes.count <= RecordLimits.maxRoutes else { throw .routeRejected("more than 16 routes") }
+        for route in routes {
+            guard route.path.count <= RecordLimits.maxPathLength else {
+                throw .routeRejected("route \(route.prefix) has a path longer than \(RecordLimits.maxPathLength)")
+            }
+            if let reason = policy.violation(of: route, in: mesh) { throw .routeRejected(reason) }
+        }
+    }
+
+    /// Unicast addresses only: a member must not point others' WireGuard at a broadcast,
+    /// multicast or unspecified address, or at a name they would have to resolve.
+    private static func isUsableEndpoint(_ endpoint: Endpoint) -> Bool {
+        switch endpoint.host {
+        case .ipv4(let address): return !address.isUnspecified && !address.isMulticast && !address.isBroadcast
+        case .ipv6(let address): return !address.isUnspecified && !address.isMulticast
+        case .name: return false
+        }
+    }
+}

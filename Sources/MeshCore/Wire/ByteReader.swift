@@ -1,0 +1,140 @@
+/// Reads big-endian fields from untrusted bytes.
+///
+/// Every length and count is checked against both a format limit and the bytes actually left
+/// before anything is allocated, so a 4-byte claim of "4 billion entries" fails immediately
+/// instead of reserving memory for them.
+public struct ByteReader {
+    private let bytes: ArraySlice<UInt8>
+    private var position: Int
+
+    public init(_ bytes: [UInt8]) {
+        self.init(bytes[...])
+    }
+
+    public init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        self.position = bytes.startIndex
+    }
+
+    public var remaining: Int { bytes.endIndex - position }
+    public var isAtEnd: Bool { remaining == 0 }
+
+    public mutating func readU8(_ field: String) throws(WireError) -> UInt8 {
+        guard remaining >= 1 else { throw .truncated(field: field) }
+        defer { position += 1 }
+        return bytes[position]
+    }
+
+    public mutating func readU16(_ field: String) throws(WireError) -> UInt16 {
+        UInt16(truncatingIfNeeded: try readUInt(field, width: 2))
+    }
+
+    public mutating func readU32(_ field: String) throws(WireError) -> UInt32 {
+        UInt32(truncatingIfNeeded: try readUInt(field, width: 4))
+    }
+
+    public mutating func readU64(_ field: String) throws(WireError) -> UInt64 {
+        try readUInt(field, width: 8)
+    }
+
+    /// A view of the next `count` bytes, without copying.
+    public mutating func readSlice(_ count: Int, _ field: String) throws(WireError) -> ArraySlice<UInt8> {
+        guard count >= 0, remaining >= count else { throw .truncated(field: field) }
+        defer { position += count }
+        return bytes[position..<(position + count)]
+    }
+
+    public mutating func readBytes(_ count: Int, _ field: String) throws(WireError) -> [UInt8] {
+        Array(try readSlice(count, field))
+    }
+
+    /// Everything not yet read.
+    public mutating func readRest() -> ArraySlice<UInt8> {
+        defer { position = bytes.endIndex }
+        return bytes[position...]
+    }
+
+    /// A byte string with a 1-byte (limit < 256) or 2-byte length prefix, at most `limit` bytes.
+    public mutating func readLengthPrefixed(_ field: String, limit: Int) throws(WireError) -> [UInt8] {
+        let length = limit < 256 ? Int(try readU8(field)) : Int(try readU16(field))
+        guard length <= limit else { throw .tooLarge(field: field, length: length, limit: limit) }
+        return try readBytes(length, field)
+    }
+
+    /// A UTF-8 string with a length prefix as in `readLengthPrefixed`. Invalid UTF-8 is rejected
+    /// rather than repaired, so the string re-encodes to exactly the bytes that were signed.
+    public mutating func readString(_ field: String, limit: Int) throws(WireError) -> String {
+        let bytes = try readLengthPrefixed(field, limit: limit)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw .invalid(field: field, reason: "not valid UTF-8")
+        }
+        return text
+    }
+
+    /// An element count (1-byte prefix when limit < 256, else 2-byte), checked against `limit`
+    /// and against the bytes left, given that each element takes at least `minimumElementSize`.
+    public mutating func readCount(_ field: String, limit: Int, minimumElementSize: Int) throws(WireError) -> Int {
+        let count = limit < 256 ? Int(try readU8(field)) : Int(try readU16(field))
+        guard count <= limit else { throw .tooLarge(field: field, length: count, limit: limit) }
+        guard count * max(minimumElementSize, 0) <= remaining else { throw .truncated(field: field) }
+        return count
+    }
+
+    /// Fails unless every byte was consumed.
+    public func finish() throws(WireError) {
+        guard isAtEnd else { throw .trailingBytes(count: remaining) }
+    }
+
+    private mutating func readUInt(_ field: String, width: Int) throws(WireError) -> UInt64 {
+        guard remaining >= width else { throw .truncated(field: field) }
+        var value: UInt64 = 0
+        for offset in 0..<width { value = value << 8 | UInt64(bytes[position + offset]) }
+        position += width
+        return value
+    }
+}
+
+/// Writes big-endian fields. Lengths and counts are preconditions here, not errors: encoders
+/// only ever see values that passed validation, so exceeding a limit is a programming error.
+public struct ByteWriter {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(capacity: Int = 64) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    public mutating func writeU8(_ value: UInt8) { bytes.append(value) }
+
+    public mutating func writeU16(_ value: UInt16) { writeUInt(UInt64(value), width: 2) }
+
+    public mutating func writeU32(_ value: UInt32) { writeUInt(UInt64(value), width: 4) }
+
+    public mutating func writeU64(_ value: UInt64) { writeUInt(value, width: 8) }
+
+    public mutating func writeBytes<C: Collection>(_ value: C) where C.Element == UInt8 {
+        bytes.append(contentsOf: value)
+    }
+
+    /// Mirror of `ByteReader.readLengthPrefixed`.
+    public mutating func writeLengthPrefixed(_ value: [UInt8], limit: Int) {
+        precondition(value.count <= limit, "encoder given a field over its limit")
+        writeCount(value.count, limit: limit)
+        bytes.append(contentsOf: value)
+    }
+
+    public mutating func writeString(_ value: String, limit: Int) {
+        writeLengthPrefixed(Array(value.utf8), limit: limit)
+    }
+
+    /// Mirror of `ByteReader.readCount`.
+    public mutating func writeCount(_ count: Int, limit: Int) {
+        precondition(count <= limit, "encoder given a collection over its limit")
+        if limit < 256 { writeU8(UInt8(count)) } else { writeU16(UInt16(count)) }
+    }
+
+    private mutating func writeUInt(_ value: UInt64, width: Int) {
+        for shift in stride(from: (width - 1) * 8, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        }
+    }
+}

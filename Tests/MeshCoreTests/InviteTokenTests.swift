@@ -1,0 +1,102 @@
+import Testing
+
+@testable import MeshCore
+
+@Suite struct InviteTokenTests {
+    let endpoints = [
+        Endpoint("203.0.113.7:51821")!, Endpoint("[2001:db8::7]:51821")!, Endpoint("vpn.example.com:51821")!,
+    ]
+
+    func token() throws -> InviteToken {
+        try InviteToken(mesh: Fixtures.mesh1, secret: Fixtures.secret, bootstrap: endpoints)
+    }
+
+    @Test func roundTrips() throws {
+        let text = try token().text
+        #expect(text.hasPrefix("smeg1-"))
+        let parsed = try InviteToken(text)
+        #expect(parsed == (try token()))
+        #expect(parsed.text == text)
+    }
+
+    @Test func toleratesWhitespaceAndUppercase() throws {
+        let text = try token().text
+        #expect(try InviteToken("  \(text)\n") == token())
+        #expect(try InviteToken(text.uppercased()) == token())
+    }
+
+    @Test func everySingleCharacterTypoIsCaught() throws {
+        let text = Array(try token().text.utf8)
+        var checksumErrors = 0
+        for index in InviteToken.prefix.utf8.count..<text.count {
+            var typo = text
+            typo[index] = typo[index] == UInt8(ascii: "a") ? UInt8(ascii: "b") : UInt8(ascii: "a")
+            let error = try #require(throws: InviteTokenError.self) {
+                try InviteToken(String(decoding: typo, as: UTF8.self))
+            }
+            if error == .checksumMismatch { checksumErrors += 1 }
+            #expect(error.description.hasPrefix("invalid token"))
+        }
+        #expect(checksumErrors > 0)
+    }
+
+    @Test func checksumMismatchIsNamed() throws {
+        var text = Array(try token().text.utf8)
+        text[20] = text[20] == UInt8(ascii: "q") ? UInt8(ascii: "r") : UInt8(ascii: "q")
+        #expect(throws: InviteTokenError.checksumMismatch) { try InviteToken(String(decoding: text, as: UTF8.self)) }
+        #expect(InviteTokenError.checksumMismatch.description.contains("invalid token (checksum mismatch"))
+    }
+
+    @Test func truncationIsCaught() throws {
+        let text = try token().text
+        for length in 0..<text.count {
+            #expect(throws: InviteTokenError.self) { try InviteToken(String(text.prefix(length))) }
+        }
+    }
+
+    @Test func badCharacterIsLocated() throws {
+        let text = try token().text
+        let broken = text.prefix(10) + "0" + text.dropFirst(11)
+        #expect(throws: InviteTokenError.badCharacter("0", position: 11)) { try InviteToken(String(broken)) }
+    }
+
+    @Test func otherPrefixesAndSizes() throws {
+        #expect(throws: InviteTokenError.missingPrefix) { try InviteToken("hello") }
+        #expect(throws: InviteTokenError.unsupportedVersion) { try InviteToken("smeg2-aaaa") }
+        #expect(throws: InviteTokenError.tooLong(InviteToken.maxTextLength + 1)) {
+            try InviteToken("smeg1-" + String(repeating: "a", count: InviteToken.maxTextLength - 5))
+        }
+        #expect(throws: InviteTokenError.endpointCount(0)) {
+            try InviteToken(mesh: Fixtures.mesh1, secret: Fixtures.secret, bootstrap: [])
+        }
+        let nine = (1...9).map { Endpoint("10.0.0.\($0):1")! }
+        #expect(throws: InviteTokenError.endpointCount(9)) {
+            try InviteToken(mesh: Fixtures.mesh1, secret: Fixtures.secret, bootstrap: nine)
+        }
+    }
+
+    @Test func maximalTokenFitsTheLengthLimit() throws {
+        let label = String(repeating: "a", count: 63)
+        let name = [label, label, label, String(repeating: "b", count: 61)].joined(separator: ".")
+        let endpoints = (0..<8).map { _ in Endpoint(host: .name(name), port: 65535)! }
+        let text = try InviteToken(mesh: Fixtures.mesh1, secret: Fixtures.secret, bootstrap: endpoints).text
+        #expect(text.count <= InviteToken.maxTextLength)
+        #expect(try InviteToken(text).bootstrap == endpoints)
+    }
+
+    @Test func descriptionHidesTheSecret() throws {
+        let description = try token().description
+        #expect(description.contains(Fixtures.mesh1.text))
+        #expect(!description.contains(Base32.encode(Fixtures.secret.bytes)))
+    }
+
+    @Test func base32IsStrict() {
+        #expect(Base32.encode([]) == "")
+        #expect(Base32.encode(Array("foobar".utf8)) == "mzxw6ytboi")
+        #expect(Base32.decode("mzxw6ytboi") == Array("foobar".utf8))
+        #expect(Base32.decode("mzxw6ytboj") == nil)  // non-zero padding bits
+        #expect(Base32.decode("m") == nil)
+        #expect(Base32.decode("mzx") == nil)
+        #expect(Base32.decode("mz1") == nil)
+    }
+}
