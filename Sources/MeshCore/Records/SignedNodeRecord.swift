@@ -89,6 +89,9 @@ extension NodeRecord {
             writer.writeCount(route.path.count, limit: RecordLimits.maxPathLength)
             for mesh in route.path { writer.writeBytes(mesh.bytes) }
         }
+        // Callers encode only records that passed `validateContent` or came from `decodeBody`,
+        // both of which enforce every limit the writer checks.
+        assert(writer.failure == nil, "encoding a record that was never validated")
         return writer.bytes
     }
 

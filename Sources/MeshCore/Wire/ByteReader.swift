@@ -71,10 +71,16 @@ public struct ByteReader {
         return text
     }
 
-    /// An element count (1-byte prefix when limit < 256, else 2-byte), checked against `limit`
-    /// and against the bytes left, given that each element takes at least `minimumElementSize`.
+    /// An element count, checked against `limit` and against the bytes left, given that each
+    /// element takes at least `minimumElementSize`. The prefix is as wide as `limit` needs:
+    /// 1 byte below 256, 2 below 65,536, else 4.
     public mutating func readCount(_ field: String, limit: Int, minimumElementSize: Int) throws(WireError) -> Int {
-        let count = limit < 256 ? Int(try readU8(field)) : Int(try readU16(field))
+        let count: Int
+        switch ByteWriter.countWidth(limit: limit) {
+        case 1: count = Int(try readU8(field))
+        case 2: count = Int(try readU16(field))
+        default: count = Int(try readU32(field))
+        }
         guard count <= limit else { throw .tooLarge(field: field, length: count, limit: limit) }
         guard count * max(minimumElementSize, 0) <= remaining else { throw .truncated(field: field) }
         return count
@@ -94,10 +100,14 @@ public struct ByteReader {
     }
 }
 
-/// Writes big-endian fields. Lengths and counts are preconditions here, not errors: encoders
-/// only ever see values that passed validation, so exceeding a limit is a programming error.
+/// Writes big-endian fields.
+///
+/// A value over its limit does not trap: the writer remembers the first such failure in
+/// `failure` and the caller checks it once at the end, so a message built from unexpected data
+/// (a store grown past the format's bounds) is refused with an error instead of crashing the node.
 public struct ByteWriter {
     public private(set) var bytes: [UInt8] = []
+    public private(set) var failure: WireError?
 
     public init(capacity: Int = 64) {
         bytes.reserveCapacity(capacity)
@@ -116,20 +126,41 @@ public struct ByteWriter {
     }
 
     /// Mirror of `ByteReader.readLengthPrefixed`.
-    public mutating func writeLengthPrefixed(_ value: [UInt8], limit: Int) {
-        precondition(value.count <= limit, "encoder given a field over its limit")
-        writeCount(value.count, limit: limit)
+    public mutating func writeLengthPrefixed(_ value: [UInt8], limit: Int, field: String = "field") {
+        writeCount(value.count, limit: limit, field: field)
         bytes.append(contentsOf: value)
     }
 
-    public mutating func writeString(_ value: String, limit: Int) {
-        writeLengthPrefixed(Array(value.utf8), limit: limit)
+    public mutating func writeString(_ value: String, limit: Int, field: String = "string") {
+        writeLengthPrefixed(Array(value.utf8), limit: limit, field: field)
     }
 
     /// Mirror of `ByteReader.readCount`.
-    public mutating func writeCount(_ count: Int, limit: Int) {
-        precondition(count <= limit, "encoder given a collection over its limit")
-        if limit < 256 { writeU8(UInt8(count)) } else { writeU16(UInt16(count)) }
+    public mutating func writeCount(_ count: Int, limit: Int, field: String = "count") {
+        if count > limit, failure == nil {
+            failure = .tooLarge(field: field, length: count, limit: limit)
+        }
+        let clamped = min(count, limit)
+        switch Self.countWidth(limit: limit) {
+        case 1: writeU8(UInt8(clamped))
+        case 2: writeU16(UInt16(clamped))
+        default: writeU32(UInt32(clamped))
+        }
+    }
+
+    /// Records a failure found by the caller (a rule the writer cannot see, like a sum of counts).
+    public mutating func fail(_ error: WireError) {
+        if failure == nil { failure = error }
+    }
+
+    /// The bytes written, or the first failure.
+    public func finish() throws(WireError) -> [UInt8] {
+        if let failure { throw failure }
+        return bytes
+    }
+
+    static func countWidth(limit: Int) -> Int {
+        limit < 256 ? 1 : (limit < 65_536 ? 2 : 4)
     }
 
     private mutating func writeUInt(_ value: UInt64, width: Int) {

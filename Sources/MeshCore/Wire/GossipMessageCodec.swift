@@ -1,0 +1,258 @@
+import GossipCRDT
+
+/// The binary encoding of every `GossipMessage` (layout in docs/protocol.md, "Messages").
+///
+/// One type byte, then the message's fields in declaration order: fixed-width big-endian
+/// integers, 32-byte node ids, length-prefixed byte strings, and counts sized to their limit in
+/// `GossipLimits`. Decoding checks every count against its limit and against the bytes that are
+/// left before reserving anything, rejects unknown flag bits and non-0/1 booleans, and requires
+/// the input to end exactly where the message ends, so each message has one encoding and
+/// `decode(encode(m)) == m`.
+public enum GossipMessageCodec {
+    public enum MessageType: UInt8, CaseIterable, Sendable {
+        case digest = 1
+        case buckets = 2
+        case delta = 3
+        case heartbeat = 4
+        case probe = 5
+        case ack = 6
+    }
+
+    static let digestHasEpoch: UInt8 = 0x01
+    static let digestIsReply: UInt8 = 0x02
+    /// Buckets in one delta: every bucket at the deepest level.
+    static let maxDeltaBuckets = 4096
+    static let recordMinimumSize = NodeID.byteCount + 8 + 2
+    static let tombstoneMinimumSize = NodeID.byteCount + 8 + 1 + NodeID.byteCount + 2
+
+    /// Fails when the message exceeds a bound of the format (then the sender must split it, e.g.
+    /// send a delta in several parts) rather than producing bytes every receiver would drop.
+    public static func encode(_ message: GossipMessage) throws(WireError) -> [UInt8] {
+        var writer = ByteWriter(capacity: 128)
+        switch message {
+        case .digest(let digest):
+            writer.writeU8(MessageType.digest.rawValue)
+            writer.writeSummary(digest.summary)
+            var flags: UInt8 = digest.epoch == nil ? 0 : digestHasEpoch
+            if digest.isReply { flags |= digestIsReply }
+            writer.writeU8(flags)
+            if let epoch = digest.epoch { writer.writeStamp(epoch) }
+            writer.writeUpdates(digest.rumors, limit: GossipLimits.maxRumors)
+        case .buckets(let buckets):
+            writer.writeU8(MessageType.buckets.rawValue)
+            writer.writeU8(buckets.level)
+            writer.writeCount(buckets.hashes.count, limit: maxDeltaBuckets, field: "bucket hashes")
+            for hash in buckets.hashes { writer.writeU32(hash) }
+            if Int(buckets.level) > GossipLimits.maxBucketLevel || buckets.hashes.count != 1 << (4 * Int(buckets.level))
+            {
+                writer.fail(
+                    .invalid(
+                        field: "bucket hashes", reason: "\(buckets.hashes.count) hashes for level \(buckets.level)"))
+            }
+        case .delta(let delta):
+            writer.writeU8(MessageType.delta.rawValue)
+            writer.writeU8(delta.level)
+            writer.writeCount(delta.buckets.count, limit: maxDeltaBuckets, field: "delta buckets")
+            for bucket in delta.buckets { writer.writeU16(bucket) }
+            writer.writeUpdates(delta.updates, limit: GossipLimits.maxEntries)
+            writer.writeU8(delta.wantsReply ? 1 : 0)
+            let bucketLimit = 1 << (4 * Int(delta.level))
+            if Int(delta.level) > GossipLimits.maxBucketLevel
+                || delta.buckets.contains(where: { Int($0) >= bucketLimit })
+            {
+                writer.fail(.invalid(field: "delta buckets", reason: "bucket beyond level \(delta.level)"))
+            }
+        case .heartbeat(let heartbeat):
+            writer.writeU8(MessageType.heartbeat.rawValue)
+            writer.writeStamp(heartbeat.epoch)
+            writer.writeU64(heartbeat.stableSummary)
+        case .probe(let stamp):
+            writer.writeU8(MessageType.probe.rawValue)
+            writer.writeStamp(stamp)
+        case .ack(let ack):
+            writer.writeU8(MessageType.ack.rawValue)
+            writer.writeStamp(ack.epoch)
+            writer.writeU64(ack.summaryHash)
+        }
+        let bytes = try writer.finish()
+        guard bytes.count <= FrameSealer.maxMessageSize else {
+            throw .tooLarge(field: "message", length: bytes.count, limit: FrameSealer.maxMessageSize)
+        }
+        return bytes
+    }
+
+    public static func decode<C: Collection>(_ bytes: C) throws(WireError) -> GossipMessage where C.Element == UInt8 {
+        guard bytes.count <= FrameSealer.maxMessageSize else {
+            throw .tooLarge(field: "message", length: bytes.count, limit: FrameSealer.maxMessageSize)
+        }
+        var reader = ByteReader(Array(bytes))
+        let typeByte = try reader.readU8("message type")
+        guard let type = MessageType(rawValue: typeByte) else { throw .unknownMessageType(typeByte) }
+        let message: GossipMessage
+        switch type {
+        case .digest:
+            let summary = try reader.readSummary()
+            let flags = try reader.readU8("digest flags")
+            guard flags & ~(digestHasEpoch | digestIsReply) == 0 else {
+                throw .invalid(field: "digest flags", reason: "unknown bits set")
+            }
+            let epoch = flags & digestHasEpoch != 0 ? try reader.readStamp() : nil
+            let rumors = try reader.readUpdates(limit: GossipLimits.maxRumors)
+            message = .digest(
+                Digest(summary: summary, epoch: epoch, rumors: rumors, isReply: flags & digestIsReply != 0))
+        case .buckets:
+            let level = try reader.readLevel()
+            let count = try reader.readCount("bucket hashes", limit: maxDeltaBuckets, minimumElementSize: 4)
+            guard count == 1 << (4 * Int(level)) else {
+                throw .invalid(field: "bucket hashes", reason: "\(count) hashes for level \(level)")
+            }
+            var hashes: [UInt32] = []
+            hashes.reserveCapacity(count)
+            for _ in 0..<count { hashes.append(try reader.readU32("bucket hash")) }
+            message = .buckets(BucketDigest(level: level, hashes: hashes))
+        case .delta:
+            let level = try reader.readLevel()
+            let bucketLimit = 1 << (4 * Int(level))
+            let count = try reader.readCount("delta buckets", limit: maxDeltaBuckets, minimumElementSize: 2)
+            guard count <= bucketLimit else {
+                throw .tooLarge(field: "delta buckets", length: count, limit: bucketLimit)
+            }
+            var buckets: [UInt16] = []
+            buckets.reserveCapacity(count)
+            for _ in 0..<count {
+                let bucket = try reader.readU16("delta bucket")
+                guard Int(bucket) < bucketLimit else {
+                    throw .invalid(field: "delta bucket", reason: "bucket \(bucket) beyond level \(level)")
+                }
+                buckets.append(bucket)
+            }
+            let updates = try reader.readUpdates(limit: GossipLimits.maxEntries)
+            let wantsReply = try reader.readBool("wants reply")
+            message = .delta(Delta(level: level, buckets: buckets, updates: updates, wantsReply: wantsReply))
+        case .heartbeat:
+            let stamp = try reader.readStamp()
+            message = .heartbeat(Heartbeat(epoch: stamp, stableSummary: try reader.readU64("stable summary")))
+        case .probe:
+            message = .probe(try reader.readStamp())
+        case .ack:
+            let stamp = try reader.readStamp()
+            message = .ack(Ack(epoch: stamp, summaryHash: try reader.readU64("summary hash")))
+        }
+        try reader.finish()
+        return message
+    }
+}
+
+extension ByteReader {
+    mutating func readNodeID(_ field: String) throws(WireError) -> NodeID {
+        NodeID(bytes: try readSlice(NodeID.byteCount, field))!
+    }
+
+    mutating func readBool(_ field: String) throws(WireError) -> Bool {
+        switch try readU8(field) {
+        case 0: return false
+        case 1: return true
+        case let value: throw .invalid(field: field, reason: "boolean byte \(value)")
+        }
+    }
+
+    fileprivate mutating func readLevel() throws(WireError) -> UInt8 {
+        let level = try readU8("bucket level")
+        guard Int(level) <= GossipLimits.maxBucketLevel else {
+            throw .tooLarge(field: "bucket level", length: Int(level), limit: GossipLimits.maxBucketLevel)
+        }
+        return level
+    }
+
+    fileprivate mutating func readSummary() throws(WireError) -> StoreSummary {
+        let hash = try readU64("summary hash")
+        let count = try readU32("summary count")
+        guard Int(count) <= GossipLimits.maxEntries else {
+            throw .tooLarge(field: "summary count", length: Int(count), limit: GossipLimits.maxEntries)
+        }
+        return StoreSummary(hash: hash, count: count)
+    }
+
+    fileprivate mutating func readStamp() throws(WireError) -> EpochStamp {
+        let leader = try readNodeID("epoch leader")
+        return EpochStamp(leader: leader, number: try readU64("epoch number"))
+    }
+
+    /// Records then tombstones; `limit` bounds the two together, as `GossipLimits` states it.
+    fileprivate mutating func readUpdates(limit: Int) throws(WireError) -> Updates {
+        let recordCount = try readCount(
+            "records", limit: limit, minimumElementSize: GossipMessageCodec.recordMinimumSize)
+        var updates = Updates()
+        updates.records.reserveCapacity(recordCount)
+        for _ in 0..<recordCount {
+            let owner = try readNodeID("record owner")
+            let version = try readU64("record version")
+            let payload = try readLengthPrefixed("record payload", limit: GossipLimits.maxPayloadBytes)
+            updates.records.append(MemberRecord(owner: owner, version: version, payload: payload))
+        }
+        let tombstoneCount = try readCount(
+            "tombstones", limit: limit, minimumElementSize: GossipMessageCodec.tombstoneMinimumSize)
+        guard recordCount + tombstoneCount <= limit else {
+            throw .tooLarge(field: "entries", length: recordCount + tombstoneCount, limit: limit)
+        }
+        updates.tombstones.reserveCapacity(tombstoneCount)
+        for _ in 0..<tombstoneCount {
+            let member = try readNodeID("tombstone member")
+            let version = try readU64("tombstone version")
+            let kindByte = try readU8("tombstone kind")
+            guard let kind = TombstoneKind(rawValue: kindByte) else {
+                throw .invalid(field: "tombstone kind", reason: "unknown kind \(kindByte)")
+            }
+            let issuer = try readNodeID("tombstone issuer")
+            let proof = try readLengthPrefixed("tombstone proof", limit: GossipLimits.maxProofBytes)
+            updates.tombstones.append(
+                Tombstone(member: member, version: version, kind: kind, issuer: issuer, proof: proof))
+        }
+        return updates
+    }
+}
+
+extension ByteWriter {
+    fileprivate mutating func writeSummary(_ summary: StoreSummary) {
+        writeU64(summary.hash)
+        writeU32(summary.count)
+    }
+
+    fileprivate mutating func writeStamp(_ stamp: EpochStamp) {
+        writeBytes(stamp.leader.bytes)
+        writeU64(stamp.number)
+    }
+
+    fileprivate mutating func writeUpdates(_ updates: Updates, limit: Int) {
+        if updates.count > limit { fail(.tooLarge(field: "entries", length: updates.count, limit: limit)) }
+        writeCount(updates.records.count, limit: limit, field: "records")
+        for record in updates.records {
+            writeBytes(record.owner.bytes)
+            writeU64(record.version)
+            writeLengthPrefixed(record.payload, limit: GossipLimits.maxPayloadBytes, field: "record payload")
+        }
+        writeCount(updates.tombstones.count, limit: limit, field: "tombstones")
+        for tombstone in updates.tombstones {
+            writeBytes(tombstone.member.bytes)
+            writeU64(tombstone.version)
+            writeU8(tombstone.kind.rawValue)
+            writeBytes(tombstone.issuer.bytes)
+            writeLengthPrefixed(tombstone.proof, limit: GossipLimits.maxProofBytes, field: "tombstone proof")
+        }
+    }
+}
+
+extension FrameSealer {
+    /// Encodes and seals one gossip message: what the daemon sends.
+    public func seal(_ message: GossipMessage, sender: NodeID) throws -> [UInt8] {
+        try seal(sender: sender, message: GossipMessageCodec.encode(message))
+    }
+
+    /// Opens and decodes one frame: what the daemon does with every datagram. Any failure is a
+    /// `WireError` to count and drop.
+    public func openMessage<C: Collection>(_ frame: C) throws(WireError) -> (sender: NodeID, message: GossipMessage)
+    where C.Element == UInt8 {
+        let opened = try open(frame)
+        return (opened.sender, try GossipMessageCodec.decode(opened.message))
+    }
+}
