@@ -1,7 +1,9 @@
-/// One counter per writer: the highest version of each member's entry a replica has seen.
+/// One counter per writer: how far into each member's history a replica has seen.
 ///
-/// Records are written only by their owner, so the owner's version is the writer's counter and a
-/// vector is enough to compute what a replica lacks (``MemberStore/delta(since:)``).
+/// Records are written only by their owner, so the owner's version is the writer's counter; the
+/// counter is ``MemberEntry/clock`` (version and whether a removal is on top), which is enough to
+/// compute what a replica lacks (``MemberStore/delta(since:)``). Two different payloads at one
+/// version (an equivocating owner) are invisible to a vector; the digest exchange still sees them.
 public struct VersionVector: Sendable, Hashable {
     public private(set) var counters: [NodeID: UInt64] = [:]
 

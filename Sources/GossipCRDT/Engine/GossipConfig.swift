@@ -8,13 +8,16 @@ public struct GossipConfig: Sendable, Hashable {
     public var heartbeatInterval: Duration = .seconds(1)
     /// How long after opening an epoch the leader waits for acknowledgements before counting a
     /// miss. Short, so that a crash is noticed within 3 intervals plus this window.
-    public var ackWindow: Duration = .milliseconds(500)
+    public var ackWindow: Duration = .milliseconds(300)
     /// Peers per round while there is news to spread, and peers each new piece of news is pushed
     /// to at once.
     public var fanout = 3
     /// Peers per round when there is nothing new: one digest per round keeps replicas repaired at
     /// a few hundred bytes per second.
     public var idleFanout = 1
+    /// How often the driver should call `tick`: the ack deadline and epoch timers are only as
+    /// precise as this. Calling more often is harmless.
+    public var tickInterval: Duration = .milliseconds(100)
     /// Rounds that news keeps riding along with digests after it was learnt.
     public var rumorRounds = 3
     /// Epochs in a row a member may miss before the leader prunes it.

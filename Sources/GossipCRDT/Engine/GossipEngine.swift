@@ -59,6 +59,12 @@ public struct GossipEngine: Sendable {
 
     // MARK: Driving
 
+    /// Starts from a saved replica (the daemon's persisted state, or the simulator's converged
+    /// mesh) without raising events: WireGuard can come up from it before any gossip.
+    public mutating func restore(_ saved: MemberStore) {
+        store = saved
+    }
+
     /// Bootstrap addresses are tried every round while the view holds nobody but us.
     public mutating func setBootstrapPeers(count: Int) {
         bootstrapCount = max(0, count)

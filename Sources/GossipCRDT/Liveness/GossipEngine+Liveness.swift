@@ -144,16 +144,13 @@ extension GossipEngine {
         liveness.highestNumber = max(liveness.highestNumber, stamp.number)
         guard stamp.leader != me, !hasLeft else { return (false, []) }
         if let entry = store.entry(for: stamp.leader), !entry.isPresent { return (false, correct(from)) }
-        if let current = liveness.epoch {
-            let better: Bool
-            if stamp.leader == current.leader {
-                better = stamp.number > current.number
-            } else if stamp.leader < current.leader {
-                better = true
-            } else {
-                better = liveness.suspects.contains(current.leader) || !store.isPresent(current.leader)
-            }
-            if !better { return (false, stamp == current ? [] : correct(from)) }
+        // Epoch numbers are global (a new leader continues above the highest it has seen), so a
+        // higher number is always newer; between rival leaders at one number the lower key wins.
+        // Comparing keys first would let a stale epoch of a dead leader depose its successor.
+        if let current = liveness.epoch,
+            stamp.number < current.number || stamp.number == current.number && stamp.leader >= current.leader
+        {
+            return (false, stamp == current ? [] : correct(from))
         }
         liveness.suspects.remove(stamp.leader)
         adopt(stamp, now: now)

@@ -95,6 +95,13 @@ public struct MemberEntry: Sendable, Hashable {
         )
     }
 
+    /// The entry's position in its owner's history, for version vectors: twice the version, plus
+    /// one when the newest thing known is a removal (a removal of version v comes after record v).
+    public var clock: UInt64 {
+        let removedOnTop = tombstone.map { $0.version >= (record?.version ?? 0) } ?? false
+        return version &* 2 &+ (removedOnTop ? 1 : 0)
+    }
+
     /// True when `self` holds something that `other` lacks.
     public func isAhead(of other: MemberEntry?) -> Bool {
         guard let other else { return true }

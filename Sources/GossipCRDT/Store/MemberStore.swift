@@ -57,13 +57,14 @@ public struct MemberStore: Sendable {
         return out
     }
 
-    /// The version vector: per member, the highest version this replica has seen, live or removed.
+    /// The version vector: per member, the ``MemberEntry/clock`` of the newest state seen.
     public var versionVector: VersionVector {
         var vector = VersionVector()
-        root.visit {
-            vector[$0.entry.id] = $0.entry.version; return true
+        root.visit { slot in
+            vector[slot.entry.id] = slot.entry.clock
+            return true
         }
-        for (id, floor) in floors { vector[id] = max(vector[id], floor) }
+        for (id, floor) in floors { vector[id] = max(vector[id], floor &* 2 &+ 1) }
         return vector
     }
 
@@ -71,7 +72,7 @@ public struct MemberStore: Sendable {
     public func delta(since seen: VersionVector) -> Updates {
         var out = Updates()
         root.visit { slot in
-            if slot.entry.version > seen[slot.entry.id] { out.append(slot.entry) }
+            if slot.entry.clock > seen[slot.entry.id] { out.append(slot.entry) }
             return true
         }
         return out

@@ -1,0 +1,174 @@
+import GossipCRDT
+import Testing
+
+@Suite struct EngineTests {
+    /// Engines 1...n, each with its own record, all knowing each other.
+    func converged(_ n: UInt64, config: GossipConfig = GossipConfig()) -> Mesh {
+        var store = MemberStore()
+        for member in 1...n { store.add(record(member, 1)) }
+        var mesh = Mesh()
+        for member in 1...n {
+            var node = engine(member, config: config)
+            node.restore(store)
+            mesh.engines[id(member)] = node
+        }
+        return mesh
+    }
+
+    @Test func agreeingNodesExchangeOneSmallMessage() {
+        var mesh = converged(50)
+        let out = mesh.engines[id(5)]!.tick(now: ms(0)).filter {
+            if case .digest = $0.message { return true } else { return false }
+        }
+        #expect(out.count == 1, "idle rounds talk to one peer")
+        mesh.bytes = 0
+        mesh.messages = 0
+        mesh.deliver(out, from: id(5), now: ms(0))
+        #expect(mesh.messages == 1)
+        #expect(mesh.bytes < 150)
+    }
+
+    @Test func aJoinerGetsEverythingFromItsBootstrapPeerAndIsSeenByIt() {
+        var mesh = converged(40)
+        var joiner = engine(100)
+        joiner.publish(record(100, 1), now: ms(0))
+        joiner.setBootstrapPeers(count: 1)
+        let out = joiner.tick(now: ms(0))
+        #expect(out.allSatisfy { $0.to == .bootstrap(0) })
+        mesh.engines[id(100)] = joiner
+        let redirected = out.map { Outgoing(to: .member(id(7)), message: $0.message) }
+        mesh.deliver(redirected, from: id(100), now: ms(0))
+        #expect(mesh.engines[id(100)]!.store.presentCount == 41)
+        #expect(mesh.engines[id(7)]!.store.isPresent(id(100)))
+        #expect(mesh.engines[id(100)]!.store.summary == mesh.engines[id(7)]!.store.summary)
+        let joinedSomewhereElse = mesh.engines.values.filter { $0.store.isPresent(id(100)) }.count
+        #expect(joinedSomewhereElse > 4, "news is pushed on at once")
+    }
+
+    @Test func newsSpreadsToEveryoneWithinAFewRounds() {
+        var mesh = converged(200)
+        let out = mesh.engines[id(50)]!.publish(record(50, 2), now: ms(0))
+        mesh.deliver(out, from: id(50), now: ms(0))
+        var rounds = 0
+        while mesh.engines.values.contains(where: { $0.store.record(for: id(50))?.version != 2 }) && rounds < 12 {
+            rounds += 1
+            mesh.tickAll(now: ms(UInt64(rounds) * 200))
+        }
+        #expect(rounds <= 6)
+        let summaries = Set(mesh.engines.values.map(\.store.summary))
+        #expect(summaries.count == 1)
+    }
+
+    @Test func leaderIsTheLowestKeyAndEpochsDoNotTouchVersions() {
+        var mesh = converged(20)
+        let before = mesh.engines[id(5)]!.store.summary
+        for step in 0..<20 { mesh.tickAll(now: ms(UInt64(step) * 200)) }
+        #expect(mesh.engines[id(1)]!.isLeader)
+        #expect(mesh.engines.values.allSatisfy { $0.leader == id(1) })
+        #expect(mesh.engines[id(5)]!.epoch!.number >= 4)
+        #expect(mesh.engines[id(5)]!.store.summary == before, "liveness never changes the store")
+    }
+
+    @Test func aSilentMemberIsPrunedAfterThreeMissedEpochs() {
+        var mesh = converged(10)
+        for step in 0...10 { mesh.tickAll(now: ms(UInt64(step) * 200)) }
+        #expect(mesh.engines[id(7)]!.epoch?.number == 3, "acknowledged the epoch opened at 2 s")
+        mesh.dropped = { outgoing, sender in sender == id(7) || outgoing.to == .member(id(7)) }
+        var prunedAt: UInt64?
+        for step in 11..<50 where prunedAt == nil {
+            mesh.tickAll(now: ms(UInt64(step) * 200))
+            if !mesh.engines[id(1)]!.store.isPresent(id(7)) { prunedAt = UInt64(step) * 200 }
+        }
+        let at = try! #require(prunedAt)
+        // Silent from 2.2 s: epochs 4, 5 and 6 go unanswered; the miss of epoch 6 counts at its
+        // ack deadline, 6.3 s, seen at the next 200 ms tick.
+        #expect(at >= 2200 + 3000 && at <= 6600, "three missed epochs, not fewer")
+        #expect(mesh.engines.values.filter { $0.me != id(7) }.allSatisfy { !$0.store.isPresent(id(7)) })
+        let tombstone = mesh.engines[id(2)]!.store.entry(for: id(7))!.tombstone!
+        #expect(tombstone.kind == .pruned && tombstone.issuer == id(1) && tombstone.version == 1)
+    }
+
+    @Test func theNextLowestKeyTakesOverAfterThreeSilentIntervals() {
+        var mesh = converged(8)
+        for step in 0..<10 { mesh.tickAll(now: ms(UInt64(step) * 200)) }
+        mesh.engines[id(1)] = nil
+        var tookOver: UInt64?
+        for step in 10..<80 where tookOver == nil {
+            mesh.tickAll(now: ms(UInt64(step) * 200))
+            if mesh.engines[id(2)]!.isLeader { tookOver = UInt64(step) * 200 }
+        }
+        let at = try! #require(tookOver)
+        #expect(at >= 3000 && at <= 4600)
+        for step in 80..<120 { mesh.tickAll(now: ms(UInt64(step) * 200)) }
+        #expect(mesh.engines.values.allSatisfy { $0.leader == id(2) && !$0.store.isPresent(id(1)) })
+    }
+
+    @Test func aPrunedMemberThatIsAliveAsksToRepublishAndComesBack() {
+        var node = engine(3)
+        node.restore(.with(Updates(records: [record(1, 1), record(3, 4)])))
+        _ = node.drainEvents()
+        let tombstone = pruned(3, 4, by: 1)
+        let digest = Digest(
+            summary: StoreSummary(hash: 1, count: 1), epoch: nil, rumors: Updates(tombstones: [tombstone]))
+        _ = node.receive(.digest(digest), from: id(1), now: ms(0))
+        #expect(node.drainEvents().contains(.republishNeeded(minimumVersion: 5)))
+        #expect(node.nextOwnVersion == 5)
+        node.publish(record(3, 5), now: ms(1))
+        #expect(node.store.isPresent(id(3)))
+    }
+
+    @Test func leavingIsFinalAndNotRedialled() {
+        var mesh = converged(6)
+        let out = mesh.engines[id(4)]!.leave(now: ms(0))
+        mesh.deliver(out, from: id(4), now: ms(0))
+        for step in 1..<10 { mesh.tickAll(now: ms(UInt64(step) * 200)) }
+        for member in [1, 2, 3, 5, 6] as [UInt64] {
+            let node = mesh.engines[id(member)]!
+            #expect(node.store.entry(for: id(4))?.tombstone?.kind == .left)
+        }
+        var other = mesh.engines[id(2)]!
+        let events = other.drainEvents()
+        #expect(events.contains(.left(id(4))))
+        let later = other.tick(now: ms(60_000))
+        #expect(!later.contains { $0.to == .member(id(4)) })
+    }
+
+    @Test func prunedMembersAreRedialledWithBackoff() {
+        var node = engine(1)
+        node.restore(.with(Updates(records: [record(1, 1), record(2, 1), record(3, 1)])))
+        _ = node.receive(
+            .digest(
+                Digest(
+                    summary: StoreSummary(hash: 0, count: 0), epoch: nil,
+                    rumors: Updates(tombstones: [pruned(3, 1, by: 2)]))),
+            from: id(2), now: ms(0))
+        var dials: [UInt64] = []
+        for step in 1...150 {
+            let now = UInt64(step) * 200
+            if node.tick(now: ms(now)).contains(where: { $0.to == .member(id(3)) }) { dials.append(now) }
+        }
+        #expect(dials.count >= 3 && dials.count <= 6)
+        let gaps = zip(dials.dropFirst(), dials).map { $0 - $1 }
+        #expect(gaps == gaps.sorted(), "the waits grow")
+    }
+
+    @Test func malformedMessagesAreDroppedAndCounted() {
+        var node = engine(1)
+        let bad = BucketDigest(level: 2, hashes: [1, 2, 3])
+        #expect(node.receive(.buckets(bad), from: id(2), now: ms(0)).isEmpty)
+        let huge = record(2, 1, payload: [UInt8](repeating: 0, count: GossipLimits.maxPayloadBytes + 1))
+        let digest = Digest(summary: StoreSummary(hash: 0, count: 0), epoch: nil, rumors: Updates(records: [huge]))
+        #expect(node.receive(.digest(digest), from: id(2), now: ms(0)).isEmpty)
+        #expect(node.rejections[.malformed] == 2)
+        #expect(node.store.entry(for: id(2)) == nil)
+    }
+
+    @Test func wireEstimatesMatchTheDocumentedLayout() {
+        let stamp = EpochStamp(leader: id(1), number: 9)
+        #expect(GossipMessage.ack(Ack(epoch: stamp, summaryHash: 1)).wireSizeEstimate == 74 + 48)
+        let digest = Digest(summary: StoreSummary(hash: 1, count: 2), epoch: stamp)
+        #expect(GossipMessage.digest(digest).wireSizeEstimate == 74 + 12 + 1 + 40 + 1 + 4)
+        let withRecord = Digest(summary: digest.summary, epoch: nil, rumors: Updates(records: [record(1, 1)]))
+        #expect(GossipMessage.digest(withRecord).wireSizeEstimate == 74 + 12 + 1 + 1 + 4 + 42 + 3)
+    }
+}
