@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: all deps build release lint unit fuzz test demo clean help
+.PHONY: all deps build release lint unit fuzz test netns-test vm-test demo clean help
 
 all: build
 
@@ -33,7 +33,16 @@ fuzz: deps
 
 test: deps lint unit
 	@scripts/fuzz.sh
+	@scripts/netns-test.sh
+	@scripts/vm-test.sh
 	@echo "make test: all stages passed"
+
+# WireGuard end to end: userspace (wireguard-go) in namespaces, and the kernel module in a VM.
+netns-test: build
+	@scripts/netns-test.sh
+
+vm-test: deps
+	@scripts/vm-test.sh
 
 demo: release
 	@scripts/demo.sh

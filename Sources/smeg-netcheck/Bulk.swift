@@ -77,14 +77,19 @@ struct Bench: ParsableCommand {
         var peers: Int
         var rounds: Int
         var fullApplySeconds: [Double]
+        /// Read the device, diff, send: what a reconcile pass costs.
         var oneChangeSeconds: [Double]
+        /// Of that, only sending the one-peer update.
+        var oneChangeSendSeconds: [Double]
         var fullApplyMedian: Double
         var oneChangeMedian: Double
+        var oneChangeSendMedian: Double
     }
 
     func run() throws {
         var full: [Double] = []
         var one: [Double] = []
+        var send: [Double] = []
         var kind = WireGuardBackendKind.kernel
         for _ in 0..<rounds {
             let backend = try options.open(interface)
@@ -102,8 +107,12 @@ struct Bench: ParsableCommand {
             desired.peers[peers / 2].endpoint = WireGuardEndpoint("[fd00:ef::1]:4242")
             desired.peers[peers / 2].allowedIPs.append(IPNet("fd00:2::1/128")!)
             started = monotonicSeconds()
-            let update = try backend.reconcile(desired)
-            one.append(monotonicSeconds() - started)
+            let update = WireGuardReconciler.update(from: try backend.device(named: interface), to: desired)
+            let sendStarted = monotonicSeconds()
+            try backend.apply(update, to: interface)
+            let finished = monotonicSeconds()
+            one.append(finished - started)
+            send.append(finished - sendStarted)
             guard update.peers.count == 1,
                 SyntheticPeers.matches(try backend.device(named: interface), desired.peers)
             else {
@@ -114,6 +123,7 @@ struct Bench: ParsableCommand {
         try printJSON(
             Result(
                 backend: kind, peers: peers, rounds: rounds, fullApplySeconds: full, oneChangeSeconds: one,
-                fullApplyMedian: median(full), oneChangeMedian: median(one)))
+                oneChangeSendSeconds: send, fullApplyMedian: median(full), oneChangeMedian: median(one),
+                oneChangeSendMedian: median(send)))
     }
 }
