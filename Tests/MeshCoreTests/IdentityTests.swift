@@ -173,6 +173,25 @@ import Testing
         #expect(throws: KeyFileError.self) { try KeyFile.load(from: link) }
     }
 
+    @Test func meshSecretFilesRoundTripAndAreNotIdentities() throws {
+        let path = directory + "/mesh.secret"
+        try KeyFile.write(Fixtures.secret, to: path)
+        #expect(try KeyFile.loadMeshSecret(from: path) == Fixtures.secret)
+        // The header keeps a secret from being loaded as an identity, and the other way round.
+        #expect(throws: KeyFileError.self) { try KeyFile.load(from: path) }
+        let identityPath = directory + "/node.key"
+        try KeyFile.write(Fixtures.identity1, to: identityPath)
+        #expect(throws: KeyFileError.self) { try KeyFile.loadMeshSecret(from: identityPath) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
+        #expect(throws: KeyFileError.self) { try KeyFile.loadMeshSecret(from: path) }
+    }
+
+    @Test func writeIntoMissingDirectoryNamesTheTarget() throws {
+        let path = directory + "/absent/node.key"
+        let error = try #require(throws: KeyFileError.self) { try KeyFile.write(Fixtures.identity1, to: path) }
+        #expect(error.description.contains(path))
+    }
+
     @Test func refusesADirectory() throws {
         let error = try #require(throws: KeyFileError.self) { try KeyFile.load(from: directory) }
         #expect(error.problem == .notRegularFile)

@@ -2,25 +2,54 @@
     import Glibc
 #endif
 
-/// Persists a node's identity seed so that a restart keeps the same key and overlay address.
+/// Persists secrets: a node's identity seed (so a restart keeps the same key and overlay address)
+/// and a mesh's shared secret.
 ///
-/// The file is one line, `smegmesh-ed25519-seed-v1 <base64 seed>`, so it cannot be mistaken for a
-/// WireGuard key file and a future format can be told apart. Writes go to a temporary file in the
-/// same directory that is fsynced and renamed over the target, then the directory is fsynced: after
-/// a crash the file is either the old key or the new one, never empty or half written.
+/// Each file is one line, `<header> <base64 of 32 bytes>`, with a header per kind
+/// (`smegmesh-ed25519-seed-v1`, `smegmesh-mesh-secret-v1`), so neither can be mistaken for the
+/// other or for a WireGuard key file, and a future format can be told apart. Writes go to a
+/// temporary file in the same directory that is fsynced and renamed over the target, then the
+/// directory is fsynced: after a crash the file is either the old secret or the new one, never
+/// empty or half written.
 public enum KeyFile {
-    static let header = "smegmesh-ed25519-seed-v1 "
+    static let identityHeader = "smegmesh-ed25519-seed-v1"
+    static let meshSecretHeader = "smegmesh-mesh-secret-v1"
     static let maxFileSize = 4096
 
     public static func write(_ identity: NodeIdentity, to path: String) throws(KeyFileError) {
-        var content = Array((header + Base64.encode(identity.seed) + "\n").utf8)
+        try writeSecret(identity.seed, header: identityHeader, to: path)
+    }
+
+    public static func write(_ secret: MeshSecret, to path: String) throws(KeyFileError) {
+        try writeSecret(secret.bytes, header: meshSecretHeader, to: path)
+    }
+
+    /// Loads an identity, refusing a file that anyone but its owner could read or that the
+    /// current user does not own: a key others may have seen is no longer a secret.
+    public static func load(from path: String) throws(KeyFileError) -> NodeIdentity {
+        var seed = try loadSecret(header: identityHeader, from: path)
+        defer { Sodium.wipe(&seed) }
+        do {
+            return try NodeIdentity(seed: seed)
+        } catch {
+            throw KeyFileError(path: path, problem: .malformed(error.description))
+        }
+    }
+
+    /// Loads a mesh secret, with the same ownership and permission rules as an identity.
+    public static func loadMeshSecret(from path: String) throws(KeyFileError) -> MeshSecret {
+        MeshSecret(uncheckedBytes: try loadSecret(header: meshSecretHeader, from: path))
+    }
+
+    static func writeSecret(_ secret: [UInt8], header: String, to path: String) throws(KeyFileError) {
+        var content = Array((header + " " + Base64.encode(secret) + "\n").utf8)
         defer { Sodium.wipe(&content) }
         let directory = directoryName(of: path)
         let suffix = (try? Sodium.randomBytes(6)).map { Base32.encode($0) } ?? "tmp"
         let temporary = "\(path).\(suffix).tmp"
 
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw KeyFileError(path: temporary, problem: .io("create", errno)) }
+        guard fd >= 0 else { throw KeyFileError(path: path, problem: .io("create \(temporary)", errno)) }
         var failure: KeyFileError?
         if fchmod(fd, 0o600) != 0 {
             failure = KeyFileError(path: temporary, problem: .io("chmod", errno))
@@ -47,9 +76,7 @@ public enum KeyFile {
         }
     }
 
-    /// Loads an identity, refusing a file that anyone but its owner could read or that the
-    /// current user does not own: a key others may have seen is no longer a secret.
-    public static func load(from path: String) throws(KeyFileError) -> NodeIdentity {
+    static func loadSecret(header: String, from path: String) throws(KeyFileError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
@@ -87,7 +114,7 @@ public enum KeyFile {
             total += count
         }
         guard total <= maxFileSize else { throw KeyFileError(path: path, problem: .malformed("file is too large")) }
-        return try parse(content[..<total], path: path)
+        return try parse(content[..<total], header: header, path: path)
     }
 
     /// Loads the identity at `path`, or creates and stores a new one when the file does not exist.
@@ -101,23 +128,18 @@ public enum KeyFile {
         }
     }
 
-    static func parse(_ content: ArraySlice<UInt8>, path: String) throws(KeyFileError) -> NodeIdentity {
+    static func parse(_ content: ArraySlice<UInt8>, header: String, path: String) throws(KeyFileError) -> [UInt8] {
         var line = content
         if line.last == UInt8(ascii: "\n") { line = line.dropLast() }
-        let headerBytes = Array(header.utf8)
+        let headerBytes = Array((header + " ").utf8)
         guard line.starts(with: headerBytes) else {
-            throw KeyFileError(path: path, problem: .malformed("it does not start with \"\(header)\""))
+            throw KeyFileError(path: path, problem: .malformed("it does not start with \"\(header) \""))
         }
         let encoded = String(decoding: line.dropFirst(headerBytes.count), as: UTF8.self)
-        guard var seed = Base64.decode(encoded, expectedLength: NodeIdentity.seedByteCount) else {
-            throw KeyFileError(path: path, problem: .malformed("the seed is not 32 bytes of base64"))
+        guard let secret = Base64.decode(encoded, expectedLength: 32) else {
+            throw KeyFileError(path: path, problem: .malformed("the key is not 32 bytes of base64"))
         }
-        defer { Sodium.wipe(&seed) }
-        do {
-            return try NodeIdentity(seed: seed)
-        } catch {
-            throw KeyFileError(path: path, problem: .malformed(error.description))
-        }
+        return secret
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
@@ -169,8 +191,8 @@ public struct KeyFileError: Error, Equatable, CustomStringConvertible {
             return "key file \(path) is owned by uid \(uid), not by the user running smegd (uid \(expected)); "
                 + "run `chown \(expected) \(path)`"
         case .malformed(let reason):
-            return "key file \(path) is not a smegmesh identity: \(reason); "
-                + "restore it from a backup or remove it to make a new identity (the node will rejoin as a new member)"
+            return "key file \(path) is not usable: \(reason); restore it from a backup, or remove it "
+                + "to start afresh (a node identity is then regenerated and the node rejoins as a new member)"
         case .io(let operation, let code):
             return "key file \(path): \(operation) failed: \(String(cString: strerror(code))) (errno \(code))"
         }

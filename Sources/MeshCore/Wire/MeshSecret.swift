@@ -2,12 +2,10 @@
 ///
 /// Never used directly as a key: `FrameSealer` derives its key from it with a domain string and
 /// the mesh id, so the secret can later key other things without two uses ever sharing a key.
-public struct MeshSecret: Hashable, Sendable, CustomStringConvertible {
-    public static let byteCount = 32
+public struct MeshSecret: RawKey32, CustomStringConvertible {
     public let bytes: [UInt8]
 
-    public init?(bytes: [UInt8]) {
-        guard bytes.count == Self.byteCount else { return nil }
+    public init(uncheckedBytes bytes: [UInt8]) {
         self.bytes = bytes
     }
 
