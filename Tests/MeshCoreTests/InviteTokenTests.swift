@@ -58,6 +58,8 @@ import Testing
         let text = try token().text
         let broken = text.prefix(10) + "0" + text.dropFirst(11)
         #expect(throws: InviteTokenError.badCharacter("0", position: 11)) { try InviteToken(String(broken)) }
+        let accented = text.prefix(12) + "é" + text.dropFirst(13)
+        #expect(throws: InviteTokenError.badCharacter("é", position: 13)) { try InviteToken(String(accented)) }
     }
 
     @Test func otherPrefixesAndSizes() throws {

@@ -45,8 +45,9 @@ public struct InviteToken: Hashable, Sendable {
             throw .missingPrefix
         }
         let encoded = text.dropFirst(Self.prefix.count)
-        for (offset, char) in encoded.utf8.enumerated() where !Self.isBase32(char) {
-            throw .badCharacter(Character(UnicodeScalar(char)), position: Self.prefix.count + offset + 1)
+        for (offset, scalar) in encoded.unicodeScalars.enumerated()
+        where !scalar.isASCII || !Self.isBase32(UInt8(scalar.value)) {
+            throw .badCharacter(Character(scalar), position: Self.prefix.count + offset + 1)
         }
         guard let bytes = Base32.decode(encoded.utf8), bytes.count > Self.checksumLength else { throw .badLength }
         let body = bytes.dropLast(Self.checksumLength)
