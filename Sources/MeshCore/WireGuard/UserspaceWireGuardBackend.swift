@@ -76,7 +76,8 @@ public final class UserspaceWireGuardBackend: WireGuardBackend {
         if code != 0 { throw WireGuardError.uapi(operation: operation, errno: code) }
     }
 
-    /// Sends one request and reads until the response's terminating empty line.
+    /// Sends one request and reads until the response's terminating empty line. `MSG_NOSIGNAL`:
+    /// a daemon that dies mid-request must give us EPIPE, not kill the caller with SIGPIPE.
     private func exchange(_ request: String, with name: String, operation: String) throws -> String {
         let descriptor = try connect(name)
         defer { close(descriptor) }
@@ -84,7 +85,7 @@ public final class UserspaceWireGuardBackend: WireGuardBackend {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeMutableBytes {
-                write(descriptor, $0.baseAddress! + offset, $0.count - offset)
+                send(descriptor, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
             }
             if written < 0 && errno == EINTR { continue }
             guard written > 0 else { throw WireGuardError.socket(operation: operation, errno: errno) }
