@@ -79,6 +79,8 @@ var targets: [Target] = [
         ],
         swiftSettings: strict
     ),
+    // Micro-benchmark of store merge and delta at 10,000 entries; run it from a release build.
+    .executableTarget(name: "smeg-crdt-bench", dependencies: ["GossipCRDT"], swiftSettings: strict),
 
     .testTarget(
         name: "GossipCRDTTests",
@@ -122,6 +124,7 @@ let package = Package(
         .executable(name: "smegd", targets: ["smegd"]),
         .executable(name: "smegctl", targets: ["smegctl"]),
         .executable(name: "smeg-sim", targets: ["smeg-sim"]),
+        .executable(name: "smeg-crdt-bench", targets: ["smeg-crdt-bench"]),
         .executable(name: "smeg-netcheck", targets: ["smeg-netcheck"]),
         .library(name: "MeshCore", targets: ["MeshCore"]),
         .library(name: "GossipCRDT", targets: ["GossipCRDT"]),

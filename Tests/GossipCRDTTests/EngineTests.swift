@@ -165,10 +165,10 @@ import Testing
 
     @Test func wireEstimatesMatchTheDocumentedLayout() {
         let stamp = EpochStamp(leader: id(1), number: 9)
-        #expect(GossipMessage.ack(Ack(epoch: stamp, summaryHash: 1)).wireSizeEstimate == 74 + 48)
+        #expect(GossipMessage.ack(Ack(epoch: stamp, summaryHash: 1)).wireSizeEstimate == 88 + 48)
         let digest = Digest(summary: StoreSummary(hash: 1, count: 2), epoch: stamp)
-        #expect(GossipMessage.digest(digest).wireSizeEstimate == 74 + 12 + 1 + 40 + 1 + 4)
+        #expect(GossipMessage.digest(digest).wireSizeEstimate == 88 + 12 + 1 + 40 + 2)
         let withRecord = Digest(summary: digest.summary, epoch: nil, rumors: Updates(records: [record(1, 1)]))
-        #expect(GossipMessage.digest(withRecord).wireSizeEstimate == 74 + 12 + 1 + 1 + 4 + 42 + 3)
+        #expect(GossipMessage.digest(withRecord).wireSizeEstimate == 88 + 12 + 1 + 2 + 42 + 3)
     }
 }

@@ -139,8 +139,7 @@ public struct GossipEngine: Sendable {
         }
         if rumors.count > GossipLimits.maxRumors { rumors.removeFirst(rumors.count - GossipLimits.maxRumors) }
         guard spread else { return [] }
-        var news = Updates()
-        for (_, after) in changes.suffix(GossipLimits.maxRumors) { news.append(after) }
+        let news = Updates.rumors(changes.map(\.after))
         let digest = GossipMessage.digest(Digest(summary: store.summary, epoch: liveness.epoch, rumors: news))
         return pickPeers(config.fanout, except: except).map { Outgoing(to: .member($0), message: digest) }
     }

@@ -27,6 +27,8 @@ extension GossipEngine {
         var out: [Outgoing] = []
         if !book.deadlinePassed && now >= book.openedAt + config.ackWindow {
             book.deadlinePassed = true
+            // Late acknowledgements get one round to arrive before anyone is probed.
+            book.nextProbe = now + config.syncInterval
             liveness.book = book
             out += closeDeadline()
             book = liveness.book!
@@ -34,7 +36,9 @@ extension GossipEngine {
         if now >= book.openedAt + config.heartbeatInterval {
             return out + openEpoch(now: now)
         }
-        if book.deadlinePassed {
+        if book.deadlinePassed && now >= book.nextProbe {
+            let next = now + config.syncInterval
+            liveness.book?.nextProbe = next
             let probe = GossipMessage.probe(EpochStamp(leader: me, number: book.current))
             out += book.laggards.map { Outgoing(to: .member($0), message: probe) }
         }

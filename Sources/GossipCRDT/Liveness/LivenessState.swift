@@ -34,6 +34,8 @@ struct LeaderBook: Sendable {
     var acks: [NodeID: Acked] = [:]
     /// Members that missed the current epoch's deadline: probed every tick until they answer.
     var laggards: [NodeID] = []
+    /// Probes go out once per gossip round, not on every tick.
+    var nextProbe = Instant.zero
     /// Announced with the next epoch (0 for none).
     var stableSummary: UInt64 = 0
 

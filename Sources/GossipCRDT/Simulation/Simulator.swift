@@ -246,7 +246,9 @@ public struct Simulator {
     }
 
     static func quantile(_ sorted: [Double], _ fraction: Double, of population: Int) -> Double? {
-        let needed = max(1, Int((fraction * Double(population)).rounded(.up)))
+        // Ceiling by hand: `rounded(.up)` would pull in libm, which this library does not link.
+        let exact = fraction * Double(population)
+        let needed = max(1, Int(exact) + (Double(Int(exact)) < exact ? 1 : 0))
         return needed <= sorted.count ? sorted[needed - 1] : nil
     }
 }

@@ -15,8 +15,7 @@ extension GossipEngine {
         guard store.summary != digest.summary else { return out }
         if !digest.isReply {
             let sent = digest.rumors.entries
-            var mine = Updates()
-            for entry in currentRumors() where sent[entry.id] != entry { mine.append(entry) }
+            let mine = Updates.rumors(currentRumors().filter { sent[$0.id] != $0 })
             if !mine.isEmpty {
                 let reply = Digest(summary: store.summary, epoch: liveness.epoch, rumors: mine, isReply: true)
                 return out + [Outgoing(to: .member(from), message: .digest(reply))]
@@ -33,11 +32,37 @@ extension GossipEngine {
         var differing: [UInt16] = []
         for index in mine.indices where mine[index] != digest.hashes[index] { differing.append(UInt16(index)) }
         guard !differing.isEmpty else { return [] }
+        // Whole buckets per message, so that the answer to each part is exact.
+        var out: [Outgoing] = []
+        var buckets: [UInt16] = []
         var updates = Updates()
-        for entry in store.entries(inBuckets: differing, level: level) { updates.append(entry) }
-        let delta = Delta(level: digest.level, buckets: differing, updates: updates, wantsReply: true)
-        return [Outgoing(to: .member(from), message: .delta(delta))]
+        var size = 0
+        for bucket in differing {
+            let entries = store.entries(inBuckets: [bucket], level: level)
+            let added = 2 + entries.reduce(0) { $0 + $1.wireSize }
+            if !buckets.isEmpty && size + added > GossipEngine.deltaBudget {
+                out.append(
+                    Outgoing(
+                        to: .member(from),
+                        message: .delta(
+                            Delta(level: digest.level, buckets: buckets, updates: updates, wantsReply: true))))
+                buckets = []
+                updates = Updates()
+                size = 0
+            }
+            buckets.append(bucket)
+            for entry in entries { updates.append(entry) }
+            size += added
+        }
+        out.append(
+            Outgoing(
+                to: .member(from),
+                message: .delta(Delta(level: digest.level, buckets: buckets, updates: updates, wantsReply: true))))
+        return out
     }
+
+    /// Room for entries in one delta: the frame limit less the fixed fields and the bucket list.
+    static let deltaBudget = GossipLimits.maxMessageBytes - 1024
 
     /// Entries learnt from a delta are repairs, not news: they are neither pushed nor re-gossiped,
     /// so a newcomer's first full sync does not flood the mesh.
@@ -46,14 +71,28 @@ extension GossipEngine {
         let changes = store.merge(delta.updates, validator: validator, rejections: &rejections)
         _ = apply(changes, spread: false)
         guard delta.wantsReply else { return [] }
+        var out: [Outgoing] = []
         var reply = Updates()
+        var size = 0
         for entry in store.entries(inBuckets: delta.buckets, level: Int(delta.level))
         where entry.isAhead(of: theirs[entry.id]) {
+            if !reply.isEmpty && size + entry.wireSize > GossipEngine.deltaBudget {
+                out.append(
+                    Outgoing(
+                        to: .member(from),
+                        message: .delta(Delta(level: delta.level, buckets: [], updates: reply, wantsReply: false))))
+                reply = Updates()
+                size = 0
+            }
             reply.append(entry)
+            size += entry.wireSize
         }
-        guard !reply.isEmpty else { return [] }
-        let answer = Delta(level: delta.level, buckets: delta.buckets, updates: reply, wantsReply: false)
-        return [Outgoing(to: .member(from), message: .delta(answer))]
+        guard !reply.isEmpty else { return out }
+        out.append(
+            Outgoing(
+                to: .member(from),
+                message: .delta(Delta(level: delta.level, buckets: [], updates: reply, wantsReply: false))))
+        return out
     }
 
     /// One gossip round: a digest to `fanout` peers while there is news (`idleFanout` when there
@@ -63,8 +102,7 @@ extension GossipEngine {
         let news = currentRumors()
         for index in rumors.indices { rumors[index].roundsLeft -= 1 }
         rumors.removeAll { $0.roundsLeft <= 0 }
-        var rumorUpdates = Updates()
-        for entry in news { rumorUpdates.append(entry) }
+        let rumorUpdates = Updates.rumors(news)
         let digest = GossipMessage.digest(Digest(summary: store.summary, epoch: liveness.epoch, rumors: rumorUpdates))
         var out: [Outgoing] = []
         let peers = pickPeers(news.isEmpty ? config.idleFanout : config.fanout)
@@ -106,6 +144,18 @@ extension GossipLimits {
 }
 
 extension Updates {
+    /// News for a digest: the newest entries first, as many as fit the count and byte limits.
+    static func rumors(_ entries: [MemberEntry]) -> Updates {
+        var out = Updates()
+        var size = 0
+        for entry in entries.reversed() {
+            guard out.count < GossipLimits.maxRumors, size + entry.wireSize <= GossipEngine.deltaBudget else { break }
+            out.append(entry)
+            size += entry.wireSize
+        }
+        return out
+    }
+
     var isWithinBounds: Bool {
         records.allSatisfy { $0.payload.count <= GossipLimits.maxPayloadBytes }
             && tombstones.allSatisfy { $0.proof.count <= GossipLimits.maxProofBytes }

@@ -131,45 +131,61 @@ public enum GossipLimits {
     public static let maxBucketLevel = 3
     /// Entries in one delta, and in one store: ten times the largest mesh we simulate.
     public static let maxEntries = 100_000
+    /// The largest message body that fits one sealed UDP frame (65,507 − 87 bytes of frame, see
+    /// docs/protocol.md). The engine splits deltas and trims rumors to stay below it.
+    public static let maxMessageBytes = 65_420
 }
 
 /// How many bytes a message takes on the wire, for the simulator's traffic numbers.
 ///
-/// The real codec is MeshCore's; this estimate assumes the compact layout it is expected to use:
-/// a sealed frame (24-byte XChaCha20 nonce, 16-byte Poly1305 tag, 32-byte sender id, 1-byte
-/// message type, 1-byte format version), fixed-width integers, 32-byte ids, and a 2-byte length
-/// before every array or byte string. IP and UDP headers are not counted.
+/// Mirrors MeshCore's codec (docs/protocol.md): an 87-byte sealed frame (magic, version, mesh id,
+/// nonce, tag, sender id), a type byte, fixed-width integers, 32-byte ids, 2-byte lengths before
+/// byte strings, and entry counts of 1 byte in a digest and 4 in a delta. IP and UDP headers
+/// (28 to 48 bytes per datagram) are not counted.
 extension GossipMessage {
-    public static let frameOverhead = 24 + 16 + 32 + 1 + 1
+    public static let frameOverhead = 87 + 1
 
-    public var wireSizeEstimate: Int {
+    public var wireSizeEstimate: Int { GossipMessage.frameOverhead + bodySize }
+
+    /// Bytes after the type byte.
+    public var bodySize: Int {
         let stamp = 32 + 8
-        let body: Int
         switch self {
         case .digest(let digest):
-            body = 12 + 1 + (digest.epoch == nil ? 0 : stamp) + 1 + digest.rumors.wireSize
+            return 12 + 1 + (digest.epoch == nil ? 0 : stamp) + digest.rumors.wireSize(countBytes: 1)
         case .buckets(let buckets):
-            body = 1 + 2 + 4 * buckets.hashes.count
+            return 1 + 2 + 4 * buckets.hashes.count
         case .delta(let delta):
-            body = 1 + 2 + 2 * delta.buckets.count + delta.updates.wireSize + 1
+            return 1 + 2 + 2 * delta.buckets.count + delta.updates.wireSize(countBytes: 4) + 1
         case .heartbeat:
-            body = stamp + 8
+            return stamp + 8
         case .probe:
-            body = stamp
+            return stamp
         case .ack:
-            body = stamp + 8
+            return stamp + 8
         }
-        return GossipMessage.frameOverhead + body
     }
 }
 
 extension Updates {
-    /// Two array lengths, then per record id + version + payload, per tombstone id + version +
-    /// kind + issuer + proof.
-    var wireSize: Int {
-        var size = 4
-        for record in records { size += 32 + 8 + 2 + record.payload.count }
-        for tombstone in tombstones { size += 32 + 8 + 1 + 32 + 2 + tombstone.proof.count }
+    /// Two entry counts, then per record id, version and payload, per tombstone id, version,
+    /// kind, issuer and proof.
+    func wireSize(countBytes: Int) -> Int {
+        var size = 2 * countBytes
+        for record in records { size += record.wireSize }
+        for tombstone in tombstones { size += tombstone.wireSize }
         return size
     }
+}
+
+extension MemberRecord {
+    var wireSize: Int { 32 + 8 + 2 + payload.count }
+}
+
+extension Tombstone {
+    var wireSize: Int { 32 + 8 + 1 + 32 + 2 + proof.count }
+}
+
+extension MemberEntry {
+    var wireSize: Int { (record?.wireSize ?? 0) + (tombstone?.wireSize ?? 0) }
 }
