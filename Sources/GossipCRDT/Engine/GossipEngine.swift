@@ -20,6 +20,10 @@ public struct GossipEngine: Sendable {
     var liveness = LivenessState()
     var redial = RedialTable()
     var nextRound: Instant?
+    /// News is pushed on receipt at most once per round; more news waits for the round's digests.
+    /// Without this, a burst of changes (a healed partition) makes every receipt a push of up to
+    /// 64 entries, and the pushes multiply.
+    var pushedThisRound = false
     public internal(set) var hasLeft = false
 
     public init(
@@ -138,7 +142,8 @@ public struct GossipEngine: Sendable {
             }
         }
         if rumors.count > GossipLimits.maxRumors { rumors.removeFirst(rumors.count - GossipLimits.maxRumors) }
-        guard spread else { return [] }
+        guard spread, !pushedThisRound else { return [] }
+        pushedThisRound = true
         let news = Updates.rumors(changes.map(\.after))
         let digest = GossipMessage.digest(Digest(summary: store.summary, epoch: liveness.epoch, rumors: news))
         return pickPeers(config.fanout, except: except).map { Outgoing(to: .member($0), message: digest) }

@@ -54,6 +54,8 @@ public struct SimulationReport: Sendable {
     public var simulatedSeconds = 0.0
     public var eventsProcessed = 0
     public var rejections = 0
+    /// Bytes sent over the whole run, per message kind (digest, buckets, delta, ...).
+    public var bytesByKind: [String: Int] = [:]
 
     /// Join times expressed in gossip rounds.
     public var joinRounds: [Double?] { joinSeconds.map { $0.map { $0 / syncInterval } } }

@@ -202,6 +202,7 @@ public struct Simulator {
 
     private mutating func send(_ outgoing: [Outgoing], from node: Int) {
         for message in outgoing {
+            report.bytesByKind[message.message.kind, default: 0] += message.message.wireSizeEstimate
             if measuring {
                 sentBytes[node] += message.message.wireSizeEstimate
                 sentMessages += 1

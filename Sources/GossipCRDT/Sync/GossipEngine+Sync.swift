@@ -9,6 +9,7 @@
 /// 4. ...and the other side answers with those of its entries in the same buckets that are newer.
 extension GossipEngine {
     mutating func receiveDigest(_ digest: Digest, from: NodeID, now: Instant) -> [Outgoing] {
+        loseInterest(in: digest.rumors)
         let changes = store.merge(digest.rumors, validator: validator, rejections: &rejections)
         var out = apply(changes, spread: true, except: from)
         out += observe(digest.epoch, from: from, now: now).replies
@@ -21,6 +22,13 @@ extension GossipEngine {
                 return out + [Outgoing(to: .member(from), message: .digest(reply))]
             }
         }
+        // While news is still travelling, rumors will settle most of the difference; comparing
+        // buckets now would ship whole buckets for entries that are already on their way. Only a
+        // difference too large for rumors, or a newcomer's first sync, goes to buckets at once.
+        let counts = (store.count, Int(digest.summary.count))
+        let newcomer = min(counts.0, counts.1) <= 1
+        let settling = !digest.rumors.isEmpty || !rumors.isEmpty
+        if settling && !newcomer && abs(counts.0 - counts.1) <= GossipLimits.maxRumors { return out }
         let level = MemberStore.bucketLevel(forCount: max(store.count, Int(digest.summary.count)))
         let buckets = BucketDigest(level: UInt8(level), hashes: store.bucketHashes(level: level))
         return out + [Outgoing(to: .member(from), message: .buckets(buckets))]
@@ -100,6 +108,7 @@ extension GossipEngine {
     /// to be re-dialled.
     mutating func round(now: Instant) -> [Outgoing] {
         let news = currentRumors()
+        pushedThisRound = false
         for index in rumors.indices { rumors[index].roundsLeft -= 1 }
         rumors.removeAll { $0.roundsLeft <= 0 }
         let rumorUpdates = Updates.rumors(news)
@@ -116,6 +125,19 @@ extension GossipEngine {
             out.append(Outgoing(to: .member(id), message: .digest(plain)))
         }
         return out
+    }
+
+    /// Stops spreading news that someone else sent us again: the counter variant of rumor
+    /// mongering. It spares the copies that a burst of news (a healed partition, hundreds of
+    /// entries at once) would otherwise make every node send for `rumorRounds` rounds; stragglers
+    /// are left to anti-entropy.
+    mutating func loseInterest(in heard: Updates) {
+        guard !rumors.isEmpty, !heard.isEmpty else { return }
+        let entries = heard.entries
+        rumors.removeAll { rumor in
+            guard let sent = entries[rumor.id] else { return false }
+            return store.entry(for: rumor.id) == sent
+        }
     }
 
     /// The entries behind the current rumors, newest last.

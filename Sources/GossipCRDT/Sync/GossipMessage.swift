@@ -147,6 +147,18 @@ extension GossipMessage {
 
     public var wireSizeEstimate: Int { GossipMessage.frameOverhead + bodySize }
 
+    /// The case name, for metrics.
+    public var kind: String {
+        switch self {
+        case .digest: return "digest"
+        case .buckets: return "buckets"
+        case .delta: return "delta"
+        case .heartbeat: return "heartbeat"
+        case .probe: return "probe"
+        case .ack: return "ack"
+        }
+    }
+
     /// Bytes after the type byte.
     public var bodySize: Int {
         let stamp = 32 + 8
