@@ -22,12 +22,15 @@ extension GossipEngine {
                 return out + [Outgoing(to: .member(from), message: .digest(reply))]
             }
         }
-        // While news is still travelling, rumors will settle most of the difference; comparing
-        // buckets now would ship whole buckets for entries that are already on their way. Only a
-        // difference too large for rumors, or a newcomer's first sync, goes to buckets at once.
+        // While a little news is still travelling, rumors will settle the difference; comparing
+        // buckets now would ship whole buckets for entries that are already on their way. A burst
+        // too large for rumors (a healed partition), or a newcomer's first sync, goes to buckets
+        // at once, so anti-entropy never starves behind a stream of news.
         let counts = (store.count, Int(digest.summary.count))
         let newcomer = min(counts.0, counts.1) <= 1
-        let settling = !digest.rumors.isEmpty || !rumors.isEmpty
+        let small = GossipLimits.maxRumors / 4
+        let settling =
+            (!digest.rumors.isEmpty || !rumors.isEmpty) && digest.rumors.count < small && rumors.count < small
         if settling && !newcomer && abs(counts.0 - counts.1) <= GossipLimits.maxRumors { return out }
         let level = MemberStore.bucketLevel(forCount: max(store.count, Int(digest.summary.count)))
         let buckets = BucketDigest(level: UInt8(level), hashes: store.bucketHashes(level: level))
