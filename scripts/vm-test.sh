@@ -26,17 +26,26 @@ for tool in qemu-system-x86_64 busybox cpio depmod dpkg-deb apt-get ip wg bash; 
 done
 
 # 1. The kernel: linux-image-cloud-amd64 is a metapackage depending on one versioned image.
+download() { # package: fetch its .deb into the cache; refresh stale or empty apt lists once
+    (cd "$cache/debs" && apt-get download -q "$1" 2>/dev/null) && return
+    echo "vm-test: apt-get download $1 failed; running apt-get update and retrying"
+    apt-get update -qq
+    (cd "$cache/debs" && apt-get download -q "$1" 2>/dev/null) || {
+        echo "vm-test: FAIL: cannot download $1" >&2
+        exit 1
+    }
+}
 kernel_root=$(find "$cache/kernel" -maxdepth 1 -mindepth 1 -type d 2>/dev/null | sort | tail -1 || true)
 if [[ -z "$kernel_root" || "${SMEG_VM_REFRESH:-0}" == 1 ]]; then
     echo "vm-test: downloading linux-image-cloud-amd64 and its versioned image package"
-    (cd "$cache/debs" && apt-get download -q linux-image-cloud-amd64 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+    download linux-image-cloud-amd64
     meta=$(ls -t "$cache"/debs/linux-image-cloud-amd64_*.deb | head -1)
     image=$(dpkg-deb -f "$meta" Depends | tr ',' '\n' | grep -o 'linux-image-[0-9][^ ]*-cloud-amd64' | head -1)
     [[ -n "$image" ]] || {
         echo "vm-test: FAIL: cannot find the versioned image in $meta's Depends" >&2
         exit 1
     }
-    (cd "$cache/debs" && apt-get download -q "$image" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+    download "$image"
     kernel_root="$cache/kernel/$image"
     rm -rf "$kernel_root"
     mkdir -p "$kernel_root"
