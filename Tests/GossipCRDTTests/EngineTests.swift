@@ -163,6 +163,48 @@ import Testing
         #expect(node.store.entry(for: id(2)) == nil)
     }
 
+    @Test func newsIsPushedAtOnceButAtMostOncePerRound() {
+        var node = converged(20).engines[id(3)]!
+        #expect(node.publish(record(3, 2), now: ms(0)).count == 3)
+        #expect(node.publish(record(3, 3), now: ms(1)).isEmpty, "the second change waits for the round")
+        let round = node.tick(now: ms(2)).compactMap { outgoing -> Digest? in
+            if case .digest(let digest) = outgoing.message { return digest } else { return nil }
+        }
+        #expect(round.count == 3, "rounds use the full fanout while there is news")
+        #expect(round.allSatisfy { $0.rumors.records.map(\.version) == [3] })
+    }
+
+    @Test func newsHeardBackIsNoLongerSpread() {
+        var node = converged(20).engines[id(3)]!
+        _ = node.publish(record(3, 2), now: ms(0))
+        let echo = Digest(summary: node.store.summary, epoch: nil, rumors: Updates(records: [record(3, 2)]))
+        _ = node.receive(.digest(echo), from: id(4), now: ms(1))
+        let round = node.tick(now: ms(2)).filter { if case .digest = $0.message { true } else { false } }
+        #expect(round.count == 1, "back to the idle fanout")
+    }
+
+    @Test func aBurstOfNewsGoesToBucketsAtOnce() {
+        var store = MemberStore()
+        for member in 1...100 { store.add(record(UInt64(member), 1)) }
+        var a = engine(1)
+        a.restore(store)
+        var burst = Updates()
+        for member in 50...80 { burst.records.append(record(UInt64(member), 2)) }
+        var changed = store
+        changed.merge(.with(burst))
+        changed.add(record(90, 2))
+        let digest = Digest(summary: changed.summary, epoch: nil, rumors: burst)
+        let replies = a.receive(.digest(digest), from: id(2), now: ms(0))
+        #expect(replies.contains { if case .buckets = $0.message { true } else { false } })
+        var b = engine(1)
+        b.restore(store)
+        let small = Updates(records: Array(burst.records.prefix(3)))
+        let quiet = b.receive(
+            .digest(Digest(summary: changed.summary, epoch: nil, rumors: small)), from: id(2), now: ms(0))
+        #expect(
+            !quiet.contains { if case .buckets = $0.message { true } else { false } }, "a little news settles itself")
+    }
+
     @Test func wireEstimatesMatchTheDocumentedLayout() {
         let stamp = EpochStamp(leader: id(1), number: 9)
         #expect(GossipMessage.ack(Ack(epoch: stamp, summaryHash: 1)).wireSizeEstimate == 88 + 48)
