@@ -109,12 +109,14 @@ public struct MemberStore: Sendable {
     }
 
     /// Merges a whole replica, as a state-based CRDT join (anti-entropy in one step).
+    ///
+    /// Subtrees with equal hash and count are taken as equal, as the digest protocol does: a
+    /// 64-bit collision is as unlikely here as there.
     public mutating func merge(_ other: MemberStore, validator: some RecordValidator = AcceptAll()) {
         var ignored = RejectionCounts()
-        other.root.visit { slot in
-            _ = merge(slot.entry, validator: validator, rejections: &ignored)
-            return true
-        }
+        var incoming: [MemberEntry] = []
+        root.entries(differingIn: other.root, into: &incoming)
+        for entry in incoming { _ = merge(entry, validator: validator, rejections: &ignored) }
         for (id, floor) in other.floors { compact(id, floor: floor) }
     }
 

@@ -143,6 +143,33 @@ final class TrieNode: Sendable {
         return true
     }
 
+    /// Collects the entries of `other` that may differ from ours, skipping every subtree whose
+    /// hash and count match (the Merkle property), so merging a replica costs O(differences).
+    func entries(differingIn other: TrieNode, depth: Int = 0, into out: inout [MemberEntry]) {
+        if self === other || (hash == other.hash && count == other.count) { return }
+        if isLeaf || other.isLeaf {
+            other.visit {
+                out.append($0.entry); return true
+            }
+            return
+        }
+        var remaining = other.bitmap
+        var index = 0
+        while remaining != 0 {
+            let digit = remaining.trailingZeroBitCount
+            let theirs = other.children[index]
+            if let ours = child(digit: digit) {
+                ours.entries(differingIn: theirs, depth: depth + 1, into: &out)
+            } else {
+                theirs.visit {
+                    out.append($0.entry); return true
+                }
+            }
+            remaining &= remaining - 1
+            index += 1
+        }
+    }
+
     /// Adds each entry's hash into the bucket its path falls in at `level` (16^level buckets).
     func addBucketHashes(level: Int, depth: Int = 0, prefix: Int = 0, into out: inout [UInt64]) {
         if depth == level {
