@@ -144,6 +144,20 @@ import Testing
         _ = try SignedNodeRecord.sign(record, identity: Fixtures.identity1, mesh: Fixtures.mesh1)
     }
 
+    @Test func wholeRecordSizeIsBounded() throws {
+        var record = Fixtures.record()
+        record.services = Dictionary(
+            uniqueKeysWithValues: (0..<16).map { ("service-\($0)", String(repeating: "v", count: 128)) })
+        #expect(throws: RecordRejection.tooLarge(2_461)) {
+            try SignedNodeRecord.sign(record, identity: Fixtures.identity1, mesh: Fixtures.mesh1)
+        }
+        record.services = Dictionary(
+            uniqueKeysWithValues: (0..<8).map { ("service-\($0)", String(repeating: "v", count: 128)) })
+        let signed = try SignedNodeRecord.sign(record, identity: Fixtures.identity1, mesh: Fixtures.mesh1)
+        #expect(signed.encoded.count <= RecordLimits.maxEncodedSize)
+        #expect(signed.encoded.count <= GossipLimits.maxPayloadBytes)
+    }
+
     @Test func zeroPortsAreRejected() {
         var record = Fixtures.record()
         record.gossipPort = 0
