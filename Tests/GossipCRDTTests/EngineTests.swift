@@ -205,6 +205,32 @@ import Testing
             !quiet.contains { if case .buckets = $0.message { true } else { false } }, "a little news settles itself")
     }
 
+    @Test func tombstonesEveryoneHoldsAreCompactedAfterTheRetention() {
+        var config = GossipConfig()
+        config.tombstoneRetentionEpochs = 2
+        var mesh = converged(6, config: config)
+        mesh.dropped = { outgoing, sender in sender == id(6) || outgoing.to == .member(id(6)) }
+        var step: UInt64 = 0
+        while mesh.engines[id(2)]!.store.entry(for: id(6))?.tombstone == nil && step < 50 {
+            mesh.tickAll(now: ms(step * 200))
+            step += 1
+        }
+        #expect(mesh.engines[id(2)]!.store.entry(for: id(6))?.tombstone?.kind == .pruned)
+        mesh.engines[id(6)] = nil
+        for later in step..<step + 40 { mesh.tickAll(now: ms(later * 200)) }
+        for node in mesh.engines.values {
+            #expect(node.store.entry(for: id(6)) == nil, "compacted once stable for two epochs")
+            #expect(node.store.floors[id(6)] == 1)
+        }
+        #expect(Set(mesh.engines.values.map(\.store.summary)).count == 1)
+        var node = mesh.engines[id(3)]!
+        let stale = Digest(
+            summary: StoreSummary(hash: 0, count: 0), epoch: nil, rumors: Updates(records: [record(6, 1)]))
+        _ = node.receive(.digest(stale), from: id(4), now: ms(99_000))
+        #expect(!node.store.isPresent(id(6)))
+        #expect(node.rejections[.compacted] == 1)
+    }
+
     @Test func wireEstimatesMatchTheDocumentedLayout() {
         let stamp = EpochStamp(leader: id(1), number: 9)
         #expect(GossipMessage.ack(Ack(epoch: stamp, summaryHash: 1)).wireSizeEstimate == 88 + 48)
