@@ -26,6 +26,8 @@ struct SimCommand: ParsableCommand {
     @Option(help: "Maximum one-way latency in milliseconds.") var latencyMax = 50
     @Option(help: "Bytes of each member's opaque record payload.") var payloadBytes = 200
     @Option(help: "Seconds of steady state to measure traffic over.") var steadySeconds = 10
+    @Option(help: "Seconds to keep running after the last phase (tombstones compact after 60 epochs).")
+    var settleSeconds = 3
     @Option(help: "Split the mesh in two halves for this many seconds, then heal it.") var partition: Int?
     @Option(help: "Bootstrap peers given to the newcomer.") var bootstrapPeers = 1
     @Flag(help: "Crash the leader instead of an ordinary member (failover).") var crashLeader = false
@@ -57,6 +59,7 @@ struct SimCommand: ParsableCommand {
         config.payloadBytes = payloadBytes
         config.steadyWindow = .seconds(steadySeconds)
         config.partition = partition.map { .seconds($0) }
+        config.settle = .seconds(settleSeconds)
         config.bootstrapPeers = bootstrapPeers
         config.crashLeader = crashLeader
 

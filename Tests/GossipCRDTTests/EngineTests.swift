@@ -229,6 +229,22 @@ import Testing
         _ = node.receive(.digest(stale), from: id(4), now: ms(99_000))
         #expect(!node.store.isPresent(id(6)))
         #expect(node.rejections[.compacted] == 1)
+        #expect(node.store.entry(for: id(6)) == nil, "only the leader re-issues")
+
+        // The same stale record reaching the leader brings the removal back, for the one who
+        // still holds member 6 to learn it.
+        var leader = mesh.engines[id(1)]!
+        let pushed = leader.receive(.digest(stale), from: id(4), now: ms(99_000))
+        #expect(
+            leader.store.entry(for: id(6))?.tombstone
+                == Tombstone(member: id(6), version: 1, kind: .pruned, issuer: id(1), proof: []))
+        #expect(!pushed.isEmpty)
+        var returner = engine(9)
+        returner.restore(.with(Updates(records: [record(1, 1), record(6, 1), record(9, 1)])))
+        let removal = Updates(tombstones: [leader.store.entry(for: id(6))!.tombstone!])
+        _ = returner.receive(
+            .digest(Digest(summary: leader.store.summary, epoch: nil, rumors: removal)), from: id(1), now: ms(99_001))
+        #expect(!returner.store.isPresent(id(6)))
     }
 
     @Test func wireEstimatesMatchTheDocumentedLayout() {

@@ -231,7 +231,12 @@ public struct MemberStore: Sendable {
     )
         -> RejectReason?
     {
-        if let floor = floors[tombstone.member], tombstone.version <= floor { return .compacted }
+        // A removal at exactly the floor may return: the leader re-issues it for members that come
+        // back from a long cut-off still holding the removed member (see `reissueRemovals`).
+        if let floor = floors[tombstone.member], tombstone.version < floor || held != nil && tombstone.version == floor
+        {
+            return .compacted
+        }
         if let current = held?.tombstone, !tombstone.supersedes(current) { return .stale }
         if tombstone.kind == .left && tombstone.issuer != tombstone.member { return .wrongIssuer }
         return validator.accept(tombstone, issuer: record(for: tombstone.issuer)) ? nil : .invalid

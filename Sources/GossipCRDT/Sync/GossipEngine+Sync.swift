@@ -10,8 +10,9 @@
 extension GossipEngine {
     mutating func receiveDigest(_ digest: Digest, from: NodeID, now: Instant) -> [Outgoing] {
         loseInterest(in: digest.rumors)
+        var out = reissueRemovals(against: digest.rumors)
         let changes = store.merge(digest.rumors, validator: validator, rejections: &rejections)
-        var out = apply(changes, spread: true, except: from)
+        out += apply(changes, spread: true, except: from)
         out += observe(digest.epoch, from: from, now: now).replies
         guard store.summary != digest.summary else { return out }
         if !digest.isReply {
@@ -79,10 +80,10 @@ extension GossipEngine {
     /// so a newcomer's first full sync does not flood the mesh.
     mutating func receiveDelta(_ delta: Delta, from: NodeID) -> [Outgoing] {
         let theirs = delta.updates.entries
+        var out = reissueRemovals(against: delta.updates)
         let changes = store.merge(delta.updates, validator: validator, rejections: &rejections)
         _ = apply(changes, spread: false)
-        guard delta.wantsReply else { return [] }
-        var out: [Outgoing] = []
+        guard delta.wantsReply else { return out }
         var reply = Updates()
         var size = 0
         for entry in store.entries(inBuckets: delta.buckets, level: Int(delta.level))
@@ -128,6 +129,24 @@ extension GossipEngine {
             out.append(Outgoing(to: .member(id), message: .digest(plain)))
         }
         return out
+    }
+
+    /// A member back from a cut-off longer than the tombstone retention still holds records of
+    /// members whose removal everyone else has compacted; it would keep them forever. The leader,
+    /// seeing such a record hit a floor, issues the removal again so that it reaches the member.
+    mutating func reissueRemovals(against updates: Updates) -> [Outgoing] {
+        guard liveness.book != nil, !store.floors.isEmpty else { return [] }
+        var changes: [(before: MemberEntry?, after: MemberEntry)] = []
+        for record in updates.records {
+            guard let floor = store.floors[record.owner], record.version <= floor,
+                store.entry(for: record.owner) == nil
+            else { continue }
+            var tombstone = Tombstone(member: record.owner, version: floor, kind: .pruned, issuer: me)
+            tombstone.proof = signer.proof(for: tombstone)
+            changes += store.mergeChanges(
+                MemberEntry(id: record.owner, tombstone: tombstone), validator: validator, rejections: &rejections)
+        }
+        return apply(changes, spread: true, external: false)
     }
 
     /// Stops spreading news that someone else sent us again: the counter variant of rumor
