@@ -98,7 +98,8 @@ struct Mesh {
 }
 
 func engine(_ n: UInt64, seed: UInt64 = 1, config: GossipConfig = GossipConfig()) -> GossipEngine {
-    GossipEngine(me: id(n), config: config, rng: SplitMix64(seed: seed &+ n))
+    GossipEngine(
+        me: id(n), config: config, validator: AcceptAll(), signer: NoSignature(), rng: SplitMix64(seed: seed &+ n))
 }
 
 func ms(_ value: UInt64) -> Instant { Instant(nanoseconds: value * 1_000_000) }

@@ -26,9 +26,11 @@ public struct GossipEngine: Sendable {
     var pushedThisRound = false
     public internal(set) var hasLeft = false
 
+    /// `validator` and `signer` have no defaults on purpose: a daemon that forgot them would merge
+    /// forged records. Tests and the simulator pass `AcceptAll()` and `NoSignature()`.
     public init(
-        me: NodeID, config: GossipConfig = GossipConfig(), validator: some RecordValidator = AcceptAll(),
-        signer: some TombstoneSigner = NoSignature(), rng: some RandomNumberGenerator & Sendable
+        me: NodeID, config: GossipConfig = GossipConfig(), validator: some RecordValidator,
+        signer: some TombstoneSigner, rng: some RandomNumberGenerator & Sendable
     ) {
         self.me = me
         self.config = config

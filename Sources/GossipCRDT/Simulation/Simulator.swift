@@ -143,7 +143,9 @@ public struct Simulator {
     @discardableResult
     private mutating func addNode(_ id: NodeID, store: MemberStore?) -> Int {
         let node = engines.count
-        var engine = GossipEngine(me: id, config: config.gossip, rng: SplitMix64(seed: rng.next()))
+        var engine = GossipEngine(
+            me: id, config: config.gossip, validator: AcceptAll(), signer: NoSignature(),
+            rng: SplitMix64(seed: rng.next()))
         if let store { engine.restore(store) }
         engines.append(engine)
         ids.append(id)
