@@ -8,9 +8,9 @@ struct SimCommand: ParsableCommand {
         commandName: "smeg-sim",
         abstract: "Simulate the smegmesh membership protocol with many nodes in one process.",
         discussion: """
-            Each run starts from a converged mesh of --nodes members, measures steady-state traffic,
-            then a join, then a crash (and a partition with --partition). Runs are deterministic per
-            seed; --seeds runs several and reports percentiles over them.
+            Each run starts from a converged mesh of --nodes members, measures steady-state traffic, \
+            then a join, then a crash (and a partition with --partition). Runs are deterministic per \
+            seed; --seeds runs several and reports percentiles over them. See docs/gossip.md.
             """
     )
 
