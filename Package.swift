@@ -95,6 +95,12 @@ var targets: [Target] = [
         dependencies: ["MeshCore", "CSodium", "CMnl"],
         swiftSettings: strict
     ),
+    // The daemon's pure parts (configuration, API routing) tested in-process.
+    .testTarget(
+        name: "SmegdTests",
+        dependencies: ["smegd"],
+        swiftSettings: strict
+    ),
     // Multi-process tests: they run the built executables (and, as root, network namespaces).
     .testTarget(
         name: "IntegrationTests",

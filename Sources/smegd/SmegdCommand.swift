@@ -1,7 +1,8 @@
 import ArgumentParser
+import Foundation
 import MeshCore
 
-/// The daemon's command line. Flags override the configuration file key of the same name.
+/// The daemon's command line. Flags override the configuration file.
 @main
 struct SmegdCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,15 +14,19 @@ struct SmegdCommand: ParsableCommand {
             routes on its own machine. Operators talk to the local daemon with `smegctl` over a Unix
             socket.
 
+            Settings come from defaults, then the configuration file (a flat YAML mapping, see
+            docs/configuration.md), then --set and the flags below, later ones winning.
+
             Typical use (as root):
               smegd                                 # defaults, no configuration file needed
               smegd --config /etc/smegmesh/smegd.yaml --log-level debug
+              smegd --check-config                  # validate and print the effective settings
             """,
         version: SmegVersion.string
     )
 
     @Option(name: .long, help: ArgumentHelp("Configuration file (YAML).", valueName: "path"))
-    var config: String = "/etc/smegmesh/smegd.yaml"
+    var config: String?
 
     @Option(name: .long, help: ArgumentHelp("Directory for keys, mesh secrets and membership.", valueName: "dir"))
     var stateDir: String?
@@ -32,11 +37,56 @@ struct SmegdCommand: ParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String?
 
+    @Option(name: .long, help: ArgumentHelp("UDP port for gossip, shared by every mesh.", valueName: "port"))
+    var gossipPort: Int?
+
+    @Flag(name: .long, help: "Gossip and serve the API, but never touch interfaces, peers or routes.")
+    var controlPlaneOnly = false
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Override any configuration key (repeatable), e.g. --set fanout=4.", valueName: "key=value"))
+    var set: [String] = []
+
+    @Flag(name: .long, help: "Check the configuration, print the effective settings and exit.")
+    var checkConfig = false
+
+    static let defaultConfigPath = "/etc/smegmesh/smegd.yaml"
+
+    /// Merges defaults, the file and the flags. Only an explicitly named file must exist.
+    func effectiveConfig() throws -> DaemonConfig {
+        var result = try ConfigLoader.load(path: config ?? Self.defaultConfigPath, required: config != nil)
+        var overrides = set
+        if let stateDir { overrides.append("stateDir=\(stateDir)") }
+        if let socket { overrides.append("socket=\(socket)") }
+        if let logLevel { overrides.append("logLevel=\(logLevel)") }
+        if let gossipPort { overrides.append("gossipPort=\(gossipPort)") }
+        if controlPlaneOnly { overrides.append("controlPlaneOnly=true") }
+        for assignment in overrides {
+            try ConfigLoader.applyOverride(assignment, to: &result)
+        }
+        return result
+    }
+
     func run() throws {
-        throw ValidationError(
-            """
-            this build of smegd has no daemon loop yet (version \(SmegVersion.string)); \
-            the gossip, control API and WireGuard services are under construction
-            """)
+        let settings: DaemonConfig
+        do {
+            settings = try effectiveConfig()
+        } catch let error as ConfigError {
+            Self.exitWithError("configuration error: \(error)")
+        }
+        if checkConfig {
+            print(ConfigPrinter.yaml(settings), terminator: "")
+            return
+        }
+        Self.exitWithError(
+            "this build of smegd has no daemon loop yet (version \(SmegVersion.string)); "
+                + "the gossip, control API and WireGuard services are under construction")
+    }
+
+    /// Operational failures are not usage errors: print one line, no usage text, and exit 1.
+    static func exitWithError(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("smegd: \(message)\n".utf8))
+        Foundation.exit(1)
     }
 }

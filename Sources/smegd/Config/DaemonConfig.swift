@@ -1,0 +1,42 @@
+/// Daemon-wide settings. Per-mesh settings (role, ports, endpoint, routes) are chosen at
+/// `create`/`join` time and persisted with the mesh, not configured here.
+///
+/// Every default lets `smegd` run with no configuration file at all; docs/configuration.md lists
+/// each key, and `ConfigSchemaTests` checks that the document and this type agree.
+struct DaemonConfig: Equatable, Sendable {
+    enum WireGuardBackendChoice: String, CaseIterable, Sendable {
+        case auto, kernel, userspace
+    }
+
+    enum LogLevelChoice: String, CaseIterable, Sendable {
+        case trace, debug, info, notice, warning, error, critical
+    }
+
+    /// Keys, mesh secrets, per-mesh settings and the last known membership.
+    var stateDir = "/var/lib/smegmesh"
+    /// The control socket smegctl talks to.
+    var socket = "/run/smegmesh/smegd.sock"
+    /// Group given access to the control socket (mode 0660); nil keeps root's group.
+    var socketGroup: String?
+    /// One UDP port for the gossip of every mesh this node is in.
+    var gossipPort = 51900
+    /// Address the gossip port binds to ("::" = all, dual stack).
+    var gossipBind = "::"
+    var logLevel = LogLevelChoice.info
+    /// Loopback address and port of the Prometheus endpoint; nil disables it.
+    var metricsListen: String? = "127.0.0.1:9469"
+    var syncInterval = Duration.milliseconds(200)
+    var heartbeatInterval = Duration.seconds(1)
+    var fanout = 3
+    var wireguardBackend = WireGuardBackendChoice.auto
+    /// MTU of the mesh interfaces.
+    var mtu = 1420
+    /// Control-plane-only mode: gossip and API work, but no interface, peer, address or route is
+    /// touched. Used for benchmarks and for many daemons on one machine.
+    var controlPlaneOnly = false
+    /// Remove the mesh interfaces on shutdown. Off by default so traffic keeps flowing across a
+    /// daemon restart or upgrade.
+    var removeInterfacesOnShutdown = false
+    /// Quiet time after a membership change before the kernel state is reconciled.
+    var reconcileDebounce = Duration.milliseconds(100)
+}
