@@ -98,7 +98,12 @@ var targets: [Target] = [
     // The daemon's pure parts (configuration, API routing) tested in-process.
     .testTarget(
         name: "SmegdTests",
-        dependencies: ["smegd"],
+        dependencies: [
+            "smegd", "MeshCore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ],
         swiftSettings: strict
     ),
     // Multi-process tests: they run the built executables (and, as root, network namespaces).

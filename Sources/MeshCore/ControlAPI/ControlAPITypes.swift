@@ -1,0 +1,239 @@
+/// JSON bodies of the control API (`/v1/...` on smegd's Unix socket), shared by the daemon and
+/// `smegctl` so the two cannot drift. Field names are part of the documented, stable interface
+/// (docs/api.md); add fields, never rename them.
+public enum ControlAPI {
+    public static let version = "v1"
+    /// Requests larger than this are refused with 413: no legitimate request comes near it.
+    public static let maximumRequestBody = 64 * 1024
+    /// Responses larger than this are refused by the client (a 10,000-member graph is ~5 MiB).
+    public static let maximumResponseBody = 32 * 1024 * 1024
+}
+
+/// Every non-2xx response carries one of these.
+public struct APIErrorBody: Codable, Sendable, Equatable {
+    public var error: String
+    public init(error: String) { self.error = error }
+}
+
+/// Options a node chooses for itself when it creates or joins a mesh.
+public struct MeshOptions: Codable, Sendable, Equatable {
+    /// "peer" (publicly reachable, full mesh) or "client" (behind NAT, attaches to one peer).
+    public var role: String?
+    public var listenPort: Int?
+    /// Public endpoint other nodes should use, "HOST:PORT" or "[IPv6]:PORT".
+    public var endpoint: String?
+    /// Persistent keepalive in seconds; clients default to 25.
+    public var keepalive: Int?
+    public var advertiseRoutes: [String]?
+    public var advertiseDefaultRoute: Bool?
+    public var alias: String?
+    public var description: String?
+
+    public init(
+        role: String? = nil, listenPort: Int? = nil, endpoint: String? = nil, keepalive: Int? = nil,
+        advertiseRoutes: [String]? = nil, advertiseDefaultRoute: Bool? = nil, alias: String? = nil,
+        description: String? = nil
+    ) {
+        self.role = role
+        self.listenPort = listenPort
+        self.endpoint = endpoint
+        self.keepalive = keepalive
+        self.advertiseRoutes = advertiseRoutes
+        self.advertiseDefaultRoute = advertiseDefaultRoute
+        self.alias = alias
+        self.description = description
+    }
+}
+
+public struct CreateMeshRequest: Codable, Sendable, Equatable {
+    /// Optional human name, used in DNS names and the graph; the mesh id stays random.
+    public var name: String?
+    public var options: MeshOptions
+
+    public init(name: String? = nil, options: MeshOptions = MeshOptions()) {
+        self.name = name
+        self.options = options
+    }
+}
+
+/// Join by invite token, or by mesh id + secret + bootstrap endpoints.
+public struct JoinMeshRequest: Codable, Sendable, Equatable {
+    public var token: String?
+    public var meshId: String?
+    /// The mesh secret, base64.
+    public var secret: String?
+    public var bootstrap: [String]?
+    public var options: MeshOptions
+
+    public init(
+        token: String? = nil, meshId: String? = nil, secret: String? = nil, bootstrap: [String]? = nil,
+        options: MeshOptions = MeshOptions()
+    ) {
+        self.token = token
+        self.meshId = meshId
+        self.secret = secret
+        self.bootstrap = bootstrap
+        self.options = options
+    }
+}
+
+/// One mesh as seen from this node.
+public struct MeshSummary: Codable, Sendable, Equatable {
+    public var meshId: String
+    public var name: String?
+    public var interface: String
+    /// This node's overlay address in the mesh.
+    public var address: String
+    public var prefix: String
+    public var role: String
+    public var members: Int
+    /// Short id of the current leader, nil while unknown.
+    public var leader: String?
+    public var isLeader: Bool
+
+    public init(
+        meshId: String, name: String?, interface: String, address: String, prefix: String, role: String,
+        members: Int, leader: String?, isLeader: Bool
+    ) {
+        self.meshId = meshId
+        self.name = name
+        self.interface = interface
+        self.address = address
+        self.prefix = prefix
+        self.role = role
+        self.members = members
+        self.leader = leader
+        self.isLeader = isLeader
+    }
+}
+
+public struct CreateMeshResponse: Codable, Sendable, Equatable {
+    public var mesh: MeshSummary
+    /// Invite token (`smeg1-...`) another node passes to `smegctl join`.
+    public var token: String
+
+    public init(mesh: MeshSummary, token: String) {
+        self.mesh = mesh
+        self.token = token
+    }
+}
+
+public struct InviteResponse: Codable, Sendable, Equatable {
+    public var token: String
+    public init(token: String) { self.token = token }
+}
+
+/// A route a member advertises, with the mesh ids it crossed (hop count = path length).
+public struct RouteView: Codable, Sendable, Equatable {
+    public var prefix: String
+    public var path: [String]
+
+    public init(prefix: String, path: [String]) {
+        self.prefix = prefix
+        self.path = path
+    }
+}
+
+public struct MemberView: Codable, Sendable, Equatable {
+    /// WireGuard public key, base64 (as `wg show` prints it).
+    public var id: String
+    public var shortId: String
+    public var alias: String?
+    public var description: String?
+    public var address: String
+    public var endpoints: [String]
+    public var role: String
+    /// Seconds since this node last heard of the member being alive; nil if never.
+    public var lastSeenSeconds: Double?
+    public var isLeader: Bool
+    public var isSelf: Bool
+    public var services: [String: String]
+    public var routes: [RouteView]
+    public var version: UInt64
+    /// For clients: the short id of the peer they attach through.
+    public var via: String?
+
+    public init(
+        id: String, shortId: String, alias: String?, description: String?, address: String, endpoints: [String],
+        role: String, lastSeenSeconds: Double?, isLeader: Bool, isSelf: Bool, services: [String: String],
+        routes: [RouteView], version: UInt64, via: String?
+    ) {
+        self.id = id
+        self.shortId = shortId
+        self.alias = alias
+        self.description = description
+        self.address = address
+        self.endpoints = endpoints
+        self.role = role
+        self.lastSeenSeconds = lastSeenSeconds
+        self.isLeader = isLeader
+        self.isSelf = isSelf
+        self.services = services
+        self.routes = routes
+        self.version = version
+        self.via = via
+    }
+}
+
+public struct MeshDetail: Codable, Sendable, Equatable {
+    public var mesh: MeshSummary
+    public var members: [MemberView]
+
+    public init(mesh: MeshSummary, members: [MemberView]) {
+        self.mesh = mesh
+        self.members = members
+    }
+}
+
+public struct MeshListResponse: Codable, Sendable, Equatable {
+    public var meshes: [MeshSummary]
+    public init(meshes: [MeshSummary]) { self.meshes = meshes }
+}
+
+/// Everything `smegctl graph` needs: every mesh with its members.
+public struct GraphResponse: Codable, Sendable, Equatable {
+    public var meshes: [MeshDetail]
+    public init(meshes: [MeshDetail]) { self.meshes = meshes }
+}
+
+public struct MeshStatus: Codable, Sendable, Equatable {
+    public var meshId: String
+    public var interface: String
+    public var members: Int
+    public var leader: String?
+    public var lastSyncSecondsAgo: Double?
+    public var lastError: String?
+
+    public init(
+        meshId: String, interface: String, members: Int, leader: String?, lastSyncSecondsAgo: Double?,
+        lastError: String?
+    ) {
+        self.meshId = meshId
+        self.interface = interface
+        self.members = members
+        self.leader = leader
+        self.lastSyncSecondsAgo = lastSyncSecondsAgo
+        self.lastError = lastError
+    }
+}
+
+public struct StatusResponse: Codable, Sendable, Equatable {
+    public var version: String
+    /// "kernel", "userspace" or "none" (control-plane-only).
+    public var backend: String
+    public var uptimeSeconds: Double
+    public var meshes: [MeshStatus]
+
+    public init(version: String, backend: String, uptimeSeconds: Double, meshes: [MeshStatus]) {
+        self.version = version
+        self.backend = backend
+        self.uptimeSeconds = uptimeSeconds
+        self.meshes = meshes
+    }
+}
+
+/// Body of the alias, description and service-value setters.
+public struct SetValueRequest: Codable, Sendable, Equatable {
+    public var value: String
+    public init(value: String) { self.value = value }
+}

@@ -1,0 +1,31 @@
+import MeshCore
+
+/// What the control API can ask of the daemon. The router speaks HTTP and JSON; the daemon
+/// implements this protocol, so request parsing is tested without a running mesh.
+protocol ControlService: Sendable {
+    func status() async throws -> StatusResponse
+    func listMeshes() async throws -> MeshListResponse
+    func createMesh(_ request: CreateMeshRequest) async throws -> CreateMeshResponse
+    func joinMesh(_ request: JoinMeshRequest) async throws -> MeshSummary
+    func mesh(_ id: String) async throws -> MeshDetail
+    func leaveMesh(_ id: String) async throws
+    func invite(_ id: String) async throws -> InviteResponse
+    func setAlias(_ id: String, _ value: String) async throws -> MeshDetail
+    func setDescription(_ id: String, _ value: String) async throws -> MeshDetail
+    func setService(_ id: String, name: String, value: String) async throws -> MeshDetail
+    func deleteService(_ id: String, name: String) async throws -> MeshDetail
+    func graph() async throws -> GraphResponse
+}
+
+/// An error the API reports with a status code and a message a person can act on.
+struct ControlError: Error, Equatable, CustomStringConvertible {
+    var status: Int
+    var message: String
+
+    var description: String { message }
+
+    static func badRequest(_ message: String) -> ControlError { ControlError(status: 400, message: message) }
+    static func notFound(_ message: String) -> ControlError { ControlError(status: 404, message: message) }
+    static func conflict(_ message: String) -> ControlError { ControlError(status: 409, message: message) }
+    static func unavailable(_ message: String) -> ControlError { ControlError(status: 503, message: message) }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import Logging
+import MeshCore
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import smegd
+
+/// A service that records calls and answers with fixed values, to test routing and transport.
+private actor RecordingService: ControlService {
+    var calls: [String] = []
+    let summary = MeshSummary(
+        meshId: "m1", name: nil, interface: "smeg0", address: "fd00::1", prefix: "fd00::/64", role: "peer",
+        members: 1, leader: nil, isLeader: true)
+
+    private func record(_ call: String) { calls.append(call) }
+    func recorded() -> [String] { calls }
+
+    func status() async throws -> StatusResponse {
+        record("status")
+        return StatusResponse(version: "t", backend: "none", uptimeSeconds: 1, meshes: [])
+    }
+    func listMeshes() async throws -> MeshListResponse {
+        record("list")
+        return MeshListResponse(meshes: [summary])
+    }
+    func createMesh(_ request: CreateMeshRequest) async throws -> CreateMeshResponse {
+        record("create \(request.options.role ?? "-")")
+        return CreateMeshResponse(mesh: summary, token: "smeg1-x")
+    }
+    func joinMesh(_ request: JoinMeshRequest) async throws -> MeshSummary {
+        record("join \(request.token ?? "-")")
+        return summary
+    }
+    func mesh(_ id: String) async throws -> MeshDetail {
+        record("get \(id)")
+        guard id == "m1" else { throw ControlError.notFound("no mesh \(id)") }
+        return MeshDetail(mesh: summary, members: [])
+    }
+    func leaveMesh(_ id: String) async throws { record("leave \(id)") }
+    func invite(_ id: String) async throws -> InviteResponse {
+        record("invite \(id)")
+        return InviteResponse(token: "smeg1-x")
+    }
+    func setAlias(_ id: String, _ value: String) async throws -> MeshDetail {
+        record("alias \(id) \(value)")
+        return MeshDetail(mesh: summary, members: [])
+    }
+    func setDescription(_ id: String, _ value: String) async throws -> MeshDetail {
+        record("describe \(id) \(value)")
+        return MeshDetail(mesh: summary, members: [])
+    }
+    func setService(_ id: String, name: String, value: String) async throws -> MeshDetail {
+        record("service \(id) \(name)=\(value)")
+        return MeshDetail(mesh: summary, members: [])
+    }
+    func deleteService(_ id: String, name: String) async throws -> MeshDetail {
+        record("unservice \(id) \(name)")
+        return MeshDetail(mesh: summary, members: [])
+    }
+    func graph() async throws -> GraphResponse {
+        record("graph")
+        return GraphResponse(meshes: [])
+    }
+}
+
+@Suite struct ControlRouterTests {
+    private func send(_ method: String, _ path: String, _ body: String = "") async -> (ControlReply, [String]) {
+        let service = RecordingService()
+        let router = ControlRouter(service: service)
+        let reply = await router.handle(ControlRequest(method: method, path: path, body: Array(body.utf8)))
+        return (reply, await service.recorded())
+    }
+
+    @Test(arguments: [
+        ("GET", "/v1/status", "", 200, "status"),
+        ("GET", "/v1/meshes", "", 200, "list"),
+        ("POST", "/v1/meshes", #"{"options":{"role":"client"}}"#, 201, "create client"),
+        ("POST", "/v1/meshes/join", #"{"token":"smeg1-a","options":{}}"#, 201, "join smeg1-a"),
+        ("GET", "/v1/meshes/m1", "", 200, "get m1"),
+        ("DELETE", "/v1/meshes/m1", "", 204, "leave m1"),
+        ("GET", "/v1/meshes/m1/invite", "", 200, "invite m1"),
+        ("PUT", "/v1/meshes/m1/self/alias", #"{"value":"web"}"#, 200, "alias m1 web"),
+        ("PUT", "/v1/meshes/m1/self/description", #"{"value":"d"}"#, 200, "describe m1 d"),
+        ("PUT", "/v1/meshes/m1/self/services/http", #"{"value":"80"}"#, 200, "service m1 http=80"),
+        ("DELETE", "/v1/meshes/m1/self/services/http", "", 200, "unservice m1 http"),
+        ("GET", "/v1/graph?x=1", "", 200, "graph"),
+    ])
+    func routesEveryEndpoint(method: String, path: String, body: String, status: Int, call: String) async {
+        let (reply, calls) = await send(method, path, body)
+        #expect(reply.status == status)
+        #expect(calls == [call])
+    }
+
+    @Test(arguments: [
+        ("GET", "/", "", 404), ("GET", "/v2/status", "", 404), ("GET", "/v1/nothing", "", 404),
+        ("POST", "/v1/status", "", 405), ("PATCH", "/v1/meshes", "", 405),
+        ("POST", "/v1/meshes", "", 400), ("POST", "/v1/meshes", "{", 400), ("POST", "/v1/meshes", "[]", 400),
+        ("POST", "/v1/meshes", #"{"options":{"role":7}}"#, 400), ("PUT", "/v1/meshes/m1/self/alias", "{}", 400),
+        ("PUT", "/v1/meshes/m1/self/colour", #"{"value":"x"}"#, 404), ("GET", "/v1/meshes/zz", "", 404),
+    ])
+    func rejectsBadRequestsWithJSONErrors(method: String, path: String, body: String, status: Int) async throws {
+        let (reply, _) = await send(method, path, body)
+        #expect(reply.status == status)
+        let error = try JSONDecoder().decode(APIErrorBody.self, from: Data(reply.body))
+        #expect(!error.error.isEmpty)
+    }
+}
+
+@Suite(.serialized) struct ControlServerTests {
+    private func withServer(_ body: (String) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("smegd-test-\(UUID().uuidString)")
+        let path = directory.appendingPathComponent("smegd.sock").path
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = ControlServer(
+            path: path, group: nil, router: ControlRouter(service: RecordingService()),
+            logger: Logger(label: "test"))
+        let listener = try await server.bind(on: MultiThreadedEventLoopGroup.singleton)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.serve(listener) }
+            try await body(path)
+            group.cancelAll()
+        }
+    }
+
+    @Test func servesRealRequestsOnAUnixSocket() async throws {
+        try await withServer { path in
+            var attributes = stat()
+            #expect(stat(path, &attributes) == 0)
+            #expect(attributes.st_mode & 0o777 == 0o660)
+            let client = ControlClient(socketPath: path)
+            let list = try client.call("GET", "/v1/meshes", as: MeshListResponse.self)
+            #expect(list.meshes.first?.meshId == "m1")
+            let created = try client.call(
+                "POST", "/v1/meshes", body: CreateMeshRequest(options: MeshOptions(role: "peer")),
+                as: CreateMeshResponse.self)
+            #expect(created.token == "smeg1-x")
+            #expect(throws: ControlClientError.api(status: 404, message: "no mesh nope")) {
+                try client.call("GET", "/v1/meshes/nope", as: MeshDetail.self)
+            }
+        }
+    }
+
+    @Test func oversizedAndGarbageRequestsDoNotStopTheServer() async throws {
+        try await withServer { path in
+            let client = ControlClient(socketPath: path)
+            let big = [UInt8](repeating: 0x20, count: ControlAPI.maximumRequestBody + 1)
+            let reply = try client.send(method: "POST", path: "/v1/meshes", body: big)
+            #expect(reply.status == 413)
+            try RawSocket.write(path: path, bytes: Array("\u{0}\u{1}GARBAGE \r\n\r\n\r\n".utf8))
+            try RawSocket.write(path: path, bytes: [UInt8](repeating: 0xff, count: 100_000))
+            let status = try client.call("GET", "/v1/status", as: StatusResponse.self)
+            #expect(status.backend == "none")
+        }
+    }
+
+    @Test func refusesToStealALiveDaemonsSocket() async throws {
+        try await withServer { path in
+            #expect(throws: SocketPreparation.InUse.self) { try SocketPreparation.prepare(path: path) }
+        }
+    }
+
+    @Test func clientExplainsAMissingDaemon() {
+        let path = "/nonexistent-\(UUID().uuidString)/smegd.sock"
+        #expect(throws: ControlClientError.daemonNotRunning(socket: path)) {
+            try ControlClient(socketPath: path).send(method: "GET", path: "/v1/status", body: nil)
+        }
+    }
+}
+
+/// Writes raw bytes to a Unix socket and reads whatever comes back, to feed the server garbage.
+enum RawSocket {
+    static func write(path: String, bytes: [UInt8]) throws {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else { throw ControlClientError.transport("connect failed") }
+        _ = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        shutdown(descriptor, Int32(SHUT_WR))
+        var sink = [UInt8](repeating: 0, count: 4096)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        while recv(descriptor, &sink, sink.count, 0) > 0 {}
+    }
+}
