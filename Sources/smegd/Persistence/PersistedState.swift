@@ -1,0 +1,30 @@
+import MeshCore
+
+/// What smegd keeps about one mesh across restarts (`mesh.json`, mode 0600: it holds the secret).
+///
+/// Plain strings rather than domain types so that the file format is stable and readable by
+/// an operator; the daemon validates every field when it loads the mesh.
+struct PersistedMesh: Codable, Equatable, Sendable {
+    static let currentFormat = 1
+
+    var format = PersistedMesh.currentFormat
+    var meshId: String
+    var name: String?
+    /// The 32-byte mesh secret, base64.
+    var secret: String
+    var options: MeshOptions
+    /// Endpoints from the invite token, tried until the node knows any member.
+    var bootstrap: [String]
+}
+
+/// The last membership this node saw (`members.json`): enough to bring WireGuard up at once
+/// after a restart and to re-dial remembered members when the bootstrap node is gone.
+struct PersistedMembership: Codable, Equatable, Sendable {
+    static let currentFormat = 1
+
+    var format = PersistedMembership.currentFormat
+    /// Owner-signed records as the wire codec encodes them, base64; re-validated on load.
+    var records: [String]
+    /// Gossip endpoints ("HOST:PORT") of members seen alive, most recent first.
+    var rememberedEndpoints: [String]
+}

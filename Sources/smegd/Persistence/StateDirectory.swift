@@ -1,0 +1,107 @@
+import Foundation
+import MeshCore
+
+/// The on-disk layout under `stateDir`:
+///
+///     meshes/<mesh-id>/mesh.json       settings and secret (0600)
+///     meshes/<mesh-id>/identity.key    this node's key for the mesh (0600)
+///     meshes/<mesh-id>/members.json    last known membership
+///
+/// A file that cannot be parsed is renamed to `<name>.corrupt-<unix time>` and reported: the
+/// daemon starts without it instead of crashing or silently overwriting the evidence.
+struct StateDirectory: Sendable {
+    let root: String
+
+    static let maximumMeshFile = 64 * 1024
+    static let maximumMembershipFile = 64 * 1024 * 1024
+
+    var meshesDirectory: String { root + "/meshes" }
+
+    func directory(of meshId: String) -> String { meshesDirectory + "/" + meshId }
+    func meshFile(_ meshId: String) -> String { directory(of: meshId) + "/mesh.json" }
+    func identityFile(_ meshId: String) -> String { directory(of: meshId) + "/identity.key" }
+    func membershipFile(_ meshId: String) -> String { directory(of: meshId) + "/members.json" }
+
+    /// Creates the directory tree with owner-only access.
+    func prepare() throws {
+        try AtomicFile.makeDirectory(root, mode: 0o700)
+        try AtomicFile.makeDirectory(meshesDirectory, mode: 0o700)
+    }
+
+    /// Mesh ids with a directory on disk, sorted.
+    func meshIds() throws -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: meshesDirectory)) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    func save(_ mesh: PersistedMesh) throws {
+        try AtomicFile.makeDirectory(directory(of: mesh.meshId), mode: 0o700)
+        try AtomicFile.write(Self.encode(mesh), to: meshFile(mesh.meshId), mode: 0o600)
+    }
+
+    func save(_ membership: PersistedMembership, meshId: String) throws {
+        try AtomicFile.write(Self.encode(membership), to: membershipFile(meshId), mode: 0o600)
+    }
+
+    /// The outcome of reading one file: its content, nothing (absent), or a moved-aside problem.
+    enum Loaded<Value> {
+        case value(Value)
+        case absent
+        case corrupt(problem: String)
+    }
+
+    func loadMesh(_ meshId: String) -> Loaded<PersistedMesh> {
+        load(meshFile(meshId), limit: Self.maximumMeshFile) { (mesh: PersistedMesh) in
+            guard mesh.format == PersistedMesh.currentFormat else { return "unsupported format \(mesh.format)" }
+            guard mesh.meshId == meshId else { return "mesh id \(mesh.meshId) does not match its directory" }
+            return nil
+        }
+    }
+
+    func loadMembership(_ meshId: String) -> Loaded<PersistedMembership> {
+        load(membershipFile(meshId), limit: Self.maximumMembershipFile) { (membership: PersistedMembership) in
+            membership.format == PersistedMembership.currentFormat ? nil : "unsupported format \(membership.format)"
+        }
+    }
+
+    /// Removes everything the node kept about a mesh it left.
+    func remove(_ meshId: String) throws {
+        let path = directory(of: meshId)
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+    }
+
+    private func load<Value: Decodable>(
+        _ path: String, limit: Int, check: (Value) -> String?
+    ) -> Loaded<Value> {
+        let bytes: [UInt8]
+        do {
+            guard let read = try AtomicFile.read(path, limit: limit) else { return .absent }
+            bytes = read
+        } catch {
+            return .corrupt(problem: moveAside(path, because: "\(error)"))
+        }
+        let value: Value
+        do {
+            value = try JSONDecoder().decode(Value.self, from: Data(bytes))
+        } catch {
+            return .corrupt(problem: moveAside(path, because: "not valid JSON for this format"))
+        }
+        if let reason = check(value) { return .corrupt(problem: moveAside(path, because: reason)) }
+        return .value(value)
+    }
+
+    /// Renames a bad file out of the way and returns a log line that says where it went.
+    private func moveAside(_ path: String, because reason: String) -> String {
+        let target = "\(path).corrupt-\(Int(Date().timeIntervalSince1970))"
+        if rename(path, target) == 0 {
+            return "\(path) is unreadable (\(reason)); moved it to \(target) and continued without it"
+        }
+        return "\(path) is unreadable (\(reason)) and could not be moved aside: \(String(cString: strerror(errno)))"
+    }
+
+    private static func encode(_ value: some Encodable) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return Array(try encoder.encode(value)) + [0x0a]
+    }
+}
