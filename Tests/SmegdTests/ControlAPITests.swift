@@ -66,10 +66,10 @@ private actor RecordingService: ControlService {
 }
 
 @Suite struct ControlRouterTests {
-    private func send(_ method: String, _ path: String, _ body: String = "") async -> (ControlReply, [String]) {
+    private func send(_ method: String, _ path: String, _ body: String = "") async -> (HTTPReply, [String]) {
         let service = RecordingService()
         let router = ControlRouter(service: service)
-        let reply = await router.handle(ControlRequest(method: method, path: path, body: Array(body.utf8)))
+        let reply = await router.handle(HTTPRequest(method: method, path: path, body: Array(body.utf8)))
         return (reply, await service.recorded())
     }
 
@@ -130,15 +130,18 @@ private actor RecordingService: ControlService {
             #expect(stat(path, &attributes) == 0)
             #expect(attributes.st_mode & 0o777 == 0o660)
             let client = ControlClient(socketPath: path)
-            let list = try client.call("GET", "/v1/meshes", as: MeshListResponse.self)
+            let list = try await offPool { try client.call("GET", "/v1/meshes", as: MeshListResponse.self) }
             #expect(list.meshes.first?.meshId == "m1")
-            let created = try client.call(
-                "POST", "/v1/meshes", body: CreateMeshRequest(options: MeshOptions(role: "peer")),
-                as: CreateMeshResponse.self)
-            #expect(created.token == "smeg1-x")
-            #expect(throws: ControlClientError.api(status: 404, message: "no mesh nope")) {
-                try client.call("GET", "/v1/meshes/nope", as: MeshDetail.self)
+            let created = try await offPool {
+                try client.call(
+                    "POST", "/v1/meshes", body: CreateMeshRequest(options: MeshOptions(role: "peer")),
+                    as: CreateMeshResponse.self)
             }
+            #expect(created.token == "smeg1-x")
+            let missing = await #expect(throws: ControlClientError.self) {
+                try await offPool { try client.call("GET", "/v1/meshes/nope", as: MeshDetail.self) }
+            }
+            #expect(missing == .api(status: 404, message: "no mesh nope"))
         }
     }
 
@@ -146,18 +149,22 @@ private actor RecordingService: ControlService {
         try await withServer { path in
             let client = ControlClient(socketPath: path)
             let big = [UInt8](repeating: 0x20, count: ControlAPI.maximumRequestBody + 1)
-            let reply = try client.send(method: "POST", path: "/v1/meshes", body: big)
+            let reply = try await offPool { try client.send(method: "POST", path: "/v1/meshes", body: big) }
             #expect(reply.status == 413)
-            try RawSocket.write(path: path, bytes: Array("\u{0}\u{1}GARBAGE \r\n\r\n\r\n".utf8))
-            try RawSocket.write(path: path, bytes: [UInt8](repeating: 0xff, count: 100_000))
-            let status = try client.call("GET", "/v1/status", as: StatusResponse.self)
+            try await offPool {
+                try RawSocket.write(path: path, bytes: Array("\u{0}\u{1}GARBAGE \r\n\r\n\r\n".utf8))
+                try RawSocket.write(path: path, bytes: [UInt8](repeating: 0xff, count: 100_000))
+            }
+            let status = try await offPool { try client.call("GET", "/v1/status", as: StatusResponse.self) }
             #expect(status.backend == "none")
         }
     }
 
     @Test func refusesToStealALiveDaemonsSocket() async throws {
         try await withServer { path in
-            #expect(throws: SocketPreparation.InUse.self) { try SocketPreparation.prepare(path: path) }
+            await #expect(throws: SocketPreparation.InUse.self) {
+                try await offPool { try SocketPreparation.prepare(path: path) }
+            }
         }
     }
 

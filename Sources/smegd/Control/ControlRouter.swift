@@ -1,18 +1,6 @@
 import Foundation
 import MeshCore
 
-/// A complete HTTP request as the server hands it over: the body is already bounded.
-struct ControlRequest: Sendable {
-    var method: String
-    var path: String
-    var body: [UInt8]
-}
-
-struct ControlReply: Sendable, Equatable {
-    var status: Int
-    var body: [UInt8]
-}
-
 /// Maps `/v1/...` requests to `ControlService` calls and every outcome to a JSON reply.
 ///
 /// Nothing a client sends can escape as a crash: unknown paths are 404, wrong methods 405,
@@ -20,7 +8,7 @@ struct ControlReply: Sendable, Equatable {
 struct ControlRouter: Sendable {
     let service: any ControlService
 
-    func handle(_ request: ControlRequest) async -> ControlReply {
+    func handle(_ request: HTTPRequest) async -> HTTPReply {
         do {
             return try await route(request)
         } catch let error as ControlError {
@@ -30,7 +18,7 @@ struct ControlRouter: Sendable {
         }
     }
 
-    private func route(_ request: ControlRequest) async throws -> ControlReply {
+    private func route(_ request: HTTPRequest) async throws -> HTTPReply {
         let pathOnly = request.path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
         let segments = pathOnly.split(separator: "/").map(String.init)
         guard segments.first == ControlAPI.version else {
@@ -55,7 +43,7 @@ struct ControlRouter: Sendable {
             try allow(method, "GET", "DELETE")
             if method == "GET" { return try Self.json(await service.mesh(parts[1])) }
             try await service.leaveMesh(parts[1])
-            return ControlReply(status: 204, body: [])
+            return HTTPReply(status: 204, body: [])
         case let parts where parts.count == 3 && parts[0] == "meshes" && parts[2] == "invite":
             try allow(method, "GET")
             return try Self.json(await service.invite(parts[1]))
@@ -98,14 +86,14 @@ struct ControlRouter: Sendable {
         }
     }
 
-    static func json(_ value: some Encodable, status: Int = 200) throws -> ControlReply {
+    static func json(_ value: some Encodable, status: Int = 200) throws -> HTTPReply {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return ControlReply(status: status, body: Array(try encoder.encode(value)))
+        return HTTPReply(status: status, body: Array(try encoder.encode(value)))
     }
 
-    static func error(_ status: Int, _ message: String) -> ControlReply {
+    static func error(_ status: Int, _ message: String) -> HTTPReply {
         (try? json(APIErrorBody(error: message), status: status))
-            ?? ControlReply(status: status, body: Array("{\"error\":\"internal\"}".utf8))
+            ?? HTTPReply(status: status, body: Array("{\"error\":\"internal\"}".utf8))
     }
 }
