@@ -106,6 +106,12 @@ var targets: [Target] = [
         ],
         swiftSettings: strict
     ),
+    // The CLI's output formatting (tables, DOT, filters) tested in-process.
+    .testTarget(
+        name: "SmegctlTests",
+        dependencies: ["smegctl", "MeshCore"],
+        swiftSettings: strict
+    ),
     // Multi-process tests: they run the built executables (and, as root, network namespaces).
     .testTarget(
         name: "IntegrationTests",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MeshCore
 
 /// The operator's CLI; it talks to the local `smegd` over its control socket.
@@ -8,20 +9,51 @@ struct SmegctlCommand: ParsableCommand {
         commandName: "smegctl",
         abstract: "Control the local smegmesh daemon (smegd).",
         discussion: """
-            smegctl sends requests to smegd over its Unix control socket
-            (default /run/smegmesh/smegd.sock) and prints the answers.
+            smegctl sends requests to smegd over its Unix control socket (default
+            /run/smegmesh/smegd.sock, or $SMEG_SOCKET, or --socket) and prints the answers.
 
-            Exit codes: 0 success, 1 error, 2 usage error.
+            Start a mesh on one machine and join it from the others:
+              smegctl create --alias web1          # prints the mesh id and an invite token
+              smegctl join smeg1-...               # on every other machine
+              smegctl get MESH                     # members, addresses, leader
+              smegctl graph | dot -Tsvg > mesh.svg
+
+            Read verbs take --json for scripts. Exit codes: 0 success, 1 error, 2 usage error.
             """,
         version: SmegVersion.string,
-        subcommands: [Version.self]
+        subcommands: [
+            Create.self, Join.self, Leave.self, List.self, Get.self, Graph.self, Query.self, Alias.self,
+            Describe.self, Service.self, Status.self, Invite.self, VersionCommand.self,
+        ] + LegacyAliases.all
     )
 
-    struct Version: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the smegctl version.")
-
-        func run() {
-            print("smegctl \(SmegVersion.string)")
+    /// Maps outcomes to the documented exit codes: usage errors are 2 (argument-parser says 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let failure as CLIFailure {
+            Output.error(failure.description)
+            Foundation.exit(ExitStatus.failure)
+        } catch let error as ControlClientError {
+            Output.error(error.description)
+            Foundation.exit(ExitStatus.failure)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                exit(withError: error)  // --help, --version
+            }
+            let message = fullMessage(for: error)
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            Foundation.exit(code == .validationFailure ? ExitStatus.usage : ExitStatus.failure)
         }
+    }
+}
+
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the smegctl version.")
+
+    func run() {
+        print("smegctl \(SmegVersion.string)")
     }
 }

@@ -37,6 +37,53 @@ public enum ControlClientError: Error, CustomStringConvertible, Equatable {
 public struct ControlResponse: Sendable, Equatable {
     public var status: Int
     public var body: [UInt8]
+
+    /// Returns self for 2xx; otherwise throws `.api` with the daemon's error message.
+    public func requireSuccess() throws -> ControlResponse {
+        guard (200..<300).contains(status) else {
+            let message =
+                (try? JSONDecoder().decode(APIErrorBody.self, from: Data(body)))?.error
+                ?? "smegd answered HTTP \(status)"
+            throw ControlClientError.api(status: status, message: message)
+        }
+        return self
+    }
+}
+
+/// Percent-encodes one path segment, so a mesh or service name can never add a path level.
+public enum PathSegment {
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+                UInt8(ascii: "~"):
+                out.append(Character(UnicodeScalar(byte)))
+            default:
+                out +=
+                    "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 15, radix: 16, uppercase: true)
+            }
+        }
+        return out
+    }
+
+    /// Decodes a percent-encoded segment; nil for malformed escapes or invalid UTF-8.
+    public static func unescape(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = iterator.next(), let low = iterator.next(),
+                let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
+            else { return nil }
+            bytes.append(value)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
 }
 
 /// A small blocking HTTP/1.1 client for the daemon's Unix socket.
@@ -57,13 +104,7 @@ public struct ControlClient: Sendable {
         _ method: String, _ path: String, body: (some Encodable)? = nil as String?, as: Response.Type
     ) throws -> Response {
         let payload = try body.map { try JSONEncoder().encode($0) }.map { [UInt8]($0) }
-        let response = try send(method: method, path: path, body: payload)
-        guard (200..<300).contains(response.status) else {
-            let message =
-                (try? JSONDecoder().decode(APIErrorBody.self, from: Data(response.body)))?.error
-                ?? "smegd answered HTTP \(response.status)"
-            throw ControlClientError.api(status: response.status, message: message)
-        }
+        let response = try send(method: method, path: path, body: payload).requireSuccess()
         do {
             return try JSONDecoder().decode(Response.self, from: Data(response.body))
         } catch {

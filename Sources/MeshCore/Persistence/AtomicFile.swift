@@ -86,7 +86,9 @@ public enum AtomicFile {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, mode) != 0 && errno != EEXIST {
+            if mkdir(current, mode) == 0 {
+                chmod(current, mode)  // mkdir applies the umask; the caller asked for exactly `mode`
+            } else if errno != EEXIST {
                 throw FileError(path: current, operation: "create directory", errno: errno)
             }
         }

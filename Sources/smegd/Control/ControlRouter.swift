@@ -20,7 +20,12 @@ struct ControlRouter: Sendable {
 
     private func route(_ request: HTTPRequest) async throws -> HTTPReply {
         let pathOnly = request.path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
-        let segments = pathOnly.split(separator: "/").map(String.init)
+        let rawSegments = pathOnly.split(separator: "/")
+        let decoded = rawSegments.compactMap(PathSegment.unescape)
+        guard decoded.count == rawSegments.count else {
+            throw ControlError.badRequest("malformed percent-encoding in path \(pathOnly)")
+        }
+        let segments = decoded
         guard segments.first == ControlAPI.version else {
             throw ControlError.notFound("unknown path \(pathOnly); this daemon serves /\(ControlAPI.version)/...")
         }

@@ -18,11 +18,12 @@ struct ControlServer: Sendable {
     }
 
     /// Binds the socket: refuses if another daemon answers on it, removes a stale file, and
-    /// gives the socket mode 0660 (set through umask so there is no window with a wider mode).
+    /// gives the socket mode 0660. The mode is set after bind with chmod, not through umask:
+    /// umask is process-wide and would race with files other tasks create. Until the chmod the
+    /// socket has the process's default mode, which never grants others write (connect) access
+    /// under the usual umask 022.
     func bind(on eventLoopGroup: any EventLoopGroup) async throws -> HTTPServer.Listener {
         try SocketPreparation.prepare(path: path)
-        let previous = umask(0o117)
-        defer { umask(previous) }
         let listener = try await http.bind(unixSocket: path, on: eventLoopGroup)
         try SocketPreparation.finish(path: path, group: group)
         return listener

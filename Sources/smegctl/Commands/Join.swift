@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import MeshCore
+
+struct Join: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Join an existing mesh with an invite token.",
+        discussion: """
+            Usually: smegctl join smeg1-...
+            Without a token, give the mesh id, at least one bootstrap endpoint and the secret
+            (base64) in a file or on standard input:
+              smegctl join --mesh-id ID --bootstrap 203.0.113.5:51900 --secret-file - < secret
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var mesh: MeshOptionFlags
+
+    @Argument(help: "Invite token printed by `smegctl create` or `smegctl invite`.")
+    var token: String?
+
+    @Option(help: ArgumentHelp("Mesh id, when joining without a token.", valueName: "id"))
+    var meshId: String?
+
+    @Option(help: ArgumentHelp("Gossip endpoint of a member, HOST:PORT (repeatable).", valueName: "endpoint"))
+    var bootstrap: [String] = []
+
+    @Option(help: ArgumentHelp("File holding the mesh secret (base64); - reads standard input.", valueName: "path"))
+    var secretFile: String?
+
+    func validate() throws {
+        if token != nil && (meshId != nil || !bootstrap.isEmpty || secretFile != nil) {
+            throw ValidationError("give either a token or --mesh-id/--bootstrap/--secret-file, not both")
+        }
+        if token == nil && (meshId == nil || bootstrap.isEmpty || secretFile == nil) {
+            throw ValidationError("give an invite token, or all of --mesh-id, --bootstrap and --secret-file")
+        }
+    }
+
+    func run() throws {
+        var request = JoinMeshRequest(
+            token: token?.trimmingCharacters(in: .whitespacesAndNewlines), options: mesh.options)
+        if let secretFile {
+            request.meshId = meshId
+            request.bootstrap = bootstrap
+            request.secret = try readSecret(secretFile)
+        }
+        let summary = try global.client.call("POST", "/v1/meshes/join", body: request, as: MeshSummary.self)
+        if output.json { return try Output.json(summary) }
+        print("Joined mesh \(summary.meshId)\(summary.name.map { " (\($0))" } ?? "") on \(summary.interface)")
+        print("  this node: \(summary.address) in \(summary.prefix), role \(summary.role)")
+        print("  members known so far: \(summary.members); see them with `smegctl get \(summary.meshId)`")
+    }
+
+    private func readSecret(_ path: String) throws -> String {
+        let data: Data?
+        if path == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            data = FileManager.default.contents(atPath: path)
+        }
+        guard let data, data.count <= 1024 else {
+            throw CLIFailure("cannot read the mesh secret from \(path == "-" ? "standard input" : path)")
+        }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw CLIFailure("the mesh secret in \(path) is empty") }
+        return text
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import MeshCore
+
+/// The per-mesh choices a node makes when it creates or joins a mesh.
+struct MeshOptionFlags: ParsableArguments {
+    @Option(help: "Role of this node: peer (reachable, routes for clients) or client (behind NAT).")
+    var role: String?
+
+    @Option(help: ArgumentHelp("WireGuard listen port for this mesh (default: chosen by smegd).", valueName: "port"))
+    var listenPort: Int?
+
+    @Option(help: ArgumentHelp("Public endpoint others should use, HOST:PORT or [IPv6]:PORT.", valueName: "endpoint"))
+    var endpoint: String?
+
+    @Option(help: ArgumentHelp("Persistent keepalive in seconds (clients default to 25).", valueName: "seconds"))
+    var keepalive: Int?
+
+    @Option(
+        name: .customLong("advertise-route"),
+        help: ArgumentHelp("Advertise a prefix reachable through this node (repeatable).", valueName: "prefix"))
+    var advertiseRoutes: [String] = []
+
+    @Flag(help: "Advertise the default route: this node is an exit (the mesh must allow exits).")
+    var advertiseDefaultRoute = false
+
+    @Option(help: ArgumentHelp("Name for this node in the mesh (DNS label: a-z, 0-9, -).", valueName: "name"))
+    var alias: String?
+
+    @Option(help: ArgumentHelp("Free-text description of this node.", valueName: "text"))
+    var description: String?
+
+    func validate() throws {
+        if let role, role != "peer" && role != "client" {
+            throw ValidationError("--role must be peer or client, not '\(role)'")
+        }
+        if let listenPort, !(1...65535).contains(listenPort) {
+            throw ValidationError("--listen-port must be between 1 and 65535")
+        }
+        if let keepalive, !(0...65535).contains(keepalive) {
+            throw ValidationError("--keepalive must be between 0 and 65535 seconds")
+        }
+    }
+
+    var options: MeshOptions {
+        MeshOptions(
+            role: role, listenPort: listenPort, endpoint: endpoint, keepalive: keepalive,
+            advertiseRoutes: advertiseRoutes.isEmpty ? nil : advertiseRoutes,
+            advertiseDefaultRoute: advertiseDefaultRoute ? true : nil, alias: alias, description: description)
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import MeshCore
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the meshes this node is in.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let response = try global.client.call("GET", "/v1/meshes", as: MeshListResponse.self)
+        if output.json { return try Output.json(response) }
+        if response.meshes.isEmpty {
+            print("This node is in no mesh. Start one with `smegctl create` or join with `smegctl join TOKEN`.")
+            return
+        }
+        print(TextTable.meshes(response.meshes))
+    }
+}
+
+struct Get: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a mesh and its members.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: "Mesh id or name.")
+    var mesh: String
+
+    func run() throws {
+        let detail = try global.client.call("GET", "/v1/meshes/\(PathSegment.escape(mesh))", as: MeshDetail.self)
+        if output.json { return try Output.json(detail) }
+        print(TextTable.meshHeader(detail.mesh))
+        print("")
+        print(TextTable.members(detail.members))
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Is my mesh healthy? Daemon and mesh status.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let status = try global.client.call("GET", "/v1/status", as: StatusResponse.self)
+        if output.json { return try Output.json(status) }
+        print(TextTable.status(status, socket: global.socketPath))
+    }
+}
+
+struct Invite: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the invite token of a mesh again.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: "Mesh id or name.")
+    var mesh: String
+
+    func run() throws {
+        let invite = try global.client.call(
+            "GET", "/v1/meshes/\(PathSegment.escape(mesh))/invite", as: InviteResponse.self)
+        if output.json { return try Output.json(invite) }
+        print(invite.token)
+    }
+}
+
+struct Graph: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the topology as Graphviz DOT (pipe it to `dot -Tsvg`).")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: "Only this mesh (id or name); default: every mesh of this node.")
+    var mesh: String?
+
+    func run() throws {
+        var graph = try global.client.call("GET", "/v1/graph", as: GraphResponse.self)
+        if let mesh {
+            graph.meshes = graph.meshes.filter { $0.mesh.meshId == mesh || $0.mesh.name == mesh }
+            guard !graph.meshes.isEmpty else { throw CLIFailure("this node is in no mesh called '\(mesh)'") }
+        }
+        if output.json { return try Output.json(graph) }
+        print(DOTGraph.render(graph), terminator: "")
+    }
+}
+
+struct Query: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Select members of a mesh by alias, role or service; prints JSON.",
+        discussion: "Filters combine with AND. Example: smegctl query home --role peer --service http")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Mesh id or name.")
+    var mesh: String
+
+    @Option(help: "Only members whose alias matches (exact, or a prefix ending in *).")
+    var alias: String?
+
+    @Option(help: "Only members with this role (peer or client).")
+    var role: String?
+
+    @Option(help: ArgumentHelp("Only members offering a service: NAME or NAME=VALUE.", valueName: "service"))
+    var service: String?
+
+    func run() throws {
+        let detail = try global.client.call("GET", "/v1/meshes/\(PathSegment.escape(mesh))", as: MeshDetail.self)
+        let filter = MemberFilter(alias: alias, role: role, service: service)
+        try Output.json(detail.members.filter(filter.matches))
+    }
+}

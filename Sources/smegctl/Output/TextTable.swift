@@ -1,0 +1,115 @@
+import MeshCore
+
+/// Plain-text tables for people; `--json` is the interface for scripts.
+enum TextTable {
+    /// Left-aligned columns separated by two spaces, header first.
+    static func render(_ header: [String], _ rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+        }
+        let lines = ([header] + rows).map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count)
+            }.joined(separator: "  ")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func meshes(_ meshes: [MeshSummary]) -> String {
+        render(
+            ["MESH", "NAME", "INTERFACE", "ADDRESS", "ROLE", "MEMBERS", "LEADER"],
+            meshes.map { mesh in
+                [
+                    mesh.meshId, mesh.name ?? "-", mesh.interface, mesh.address, mesh.role, "\(mesh.members)",
+                    mesh.isLeader ? "this node" : (mesh.leader ?? "unknown"),
+                ]
+            })
+    }
+
+    static func meshHeader(_ mesh: MeshSummary) -> String {
+        let name = mesh.name.map { " (\($0))" } ?? ""
+        return """
+            Mesh \(mesh.meshId)\(name): \(mesh.members) members, prefix \(mesh.prefix), interface \(mesh.interface)
+            This node: \(mesh.address), role \(mesh.role)\(mesh.isLeader ? ", leader" : "")
+            """
+    }
+
+    /// Members sorted by alias then id, the leader marked with `*`, this node with `(you)`.
+    static func members(_ members: [MemberView]) -> String {
+        let sorted = members.sorted { ($0.alias ?? "~" + $0.shortId, $0.id) < ($1.alias ?? "~" + $1.shortId, $1.id) }
+        return render(
+            ["", "ALIAS", "ADDRESS", "ENDPOINT", "ROLE", "LAST SEEN", "ID"],
+            sorted.map { member in
+                [
+                    member.isLeader ? "*" : "",
+                    (member.alias ?? "-") + (member.isSelf ? " (you)" : ""),
+                    member.address,
+                    member.endpoints.first ?? (member.via.map { "via \($0)" } ?? "-"),
+                    member.role,
+                    member.isSelf ? "now" : lastSeen(member.lastSeenSeconds),
+                    member.shortId,
+                ]
+            }) + "\n\n* leader"
+    }
+
+    static func status(_ status: StatusResponse, socket: String) -> String {
+        var lines = [
+            "smegd \(status.version), backend \(status.backend), up \(duration(status.uptimeSeconds)), socket \(socket)"
+        ]
+        if status.meshes.isEmpty {
+            lines.append("No meshes. Start one with `smegctl create` or join with `smegctl join TOKEN`.")
+            return lines.joined(separator: "\n")
+        }
+        lines.append("")
+        lines.append(
+            render(
+                ["MESH", "INTERFACE", "MEMBERS", "LEADER", "LAST SYNC", "HEALTH"],
+                status.meshes.map { mesh in
+                    [
+                        mesh.meshId, mesh.interface, "\(mesh.members)", mesh.leader ?? "none yet",
+                        mesh.lastSyncSecondsAgo.map { duration($0) + " ago" } ?? "never",
+                        mesh.lastError.map { "error: \($0)" } ?? "ok",
+                    ]
+                }))
+        return lines.joined(separator: "\n")
+    }
+
+    static func lastSeen(_ seconds: Double?) -> String {
+        guard let seconds else { return "never" }
+        return duration(seconds) + " ago"
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let whole = Int(seconds.rounded(.down))
+        if whole < 60 { return "\(whole)s" }
+        if whole < 3600 { return "\(whole / 60)m\(whole % 60)s" }
+        if whole < 86400 { return "\(whole / 3600)h\(whole % 3600 / 60)m" }
+        return "\(whole / 86400)d\(whole % 86400 / 3600)h"
+    }
+}
+
+/// The filters of `smegctl query`.
+struct MemberFilter {
+    var alias: String?
+    var role: String?
+    var service: String?
+
+    func matches(_ member: MemberView) -> Bool {
+        if let alias {
+            let name = member.alias ?? ""
+            if alias.hasSuffix("*") {
+                guard name.hasPrefix(alias.dropLast()) else { return false }
+            } else if name != alias {
+                return false
+            }
+        }
+        if let role, member.role != role { return false }
+        if let service {
+            let parts = service.split(separator: "=", maxSplits: 1).map(String.init)
+            guard let value = member.services[parts[0]] else { return false }
+            if parts.count == 2, value != parts[1] { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import MeshCore
+
+/// An error that ends the command with exit code 1 and one line on stderr.
+struct CLIFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Exit codes (documented in `smegctl --help` and docs/cli.md).
+enum ExitStatus {
+    static let success: Int32 = 0
+    static let failure: Int32 = 1
+    static let usage: Int32 = 2
+}
+
+enum Output {
+    /// Pretty, key-sorted JSON so `--json` output is stable for scripts and diffs.
+    static func json(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("smegctl: \(message)\n".utf8))
+    }
+}
