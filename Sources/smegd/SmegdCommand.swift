@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
+import Logging
 import MeshCore
+import ServiceLifecycle
 
 /// The daemon's command line. Flags override the configuration file.
 @main
-struct SmegdCommand: ParsableCommand {
+struct SmegdCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smegd",
         abstract: "The smegmesh daemon: gossips mesh membership and programs WireGuard on this node.",
@@ -68,7 +70,7 @@ struct SmegdCommand: ParsableCommand {
         return result
     }
 
-    func run() throws {
+    func run() async throws {
         let settings: DaemonConfig
         do {
             settings = try effectiveConfig()
@@ -79,9 +81,27 @@ struct SmegdCommand: ParsableCommand {
             print(ConfigPrinter.yaml(settings), terminator: "")
             return
         }
-        Self.exitWithError(
-            "this build of smegd has no daemon loop yet (version \(SmegVersion.string)); "
-                + "the gossip, control API and WireGuard services are under construction")
+        if !settings.controlPlaneOnly && geteuid() != 0 {
+            Self.exitWithError(
+                "smegd needs root (CAP_NET_ADMIN) to program WireGuard interfaces; run it as root, "
+                    + "or use --control-plane-only to gossip without touching the network")
+        }
+        let level = Logger.Level(rawValue: settings.logLevel.rawValue) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "smegd")
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [Daemon(config: settings, logger: logger)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            Self.exitWithError("\(error)")
+        }
     }
 
     /// Operational failures are not usage errors: print one line, no usage text, and exit 1.

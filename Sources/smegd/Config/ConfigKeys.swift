@@ -1,3 +1,5 @@
+import MeshCore
+
 /// The one table of configuration keys: the YAML loader, the `--set key=value` flag and the
 /// documentation check all read it, so a key cannot exist in one place and not another.
 struct ConfigKey: Sendable {
@@ -45,7 +47,7 @@ struct ConfigKey: Sendable {
         duration("syncInterval", .milliseconds(10)...(.seconds(60))) { $0.syncInterval = $1 },
         duration("heartbeatInterval", .milliseconds(100)...(.seconds(300))) { $0.heartbeatInterval = $1 },
         integer("fanout", 1...16) { $0.fanout = $1 },
-        choice("wireguardBackend", DaemonConfig.WireGuardBackendChoice.self) { $0.wireguardBackend = $1 },
+        choice("wireguardBackend", WireGuardBackendChoice.self) { $0.wireguardBackend = $1 },
         integer("mtu", 1280...9000) { $0.mtu = $1 },
         boolean("controlPlaneOnly") { $0.controlPlaneOnly = $1 },
         boolean("removeInterfacesOnShutdown") { $0.removeInterfacesOnShutdown = $1 },

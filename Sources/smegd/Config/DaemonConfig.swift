@@ -1,13 +1,11 @@
+import MeshCore
+
 /// Daemon-wide settings. Per-mesh settings (role, ports, endpoint, routes) are chosen at
 /// `create`/`join` time and persisted with the mesh, not configured here.
 ///
 /// Every default lets `smegd` run with no configuration file at all; docs/configuration.md lists
 /// each key, and `ConfigSchemaTests` checks that the document and this type agree.
 struct DaemonConfig: Equatable, Sendable {
-    enum WireGuardBackendChoice: String, CaseIterable, Sendable {
-        case auto, kernel, userspace
-    }
-
     enum LogLevelChoice: String, CaseIterable, Sendable {
         case trace, debug, info, notice, warning, error, critical
     }

@@ -15,6 +15,8 @@ struct PersistedMesh: Codable, Equatable, Sendable {
     var options: MeshOptions
     /// Endpoints from the invite token, tried until the node knows any member.
     var bootstrap: [String]
+    /// Services this node advertises in the mesh (name -> value).
+    var services: [String: String] = [:]
 }
 
 /// The last membership this node saw (`members.json`): enough to bring WireGuard up at once
@@ -25,6 +27,7 @@ struct PersistedMembership: Codable, Equatable, Sendable {
     var format = PersistedMembership.currentFormat
     /// Owner-signed records as the wire codec encodes them, base64; re-validated on load.
     var records: [String]
-    /// Gossip endpoints ("HOST:PORT") of members seen alive, most recent first.
-    var rememberedEndpoints: [String]
+    /// The gossip address ("HOST:PORT") each member was last heard from, by base64 key: how a
+    /// restarted node finds members that publish no endpoint, or moved.
+    var lastAddresses: [String: String]
 }

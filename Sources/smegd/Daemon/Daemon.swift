@@ -1,0 +1,96 @@
+import Logging
+import MeshCore
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The whole daemon as one service: the gossip socket, the control socket, the metrics port
+/// and every mesh, run as children of one task group so that shutdown reaches all of them.
+struct Daemon: Service {
+    let config: DaemonConfig
+    let logger: Logger
+
+    func run() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let metrics = MetricsRegistry()
+        Self.declareMetrics(metrics)
+        let state = StateDirectory(root: config.stateDir)
+        try state.prepare()
+        let transport = try await GossipTransport.bind(
+            host: config.gossipBind, port: config.gossipPort, group: group, logger: logger)
+        logger.info("gossip on udp \(config.gossipBind) port \(transport.localPort ?? config.gossipPort)")
+        let directory = MeshDirectory()
+        let manager = MeshManager(
+            config: config, state: state, transport: transport, directory: directory, metrics: metrics,
+            clock: DaemonClock(), logger: logger)
+        let control = ControlServer(
+            path: config.socket, group: config.socketGroup, router: ControlRouter(service: manager), logger: logger)
+        let controlListener = try await control.bind(on: group)
+        logger.info("control API on \(config.socket)")
+        var metricsServer: (MetricsEndpoint, HTTPServer.Listener)?
+        if let listen = config.metricsListen, let (host, port) = MetricsEndpoint.hostAndPort(listen) {
+            let endpoint = MetricsEndpoint(registry: metrics, logger: logger)
+            metricsServer = (endpoint, try await endpoint.http.bind(host: host, port: port, on: group))
+            logger.info("metrics on http://\(listen)/metrics")
+        }
+        logger.notice(
+            "smegd \(SmegVersion.string) started\(config.controlPlaneOnly ? " in control-plane-only mode" : "")")
+
+        await withTaskCancellationOrGracefulShutdownHandler {
+            await withDiscardingTaskGroup { tasks in
+                tasks.addTask { await manager.run() }
+                tasks.addTask { try? await control.serve(controlListener) }
+                if let (endpoint, listener) = metricsServer {
+                    tasks.addTask { try? await endpoint.http.serve(listener) }
+                }
+                tasks.addTask {
+                    await Self.dispatch(transport: transport, directory: directory, metrics: metrics)
+                }
+                await Self.waitForShutdown()
+                tasks.cancelAll()
+            }
+        } onCancelOrGracefulShutdown: {
+            logger.notice("shutting down")
+        }
+        await manager.shutdown()
+        await transport.close()
+        try? await controlListener.channel.close()
+        unlink(config.socket)
+        logger.notice("smegd stopped")
+    }
+
+    /// Suspends until the task is cancelled (graceful shutdown cancels the service's task).
+    private static func waitForShutdown() async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// Routes each datagram to its mesh by the clear mesh id in the frame header.
+    private static func dispatch(transport: GossipTransport, directory: MeshDirectory, metrics: MetricsRegistry) async {
+        for await datagram in transport.datagrams {
+            guard let mesh = try? FrameSealer.meshID(of: datagram.bytes) else {
+                metrics.increment("smeg_frames_rejected_total", labels: ["reason": "not-a-frame"])
+                continue
+            }
+            guard let runtime = directory.runtime(for: mesh) else {
+                metrics.increment("smeg_frames_rejected_total", labels: ["reason": "unknown-mesh"])
+                continue
+            }
+            await runtime.receive(datagram)
+        }
+    }
+
+    static func declareMetrics(_ metrics: MetricsRegistry) {
+        metrics.declare("smeg_members", .gauge, help: "Present members of each mesh, this node included.")
+        metrics.declare("smeg_is_leader", .gauge, help: "1 when this node leads the mesh's heartbeat epochs.")
+        metrics.declare("smeg_gossip_frames_total", .counter, help: "Gossip frames sent and received.")
+        metrics.declare("smeg_gossip_bytes_total", .counter, help: "Gossip bytes sent and received (whole frames).")
+        metrics.declare("smeg_frames_rejected_total", .counter, help: "Frames dropped before the protocol, by reason.")
+        metrics.declare("smeg_records_rejected_total", .counter, help: "Records and tombstones refused, by reason.")
+        metrics.declare("smeg_syncs_total", .counter, help: "Anti-entropy exchanges started by peers.")
+        metrics.declare("smeg_reconciles_total", .counter, help: "WireGuard/address reconciliations applied.")
+        metrics.declare("smeg_reconcile_errors_total", .counter, help: "Reconciliations the kernel refused.")
+        metrics.declare("smeg_reconcile_seconds", .gauge, help: "Duration of the last reconciliation.")
+    }
+}

@@ -1,0 +1,30 @@
+import MeshCore
+import NIOCore
+
+/// Turns mesh endpoints into socket addresses for the gossip socket.
+enum GossipAddressing {
+    /// On a dual-stack IPv6 socket IPv4 destinations must be written as IPv4-mapped IPv6
+    /// addresses (`::ffff:192.0.2.1`); the kernel rejects a plain IPv4 sockaddr there.
+    static func socketAddress(_ host: Endpoint.Host, port: UInt16, dualStack: Bool) -> SocketAddress? {
+        switch host {
+        case .ipv4(let address):
+            let text = dualStack ? "::ffff:\(address)" : "\(address)"
+            return try? SocketAddress(ipAddress: text, port: Int(port))
+        case .ipv6(let address):
+            return try? SocketAddress(ipAddress: "\(address)", port: Int(port))
+        case .name(let name):
+            guard let resolved = try? SocketAddress.makeAddressResolvingHost(name, port: Int(port)) else { return nil }
+            if case .v4 = resolved, dualStack, let ip = resolved.ipAddress {
+                return try? SocketAddress(ipAddress: "::ffff:\(ip)", port: Int(port))
+            }
+            return resolved
+        }
+    }
+
+    /// "HOST:PORT" text of a socket address, IPv4-mapped addresses shown as IPv4.
+    static func text(_ address: SocketAddress) -> String? {
+        guard let ip = address.ipAddress, let port = address.port else { return nil }
+        if ip.hasPrefix("::ffff:"), !ip.dropFirst(7).contains(":") { return "\(ip.dropFirst(7)):\(port)" }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+}

@@ -1,0 +1,51 @@
+import CMnl
+import MeshCore
+
+/// The addresses a peer advertises when the operator gave no public endpoint: every global
+/// address on this host's interfaces, excluding loopback, link-local and mesh interfaces.
+///
+/// On a LAN or a VPS with a public address that is exactly right; behind NAT the operator sets
+/// `--endpoint` (or the node is a client).
+enum HostAddresses {
+    static let maximum = 4
+
+    static func endpoints(port: UInt16) -> [Endpoint] {
+        guard let socket = try? NetlinkSocket(bus: NETLINK_ROUTE), let links = try? socket.dumpLinks(),
+            let addresses = try? socket.dumpAddresses()
+        else { return [] }
+        let skipped = Set(
+            links.filter { $0.name == "lo" || $0.name.hasPrefix(InterfaceName.prefix) || $0.kind == "wireguard" }
+                .map(\.index))
+        var result: [Endpoint] = []
+        for entry in addresses.sorted(by: {
+            ($0.prefix.address.count, $0.linkIndex) < ($1.prefix.address.count, $1.linkIndex)
+        })
+        where !skipped.contains(entry.linkIndex) {
+            guard let host = host(entry.prefix.address), let endpoint = Endpoint(host: host, port: port) else {
+                continue
+            }
+            result.append(endpoint)
+            if result.count == maximum { break }
+        }
+        return result
+    }
+
+    /// Control-plane-only daemons on one machine reach each other on loopback.
+    static func loopbackEndpoint(port: UInt16) -> [Endpoint] {
+        Endpoint(host: .ipv4(IPv4Address(127, 0, 0, 1)), port: port).map { [$0] } ?? []
+    }
+
+    private static func host(_ bytes: [UInt8]) -> Endpoint.Host? {
+        if bytes.count == 4, let address = IPv4Address(bytes: bytes), !address.isLoopback, !address.isUnspecified,
+            !(bytes[0] == 169 && bytes[1] == 254)
+        {
+            return .ipv4(address)
+        }
+        if bytes.count == 16, let address = IPv6Address(bytes: bytes), !address.isLoopback, !address.isLinkLocal,
+            !address.isUnspecified, !address.isIPv4Mapped
+        {
+            return .ipv6(address)
+        }
+        return nil
+    }
+}

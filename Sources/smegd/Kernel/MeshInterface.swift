@@ -1,0 +1,90 @@
+import CMnl
+import Logging
+import MeshCore
+
+/// The kernel side of one mesh: its WireGuard interface, address and MTU.
+///
+/// Owned by one `MeshRuntime` actor, which is what makes the non-thread-safe netlink sockets
+/// and backends inside it safe to use. In control-plane-only mode every call is a no-op, so the
+/// same daemon code runs hundreds of times on one machine for tests and benchmarks.
+final class MeshInterface {
+    let name: String
+    let mtu: Int
+    private let choice: WireGuardBackendChoice
+    private let controlPlaneOnly: Bool
+    private let logger: Logger
+    private var backend: (any WireGuardBackend)?
+    private var route: NetlinkSocket?
+
+    init(name: String, mtu: Int, choice: WireGuardBackendChoice, controlPlaneOnly: Bool, logger: Logger) {
+        self.name = name
+        self.mtu = mtu
+        self.choice = choice
+        self.controlPlaneOnly = controlPlaneOnly
+        self.logger = logger
+    }
+
+    /// "kernel", "userspace", or "none" in control-plane-only mode (or before the first apply).
+    var backendName: String {
+        controlPlaneOnly ? "none" : backend.map { $0.kind.rawValue } ?? "none"
+    }
+
+    /// Brings the interface to `desired`: creates it if needed, then sends only the differences
+    /// of peers and addresses, and sets MTU and up. Returns a short summary for the log.
+    func apply(_ desired: DesiredMeshState) throws -> String {
+        if controlPlaneOnly { return "control-plane-only: nothing applied" }
+        let backend = try openBackend()
+        let route = try routeSocket()
+        let update = try backend.reconcile(desired.device)
+        let plan = try route.reconcileAddresses(
+            link: name, desired: desired.addresses, options: AddressOptions(noPrefixRoute: false, noDAD: true))
+        try route.setLink(name: name, up: true, mtu: UInt32(mtu))
+        let added = update.peers.filter { !$0.remove && !$0.updateOnly }.count
+        let removed = update.peers.filter(\.remove).count
+        let changed = update.peers.filter(\.updateOnly).count
+        return "\(desired.device.peers.count) peers (+\(added) -\(removed) ~\(changed)), "
+            + "addresses +\(plan.add.count) -\(plan.remove.count)"
+    }
+
+    /// Handshake times and traffic per peer, keyed by base64 public key; empty when unknown.
+    func peerStatistics() -> [String: WireGuardPeer] {
+        guard !controlPlaneOnly, let backend, let device = try? backend.device(named: name) else { return [:] }
+        var result: [String: WireGuardPeer] = [:]
+        for peer in device.peers { result[peer.publicKey.base64] = peer }
+        return result
+    }
+
+    /// Deletes the interface (on leave, or at shutdown when configured).
+    func remove() {
+        guard !controlPlaneOnly else { return }
+        do {
+            if let backend {
+                try backend.deleteInterface(name)
+            } else {
+                try routeSocket().deleteLink(name: name)
+            }
+            logger.info("removed interface \(name)")
+        } catch {
+            logger.warning("could not remove interface \(name): \(error)")
+        }
+        backend = nil
+    }
+
+    private func openBackend() throws -> any WireGuardBackend {
+        if let backend { return backend }
+        let logger = self.logger
+        let opened = try WireGuardBackendSelector.open(interface: name, choice: choice) { message in
+            logger.notice("\(message)")
+        }
+        logger.info("interface \(name) uses the \(opened.kind.rawValue) WireGuard backend")
+        backend = opened
+        return opened
+    }
+
+    private func routeSocket() throws -> NetlinkSocket {
+        if let route { return route }
+        let socket = try NetlinkSocket(bus: NETLINK_ROUTE)
+        route = socket
+        return socket
+    }
+}

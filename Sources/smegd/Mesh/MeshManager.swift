@@ -1,0 +1,257 @@
+import Foundation
+import GossipCRDT
+import Logging
+import MeshCore
+
+/// Creates, joins, restores and leaves meshes, and answers the control API.
+///
+/// Each mesh runs as a child task of `run()`, so the daemon's structured task tree owns every
+/// runtime: new meshes are handed to that task through a stream rather than started detached.
+actor MeshManager: ControlService {
+    private let config: DaemonConfig
+    private let state: StateDirectory
+    private let transport: GossipTransport
+    private let directory: MeshDirectory
+    private let metrics: MetricsRegistry
+    private let clock: DaemonClock
+    private let logger: Logger
+    private let started = ContinuousClock.now
+    private let launches: AsyncStream<MeshRuntime>
+    private let launcher: AsyncStream<MeshRuntime>.Continuation
+
+    init(
+        config: DaemonConfig, state: StateDirectory, transport: GossipTransport, directory: MeshDirectory,
+        metrics: MetricsRegistry, clock: DaemonClock, logger: Logger
+    ) {
+        self.config = config
+        self.state = state
+        self.transport = transport
+        self.directory = directory
+        self.metrics = metrics
+        self.clock = clock
+        self.logger = logger
+        (launches, launcher) = AsyncStream.makeStream(of: MeshRuntime.self)
+    }
+
+    private var settings: MeshSettings {
+        MeshSettings(config: config, gossipPort: UInt16(transport.localPort ?? config.gossipPort))
+    }
+
+    // MARK: Running
+
+    /// Restores every persisted mesh, then runs all meshes until cancelled.
+    func run() async {
+        for runtime in restore() { launch(runtime) }
+        await withDiscardingTaskGroup { group in
+            for await runtime in launches {
+                group.addTask {
+                    await runtime.run()
+                    self.directory.remove(runtime.mesh)
+                }
+            }
+        }
+    }
+
+    /// Stops every mesh, flushing state; interfaces go only when configured so.
+    func shutdown() async {
+        launcher.finish()
+        for runtime in directory.all {
+            await runtime.shutdown(removeInterface: config.removeInterfacesOnShutdown)
+        }
+    }
+
+    private func launch(_ runtime: MeshRuntime) {
+        directory.insert(runtime)
+        launcher.yield(runtime)
+    }
+
+    /// Reads every mesh under the state directory; damaged ones are reported and skipped.
+    private func restore() -> [MeshRuntime] {
+        var restored: [MeshRuntime] = []
+        for meshId in (try? state.meshIds()) ?? [] {
+            switch state.loadMesh(meshId) {
+            case .absent:
+                logger.warning("state directory \(state.directory(of: meshId)) has no mesh.json; ignoring it")
+            case .corrupt(let problem):
+                logger.error("cannot restore mesh \(meshId): \(problem)")
+            case .value(let persisted):
+                do {
+                    restored.append(try makeRuntime(persisted))
+                    logger.info("restored mesh \(meshId)")
+                } catch {
+                    logger.error("cannot restore mesh \(meshId): \(error)")
+                }
+            }
+        }
+        return restored
+    }
+
+    private func makeRuntime(_ persisted: PersistedMesh) throws -> MeshRuntime {
+        guard let mesh = MeshID(persisted.meshId) else {
+            throw ControlError.badRequest("invalid mesh id \(persisted.meshId)")
+        }
+        guard let data = Data(base64Encoded: persisted.secret), let secret = MeshSecret(bytes: Array(data)) else {
+            throw ControlError.badRequest("the stored secret of mesh \(mesh) is not 32 bytes of base64")
+        }
+        let identity = try KeyFile.loadOrCreate(at: state.identityFile(persisted.meshId)).identity
+        return MeshRuntime(
+            persisted: persisted, mesh: mesh, secret: secret, identity: identity, settings: settings,
+            transport: transport, state: state, metrics: metrics, clock: clock, logger: logger)
+    }
+
+    // MARK: ControlService
+
+    func status() async throws -> StatusResponse {
+        var meshes: [MeshStatus] = []
+        for runtime in directory.all { meshes.append(await runtime.status()) }
+        let backend: String
+        if config.controlPlaneOnly {
+            backend = "none"
+        } else if let first = directory.all.first {
+            backend = await first.backendName
+        } else {
+            backend = config.wireguardBackend.rawValue
+        }
+        return StatusResponse(
+            version: SmegVersion.string, backend: backend, uptimeSeconds: (ContinuousClock.now - started).seconds,
+            meshes: meshes)
+    }
+
+    func listMeshes() async throws -> MeshListResponse {
+        var meshes: [MeshSummary] = []
+        for runtime in directory.all { meshes.append(await runtime.summary()) }
+        return MeshListResponse(meshes: meshes)
+    }
+
+    func createMesh(_ request: CreateMeshRequest) async throws -> CreateMeshResponse {
+        try MeshOptionsCheck.validate(request.options)
+        if let name = request.name { try MeshOptionsCheck.validateName(name) }
+        let mesh = try MeshID.generate()
+        let secret = try MeshSecret.generate()
+        let runtime = try await start(
+            mesh: mesh, secret: secret, name: request.name, options: request.options, bootstrap: [])
+        logger.notice("created mesh \(mesh)\(request.name.map { " (\($0))" } ?? "")")
+        return CreateMeshResponse(mesh: await runtime.summary(), token: try inviteToken(mesh: mesh, secret: secret))
+    }
+
+    func joinMesh(_ request: JoinMeshRequest) async throws -> MeshSummary {
+        try MeshOptionsCheck.validate(request.options)
+        let (mesh, secret, bootstrap) = try JoinRequestParser.parse(request)
+        guard directory.runtime(for: mesh) == nil else {
+            throw ControlError.conflict("this node is already in mesh \(mesh)")
+        }
+        let runtime = try await start(
+            mesh: mesh, secret: secret, name: nil, options: request.options, bootstrap: bootstrap.map(\.description))
+        logger.notice("joining mesh \(mesh) through \(bootstrap.map(\.description).joined(separator: ", "))")
+        // Give the first exchange a moment so the answer already shows the members.
+        for _ in 0..<40 {
+            if await runtime.summary().members > 1 { break }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return await runtime.summary()
+    }
+
+    func mesh(_ id: String) async throws -> MeshDetail {
+        try await find(id).detail()
+    }
+
+    func leaveMesh(_ id: String) async throws {
+        let runtime = try find(id)
+        await runtime.leave()
+        logger.notice("leaving mesh \(runtime.mesh)")
+    }
+
+    func invite(_ id: String) async throws -> InviteResponse {
+        let runtime = try find(id)
+        let persisted = await runtime.persisted
+        guard let data = Data(base64Encoded: persisted.secret), let secret = MeshSecret(bytes: Array(data)) else {
+            throw ControlError(status: 500, message: "the stored secret of mesh \(runtime.mesh) is damaged")
+        }
+        return InviteResponse(token: try inviteToken(mesh: runtime.mesh, secret: secret))
+    }
+
+    func setAlias(_ id: String, _ value: String) async throws -> MeshDetail {
+        try await update(id) { $0.options.alias = value.isEmpty ? nil : value }
+    }
+
+    func setDescription(_ id: String, _ value: String) async throws -> MeshDetail {
+        try await update(id) { $0.options.description = value.isEmpty ? nil : value }
+    }
+
+    func setService(_ id: String, name: String, value: String) async throws -> MeshDetail {
+        try await update(id) { $0.services[name] = value }
+    }
+
+    func deleteService(_ id: String, name: String) async throws -> MeshDetail {
+        let runtime = try find(id)
+        guard await runtime.persisted.services[name] != nil else {
+            throw ControlError.notFound("this node advertises no service '\(name)' in mesh \(runtime.mesh)")
+        }
+        return try await update(id) { $0.services[name] = nil }
+    }
+
+    func graph() async throws -> GraphResponse {
+        var meshes: [MeshDetail] = []
+        for runtime in directory.all { meshes.append(await runtime.detail()) }
+        return GraphResponse(meshes: meshes)
+    }
+
+    // MARK: Helpers
+
+    private func start(
+        mesh: MeshID, secret: MeshSecret, name: String?, options: MeshOptions, bootstrap: [String]
+    ) async throws -> MeshRuntime {
+        var options = options
+        if options.listenPort == nil { options.listenPort = await freeListenPort() }
+        let persisted = PersistedMesh(
+            meshId: mesh.text, name: name, secret: Data(secret.bytes).base64EncodedString(), options: options,
+            bootstrap: bootstrap)
+        try state.prepare()
+        try state.save(persisted)
+        let runtime: MeshRuntime
+        do {
+            runtime = try makeRuntime(persisted)
+        } catch {
+            try? state.remove(mesh.text)
+            throw error
+        }
+        launch(runtime)
+        return runtime
+    }
+
+    private func update(_ id: String, _ change: @Sendable (inout PersistedMesh) -> Void) async throws -> MeshDetail {
+        let runtime = try find(id)
+        do {
+            try await runtime.updateSelf(change)
+        } catch let rejection as RecordRejection {
+            throw ControlError.badRequest("\(rejection)")
+        }
+        return await runtime.detail()
+    }
+
+    /// Finds a mesh by id or by name.
+    private func find(_ idOrName: String) throws -> MeshRuntime {
+        if let mesh = MeshID(idOrName), let runtime = directory.runtime(for: mesh) { return runtime }
+        throw ControlError.notFound(
+            "this node is in no mesh '\(idOrName)'; `smegctl list` shows the meshes it is in")
+    }
+
+    /// WireGuard listen ports count up from 51820, skipping ports other meshes of this node use.
+    private func freeListenPort() async -> Int {
+        var used: Set<Int> = []
+        for runtime in directory.all { used.insert(await runtime.persisted.options.listenPort ?? 0) }
+        var port = 51820
+        while used.contains(port) { port += 1 }
+        return port
+    }
+
+    /// A token whose bootstrap endpoints are this node's gossip endpoints.
+    private func inviteToken(mesh: MeshID, secret: MeshSecret) throws -> String {
+        let port = UInt16(transport.localPort ?? config.gossipPort)
+        var endpoints =
+            config.controlPlaneOnly ? HostAddresses.loopbackEndpoint(port: port) : HostAddresses.endpoints(port: port)
+        if endpoints.isEmpty { endpoints = HostAddresses.loopbackEndpoint(port: port) }
+        return try InviteToken(mesh: mesh, secret: secret, bootstrap: Array(endpoints.prefix(InviteToken.maxEndpoints)))
+            .text
+    }
+}

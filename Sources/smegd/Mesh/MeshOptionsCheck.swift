@@ -1,0 +1,93 @@
+import Foundation
+import MeshCore
+
+/// Validates create/join input before anything is written, so a bad alias or endpoint is a
+/// 400 with the reason rather than a mesh that silently fails to publish its record.
+enum MeshOptionsCheck {
+    static func validate(_ options: MeshOptions) throws {
+        if let role = options.role, role != "peer" && role != "client" {
+            throw ControlError.badRequest("role must be peer or client, not '\(role)'")
+        }
+        if let port = options.listenPort, !(1...65535).contains(port) {
+            throw ControlError.badRequest("listenPort must be between 1 and 65535")
+        }
+        if let keepalive = options.keepalive, !(0...65535).contains(keepalive) {
+            throw ControlError.badRequest("keepalive must be between 0 and 65535 seconds")
+        }
+        if let endpoint = options.endpoint, Endpoint(endpoint) == nil {
+            throw ControlError.badRequest("endpoint '\(endpoint)' is not HOST:PORT (IPv6 as [ADDRESS]:PORT)")
+        }
+        for route in options.advertiseRoutes ?? [] where IPPrefix(route) == nil {
+            throw ControlError.badRequest("advertised route '\(route)' is not a prefix such as fd00:1::/64")
+        }
+        if options.advertiseDefaultRoute == true {
+            throw ControlError.badRequest(
+                "advertising the default route needs exit nodes, which this daemon does not support yet")
+        }
+        try dryRunRecord(options)
+    }
+
+    /// Mesh names appear in DNS names and graphs: a DNS label.
+    static func validateName(_ name: String) throws {
+        guard DNSName.isValidLabel(Array(name.utf8)), name == name.lowercased() else {
+            throw ControlError.badRequest(
+                "mesh name must be a lowercase DNS label (a-z, 0-9, -), at most 63 characters")
+        }
+    }
+
+    /// Checks a record with the requested content under a throwaway identity: the record rules
+    /// (alias, description, routes, sizes) are checked exactly as receivers will check them.
+    private static func dryRunRecord(_ options: MeshOptions) throws {
+        let identity = try NodeIdentity.generate()
+        let mesh = try MeshID.generate()
+        var record = NodeRecord(
+            identity: identity, mesh: mesh, endpoints: options.endpoint.flatMap(Endpoint.init).map { [$0] } ?? [],
+            wireGuardPort: UInt16(options.listenPort ?? 51820), gossipPort: 51900,
+            role: options.role == "client" ? .client : .peer)
+        record.alias = options.alias ?? ""
+        record.description = options.description ?? ""
+        record.routes = (options.advertiseRoutes ?? []).compactMap { IPPrefix($0).map { AdvertisedRoute(prefix: $0) } }
+        do {
+            try record.validateContent(in: mesh, policy: .default)
+        } catch {
+            throw ControlError.badRequest("\(error)")
+        }
+    }
+}
+
+/// Reads a join request: an invite token, or mesh id + secret + bootstrap endpoints.
+enum JoinRequestParser {
+    static func parse(_ request: JoinMeshRequest) throws -> (MeshID, MeshSecret, [Endpoint]) {
+        if let text = request.token {
+            do {
+                let token = try InviteToken(text)
+                return (token.mesh, token.secret, token.bootstrap)
+            } catch {
+                throw ControlError.badRequest("invalid token: \(error)")
+            }
+        }
+        guard let meshText = request.meshId, let secretText = request.secret, let bootstrap = request.bootstrap,
+            !bootstrap.isEmpty
+        else {
+            throw ControlError.badRequest("give a token, or meshId, secret and at least one bootstrap endpoint")
+        }
+        let mesh: MeshID
+        do {
+            mesh = try MeshID.parse(meshText)
+        } catch {
+            throw ControlError.badRequest("invalid mesh id: \(error)")
+        }
+        guard let data = Data(base64Encoded: secretText.trimmingCharacters(in: .whitespacesAndNewlines)),
+            let secret = MeshSecret(bytes: Array(data))
+        else {
+            throw ControlError.badRequest("the secret must be 32 bytes in base64")
+        }
+        let endpoints = try bootstrap.map { text -> Endpoint in
+            guard let endpoint = Endpoint(text) else {
+                throw ControlError.badRequest("bootstrap endpoint '\(text)' is not HOST:PORT")
+            }
+            return endpoint
+        }
+        return (mesh, secret, endpoints)
+    }
+}

@@ -1,0 +1,441 @@
+import Foundation
+import GossipCRDT
+import Logging
+import MeshCore
+import NIOCore
+
+/// One mesh on this node: the protocol engine, the sealed gossip of this mesh, the kernel
+/// interface and the persisted state, all owned by one actor so nothing needs a lock.
+///
+/// The engine decides; this actor moves bytes in and out, turns membership into WireGuard
+/// state (debounced, and only the differences) and writes what must survive a restart.
+actor MeshRuntime {
+    nonisolated let mesh: MeshID
+    nonisolated let identity: NodeIdentity
+    nonisolated let interfaceName: String
+    private(set) var persisted: PersistedMesh
+
+    let settings: MeshSettings
+    private let sealer: FrameSealer
+    private let validator: MeshRecordValidator
+    private let transport: GossipTransport
+    private let interface: MeshInterface
+    private let state: StateDirectory
+    private let metrics: MetricsRegistry
+    private let clock: DaemonClock
+    private var logger: Logger
+
+    var engine: GossipEngine
+    /// Decoded, verified records by member, refreshed when a version changes.
+    var records: [NodeID: NodeRecord] = [:]
+    private var bootstrap: [SocketAddress] = []
+    private var learned: [NodeID: SocketAddress] = [:]
+    var lastHeard: [NodeID: ContinuousClock.Instant] = [:]
+    var lastFrame: ContinuousClock.Instant?
+    private var reconcileDue: ContinuousClock.Instant?
+    private var persistDue: ContinuousClock.Instant?
+    private var exportedRejections = RejectionCounts()
+    private(set) var lastError: String?
+    private(set) var stopped = false
+    private var leaveRequested = false
+    private var wakeUp: AsyncStream<Void>.Continuation?
+
+    init(
+        persisted: PersistedMesh, mesh: MeshID, secret: MeshSecret, identity: NodeIdentity, settings: MeshSettings,
+        transport: GossipTransport, state: StateDirectory, metrics: MetricsRegistry, clock: DaemonClock,
+        logger: Logger
+    ) {
+        self.persisted = persisted
+        self.mesh = mesh
+        self.identity = identity
+        self.interfaceName = InterfaceName.forMesh(mesh)
+        self.settings = settings
+        self.sealer = FrameSealer(mesh: mesh, secret: secret)
+        self.validator = MeshRecordValidator(mesh: mesh)
+        self.transport = transport
+        self.state = state
+        self.metrics = metrics
+        self.clock = clock
+        var logger = logger
+        logger[metadataKey: "mesh"] = "\(mesh)"
+        self.logger = logger
+        self.interface = MeshInterface(
+            name: InterfaceName.forMesh(mesh), mtu: settings.mtu, choice: settings.backend,
+            controlPlaneOnly: settings.controlPlaneOnly, logger: logger)
+        self.engine = GossipEngine(
+            me: identity.nodeID, config: settings.gossip, validator: MeshRecordValidator(mesh: mesh),
+            signer: IdentityTombstoneSigner(identity: identity, mesh: mesh), rng: SystemRandomNumberGenerator())
+    }
+
+    // MARK: Life cycle
+
+    /// Restores the remembered membership, brings WireGuard up from it at once (before any
+    /// gossip), publishes this node's record and then runs the protocol until left or cancelled.
+    func run() async {
+        restoreMembership()
+        resolveBootstrap()
+        do {
+            try publishOwnRecord()
+        } catch {
+            lastError = "cannot publish this node's record: \(error)"
+            logger.error("\(lastError!)")
+        }
+        reconcileNow()
+        let (wakeUps, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        wakeUp = continuation
+        defer { continuation.finish() }
+        while !Task.isCancelled && !stopped {
+            tick()
+            if leaveRequested { break }
+            try? await Task.sleep(for: settings.tickInterval)
+        }
+        _ = wakeUps
+        if leaveRequested { await finishLeaving() } else { persistNow() }
+    }
+
+    /// Stops gossip for this mesh; the interface stays up unless `removeInterface`.
+    func shutdown(removeInterface: Bool) {
+        persistNow()
+        if removeInterface { interface.remove() }
+        stopped = true
+    }
+
+    /// Announces a signed departure; `run` spreads it for a moment, then removes the interface
+    /// and everything stored about the mesh.
+    func leave() {
+        leaveRequested = true
+    }
+
+    private func finishLeaving() async {
+        send(engine.leave(now: clock.now()))
+        let deadline = ContinuousClock.now + settings.leaveGrace
+        while ContinuousClock.now < deadline {
+            try? await Task.sleep(for: settings.tickInterval)
+            send(engine.tick(now: clock.now()))
+        }
+        interface.remove()
+        do {
+            try state.remove(mesh.text)
+        } catch {
+            logger.error("left the mesh but could not delete its state: \(error)")
+        }
+        clearMetrics()
+        stopped = true
+        logger.notice("left mesh \(mesh)")
+    }
+
+    // MARK: Gossip in and out
+
+    /// Handles one datagram addressed to this mesh.
+    func receive(_ datagram: Datagram) {
+        guard !stopped else { return }
+        count("in", bytes: datagram.bytes.count)
+        let opened: (sender: NodeID, message: [UInt8])
+        do {
+            opened = try sealer.open(datagram.bytes)
+        } catch {
+            reject("unsealable")
+            return
+        }
+        guard opened.sender != identity.nodeID else { return }
+        let message: GossipMessage
+        do {
+            message = try GossipMessageCodec.decode(opened.message)
+        } catch {
+            reject("malformed")
+            logger.debug("undecodable message from \(opened.sender): \(error)")
+            return
+        }
+        learned[opened.sender] = datagram.source
+        let now = ContinuousClock.now
+        lastHeard[opened.sender] = now
+        lastFrame = now
+        if case .digest = message { metrics.increment("smeg_syncs_total", labels: ["mesh": mesh.text]) }
+        send(engine.receive(message, from: opened.sender, now: clock.now()))
+        handleEvents()
+    }
+
+    private func tick() {
+        send(engine.tick(now: clock.now()))
+        handleEvents()
+        exportRejections()
+        let now = ContinuousClock.now
+        if let due = reconcileDue, now >= due { reconcileNow() }
+        if let due = persistDue, now >= due { persistNow() }
+        if engine.store.presentCount <= 1, bootstrap.isEmpty, !persisted.bootstrap.isEmpty { resolveBootstrap() }
+        metrics.set("smeg_members", Double(engine.store.presentCount), labels: ["mesh": mesh.text])
+        metrics.set("smeg_is_leader", engine.isLeader ? 1 : 0, labels: ["mesh": mesh.text])
+    }
+
+    private func send(_ outgoing: [Outgoing]) {
+        let dualStack = transport.channel.localAddress?.protocol == .inet6
+        for item in outgoing {
+            guard let address = address(of: item.to, dualStack: dualStack) else { continue }
+            do {
+                let frame = try sealer.seal(sender: identity.nodeID, message: GossipMessageCodec.encode(item.message))
+                transport.send(frame, to: address)
+                count("out", bytes: frame.count)
+            } catch {
+                logger.warning("could not encode a gossip message: \(error)")
+            }
+        }
+    }
+
+    /// Where to send: the address a member was last heard from (it works through NAT), else
+    /// the gossip port on the first endpoint of its record.
+    private func address(of destination: Destination, dualStack: Bool) -> SocketAddress? {
+        switch destination {
+        case .bootstrap(let index):
+            return bootstrap.indices.contains(index) ? bootstrap[index] : nil
+        case .member(let id):
+            if let address = learned[id] { return address }
+            guard let record = records[id] else { return nil }
+            for endpoint in record.endpoints {
+                if let address = GossipAddressing.socketAddress(
+                    endpoint.host, port: record.gossipPort, dualStack: dualStack)
+                {
+                    return address
+                }
+            }
+            return nil
+        }
+    }
+
+    // MARK: Membership changes
+
+    private func handleEvents() {
+        var changed = false
+        for event in engine.drainEvents() {
+            switch event {
+            case .joined(let id):
+                refreshRecord(id)
+                logger.info("member joined: \(describe(id))")
+                changed = true
+            case .updated(let id):
+                refreshRecord(id)
+                logger.debug("member updated: \(describe(id))")
+                changed = true
+            case .pruned(let id):
+                logger.notice("member pruned (missed heartbeats): \(describe(id))")
+                forget(id)
+                changed = true
+            case .left(let id):
+                logger.notice("member left: \(describe(id))")
+                forget(id)
+                changed = true
+            case .leaderChanged(let leader):
+                logger.info("leader is now \(leader.map(describe) ?? "nobody")")
+            case .republishNeeded(let minimum):
+                logger.notice("our record was superseded or removed; republishing at version \(minimum) or later")
+                do {
+                    try publishOwnRecord(minimumVersion: minimum)
+                } catch {
+                    lastError = "cannot republish this node's record: \(error)"
+                }
+            }
+        }
+        if changed {
+            let now = ContinuousClock.now
+            if reconcileDue == nil { reconcileDue = now + settings.reconcileDebounce }
+            if persistDue == nil { persistDue = now + settings.persistInterval }
+        }
+    }
+
+    private func refreshRecord(_ id: NodeID) {
+        guard let member = engine.store.record(for: id), let signed = try? SignedNodeRecord.decode(member.payload)
+        else {
+            records[id] = nil
+            return
+        }
+        records[id] = signed.record
+    }
+
+    private func forget(_ id: NodeID) {
+        records[id] = nil
+        learned[id] = nil
+        lastHeard[id] = nil
+    }
+
+    private func describe(_ id: NodeID) -> String {
+        let alias = records[id]?.alias ?? ""
+        return alias.isEmpty ? "\(id)" : "\(alias) (\(id))"
+    }
+
+    // MARK: This node's record
+
+    /// Signs and publishes this node's record with the current options, at a version above
+    /// everything the mesh has seen of it.
+    private func publishOwnRecord(minimumVersion: UInt64 = 0) throws {
+        let options = persisted.options
+        let role: NodeRecord.Role = options.role == "client" ? .client : .peer
+        let listenPort = UInt16(options.listenPort ?? 51820)
+        var record = NodeRecord(
+            identity: identity, mesh: mesh, endpoints: ownEndpoints(role: role, listenPort: listenPort),
+            wireGuardPort: listenPort, gossipPort: settings.gossipPort, role: role,
+            version: max(engine.nextOwnVersion, minimumVersion))
+        record.alias = options.alias ?? ""
+        record.description = options.description ?? ""
+        record.services = persisted.services
+        record.routes = (options.advertiseRoutes ?? []).compactMap { IPPrefix($0).map { AdvertisedRoute(prefix: $0) } }
+        let signed = try SignedNodeRecord.sign(record, identity: identity, mesh: mesh)
+        send(
+            engine.publish(
+                MemberRecord(owner: identity.nodeID, version: record.version, payload: signed.encoded), now: clock.now()
+            ))
+        records[identity.nodeID] = record
+        handleEvents()
+        persistDue = ContinuousClock.now
+    }
+
+    /// A peer publishes the operator's endpoint, or else the addresses of this host's other
+    /// interfaces; a client publishes none (it is reached through the handshakes it starts).
+    private func ownEndpoints(role: NodeRecord.Role, listenPort: UInt16) -> [Endpoint] {
+        guard role == .peer else { return [] }
+        if let text = persisted.options.endpoint, let endpoint = Endpoint(text) { return [endpoint] }
+        return settings.controlPlaneOnly
+            ? HostAddresses.loopbackEndpoint(port: listenPort) : HostAddresses.endpoints(port: listenPort)
+    }
+
+    /// Changes this node's alias, description or services and republishes.
+    func updateSelf(_ change: (inout PersistedMesh) -> Void) throws {
+        var updated = persisted
+        change(&updated)
+        let previous = persisted
+        persisted = updated
+        do {
+            try publishOwnRecord()
+            try state.save(persisted)
+        } catch {
+            persisted = previous
+            throw error
+        }
+    }
+
+    // MARK: Kernel and disk
+
+    var interfaceBackendName: String { interface.backendName }
+
+    private func reconcileNow() {
+        reconcileDue = nil
+        let members = engine.members.compactMap { records[$0.owner] }
+        let options = persisted.options
+        let desired = DesiredMeshState.compute(
+            DesiredMeshState.Inputs(
+                mesh: mesh, identity: identity, interfaceName: interfaceName,
+                listenPort: UInt16(options.listenPort ?? 51820),
+                role: options.role == "client" ? .client : .peer,
+                keepalive: options.keepalive.map { UInt16(clamping: $0) }, members: members))
+        let started = ContinuousClock.now
+        do {
+            let summary = try interface.apply(desired)
+            let elapsed = ContinuousClock.now - started
+            metrics.set("smeg_reconcile_seconds", elapsed.seconds, labels: ["mesh": mesh.text])
+            metrics.increment("smeg_reconciles_total", labels: ["mesh": mesh.text])
+            logger.debug("reconciled \(interfaceName): \(summary) in \(elapsed)")
+            lastError = nil
+        } catch {
+            lastError = "reconcile \(interfaceName) failed: \(error)"
+            logger.error("\(lastError!)")
+            metrics.increment("smeg_reconcile_errors_total", labels: ["mesh": mesh.text])
+            reconcileDue = ContinuousClock.now + .seconds(2)  // retry, the kernel may recover
+        }
+    }
+
+    private func persistNow() {
+        persistDue = nil
+        var addresses: [String: String] = [:]
+        for (id, address) in learned {
+            if let text = GossipAddressing.text(address) { addresses[WireGuardPublicKey(nodeID: id).base64] = text }
+        }
+        let membership = PersistedMembership(
+            records: engine.members.map { Data($0.payload).base64EncodedString() }, lastAddresses: addresses)
+        do {
+            try state.save(membership, meshId: mesh.text)
+        } catch {
+            lastError = "cannot save membership: \(error)"
+            logger.error("\(lastError!)")
+        }
+    }
+
+    /// Loads the last membership from disk, re-verifying every record; nothing unverified is
+    /// restored.
+    private func restoreMembership() {
+        switch state.loadMembership(mesh.text) {
+        case .absent:
+            return
+        case .corrupt(let problem):
+            logger.error("\(problem)")
+            return
+        case .value(let saved):
+            var store = MemberStore()
+            var rejections = RejectionCounts()
+            for text in saved.records {
+                guard let data = Data(base64Encoded: text), let signed = try? SignedNodeRecord.decode(Array(data))
+                else { continue }
+                let payload = Array(data)
+                let member = MemberRecord(
+                    owner: signed.record.wireGuardKey.nodeID, version: signed.record.version, payload: payload)
+                _ = store.merge(
+                    MemberEntry(id: member.owner, record: member), validator: validator, rejections: &rejections)
+            }
+            engine.restore(store)
+            for member in engine.members { refreshRecord(member.owner) }
+            for (key, text) in saved.lastAddresses {
+                guard let id = WireGuardPublicKey(base64: key)?.nodeID, let endpoint = Endpoint(text),
+                    let address = GossipAddressing.socketAddress(endpoint.host, port: endpoint.port, dualStack: true)
+                else { continue }
+                learned[id] = address
+            }
+            logger.info("restored \(store.presentCount) members from disk (\(rejections.total) rejected)")
+        }
+    }
+
+    private func resolveBootstrap() {
+        let dualStack = transport.channel.localAddress?.protocol == .inet6
+        bootstrap = persisted.bootstrap.compactMap { text in
+            guard let endpoint = Endpoint(text) else { return nil }
+            return GossipAddressing.socketAddress(endpoint.host, port: endpoint.port, dualStack: dualStack)
+        }
+        engine.setBootstrapPeers(count: bootstrap.count)
+    }
+
+    // MARK: Metrics
+
+    private func count(_ direction: String, bytes: Int) {
+        metrics.increment("smeg_gossip_frames_total", labels: ["mesh": mesh.text, "direction": direction])
+        metrics.increment(
+            "smeg_gossip_bytes_total", by: Double(bytes), labels: ["mesh": mesh.text, "direction": direction])
+    }
+
+    private func reject(_ reason: String) {
+        metrics.increment("smeg_frames_rejected_total", labels: ["reason": reason])
+    }
+
+    private func exportRejections() {
+        for reason in RejectReason.allCases {
+            let fresh = engine.rejections[reason] - exportedRejections[reason]
+            if fresh > 0 {
+                metrics.increment("smeg_records_rejected_total", by: Double(fresh), labels: ["reason": reason.rawValue])
+                exportedRejections.add(reason, fresh)
+            }
+        }
+    }
+
+    private func clearMetrics() {
+        for name in ["smeg_members", "smeg_is_leader", "smeg_reconcile_seconds"] {
+            metrics.clear(name, labels: ["mesh": mesh.text])
+        }
+    }
+}
+
+/// Signs the tombstones this node issues with its mesh identity.
+struct IdentityTombstoneSigner: TombstoneSigner {
+    let identity: NodeIdentity
+    let mesh: MeshID
+
+    func proof(for tombstone: Tombstone) -> [UInt8] {
+        TombstoneSigning.make(
+            member: tombstone.member, version: tombstone.version, kind: tombstone.kind, identity: identity, mesh: mesh
+        ).proof
+    }
+}

@@ -1,0 +1,35 @@
+import GossipCRDT
+import MeshCore
+
+/// The daemon-wide settings a mesh runtime needs, taken from `DaemonConfig`.
+struct MeshSettings: Sendable {
+    var gossipPort: UInt16
+    var gossip: GossipConfig
+    var mtu: Int
+    var backend: WireGuardBackendChoice
+    var controlPlaneOnly: Bool
+    var reconcileDebounce: Duration
+    /// How often dirty membership is written to disk at most.
+    var persistInterval: Duration = .seconds(1)
+    /// How long a leaving node keeps gossiping so its departure spreads.
+    var leaveGrace: Duration = .seconds(1)
+
+    init(config: DaemonConfig, gossipPort: UInt16) {
+        self.gossipPort = gossipPort
+        var gossip = GossipConfig()
+        gossip.syncInterval = config.syncInterval
+        gossip.heartbeatInterval = config.heartbeatInterval
+        gossip.fanout = config.fanout
+        self.gossip = gossip
+        self.mtu = config.mtu
+        self.backend = config.wireguardBackend
+        self.controlPlaneOnly = config.controlPlaneOnly
+        self.reconcileDebounce = config.reconcileDebounce
+    }
+
+    /// The engine wants a tick at least every sync interval; a quarter of it keeps timers sharp
+    /// without waking more than 50 times a second.
+    var tickInterval: Duration {
+        min(max(gossip.syncInterval / 4, .milliseconds(20)), .milliseconds(250))
+    }
+}
