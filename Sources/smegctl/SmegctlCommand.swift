@@ -30,7 +30,7 @@ struct SmegctlCommand: ParsableCommand {
     /// Maps outcomes to the documented exit codes: usage errors are 2 (argument-parser says 64).
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(GlobalArguments.hoistingSocket(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let failure as CLIFailure {
             Output.error(failure.description)
@@ -55,5 +55,27 @@ struct VersionCommand: ParsableCommand {
 
     func run() {
         print("smegctl \(SmegVersion.string)")
+    }
+}
+
+/// `--socket` is accepted before the verb too (`smegctl --socket PATH list`), as people type it.
+enum GlobalArguments {
+    /// Moves a leading `--socket PATH` / `--socket=PATH` behind the verb, where the verb parses it.
+    static func hoistingSocket(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var rest = arguments[...]
+        while let first = rest.first, first.hasPrefix("--socket") {
+            if first == "--socket", rest.count >= 2 {
+                leading += rest.prefix(2)
+                rest = rest.dropFirst(2)
+            } else if first.hasPrefix("--socket=") {
+                leading.append(first)
+                rest = rest.dropFirst()
+            } else {
+                break
+            }
+        }
+        guard !leading.isEmpty, let verb = rest.first, !verb.hasPrefix("-") else { return arguments }
+        return [verb] + leading + rest.dropFirst()
     }
 }

@@ -118,3 +118,16 @@ func summary(_ id: String, name: String? = nil) -> MeshSummary {
         #expect(!MemberFilter(service: "http").matches(db))
     }
 }
+
+@Suite struct GlobalArgumentTests {
+    @Test func socketBeforeTheVerbMovesBehindIt() {
+        #expect(
+            GlobalArguments.hoistingSocket(["--socket", "/s", "list", "--json"]) == [
+                "list", "--socket", "/s", "--json",
+            ])
+        #expect(GlobalArguments.hoistingSocket(["--socket=/s", "get", "m"]) == ["get", "--socket=/s", "m"])
+        #expect(GlobalArguments.hoistingSocket(["list", "--socket", "/s"]) == ["list", "--socket", "/s"])
+        #expect(GlobalArguments.hoistingSocket(["--socket", "/s"]) == ["--socket", "/s"])
+        #expect(GlobalArguments.hoistingSocket(["--help"]) == ["--help"])
+    }
+}

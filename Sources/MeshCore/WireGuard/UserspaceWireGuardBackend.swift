@@ -130,12 +130,37 @@ public final class UserspaceWireGuardBackend: WireGuardBackend {
         return descriptor
     }
 
+    /// Sets FD_CLOEXEC on every open descriptor above stderr, listed from /proc/self/fd.
+    static func markAllDescriptorsCloseOnExec() {
+        guard let directory = opendir("/proc/self/fd") else { return }
+        defer { closedir(directory) }
+        let own = dirfd(directory)
+        while let entry = readdir(directory) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            guard let descriptor = Int32(name), descriptor > 2, descriptor != own else { continue }
+            let flags = fcntl(descriptor, F_GETFD)
+            if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
+        }
+    }
+
     /// Runs a program found on PATH and waits for it; returns its exit status.
     static func run(_ arguments: [String]) throws -> Int32 {
         var pid: pid_t = 0
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
-        let spawned = posix_spawnp(&pid, arguments[0], nil, nil, &argv, environ)
+        // The child (and the daemon it forks) must inherit nothing but stdio: an inherited
+        // socket of ours (the control connection, the gossip port) would outlive smegd in
+        // wireguard-go, and a client waiting for that connection to close would hang.
+        // No process of ours hands descriptors to children, so marking every one close-on-exec
+        // is always right (Swift cannot reach glibc's posix_spawn_file_actions_addclosefrom_np).
+        markAllDescriptorsCloseOnExec()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, &argv, environ)
         guard spawned == 0 else {
             throw WireGuardError.userspaceStartFailed("\(arguments[0]): \(String(cString: strerror(spawned)))")
         }

@@ -1,0 +1,130 @@
+# Helpers for running real smegd nodes in network namespaces on one machine (sourced).
+#
+# Topology: a "switch" namespace holds a bridge; every node namespace has one veth into it with
+# an address in 10.77.0.0/24 (IPv4 underlay) and fd77::/64 (IPv6 underlay). Only namespaces this
+# script creates are touched.
+#
+# Each smegd runs in its node's network namespace and in a private mount namespace where
+# /run/wireguard is bind-mounted from the node's own directory: userspace WireGuard keeps its
+# UAPI socket there, and every node's interface for a mesh has the same name. The directory
+# outlives a smegd process, so a restarted daemon finds the wireguard-go that kept running.
+
+LAB_PREFIX=${LAB_PREFIX:-smeglab$$}
+LAB_DIR=${LAB_DIR:-$(mktemp -d)}
+LAB_SWITCH="$LAB_PREFIX-sw"
+declare -a LAB_NODES=()
+declare -A LAB_PID=()
+
+lab_log() { echo "$(date +%T) $*"; }
+
+lab_fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+lab_setup_switch() {
+    ip netns add "$LAB_SWITCH"
+    ip -n "$LAB_SWITCH" link add br0 type bridge
+    ip -n "$LAB_SWITCH" link set br0 up
+    ip -n "$LAB_SWITCH" link set lo up
+}
+
+# lab_add_node NAME INDEX: a namespace NAME with 10.77.0.INDEX and fd77::INDEX on the switch.
+lab_add_node() {
+    local name=$1 index=$2 ns="$LAB_PREFIX-$1"
+    ip netns add "$ns"
+    ip link add "v$index-$$" type veth peer name "s$index-$$"
+    ip link set "v$index-$$" netns "$ns"
+    ip link set "s$index-$$" netns "$LAB_SWITCH"
+    ip -n "$LAB_SWITCH" link set "s$index-$$" master br0 up
+    ip -n "$ns" link set lo up
+    ip -n "$ns" link set "v$index-$$" name eth0
+    ip -n "$ns" addr add "10.77.0.$index/24" dev eth0
+    ip -n "$ns" addr add "fd77::$index/64" dev eth0 nodad
+    ip -n "$ns" link set eth0 up
+    mkdir -p "$LAB_DIR/$name/wg" "$LAB_DIR/$name/state"
+    LAB_NODES+=("$name")
+}
+
+# lab_start NAME [smegd flags...]: starts smegd in the node (logs to $LAB_DIR/NAME/smegd.log).
+lab_start() {
+    local name=$1 ns="$LAB_PREFIX-$1"
+    shift
+    ip netns exec "$ns" unshare --mount --propagation private sh -c '
+        mount --bind "$0/wg" /run/wireguard 2>/dev/null || { mkdir -p /run/wireguard && mount --bind "$0/wg" /run/wireguard; }
+        exec "$@"' "$LAB_DIR/$name" \
+        "$SMEGD" --state-dir "$LAB_DIR/$name/state" --socket "$LAB_DIR/$name/smegd.sock" \
+        --set metricsListen=off --set wireguardBackend=userspace "$@" >>"$LAB_DIR/$name/smegd.log" 2>&1 &
+    LAB_PID[$name]=$!
+    for _ in $(seq 100); do
+        [[ -S "$LAB_DIR/$name/smegd.sock" ]] && "$SMEGCTL" --socket "$LAB_DIR/$name/smegd.sock" status >/dev/null 2>&1 && return 0
+        kill -0 "${LAB_PID[$name]}" 2>/dev/null || { tail -n 20 "$LAB_DIR/$name/smegd.log" >&2; lab_fail "smegd on $name exited"; }
+        sleep 0.1
+    done
+    lab_fail "smegd on $name did not open its control socket"
+}
+
+lab_ctl() {
+    local name=$1
+    shift
+    "$SMEGCTL" --socket "$LAB_DIR/$name/smegd.sock" "$@"
+}
+
+lab_kill9() {
+    kill -9 "${LAB_PID[$1]}" 2>/dev/null || true
+    wait "${LAB_PID[$1]}" 2>/dev/null || true
+}
+
+# lab_exec NAME CMD...: runs a command in the node's network namespace and WireGuard mount.
+lab_exec() {
+    local name=$1 ns="$LAB_PREFIX-$1"
+    shift
+    ip netns exec "$ns" unshare --mount --propagation private sh -c 'mount --bind "$0/wg" /run/wireguard && exec "$@"' \
+        "$LAB_DIR/$name" "$@"
+}
+
+# lab_address NAME MESH: the node's overlay address in the mesh, from its own daemon.
+lab_address() {
+    lab_ctl "$1" list --json | python3 -c '
+import json, sys
+mesh = sys.argv[1]
+for m in json.load(sys.stdin)["meshes"]:
+    if m["meshId"] == mesh:
+        print(m["address"])' "$2"
+}
+
+# lab_members NAME MESH: the number of members NAME's daemon sees in the mesh.
+lab_members() {
+    lab_ctl "$1" get "$2" --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["members"]))' 2>/dev/null || echo 0
+}
+
+# lab_wait SECONDS DESCRIPTION CMD...: retries CMD every 0.2 s until it succeeds.
+lab_wait() {
+    local seconds=$1 what=$2
+    shift 2
+    local deadline=$((SECONDS + seconds))
+    until "$@" >/dev/null 2>&1; do
+        ((SECONDS < deadline)) || lab_fail "timed out after ${seconds}s waiting for: $what"
+        sleep 0.2
+    done
+}
+
+lab_ping() {
+    ip netns exec "$LAB_PREFIX-$1" ping -6 -c 1 -W 1 "$2"
+}
+
+lab_cleanup() {
+    for name in "${!LAB_PID[@]}"; do kill -TERM "${LAB_PID[$name]}" 2>/dev/null || true; done
+    sleep 0.3
+    for name in "${!LAB_PID[@]}"; do kill -9 "${LAB_PID[$name]}" 2>/dev/null || true; done
+    for name in "${LAB_NODES[@]}"; do
+        local ns="$LAB_PREFIX-$name"
+        # wireguard-go exits when its TUN link goes; a namespace with a live process outlives `ip netns del`.
+        for link in $(ip -n "$ns" -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^smeg' || true); do
+            ip -n "$ns" link del "$link" 2>/dev/null || true
+        done
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    ip netns del "$LAB_SWITCH" 2>/dev/null || true
+    if [[ "${LAB_KEEP:-0}" != 1 ]]; then rm -rf "$LAB_DIR"; fi
+}
