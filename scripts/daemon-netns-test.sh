@@ -11,7 +11,7 @@ SMEGD="$bin/smegd"
 SMEGCTL="$bin/smegctl"
 [[ -x $SMEGD && -x $SMEGCTL ]] || { echo "daemon-netns-test: build smegd and smegctl first" >&2; exit 1; }
 source scripts/lib/mesh-lab.sh
-trap 'status=$?; if ((status)); then for n in "${LAB_NODES[@]}"; do echo "--- $n log"; tail -n 15 "$LAB_DIR/$n/smegd.log"; done; fi; lab_cleanup' EXIT
+trap 'status=$?; if ((status)); then for n in "${LAB_NODES[@]}"; do echo "--- $n log"; tail -n 15 "$LAB_DIR/$n/smegd.log" || true; done; fi; lab_cleanup' EXIT
 
 started=$SECONDS
 lab_setup_switch

@@ -13,6 +13,7 @@ LAB_PREFIX=${LAB_PREFIX:-smeglab$$}
 LAB_DIR=${LAB_DIR:-$(mktemp -d)}
 LAB_SWITCH="$LAB_PREFIX-sw"
 declare -a LAB_NODES=()
+declare -a LAB_ROUTERS=()
 declare -A LAB_PID=()
 
 lab_log() { echo "$(date +%T) $*"; }
@@ -125,6 +126,48 @@ lab_cleanup() {
         done
         ip netns del "$ns" 2>/dev/null || true
     done
+    for router in "${LAB_ROUTERS[@]}"; do ip netns del "$router" 2>/dev/null || true; done
     ip netns del "$LAB_SWITCH" 2>/dev/null || true
     if [[ "${LAB_KEEP:-0}" != 1 ]]; then rm -rf "$LAB_DIR"; fi
+}
+
+# lab_add_nat_client NAME INDEX: a node behind its own NAT router. The router namespace
+# NAME-nat has 10.77.0.(100+INDEX) on the switch and masquerades 192.168.INDEX.0/24, where
+# the node has 192.168.INDEX.2 and a default route through the router. IPv4 only, as behind
+# a typical home router.
+lab_add_nat_client() {
+    local name=$1 index=$2 ns="$LAB_PREFIX-$1" router="$LAB_PREFIX-$1-nat"
+    ip netns add "$router"
+    ip netns add "$ns"
+    ip link add "r$index-$$" type veth peer name "w$index-$$"
+    ip link set "r$index-$$" netns "$router"
+    ip link set "w$index-$$" netns "$LAB_SWITCH"
+    ip -n "$LAB_SWITCH" link set "w$index-$$" master br0 up
+    ip -n "$router" link set "r$index-$$" name wan
+    ip -n "$router" addr add "10.77.0.$((100 + index))/24" dev wan
+    ip -n "$router" link set wan up
+    ip -n "$router" link set lo up
+    ip link add "c$index-$$" type veth peer name "l$index-$$"
+    ip link set "c$index-$$" netns "$ns"
+    ip link set "l$index-$$" netns "$router"
+    ip -n "$router" link set "l$index-$$" name lan
+    ip -n "$router" addr add "192.168.$index.1/24" dev lan
+    ip -n "$router" link set lan up
+    ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1
+    ip netns exec "$router" nft -f - <<NFT
+table ip nat {
+    chain postrouting {
+        type nat hook postrouting priority srcnat;
+        oifname "wan" masquerade
+    }
+}
+NFT
+    ip -n "$ns" link set lo up
+    ip -n "$ns" link set "c$index-$$" name eth0
+    ip -n "$ns" addr add "192.168.$index.2/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    ip -n "$ns" route add default via "192.168.$index.1"
+    mkdir -p "$LAB_DIR/$name/wg" "$LAB_DIR/$name/state"
+    LAB_NODES+=("$name")
+    LAB_ROUTERS+=("$router")
 }

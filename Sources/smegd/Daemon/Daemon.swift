@@ -16,8 +16,7 @@ struct Daemon: Service {
         Self.declareMetrics(metrics)
         let state = StateDirectory(root: config.stateDir)
         try state.prepare()
-        let transport = try await GossipTransport.bind(
-            host: config.gossipBind, port: config.gossipPort, group: group, logger: logger)
+        let transport = try GossipTransport.bind(host: config.gossipBind, port: config.gossipPort, logger: logger)
         logger.info("gossip on udp \(config.gossipBind) port \(transport.localPort ?? config.gossipPort)")
         let directory = MeshDirectory()
         let manager = MeshManager(
@@ -53,7 +52,7 @@ struct Daemon: Service {
             logger.notice("shutting down")
         }
         await manager.shutdown()
-        await transport.close()
+        transport.close()
         try? await controlListener.channel.close()
         unlink(config.socket)
         logger.notice("smegd stopped")

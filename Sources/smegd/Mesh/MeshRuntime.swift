@@ -168,7 +168,7 @@ actor MeshRuntime {
     }
 
     private func send(_ outgoing: [Outgoing]) {
-        let dualStack = transport.channel.localAddress?.protocol == .inet6
+        let dualStack = transport.isIPv6
         for item in outgoing {
             guard let address = address(of: item.to, dualStack: dualStack) else { continue }
             do {
@@ -391,7 +391,7 @@ actor MeshRuntime {
     }
 
     private func resolveBootstrap() {
-        let dualStack = transport.channel.localAddress?.protocol == .inet6
+        let dualStack = transport.isIPv6
         bootstrap = persisted.bootstrap.compactMap { text in
             guard let endpoint = Endpoint(text) else { return nil }
             return GossipAddressing.socketAddress(endpoint.host, port: endpoint.port, dualStack: dualStack)
