@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: all deps build release lint unit fuzz test netns-test vm-test demo clean help
+.PHONY: all deps build release lint unit fuzz test netns-test daemon-test vm-test demo clean help
 
 all: build
 
@@ -11,6 +11,7 @@ help:
 	@echo "make demo   build a release and run a multi-node mesh in network namespaces"
 	@echo "make test   install dependencies, lint, build and run every test"
 	@echo "make fuzz   run the decoder fuzzers for longer (FUZZ_SECONDS per target)"
+	@echo "make daemon-test / netns-test / vm-test   one stage of make test"
 
 deps:
 	@scripts/deps.sh
@@ -34,6 +35,7 @@ fuzz: deps
 test: deps lint unit
 	@scripts/fuzz.sh
 	@scripts/netns-test.sh
+	@scripts/daemon-netns-test.sh
 	@scripts/vm-test.sh
 	@echo "make test: all stages passed"
 
@@ -41,11 +43,15 @@ test: deps lint unit
 netns-test: build
 	@scripts/netns-test.sh
 
+# Three real smegd daemons with WireGuard in namespaces: join, ping, prune, restart.
+daemon-test: build
+	@scripts/daemon-netns-test.sh
+
 vm-test: deps
 	@scripts/vm-test.sh
 
 demo: release
-	@scripts/demo.sh
+	@SMEG_BIN="$$($(SWIFT) build -c release --show-bin-path)" scripts/demo.sh
 
 clean:
 	rm -rf .build .build-*
