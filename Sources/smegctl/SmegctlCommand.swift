@@ -60,7 +60,8 @@ struct VersionCommand: ParsableCommand {
 
 /// `--socket` is accepted before the verb too (`smegctl --socket PATH list`), as people type it.
 enum GlobalArguments {
-    /// Moves a leading `--socket PATH` / `--socket=PATH` behind the verb, where the verb parses it.
+    /// Moves a leading `--socket PATH` / `--socket=PATH` to the end, where the innermost verb
+    /// (`service set ...` included) parses it.
     static func hoistingSocket(_ arguments: [String]) -> [String] {
         var leading: [String] = []
         var rest = arguments[...]
@@ -76,6 +77,9 @@ enum GlobalArguments {
             }
         }
         guard !leading.isEmpty, let verb = rest.first, !verb.hasPrefix("-") else { return arguments }
-        return [verb] + leading + rest.dropFirst()
+        if let terminator = rest.firstIndex(of: "--") {
+            return Array(rest[..<terminator]) + leading + Array(rest[terminator...])
+        }
+        return Array(rest) + leading
     }
 }

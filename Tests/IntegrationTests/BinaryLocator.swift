@@ -30,15 +30,19 @@ struct ProcessResult {
 
 enum ProcessRunner {
     /// Runs `executable` with `arguments`, waiting for it to exit.
-    static func run(_ executable: URL, _ arguments: [String]) throws -> ProcessResult {
+    static func run(_ executable: URL, _ arguments: [String], stdin: String? = nil) throws -> ProcessResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         let out = Pipe()
         let err = Pipe()
+        let input = Pipe()
         process.standardOutput = out
         process.standardError = err
+        process.standardInput = input
         try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -155,10 +155,16 @@ actor MeshManager: ControlService {
         try await find(id).detail()
     }
 
+    /// Answers once the departure has spread and the mesh's interface and state are gone.
     func leaveMesh(_ id: String) async throws {
         let runtime = try find(id)
-        await runtime.leave()
         logger.notice("leaving mesh \(runtime.mesh)")
+        await runtime.leave()
+        let deadline = ContinuousClock.now + settings.leaveGrace + .seconds(5)
+        while await !runtime.stopped, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        directory.remove(runtime.mesh)
     }
 
     func invite(_ id: String) async throws -> InviteResponse {
