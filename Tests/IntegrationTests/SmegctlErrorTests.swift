@@ -30,3 +30,14 @@ import Testing
         #expect(legacy.stderr.contains("cannot reach smegd"))
     }
 }
+
+@Suite struct CompletionTests {
+    @Test(arguments: ["bash", "zsh", "fish"])
+    func completionScriptsCoverTheVerbs(shell: String) throws {
+        let result = try ProcessRunner.run(BinaryLocator.url(of: "smegctl"), ["--generate-completion-script", shell])
+        #expect(result.status == 0)
+        for verb in ["create", "join", "graph", "service"] {
+            #expect(result.stdout.contains(verb), "\(shell) completion lacks \(verb)")
+        }
+    }
+}

@@ -8,7 +8,7 @@ struct CLIFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Exit codes (documented in `smegctl --help` and docs/cli.md).
+/// Exit codes (documented in `smegctl --help` and the README).
 enum ExitStatus {
     static let success: Int32 = 0
     static let failure: Int32 = 1

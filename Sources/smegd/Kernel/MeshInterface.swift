@@ -39,7 +39,9 @@ final class MeshInterface {
         let plan = try route.reconcileAddresses(
             link: name, desired: desired.addresses, options: AddressOptions(noPrefixRoute: false, noDAD: true))
         try route.setLink(name: name, up: true, mtu: UInt32(mtu))
-        let added = update.peers.filter { !$0.remove && !$0.updateOnly }.count
+        let newPeers = update.peers.filter { !$0.remove && !$0.updateOnly }
+        HandshakePoke.send(to: newPeers.compactMap { $0.allowedIPs.first })
+        let added = newPeers.count
         let removed = update.peers.filter(\.remove).count
         let changed = update.peers.filter(\.updateOnly).count
         return "\(desired.device.peers.count) peers (+\(added) -\(removed) ~\(changed)), "
