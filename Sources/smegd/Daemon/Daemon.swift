@@ -58,11 +58,9 @@ struct Daemon: Service {
         logger.notice("smegd stopped")
     }
 
-    /// Suspends until the task is cancelled (graceful shutdown cancels the service's task).
+    /// Suspends until SIGTERM/SIGINT starts a graceful shutdown or the task is cancelled.
     private static func waitForShutdown() async {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: .milliseconds(200))
-        }
+        try? await gracefulShutdown()
     }
 
     /// Routes each datagram to its mesh by the clear mesh id in the frame header.

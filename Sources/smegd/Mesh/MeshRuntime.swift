@@ -35,6 +35,7 @@ actor MeshRuntime {
     private var reconcileDue: ContinuousClock.Instant?
     private var persistDue: ContinuousClock.Instant?
     private var exportedRejections = RejectionCounts()
+    private var exportedGauges: (Int, Bool)?
     private(set) var lastError: String?
     private(set) var stopped = false
     private var leaveRequested = false
@@ -163,8 +164,12 @@ actor MeshRuntime {
         if let due = reconcileDue, now >= due { reconcileNow() }
         if let due = persistDue, now >= due { persistNow() }
         if engine.store.presentCount <= 1, bootstrap.isEmpty, !persisted.bootstrap.isEmpty { resolveBootstrap() }
-        metrics.set("smeg_members", Double(engine.store.presentCount), labels: ["mesh": mesh.text])
-        metrics.set("smeg_is_leader", engine.isLeader ? 1 : 0, labels: ["mesh": mesh.text])
+        let gauges = (engine.store.presentCount, engine.isLeader)
+        if exportedGauges.map({ $0 != gauges }) ?? true {
+            exportedGauges = gauges
+            metrics.set("smeg_members", Double(gauges.0), labels: ["mesh": mesh.text])
+            metrics.set("smeg_is_leader", gauges.1 ? 1 : 0, labels: ["mesh": mesh.text])
+        }
     }
 
     private func send(_ outgoing: [Outgoing]) {
