@@ -63,6 +63,22 @@ public struct MeshRecordValidator: RecordValidator {
     }
 }
 
+/// The `TombstoneSigner` a node hands its gossip engine: proofs that `MeshRecordValidator`
+/// accepts on every other member, made with the node's own identity.
+public struct MeshTombstoneSigner: TombstoneSigner {
+    public let identity: NodeIdentity
+    public let mesh: MeshID
+
+    public init(identity: NodeIdentity, mesh: MeshID) {
+        self.identity = identity
+        self.mesh = mesh
+    }
+
+    public func proof(for tombstone: Tombstone) -> [UInt8] {
+        identity.sign(TombstoneSigning.message(tombstone, mesh: mesh))
+    }
+}
+
 /// Signatures over tombstones: `domain ‖ mesh id ‖ member ‖ version ‖ kind ‖ issuer`.
 public enum TombstoneSigning {
     static let domain: [UInt8] = Array("smegmesh/v1/tombstone".utf8) + [0]
@@ -73,7 +89,7 @@ public enum TombstoneSigning {
         member: NodeID, version: UInt64, kind: TombstoneKind, identity: NodeIdentity, mesh: MeshID
     ) -> Tombstone {
         var tombstone = Tombstone(member: member, version: version, kind: kind, issuer: identity.nodeID)
-        tombstone.proof = identity.sign(message(tombstone, mesh: mesh))
+        tombstone.proof = MeshTombstoneSigner(identity: identity, mesh: mesh).proof(for: tombstone)
         return tombstone
     }
 
