@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: all deps build release lint unit fuzz test netns-test daemon-test vm-test demo clean help
+.PHONY: all deps build release lint unit fuzz test netns-test daemon-test failure-test vm-test demo clean help
 
 all: build
 
@@ -36,6 +36,7 @@ test: deps lint unit
 	@scripts/fuzz.sh
 	@scripts/netns-test.sh
 	@scripts/daemon-netns-test.sh
+	@scripts/failure-test.sh
 	@scripts/vm-test.sh
 	@echo "make test: all stages passed"
 
@@ -46,6 +47,10 @@ netns-test: build
 # Three real smegd daemons with WireGuard in namespaces: join, ping, prune, restart.
 daemon-test: build
 	@scripts/daemon-netns-test.sh
+
+# Six nodes: garbage input, kill -9 of leader and member, restart, partition and heal, 20% loss.
+failure-test: build
+	@scripts/failure-test.sh
 
 vm-test: deps
 	@scripts/vm-test.sh

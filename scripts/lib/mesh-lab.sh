@@ -171,3 +171,50 @@ NFT
     LAB_NODES+=("$name")
     LAB_ROUTERS+=("$router")
 }
+
+# lab_leader NAME MESH: the alias of the member NAME's daemon shows as leader.
+lab_leader() {
+    lab_ctl "$1" get "$2" --json 2>/dev/null | python3 -c '
+import json, sys
+for m in json.load(sys.stdin)["members"]:
+    if m["isLeader"]:
+        print(m.get("alias") or m["shortId"])' 2>/dev/null || true
+}
+
+# lab_block NAME ADDRESS...: drops every packet between NAME and the given underlay addresses
+# (IPv4 or IPv6; give both of a node's addresses to cut it off).
+lab_block() {
+    local name=$1 ns="$LAB_PREFIX-$1"
+    shift
+    ip netns exec "$ns" nft add table inet smeglab 2>/dev/null || true
+    ip netns exec "$ns" nft add chain inet smeglab input '{ type filter hook input priority 0; }' 2>/dev/null || true
+    ip netns exec "$ns" nft add chain inet smeglab output '{ type filter hook output priority 0; }' 2>/dev/null || true
+    local address family
+    for address in "$@"; do
+        family=ip
+        [[ $address == *:* ]] && family=ip6
+        ip netns exec "$ns" nft add rule inet smeglab input "$family" saddr "$address" drop
+        ip netns exec "$ns" nft add rule inet smeglab output "$family" daddr "$address" drop
+    done
+}
+
+# lab_loss NAME PERCENT: drops PERCENT of UDP packets in each direction (the host has no netem).
+lab_loss() {
+    local ns="$LAB_PREFIX-$1" percent=$2
+    ip netns exec "$ns" nft add table inet smeglab 2>/dev/null || true
+    ip netns exec "$ns" nft add chain inet smeglab input '{ type filter hook input priority 0; }' 2>/dev/null || true
+    ip netns exec "$ns" nft add chain inet smeglab output '{ type filter hook output priority 0; }' 2>/dev/null || true
+    ip netns exec "$ns" nft add rule inet smeglab input meta l4proto udp numgen random mod 100 "<" "$percent" drop
+    ip netns exec "$ns" nft add rule inet smeglab output meta l4proto udp numgen random mod 100 "<" "$percent" drop
+}
+
+# lab_heal NAME: removes every rule lab_block and lab_loss added.
+lab_heal() {
+    ip netns exec "$LAB_PREFIX-$1" nft delete table inet smeglab 2>/dev/null || true
+}
+
+# lab_metric NAME SERIES: the summed value of a Prometheus series on the node (metrics on loopback).
+lab_metric() {
+    ip netns exec "$LAB_PREFIX-$1" curl -s --max-time 2 http://127.0.0.1:9469/metrics |
+        awk -v series="$2" 'index($0, series) == 1 { sum += $NF } END { print sum + 0 }'
+}

@@ -65,7 +65,7 @@ actor MeshRuntime {
             controlPlaneOnly: settings.controlPlaneOnly, logger: logger)
         self.engine = GossipEngine(
             me: identity.nodeID, config: settings.gossip, validator: MeshRecordValidator(mesh: mesh),
-            signer: IdentityTombstoneSigner(identity: identity, mesh: mesh), rng: SystemRandomNumberGenerator())
+            signer: MeshTombstoneSigner(identity: identity, mesh: mesh), rng: SystemRandomNumberGenerator())
     }
 
     // MARK: Life cycle
@@ -154,6 +154,32 @@ actor MeshRuntime {
         if case .digest = message { metrics.increment("smeg_syncs_total", labels: ["mesh": mesh.text]) }
         send(engine.receive(message, from: opened.sender, now: clock.now()))
         handleEvents()
+        answerRemovalOfSelf(in: message)
+    }
+
+    /// After a partition each half has pruned the other, and each refuses the other's removals
+    /// because their issuer is removed on its side: without help neither half would ever learn
+    /// it must republish. A removal of this node's current record, seen in any message, is
+    /// enough reason to republish at a higher version, whether or not the store accepted it.
+    /// Only a removal of the version this node holds now counts, so a forged removal with a
+    /// huge version cannot push our version out of range.
+    private func answerRemovalOfSelf(in message: GossipMessage) {
+        let updates: Updates
+        switch message {
+        case .digest(let digest): updates = digest.rumors
+        case .delta(let delta): updates = delta.updates
+        default: return
+        }
+        guard let own = engine.store.record(for: identity.nodeID),
+            let removal = updates.tombstones.first(where: { $0.member == identity.nodeID }),
+            removal.version == own.version
+        else { return }
+        logger.notice("a member holds a removal of this node (version \(removal.version)); republishing")
+        do {
+            try publishOwnRecord(minimumVersion: removal.version + 1)
+        } catch {
+            lastError = "cannot republish this node's record: \(error)"
+        }
     }
 
     private func tick() {
@@ -220,9 +246,21 @@ actor MeshRuntime {
                 refreshRecord(id)
                 logger.debug("member updated: \(describe(id))")
                 changed = true
+            case .pruned(let id) where id == identity.nodeID && !leaveRequested:
+                // The leader thought us dead (a partition, a stall): we are alive, so come back.
+                logger.notice("this node was pruned by the leader; republishing")
+                do {
+                    try publishOwnRecord(minimumVersion: engine.nextOwnVersion)
+                } catch {
+                    lastError = "cannot republish this node's record: \(error)"
+                }
+                changed = true
             case .pruned(let id):
+                // Keep its addresses: the engine re-dials pruned members (a failed member may
+                // come back, and after a partition the other half is "pruned"), and a datagram
+                // to a member needs an address.
                 logger.notice("member pruned (missed heartbeats): \(describe(id))")
-                forget(id)
+                lastHeard[id] = nil
                 changed = true
             case .left(let id):
                 logger.notice("member left: \(describe(id))")
@@ -430,17 +468,5 @@ actor MeshRuntime {
         for name in ["smeg_members", "smeg_is_leader", "smeg_reconcile_seconds"] {
             metrics.clear(name, labels: ["mesh": mesh.text])
         }
-    }
-}
-
-/// Signs the tombstones this node issues with its mesh identity.
-struct IdentityTombstoneSigner: TombstoneSigner {
-    let identity: NodeIdentity
-    let mesh: MeshID
-
-    func proof(for tombstone: Tombstone) -> [UInt8] {
-        TombstoneSigning.make(
-            member: tombstone.member, version: tombstone.version, kind: tombstone.kind, identity: identity, mesh: mesh
-        ).proof
     }
 }
