@@ -125,6 +125,28 @@ lab_wait 60 "six members after the heal" all_see 6 "${nodes[@]}"
 lab_wait 30 "all-pairs ping after the heal" pings "${nodes[@]}"
 lab_log "6/6 partition healed: six members everywhere $((SECONDS - healed_at)) s after the heal, all pairs ping"
 
+# After a heal the two leaders settle on one (a brief flurry of prunes and rejoins); the loss
+# check below starts from a settled mesh: six members and one leader everywhere for 5 s.
+one_leader() {
+    local first
+    first=$(lab_leader n1 "$mesh")
+    [[ -n $first ]] || return 1
+    for name in "${nodes[@]}"; do [[ $(lab_leader "$name" "$mesh") == "$first" ]] || return 1; done
+}
+settled_since=-1
+settle_deadline=$((SECONDS + 60))
+while ((SECONDS < settle_deadline)); do
+    if all_see 6 "${nodes[@]}" && one_leader; then
+        ((settled_since >= 0)) || settled_since=$SECONDS
+        ((SECONDS - settled_since >= 5)) && break
+    else
+        settled_since=-1
+    fi
+    sleep 0.5
+done
+((settled_since >= 0 && SECONDS - settled_since >= 5)) || lab_fail "the mesh did not settle within 60 s of the heal"
+lab_log "    settled: six members and one leader everywhere for 5 s, $((SECONDS - healed_at)) s after the heal"
+
 # 6. 20% loss on every node for 30 s: nobody is pruned.
 for name in "${nodes[@]}"; do lab_loss "$name" 20; done
 lossy_until=$((SECONDS + 30))

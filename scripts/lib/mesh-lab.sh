@@ -198,14 +198,14 @@ lab_block() {
     done
 }
 
-# lab_loss NAME PERCENT: drops PERCENT of UDP packets in each direction (the host has no netem).
+# lab_loss NAME PERCENT: drops PERCENT of the UDP packets arriving at NAME (the host kernel has
+# no netem). Applied on every node, each packet between two nodes crosses exactly one lossy
+# hop: PERCENT loss on every link.
 lab_loss() {
     local ns="$LAB_PREFIX-$1" percent=$2
     ip netns exec "$ns" nft add table inet smeglab 2>/dev/null || true
     ip netns exec "$ns" nft add chain inet smeglab input '{ type filter hook input priority 0; }' 2>/dev/null || true
-    ip netns exec "$ns" nft add chain inet smeglab output '{ type filter hook output priority 0; }' 2>/dev/null || true
     ip netns exec "$ns" nft add rule inet smeglab input meta l4proto udp numgen random mod 100 "<" "$percent" drop
-    ip netns exec "$ns" nft add rule inet smeglab output meta l4proto udp numgen random mod 100 "<" "$percent" drop
 }
 
 # lab_heal NAME: removes every rule lab_block and lab_loss added.
