@@ -3,12 +3,16 @@ import Testing
 
 @Suite struct EngineTests {
     /// Engines 1...n, each with its own record, all knowing each other.
-    func converged(_ n: UInt64, config: GossipConfig = GossipConfig()) -> Mesh {
+    func converged(
+        _ n: UInt64, config: GossipConfig = GossipConfig(), validator: some RecordValidator = AcceptAll()
+    ) -> Mesh {
         var store = MemberStore()
         for member in 1...n { store.add(record(member, 1)) }
         var mesh = Mesh()
         for member in 1...n {
-            var node = engine(member, config: config)
+            var node = GossipEngine(
+                me: id(member), config: config, validator: validator, signer: NoSignature(),
+                rng: SplitMix64(seed: 1 &+ member))
             node.restore(store)
             mesh.engines[id(member)] = node
         }
@@ -67,6 +71,30 @@ import Testing
         #expect(mesh.engines.values.allSatisfy { $0.leader == id(1) })
         #expect(mesh.engines[id(5)]!.epoch!.number >= 4)
         #expect(mesh.engines[id(5)]!.store.summary == before, "liveness never changes the store")
+    }
+
+    /// Members behind NAT cannot lead (nobody could reach them with acknowledgements): the
+    /// lowest member that may lead does, whatever the keys below it; a mesh where nobody may
+    /// lead still gets a leader.
+    @Test func onlyMembersThatMayLeadLead() {
+        struct NoLowKeys: RecordValidator {
+            func accept(_ record: MemberRecord) -> Bool { true }
+            func accept(_ tombstone: Tombstone, issuer: MemberRecord?) -> Bool { true }
+            func canLead(_ record: MemberRecord) -> Bool { record.owner > id(3) }
+        }
+        var mesh = converged(8, validator: NoLowKeys())
+        for step in 0..<20 { mesh.tickAll(now: ms(UInt64(step) * 200)) }
+        #expect(mesh.engines.values.allSatisfy { $0.leader == id(4) })
+        #expect(mesh.engines[id(4)]!.isLeader && !mesh.engines[id(1)]!.isLeader)
+
+        struct NobodyLeads: RecordValidator {
+            func accept(_ record: MemberRecord) -> Bool { true }
+            func accept(_ tombstone: Tombstone, issuer: MemberRecord?) -> Bool { true }
+            func canLead(_ record: MemberRecord) -> Bool { false }
+        }
+        var clients = converged(4, validator: NobodyLeads())
+        for step in 0..<20 { clients.tickAll(now: ms(UInt64(step) * 200)) }
+        #expect(clients.engines.values.allSatisfy { $0.leader == id(1) })
     }
 
     @Test func aSilentMemberIsPrunedAfterThreeMissedEpochs() {

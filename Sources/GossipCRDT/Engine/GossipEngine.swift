@@ -18,6 +18,8 @@ public struct GossipEngine: Sendable {
     var rumors: [(id: NodeID, roundsLeft: Int)] = []
     var events: [MembershipEvent] = []
     var liveness = LivenessState()
+    /// Present members the validator says may not lead (members behind NAT).
+    var cannotLead = Set<NodeID>()
     var redial = RedialTable()
     var nextRound: Instant?
     /// News is pushed on receipt at most once per round; more news waits for the round's digests.
@@ -69,6 +71,8 @@ public struct GossipEngine: Sendable {
     /// mesh) without raising events: WireGuard can come up from it before any gossip.
     public mutating func restore(_ saved: MemberStore) {
         store = saved
+        cannotLead = Set(
+            saved.entries.compactMap { entry in entry.record.flatMap { validator.canLead($0) ? nil : entry.id } })
     }
 
     /// Bootstrap addresses are tried every round while the view holds nobody but us.
@@ -154,14 +158,16 @@ public struct GossipEngine: Sendable {
     private mutating func record(before: MemberEntry?, after: MemberEntry, external: Bool) {
         let id = after.id
         let wasPresent = before?.isPresent ?? false
-        if after.isPresent {
+        if let record = after.record {
             events.append(wasPresent ? .updated(id) : .joined(id))
             redial.forget(id)
             liveness.book?.track(id)
+            if validator.canLead(record) { cannotLead.remove(id) } else { cannotLead.insert(id) }
         } else if wasPresent, let tombstone = after.tombstone {
             events.append(tombstone.kind == .left ? .left(id) : .pruned(id))
             liveness.book?.untrack(id)
         }
+        if !after.isPresent { cannotLead.remove(id) }
         if let tombstone = after.tombstone, !after.isPresent, id != me {
             if tombstone.kind == .pruned { redial.remember(id) } else { redial.forget(id) }
         }

@@ -45,15 +45,21 @@ extension GossipEngine {
         return out
     }
 
-    /// The lowest present key, skipping leaders that went silent.
+    /// The lowest present key that may lead, skipping leaders that went silent; when no present
+    /// member may lead (a mesh of clients only), the lowest present key.
     ///
     /// A leader we already follow counts even before its record reaches us (a joiner hears
     /// epochs before its first full sync), so a newcomer does not start a rival epoch line.
     mutating func rightfulLeader() -> NodeID? {
-        let lowest =
-            liveness.suspects.isEmpty ? store.lowestPresent() : store.lowestPresent(excluding: liveness.suspects)
+        var lowest: NodeID?
+        if liveness.suspects.isEmpty && cannotLead.isEmpty {
+            lowest = store.lowestPresent()
+        } else {
+            lowest = store.lowestPresent(excluding: liveness.suspects.union(cannotLead))
+            if lowest == nil { lowest = store.lowestPresent(excluding: liveness.suspects) }
+        }
         guard let followed = liveness.epoch?.leader, followed != me, !liveness.suspects.contains(followed),
-            store.entry(for: followed)?.isPresent ?? true
+            !cannotLead.contains(followed), store.entry(for: followed)?.isPresent ?? true
         else { return lowest }
         return lowest.map { min($0, followed) } ?? followed
     }

@@ -8,6 +8,16 @@ public protocol RecordValidator: Sendable {
     /// `issuer` is the issuer's current record when the store has one, so a validator can find
     /// the signing key it needs.
     func accept(_ tombstone: Tombstone, issuer: MemberRecord?) -> Bool
+    /// Whether the member may lead heartbeat epochs. The leader must be reachable by every
+    /// member (every acknowledgement goes to it), which a member behind NAT is not; a caller
+    /// that knows which members are reachable says so here. Consulted once per accepted
+    /// record, on already validated records.
+    func canLead(_ record: MemberRecord) -> Bool
+}
+
+extension RecordValidator {
+    /// Everybody may lead unless the validator knows better.
+    public func canLead(_ record: MemberRecord) -> Bool { true }
 }
 
 /// For tests and the simulator, where every message is honest.

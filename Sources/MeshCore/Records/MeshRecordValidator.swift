@@ -23,6 +23,12 @@ public struct MeshRecordValidator: RecordValidator {
         (try? validate(tombstone, issuer: issuer)) != nil
     }
 
+    /// Only peers lead: a client sits behind NAT, so other members' acknowledgements could not
+    /// reach it, and it would prune everyone it cannot hear.
+    public func canLead(_ record: MemberRecord) -> Bool {
+        (try? SignedNodeRecord.decode(record.payload))?.record.role != .client
+    }
+
     /// Decodes and verifies `record.payload`, and checks that the store's envelope (owner and
     /// version) agrees with what the owner signed: otherwise a relay could re-label a genuine
     /// record with a higher version and pin it.
