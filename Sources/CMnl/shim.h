@@ -8,6 +8,7 @@
 #include <linux/if_addr.h>
 #include <linux/genetlink.h>
 #include <linux/wireguard.h>
+#include <linux/fib_rules.h>
 #include <net/if.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -36,6 +37,10 @@ static inline unsigned int smeg_ifi_rta_offset(void) {
 
 static inline unsigned int smeg_rtm_rta_offset(void) {
     return (unsigned int)sizeof(struct rtmsg);
+}
+
+static inline unsigned int smeg_fib_rule_rta_offset(void) {
+    return (unsigned int)sizeof(struct fib_rule_hdr);
 }
 
 static inline unsigned int smeg_genl_hdrlen(void) {

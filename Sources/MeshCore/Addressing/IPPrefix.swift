@@ -107,3 +107,15 @@ public struct IPPrefix: Hashable, Sendable {
 extension IPPrefix: CustomStringConvertible {
     public var description: String { "\(address)/\(length)" }
 }
+
+extension IPPrefix: Comparable {
+    /// IPv4 before IPv6, then by address bytes, then shorter first: a stable order for output
+    /// and for deterministic choices.
+    public static func < (lhs: IPPrefix, rhs: IPPrefix) -> Bool {
+        let left = lhs.address.bytes
+        let right = rhs.address.bytes
+        if left.count != right.count { return left.count < right.count }
+        if left != right { return left.lexicographicallyPrecedes(right) }
+        return lhs.length < rhs.length
+    }
+}

@@ -8,9 +8,18 @@ public struct DesiredMeshState: Equatable, Sendable {
     /// Addresses on the mesh interface: this node's overlay address with the mesh /64, so the
     /// kernel routes the whole mesh prefix into the tunnel and WireGuard picks the peer.
     public var addresses: [IPNet]
+    /// Advertised prefixes routed into the mesh interface (link index filled in by the caller).
+    public var routes: [RouteEntry]
+    /// Whether this node must forward packets for others (see `NodeRouting.forwards`).
+    public var forwardsIPv6: Bool
+    public var forwardsIPv4: Bool
 
     /// Keepalive a client uses towards peers, so its NAT mapping stays open (seconds).
     public static let clientKeepalive: UInt16 = 25
+    /// Metric of the routes smegd installs: above the kernel's connected routes (0 for IPv4, 256
+    /// for IPv6), so a prefix this host is directly attached to never goes into the tunnel, and
+    /// below the 1024 of routes added without one.
+    public static let routeMetric: UInt32 = 1000
 
     public struct Inputs: Sendable {
         public var mesh: MeshID
@@ -37,19 +46,36 @@ public struct DesiredMeshState: Equatable, Sendable {
         }
     }
 
+    /// The topology the state is computed from: the members, and this node as the role it is
+    /// about to publish if its own record is not among them yet.
+    public static func topology(for inputs: Inputs) -> MeshTopology {
+        var members = inputs.members
+        if !members.contains(where: { $0.wireGuardKey == inputs.identity.wireGuardPublicKey }) {
+            members.append(
+                NodeRecord(
+                    identity: inputs.identity, mesh: inputs.mesh, wireGuardPort: inputs.listenPort, gossipPort: 0,
+                    role: inputs.role, version: 0))
+        }
+        return MeshTopology(mesh: inputs.mesh, members: members)
+    }
+
     public static func compute(_ inputs: Inputs) -> DesiredMeshState {
+        compute(inputs, topology: topology(for: inputs))
+    }
+
+    /// `topology` must come from `topology(for: inputs)`; passing it lets a caller keep it.
+    public static func compute(_ inputs: Inputs, topology: MeshTopology) -> DesiredMeshState {
         let me = inputs.identity.wireGuardPublicKey
+        let routing = topology.routing(for: me)
         let keepalive = inputs.keepalive ?? (inputs.role == .client ? clientKeepalive : 0)
         var peers: [WireGuardPeer] = []
-        for member in inputs.members.sorted(by: { $0.wireGuardKey < $1.wireGuardKey }) {
-            guard member.wireGuardKey != me, let key = WireGuardKey(bytes: member.wireGuardKey.bytes) else { continue }
-            // Two clients cannot reach each other directly (neither has a reachable endpoint);
-            // traffic between them goes through peers once routing through peers exists.
-            if inputs.role == .client && member.role == .client { continue }
+        for (key, prefixes) in routing.sessions.sorted(by: { $0.key < $1.key }) {
+            guard let member = topology.members[key]?.record, let publicKey = WireGuardKey(bytes: key.bytes) else {
+                continue
+            }
             peers.append(
                 WireGuardPeer(
-                    publicKey: key, endpoint: endpoint(of: member),
-                    allowedIPs: [IPNet(address: member.address.bytes, prefixLength: 128)!],
+                    publicKey: publicKey, endpoint: endpoint(of: member), allowedIPs: prefixes.map(IPNet.init),
                     persistentKeepalive: member.role == .peer ? keepalive : 0))
         }
         var device = WireGuardDevice(name: inputs.interfaceName, peers: peers)
@@ -58,7 +84,11 @@ public struct DesiredMeshState: Equatable, Sendable {
         let address = inputs.identity.address(in: inputs.mesh)
         let prefix = OverlayAddress.meshPrefix(of: inputs.mesh)
         return DesiredMeshState(
-            device: device, addresses: [IPNet(address: address.bytes, prefixLength: UInt8(prefix.length))!])
+            device: device, addresses: [IPNet(address: address.bytes, prefixLength: UInt8(prefix.length))!],
+            routes: routing.routes.map {
+                RouteEntry(destination: IPNet($0), metric: routeMetric)
+            },
+            forwardsIPv6: routing.forwards, forwardsIPv4: routing.forwardsIPv4)
     }
 
     /// The member's first endpoint given as an address (records never carry names). A record
@@ -74,5 +104,12 @@ public struct DesiredMeshState: Equatable, Sendable {
             }
         }
         return nil
+    }
+}
+
+extension IPNet {
+    /// The same prefix in the kernel's representation.
+    public init(_ prefix: IPPrefix) {
+        self.init(address: prefix.address.bytes, prefixLength: UInt8(prefix.length))!
     }
 }
