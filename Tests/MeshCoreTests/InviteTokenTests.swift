@@ -84,6 +84,63 @@ import Testing
         let text = try InviteToken(mesh: Fixtures.mesh1, secret: Fixtures.secret, bootstrap: endpoints).text
         #expect(text.count <= InviteToken.maxTextLength)
         #expect(try InviteToken(text).bootstrap == endpoints)
+        // With the longest name and the largest policy too.
+        let prefixes = (0..<MeshSettingsLimits.maxAllowedPrefixes).map {
+            IPPrefix(address: .v6(IPv6Address(high: UInt64($0 + 1) << 48, low: 0)), length: 16)!
+        }
+        let full = try InviteToken(
+            mesh: Fixtures.mesh1, secret: Fixtures.secret, bootstrap: endpoints, name: label,
+            policy: RoutePolicy(allowExitNodes: true, allowBridgedMeshes: true, allowedPrefixes: prefixes))
+        #expect(full.text.count <= InviteToken.maxTextLength)
+        #expect(try InviteToken(full.text) == full)
+    }
+
+    @Test func nameAndRoutePolicyTravelWithTheToken() throws {
+        let policy = RoutePolicy(
+            allowExitNodes: true, allowBridgedMeshes: true,
+            allowedPrefixes: [IPPrefix("192.168.1.0/24")!, IPPrefix("fd00:1234::/32")!])
+        let token = try InviteToken(
+            mesh: Fixtures.mesh1, secret: Fixtures.secret, bootstrap: endpoints, name: "home", policy: policy)
+        let parsed = try InviteToken(token.text)
+        #expect(parsed.name == "home")
+        #expect(parsed.policy == policy)
+        #expect(parsed == token)
+        // Each setting on its own.
+        for (name, policy) in [("lab", RoutePolicy.default), (nil, RoutePolicy(allowExitNodes: true))] {
+            let single = try InviteToken(
+                mesh: Fixtures.mesh1, secret: Fixtures.secret, bootstrap: endpoints, name: name, policy: policy)
+            #expect(try InviteToken(single.text) == single)
+        }
+    }
+
+    /// Builds a token body by hand, so settings the encoder would never write can be tried.
+    private func handMade(settings: [UInt8]) -> String {
+        var writer = ByteWriter(capacity: 128)
+        writer.writeBytes(Fixtures.mesh1.bytes)
+        writer.writeBytes(Fixtures.secret.bytes)
+        writer.writeCount(1, limit: InviteToken.maxEndpoints)
+        writer.writeEndpoint(endpoints[0])
+        writer.writeBytes(settings)
+        let body = writer.bytes
+        return InviteToken.prefix + Base32.encode(body + InviteToken.checksum(body[...]))
+    }
+
+    @Test(arguments: [
+        ([9, 0] as [UInt8], "unknown tag 9"),
+        ([2, 2, 0, 0, 1, 1, 0x61], "out of order"),
+        ([1, 1, 0x61, 1, 1, 0x62], "repeated or out of order"),
+        ([1, 2, 0x41, 0x41], "not a DNS label"),
+        ([2, 2, 0x80, 0], "unknown flags"),
+        ([2, 3, 0, 1, 6], "allowed prefix"),
+        ([2, 9, 0, 13, 6, 0, 0, 0, 0, 0, 0], "allowed prefixes"),
+        ([1, 5, 0x61], "name"),
+    ])
+    func malformedSettingsAreRefused(settings: [UInt8], reason: String) {
+        #expect {
+            _ = try InviteToken(handMade(settings: settings))
+        } throws: { error in
+            "\(error)".contains(reason) && "\(error)".hasPrefix("invalid token")
+        }
     }
 
     @Test func descriptionHidesTheSecret() throws {

@@ -60,5 +60,16 @@ import Testing
         let expected = "smeg1-aaaqeayeaudaocajmrswmz3infvgw3dnnzxxa4lson2hk5txpb4xu634pv7h7aebqkbqcbglabyqpstnz76mxca"
         #expect(token.text == expected)
         #expect(try InviteToken(expected) == token)
+        #expect(token.name == nil && token.policy == .default)
+    }
+
+    @Test func inviteTokenWithSettings() throws {
+        let token = try InviteToken(
+            mesh: Fixtures.mesh1, secret: Fixtures.secret, bootstrap: [Endpoint("203.0.113.7:51821")!], name: "home",
+            policy: RoutePolicy(allowExitNodes: true, allowedPrefixes: [IPPrefix("192.168.1.0/24")!]))
+        let expected =
+            "smeg1-aaaqeayeaudaocajmrswmz3infvgw3dnnzxxa4lson2hk5txpb4xu634pv7h7aebqkbqcbglabyqpstnaecgq33nmubaqaibatakqaiadbksfsmg"
+        #expect(token.text == expected)
+        #expect(try InviteToken(expected) == token)
     }
 }

@@ -2,27 +2,47 @@
 /// string an operator can paste into `smegctl join`.
 ///
 /// Text form: `smeg1-` followed by lowercase base32 of
-/// `mesh id (10) ‖ secret (32) ‖ count (1) ‖ endpoints ‖ checksum (4)`, where the checksum is the
-/// first 4 bytes of BLAKE2b-256("smegmesh/v1/invite-checksum\0" ‖ everything before it). The
-/// checksum turns a mistyped or truncated token into an immediate, specific error (a random
-/// mistake passes with probability 2^-32). `1` in the prefix is the format version.
+/// `mesh id (10) ‖ secret (32) ‖ count (1) ‖ endpoints ‖ settings ‖ checksum (4)`, where the
+/// checksum is the first 4 bytes of BLAKE2b-256("smegmesh/v1/invite-checksum\0" ‖ everything
+/// before it). The checksum turns a mistyped or truncated token into an immediate, specific error
+/// (a random mistake passes with probability 2^-32). `1` in the prefix is the format version.
+///
+/// `settings` are optional tagged fields that every member of the mesh must agree on and that
+/// the creator decides: the mesh's name and its route policy. A token of a mesh with neither is
+/// byte-for-byte the same as before they existed.
 public struct InviteToken: Hashable, Sendable {
     public static let prefix = "smeg1-"
     public static let maxEndpoints = 8
-    /// Enough for 8 maximal DNS names; checked before anything is decoded.
-    public static let maxTextLength = 3600
+    /// Enough for 8 maximal DNS names, the longest mesh name and the largest policy; checked
+    /// before anything is decoded.
+    public static let maxTextLength = 4000
     static let checksumDomain: [UInt8] = Array("smegmesh/v1/invite-checksum".utf8) + [0]
     static let checksumLength = 4
 
     public let mesh: MeshID
     public let secret: MeshSecret
     public let bootstrap: [Endpoint]
+    /// The mesh's human name (a DNS label), if the creator gave one.
+    public let name: String?
+    /// Which advertised routes members accept; all members must use the same.
+    public let policy: RoutePolicy
 
-    public init(mesh: MeshID, secret: MeshSecret, bootstrap: [Endpoint]) throws(InviteTokenError) {
+    public init(
+        mesh: MeshID, secret: MeshSecret, bootstrap: [Endpoint], name: String? = nil, policy: RoutePolicy = .default
+    ) throws(InviteTokenError) {
         guard (1...Self.maxEndpoints).contains(bootstrap.count) else { throw .endpointCount(bootstrap.count) }
+        if let name, !DNSName.isValidLabel(Array(name.utf8)) {
+            throw .malformed(.invalid(field: "name", reason: "not a DNS label"))
+        }
+        guard policy.allowedPrefixes.count <= MeshSettingsLimits.maxAllowedPrefixes else {
+            throw .malformed(
+                .invalid(field: "policy", reason: "more than \(MeshSettingsLimits.maxAllowedPrefixes) prefixes"))
+        }
         self.mesh = mesh
         self.secret = secret
         self.bootstrap = bootstrap
+        self.name = name
+        self.policy = policy
     }
 
     public var text: String {
@@ -31,6 +51,7 @@ public struct InviteToken: Hashable, Sendable {
         writer.writeBytes(secret.bytes)
         writer.writeCount(bootstrap.count, limit: Self.maxEndpoints)
         for endpoint in bootstrap { writer.writeEndpoint(endpoint) }
+        MeshSettingsCodec.write(name: name, policy: policy, to: &writer)
         let body = writer.bytes
         return Self.prefix + Base32.encode(body + Self.checksum(body[...]))
     }
@@ -54,24 +75,34 @@ public struct InviteToken: Hashable, Sendable {
         guard Sodium.constantTimeEqual(Self.checksum(body), Array(bytes.suffix(Self.checksumLength))) else {
             throw .checksumMismatch
         }
-        let fields: (MeshID, MeshSecret, [Endpoint])
+        let fields: Fields
         do {
             fields = try Self.decodeBody(body)
         } catch {
             throw .malformed(error)
         }
-        try self.init(mesh: fields.0, secret: fields.1, bootstrap: fields.2)
+        try self.init(
+            mesh: fields.mesh, secret: fields.secret, bootstrap: fields.bootstrap, name: fields.settings.name,
+            policy: fields.settings.policy)
     }
 
-    private static func decodeBody(_ body: ArraySlice<UInt8>) throws(WireError) -> (MeshID, MeshSecret, [Endpoint]) {
+    private struct Fields {
+        var mesh: MeshID
+        var secret: MeshSecret
+        var bootstrap: [Endpoint]
+        var settings: MeshSettingsCodec.Settings
+    }
+
+    private static func decodeBody(_ body: ArraySlice<UInt8>) throws(WireError) -> Fields {
         var reader = ByteReader(body)
         let mesh = try reader.readMeshID("mesh id")
         let secret = MeshSecret(bytes: try reader.readBytes(MeshSecret.byteCount, "secret"))!
         let count = try reader.readCount("endpoints", limit: Self.maxEndpoints, minimumElementSize: 7)
         var endpoints: [Endpoint] = []
         for _ in 0..<count { endpoints.append(try reader.readEndpoint("endpoint", allowNames: true)) }
+        let settings = try MeshSettingsCodec.read(from: &reader)
         try reader.finish()
-        return (mesh, secret, endpoints)
+        return Fields(mesh: mesh, secret: secret, bootstrap: endpoints, settings: settings)
     }
 
     static func checksum(_ body: ArraySlice<UInt8>) -> [UInt8] {
@@ -93,6 +124,76 @@ extension InviteToken: CustomStringConvertible {
     /// Leaves the secret out, so a token can be logged by accident without admitting anyone.
     public var description: String {
         "InviteToken(mesh: \(mesh), bootstrap: \(bootstrap.map(\.description).joined(separator: ", ")))"
+    }
+}
+
+public enum MeshSettingsLimits {
+    /// Keeps a token's policy field under its 255-byte limit (18 bytes per IPv6 prefix).
+    public static let maxAllowedPrefixes = 12
+}
+
+/// The optional settings section of an invite token: `tag (1) ‖ length (1) ‖ value` fields in
+/// ascending tag order, each at most once, until the checksum.
+///
+/// - tag 1, name: a DNS label.
+/// - tag 2, route policy: `flags (1: bit 0 exit nodes, bit 1 bridged meshes) ‖ count (1) ‖
+///   prefix × count`.
+///
+/// Unknown tags are refused rather than skipped: a member that ignored a policy it cannot read
+/// would disagree with the others about which records are valid.
+enum MeshSettingsCodec {
+    struct Settings {
+        var name: String?
+        var policy = RoutePolicy.default
+    }
+
+    static let nameTag: UInt8 = 1
+    static let policyTag: UInt8 = 2
+    static let maxAllowedPrefixes = MeshSettingsLimits.maxAllowedPrefixes
+
+    static func write(name: String?, policy: RoutePolicy, to writer: inout ByteWriter) {
+        if let name {
+            writer.writeU8(nameTag)
+            writer.writeString(name, limit: 63, field: "name")
+        }
+        guard policy != .default else { return }
+        var field = ByteWriter(capacity: 64)
+        field.writeU8((policy.allowExitNodes ? 1 : 0) | (policy.allowBridgedMeshes ? 2 : 0))
+        field.writeCount(policy.allowedPrefixes.count, limit: maxAllowedPrefixes)
+        for prefix in policy.allowedPrefixes { field.writePrefix(prefix) }
+        writer.writeU8(policyTag)
+        writer.writeLengthPrefixed(field.bytes, limit: 255, field: "policy")
+    }
+
+    static func read(from reader: inout ByteReader) throws(WireError) -> Settings {
+        var settings = Settings()
+        var lastTag: UInt8 = 0
+        while !reader.isAtEnd {
+            let tag = try reader.readU8("setting")
+            guard tag > lastTag else { throw .invalid(field: "setting", reason: "tag \(tag) repeated or out of order") }
+            lastTag = tag
+            switch tag {
+            case nameTag:
+                let name = try reader.readString("name", limit: 63)
+                guard DNSName.isValidLabel(Array(name.utf8)) else {
+                    throw .invalid(field: "name", reason: "not a DNS label")
+                }
+                settings.name = name
+            case policyTag:
+                var field = ByteReader(try reader.readLengthPrefixed("policy", limit: 255)[...])
+                let flags = try field.readU8("policy flags")
+                guard flags & ~3 == 0 else { throw .invalid(field: "policy flags", reason: "unknown flags \(flags)") }
+                let count = try field.readCount("allowed prefixes", limit: maxAllowedPrefixes, minimumElementSize: 6)
+                var prefixes: [IPPrefix] = []
+                for _ in 0..<count { prefixes.append(try field.readPrefix("allowed prefix")) }
+                try field.finish()
+                settings.policy = RoutePolicy(
+                    allowExitNodes: flags & 1 != 0, allowBridgedMeshes: flags & 2 != 0, allowedPrefixes: prefixes)
+            default:
+                throw .invalid(field: "setting", reason: "unknown tag \(tag) (a newer smegmesh made this token)")
+            }
+        }
+        return settings
     }
 }
 
