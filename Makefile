@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: all deps build release lint unit fuzz test netns-test daemon-test failure-test vm-test demo clean help
+.PHONY: all deps build release lint unit fuzz test netns-test daemon-test routing-test failure-test vm-test demo clean help
 
 all: build
 
@@ -11,7 +11,7 @@ help:
 	@echo "make demo   build a release and run a multi-node mesh in network namespaces"
 	@echo "make test   install dependencies, lint, build and run every test"
 	@echo "make fuzz   run the decoder fuzzers for longer (FUZZ_SECONDS per target)"
-	@echo "make daemon-test / netns-test / vm-test   one stage of make test"
+	@echo "make daemon-test / routing-test / failure-test / netns-test / vm-test   one stage of make test"
 
 deps:
 	@scripts/deps.sh
@@ -36,6 +36,7 @@ test: deps lint unit
 	@scripts/fuzz.sh
 	@scripts/netns-test.sh
 	@scripts/daemon-netns-test.sh
+	@scripts/routing-test.sh
 	@scripts/failure-test.sh
 	@scripts/vm-test.sh
 	@echo "make test: all stages passed"
@@ -47,6 +48,10 @@ netns-test: build
 # Three real smegd daemons with WireGuard in namespaces: join, ping, prune, restart.
 daemon-test: build
 	@scripts/daemon-netns-test.sh
+
+# Clients behind NAT, exits for ::/0, and a bridge between two meshes, with real WireGuard.
+routing-test: build
+	@scripts/routing-test.sh
 
 # Six nodes: garbage input, kill -9 of leader and member, restart, partition and heal, 20% loss.
 failure-test: build

@@ -65,8 +65,10 @@ func summary(_ id: String, name: String? = nil) -> MeshSummary {
         #expect(process.terminationStatus == 0, "dot failed: \(stderr)")
         #expect(stderr.isEmpty, "dot warned: \(stderr)")
         #expect(svg.contains("<svg"))
-        // No alias could add a node of its own: exactly the generated nodes exist.
-        #expect(svg.components(separatedBy: "class=\"node\"").count - 1 == Self.adversarial.count + 1 + 2)
+        // No alias could add a node of its own: exactly the generated nodes exist (the members,
+        // the client, mesh a's two members, and one node per mesh for the route every member
+        // advertises).
+        #expect(svg.components(separatedBy: "class=\"node\"").count - 1 == Self.adversarial.count + 1 + 2 + 2)
         #expect(svg.contains("bridge"))
         // The injection attempt is drawn as literal label text, not interpreted.
         #expect(svg.contains("&quot;; evil [shape=star]; &quot;"))
@@ -85,6 +87,38 @@ func summary(_ id: String, name: String? = nil) -> MeshSummary {
         #expect(dot.contains("style=dotted"))
         #expect(dot.contains("label=\"bridge\""))
         #expect(dot.components(separatedBy: "subgraph \"cluster_").count - 1 == 2)
+    }
+
+    /// Two meshes joined by a node that is in both (with a different key in each): the bridge's
+    /// routes from the other mesh become an edge into that mesh's cluster, this node's two
+    /// members are joined, and other prefixes hang off their advertisers.
+    @Test func bridgedRoutesPointAtTheOtherMeshAndPrefixesHangOffAdvertisers() throws {
+        var bridgeInA = member("bridgeA00000", alias: "bridge")
+        bridgeInA.routes = [RouteView(prefix: "fdbb::/64", path: ["meshbbbbbbbbbbbb"])]
+        bridgeInA.isSelf = true
+        var bridgeInB = member("bridgeB00000", alias: "bridge")
+        bridgeInB.routes = [RouteView(prefix: "fdaa::/64", path: ["meshaaaaaaaaaaaa"])]
+        bridgeInB.isSelf = true
+        var exit = member("exit00000000", alias: "exit")
+        exit.routes = [RouteView(prefix: "::/0", path: [])]
+        var plain = member("plain0000000", alias: "plain")
+        plain.routes = []
+        let graph = GraphResponse(meshes: [
+            MeshDetail(mesh: summary("meshbbbbbbbbbbbb", name: "beta"), members: [bridgeInB, plain]),
+            MeshDetail(mesh: summary("meshaaaaaaaaaaaa", name: "alpha"), members: [bridgeInA, exit]),
+        ])
+        let dot = DOTGraph.render(graph)
+        // alpha is cluster_0 (sorted by id): its bridge points into cluster_1 (beta) and back.
+        #expect(
+            dot.contains(
+                "m0_0 -- m1_0 [lhead=\"cluster_1\", style=dashed, color=\"#c0392b\", label=\"bridge to beta\"];"))
+        #expect(
+            dot.contains(
+                "m1_0 -- m0_0 [lhead=\"cluster_0\", style=dashed, color=\"#c0392b\", label=\"bridge to alpha\"];"))
+        #expect(dot.contains("label=\"this node\""))
+        #expect(dot.contains("r0_0 [label=\"::/0\", shape=note"))
+        #expect(dot.contains("m0_1 -- r0_0 [style=dashed];"))
+        #expect(!dot.contains("fdbb::/64"), "a route into a mesh in the graph is drawn as the bridge edge only")
     }
 }
 

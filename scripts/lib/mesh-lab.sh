@@ -76,6 +76,14 @@ lab_kill9() {
     wait "${LAB_PID[$1]}" 2>/dev/null || true
 }
 
+# lab_kill_node NAME: the machine dies: kill -9 of every process in its namespace (smegd and
+# wireguard-go), so its WireGuard stops answering too, not just its daemon.
+lab_kill_node() {
+    local ns="$LAB_PREFIX-$1" pid
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+    wait "${LAB_PID[$1]}" 2>/dev/null || true
+}
+
 # lab_exec NAME CMD...: runs a command in the node's network namespace and WireGuard mount.
 lab_exec() {
     local name=$1 ns="$LAB_PREFIX-$1"
@@ -115,6 +123,11 @@ lab_ping() {
 }
 
 lab_cleanup() {
+    # LAB_HOLD=SECONDS keeps a failed lab up for inspection (ip netns exec LAB_PREFIX-NAME ...).
+    if [[ -n ${LAB_HOLD:-} ]]; then
+        echo "lab: holding $LAB_PREFIX (state in $LAB_DIR) for ${LAB_HOLD}s" >&2
+        sleep "$LAB_HOLD"
+    fi
     for name in "${!LAB_PID[@]}"; do kill -TERM "${LAB_PID[$name]}" 2>/dev/null || true; done
     sleep 0.3
     for name in "${!LAB_PID[@]}"; do kill -9 "${LAB_PID[$name]}" 2>/dev/null || true; done

@@ -25,14 +25,18 @@ public struct MeshOptions: Codable, Sendable, Equatable {
     /// Persistent keepalive in seconds; clients default to 25.
     public var keepalive: Int?
     public var advertiseRoutes: [String]?
+    /// Advertise `::/0`: this node is an exit (the mesh's policy must allow exit nodes).
     public var advertiseDefaultRoute: Bool?
     public var alias: String?
     public var description: String?
+    /// Advertise the other meshes this node is in (their members and routes) into this one, and
+    /// forward between them (the mesh's policy must allow bridged meshes).
+    public var bridge: Bool?
 
     public init(
         role: String? = nil, listenPort: Int? = nil, endpoint: String? = nil, keepalive: Int? = nil,
         advertiseRoutes: [String]? = nil, advertiseDefaultRoute: Bool? = nil, alias: String? = nil,
-        description: String? = nil
+        description: String? = nil, bridge: Bool? = nil
     ) {
         self.role = role
         self.listenPort = listenPort
@@ -42,6 +46,51 @@ public struct MeshOptions: Codable, Sendable, Equatable {
         self.advertiseDefaultRoute = advertiseDefaultRoute
         self.alias = alias
         self.description = description
+        self.bridge = bridge
+    }
+}
+
+/// The routes a mesh's members accept from each other, fixed by its creator and carried in the
+/// invite token so every member applies the same rule. Absent fields mean "no".
+public struct RoutePolicyView: Codable, Sendable, Equatable {
+    /// Members may advertise `::/0` (exit nodes).
+    public var allowExitNodes: Bool?
+    /// Members may advertise other meshes' prefixes (bridges).
+    public var allowBridgedMeshes: Bool?
+    /// Further prefixes members may advertise (and anything inside them), e.g. a LAN.
+    public var allowedPrefixes: [String]?
+
+    public init(allowExitNodes: Bool? = nil, allowBridgedMeshes: Bool? = nil, allowedPrefixes: [String]? = nil) {
+        self.allowExitNodes = allowExitNodes
+        self.allowBridgedMeshes = allowBridgedMeshes
+        self.allowedPrefixes = allowedPrefixes
+    }
+
+    public init(_ policy: RoutePolicy) {
+        self.init(
+            allowExitNodes: policy.allowExitNodes ? true : nil,
+            allowBridgedMeshes: policy.allowBridgedMeshes ? true : nil,
+            allowedPrefixes: policy.allowedPrefixes.isEmpty ? nil : policy.allowedPrefixes.map(\.description))
+    }
+
+    /// The policy, or a message naming the first prefix that does not parse.
+    public func policy() -> Result<RoutePolicy, RoutePolicyViewError> {
+        var prefixes: [IPPrefix] = []
+        for text in allowedPrefixes ?? [] {
+            guard let prefix = IPPrefix(text) else { return .failure(RoutePolicyViewError(prefix: text)) }
+            prefixes.append(prefix)
+        }
+        return .success(
+            RoutePolicy(
+                allowExitNodes: allowExitNodes ?? false, allowBridgedMeshes: allowBridgedMeshes ?? false,
+                allowedPrefixes: prefixes))
+    }
+}
+
+public struct RoutePolicyViewError: Error, Equatable, CustomStringConvertible {
+    public var prefix: String
+    public var description: String {
+        "allowed prefix '\(prefix)' is not a prefix such as 192.168.1.0/24 or fd00:1::/64 (host bits must be zero)"
     }
 }
 
@@ -49,10 +98,13 @@ public struct CreateMeshRequest: Codable, Sendable, Equatable {
     /// Optional human name, used in DNS names and the graph; the mesh id stays random.
     public var name: String?
     public var options: MeshOptions
+    /// The mesh's route policy; nil accepts only prefixes inside the mesh's own /48.
+    public var policy: RoutePolicyView?
 
-    public init(name: String? = nil, options: MeshOptions = MeshOptions()) {
+    public init(name: String? = nil, options: MeshOptions = MeshOptions(), policy: RoutePolicyView? = nil) {
         self.name = name
         self.options = options
+        self.policy = policy
     }
 }
 
@@ -90,10 +142,14 @@ public struct MeshSummary: Codable, Sendable, Equatable {
     /// Short id of the current leader, nil while unknown.
     public var leader: String?
     public var isLeader: Bool
+    /// The route policy every member applies.
+    public var policy: RoutePolicyView?
+    /// True when this node bridges its other meshes into this one.
+    public var bridge: Bool?
 
     public init(
         meshId: String, name: String?, interface: String, address: String, prefix: String, role: String,
-        members: Int, leader: String?, isLeader: Bool
+        members: Int, leader: String?, isLeader: Bool, policy: RoutePolicyView? = nil, bridge: Bool? = nil
     ) {
         self.meshId = meshId
         self.name = name
@@ -104,6 +160,8 @@ public struct MeshSummary: Codable, Sendable, Equatable {
         self.members = members
         self.leader = leader
         self.isLeader = isLeader
+        self.policy = policy
+        self.bridge = bridge
     }
 }
 
@@ -178,10 +236,32 @@ public struct MemberView: Codable, Sendable, Equatable {
 public struct MeshDetail: Codable, Sendable, Equatable {
     public var mesh: MeshSummary
     public var members: [MemberView]
+    /// How this node reaches each advertised prefix (absent from older daemons).
+    public var routing: [RouteChoiceView]?
 
-    public init(mesh: MeshSummary, members: [MemberView]) {
+    public init(mesh: MeshSummary, members: [MemberView], routing: [RouteChoiceView]? = nil) {
         self.mesh = mesh
         self.members = members
+        self.routing = routing
+    }
+}
+
+/// One prefix this node routes into the mesh: the advertiser it picked, and the member whose
+/// WireGuard session carries the traffic (the same, or a peer in between).
+public struct RouteChoiceView: Codable, Sendable, Equatable {
+    public var prefix: String
+    /// Short id of the chosen advertiser; nil when a client leaves the choice to its peer.
+    public var exit: String?
+    /// Short id of the next hop.
+    public var via: String
+    /// Hops in meshes the advertisement crossed (0 for a prefix the advertiser serves).
+    public var hopCount: Int
+
+    public init(prefix: String, exit: String?, via: String, hopCount: Int) {
+        self.prefix = prefix
+        self.exit = exit
+        self.via = via
+        self.hopCount = hopCount
     }
 }
 

@@ -8,6 +8,11 @@ struct Create: ParsableCommand {
             The mesh gets a random id and a 32-byte secret. Pass the printed token to
             `smegctl join` on every other node; anyone holding it can join, so share it
             like a password.
+
+            The token also carries the mesh's name and route policy, which every member
+            applies to the routes the others advertise: by default only prefixes inside the
+            mesh's own /48; --allow-exit-nodes, --allow-bridged-meshes and --allow-route widen
+            it. They cannot be changed later (make a new mesh instead).
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -17,9 +22,30 @@ struct Create: ParsableCommand {
     @Option(help: ArgumentHelp("Human name for the mesh, used in DNS names and graphs.", valueName: "name"))
     var name: String?
 
+    @Flag(help: "Let members advertise the default route ::/0 (exit nodes). Fixed for the mesh's life.")
+    var allowExitNodes = false
+
+    @Flag(help: "Let members bridge other meshes into this one (advertise their prefixes). Fixed for the mesh's life.")
+    var allowBridgedMeshes = false
+
+    @Option(
+        name: .customLong("allow-route"),
+        help: ArgumentHelp(
+            "Let members advertise this prefix or anything inside it, e.g. a LAN (repeatable). "
+                + "Prefixes inside the mesh's own /48 are always allowed.",
+            valueName: "prefix"))
+    var allowedRoutes: [String] = []
+
+    var policy: RoutePolicyView? {
+        let view = RoutePolicyView(
+            allowExitNodes: allowExitNodes ? true : nil, allowBridgedMeshes: allowBridgedMeshes ? true : nil,
+            allowedPrefixes: allowedRoutes.isEmpty ? nil : allowedRoutes)
+        return view == RoutePolicyView() ? nil : view
+    }
+
     func run() throws {
         let response = try global.client.call(
-            "POST", "/v1/meshes", body: CreateMeshRequest(name: name, options: mesh.options),
+            "POST", "/v1/meshes", body: CreateMeshRequest(name: name, options: mesh.options, policy: policy),
             as: CreateMeshResponse.self)
         if output.json { return try Output.json(response) }
         let summary = response.mesh

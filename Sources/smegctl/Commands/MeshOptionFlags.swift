@@ -20,8 +20,14 @@ struct MeshOptionFlags: ParsableArguments {
         help: ArgumentHelp("Advertise a prefix reachable through this node (repeatable).", valueName: "prefix"))
     var advertiseRoutes: [String] = []
 
-    @Flag(help: "Advertise the default route: this node is an exit (the mesh must allow exits).")
+    @Flag(help: "Advertise the default route ::/0: this node is an exit (the mesh must allow exit nodes).")
     var advertiseDefaultRoute = false
+
+    @Flag(
+        help: ArgumentHelp(
+            "Bridge this node's other meshes into this one: advertise their prefixes and forward between them "
+                + "(the mesh must allow bridged meshes)."))
+    var bridge = false
 
     @Option(help: ArgumentHelp("Name for this node in the mesh (DNS label: a-z, 0-9, -).", valueName: "name"))
     var alias: String?
@@ -45,6 +51,7 @@ struct MeshOptionFlags: ParsableArguments {
         MeshOptions(
             role: role, listenPort: listenPort, endpoint: endpoint, keepalive: keepalive,
             advertiseRoutes: advertiseRoutes.isEmpty ? nil : advertiseRoutes,
-            advertiseDefaultRoute: advertiseDefaultRoute ? true : nil, alias: alias, description: description)
+            advertiseDefaultRoute: advertiseDefaultRoute ? true : nil, alias: alias, description: description,
+            bridge: bridge ? true : nil)
     }
 }

@@ -33,6 +33,10 @@ struct Get: ParsableCommand {
         print(TextTable.meshHeader(detail.mesh))
         print("")
         print(TextTable.members(detail.members))
+        if let routing = detail.routing, !routing.isEmpty {
+            print("")
+            print(TextTable.routing(routing, members: detail.members))
+        }
     }
 }
 

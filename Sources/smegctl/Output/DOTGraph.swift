@@ -8,12 +8,20 @@ import MeshCore
 enum DOTGraph {
     static func render(_ graph: GraphResponse) -> String {
         var out = "graph smegmesh {\n"
-        out += "    graph [fontname=\"Helvetica\", overlap=false, splines=true];\n"
+        out += "    graph [fontname=\"Helvetica\", overlap=false, splines=true, compound=true];\n"
         out += "    node [fontname=\"Helvetica\", shape=box, style=\"rounded,filled\", fillcolor=\"#eef3fb\"];\n"
         out += "    edge [color=\"#7a869a\"];\n"
         let meshes = graph.meshes.sorted { $0.mesh.meshId < $1.mesh.meshId }
+        var clusterOf: [String: Int] = [:]
+        var anchors: [Int: String] = [:]  // cluster -> a node inside it, for edges that end at the cluster
+        for (index, detail) in meshes.enumerated() {
+            clusterOf[detail.mesh.meshId] = index
+            if !detail.members.isEmpty { anchors[index] = "m\(index)_0" }
+        }
         var nodeNames: [String: String] = [:]  // member id -> DOT node name, shared across meshes
         var bridges: [(String, String)] = []
+        var selves: [String] = []
+        var bridgeEdges: [String] = []
         for (meshIndex, detail) in meshes.enumerated() {
             out += "    subgraph \"cluster_\(meshIndex)\" {\n"
             out += "        label=\(quote(clusterLabel(detail.mesh)));\n"
@@ -28,16 +36,66 @@ enum DOTGraph {
                 } else {
                     nodeNames[member.id] = name
                 }
+                if member.isSelf { selves.append(name) }
                 out += "        \(name) [label=\(quote(nodeLabel(member)))\(nodeStyle(member))];\n"
             }
             out += edges(members, names: localNames, indent: "        ")
+            let routes = routeEdges(
+                members, names: localNames, meshIndex: meshIndex, clusterOf: clusterOf, anchors: anchors,
+                meshes: meshes)
+            out += routes.inside
+            bridgeEdges += routes.bridges
             out += "    }\n"
         }
         for (from, to) in bridges.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
             out += "    \(from) -- \(to) [style=dashed, color=\"#c0392b\", label=\"bridge\"];\n"
         }
+        for line in bridgeEdges { out += "    \(line)\n" }
+        for (from, to) in zip(selves, selves.dropFirst()) {
+            out += "    \(from) -- \(to) [style=dashed, color=\"#2e7d32\", label=\"this node\"];\n"
+        }
         out += "}\n"
         return out
+    }
+
+    /// Advertised prefixes as small nodes joined to their advertisers, except routes bridged
+    /// from a mesh that is in the graph too: those become an edge from the bridge to that
+    /// mesh's cluster.
+    private static func routeEdges(
+        _ members: [MemberView], names: [String: String], meshIndex: Int, clusterOf: [String: Int],
+        anchors: [Int: String], meshes: [MeshDetail]
+    ) -> (inside: String, bridges: [String]) {
+        var routeNodes: [String: String] = [:]  // route label -> node name
+        var inside: [String] = []
+        var bridges: [String] = []
+        for member in members {
+            let from = names[member.id]!
+            for route in member.routes.sorted(by: { ($0.prefix, $0.path.joined()) < ($1.prefix, $1.path.joined()) }) {
+                if let last = route.path.last, let cluster = clusterOf[last], cluster != meshIndex,
+                    let anchor = anchors[cluster]
+                {
+                    let name = meshes[cluster].mesh.name ?? last
+                    let line =
+                        "\(from) -- \(anchor) [lhead=\"cluster_\(cluster)\", style=dashed, color=\"#c0392b\", "
+                        + "label=\(quote("bridge to \(name)"))];"
+                    if !bridges.contains(line) { bridges.append(line) }
+                    continue
+                }
+                let label =
+                    route.path.isEmpty ? route.prefix : "\(route.prefix)\nvia \(route.path.joined(separator: " > "))"
+                let node: String
+                if let existing = routeNodes[label] {
+                    node = existing
+                } else {
+                    node = "r\(meshIndex)_\(routeNodes.count)"
+                    routeNodes[label] = node
+                    inside.append(
+                        "        \(node) [label=\(quote(label)), shape=note, style=filled, fillcolor=\"#fff8e1\"];")
+                }
+                inside.append("        \(from) -- \(node) [style=dashed];")
+            }
+        }
+        return (inside.isEmpty ? "" : inside.joined(separator: "\n") + "\n", bridges)
     }
 
     /// Peers form a full mesh; a client hangs off the peer it attaches through (or every peer
@@ -68,9 +126,6 @@ enum DOTGraph {
         var label = member.alias ?? member.shortId
         if member.isLeader { label += " ★" }
         label += "\n\(member.address)\n\(member.role)"
-        for route in member.routes.sorted(by: { $0.prefix < $1.prefix }) {
-            label += "\n→ \(route.prefix)"
-        }
         return label
     }
 

@@ -29,17 +29,25 @@ enum TextTable {
 
     static func meshHeader(_ mesh: MeshSummary) -> String {
         let name = mesh.name.map { " (\($0))" } ?? ""
-        return """
+        var text = """
             Mesh \(mesh.meshId)\(name): \(mesh.members) members, prefix \(mesh.prefix), interface \(mesh.interface)
-            This node: \(mesh.address), role \(mesh.role)\(mesh.isLeader ? ", leader" : "")
+            This node: \(mesh.address), role \(mesh.role)\(mesh.isLeader ? ", leader" : "")\(mesh.bridge == true ? ", bridges its other meshes in" : "")
             """
+        if let policy = mesh.policy {
+            var allowed: [String] = []
+            if policy.allowExitNodes == true { allowed.append("exit nodes") }
+            if policy.allowBridgedMeshes == true { allowed.append("bridged meshes") }
+            allowed += policy.allowedPrefixes ?? []
+            text += "\nRoutes allowed besides the mesh's own /48: " + allowed.joined(separator: ", ")
+        }
+        return text
     }
 
     /// Members sorted by alias then id, the leader marked with `*`, this node with `(you)`.
     static func members(_ members: [MemberView]) -> String {
         let sorted = members.sorted { ($0.alias ?? "~" + $0.shortId, $0.id) < ($1.alias ?? "~" + $1.shortId, $1.id) }
         return render(
-            ["", "ALIAS", "ADDRESS", "ENDPOINT", "ROLE", "LAST SEEN", "ID"],
+            ["", "ALIAS", "ADDRESS", "ENDPOINT", "ROLE", "LAST SEEN", "ROUTES", "ID"],
             sorted.map { member in
                 [
                     member.isLeader ? "*" : "",
@@ -48,9 +56,24 @@ enum TextTable {
                     member.endpoints.first ?? (member.via.map { "via \($0)" } ?? "-"),
                     member.role,
                     member.isSelf ? "now" : lastSeen(member.lastSeenSeconds),
+                    member.routes.isEmpty ? "-" : member.routes.map(\.prefix).joined(separator: ","),
                     member.shortId,
                 ]
             }) + "\n\n* leader"
+    }
+
+    /// The prefixes this node routes into the mesh, with members named by alias where known.
+    static func routing(_ routing: [RouteChoiceView], members: [MemberView]) -> String {
+        var names: [String: String] = [:]
+        for member in members { names[member.shortId] = member.alias ?? member.shortId }
+        return render(
+            ["ROUTE", "EXIT", "VIA", "HOPS"],
+            routing.map { choice in
+                [
+                    choice.prefix, choice.exit.map { names[$0] ?? $0 } ?? "(chosen by the peer)",
+                    names[choice.via] ?? choice.via, "\(choice.hopCount)",
+                ]
+            })
     }
 
     static func status(_ status: StatusResponse, socket: String) -> String {

@@ -52,6 +52,7 @@ struct ConfigKey: Sendable {
         boolean("controlPlaneOnly") { $0.controlPlaneOnly = $1 },
         boolean("removeInterfacesOnShutdown") { $0.removeInterfacesOnShutdown = $1 },
         duration("reconcileDebounce", .zero...(.seconds(10))) { $0.reconcileDebounce = $1 },
+        choice("forwarding", DaemonConfig.ForwardingChoice.self) { $0.forwarding = $1 },
     ]
 
     static func named(_ name: String) -> ConfigKey? {

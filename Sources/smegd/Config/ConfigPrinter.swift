@@ -27,6 +27,7 @@ enum ConfigPrinter {
             ("controlPlaneOnly", "\(config.controlPlaneOnly)"),
             ("removeInterfacesOnShutdown", "\(config.removeInterfacesOnShutdown)"),
             ("reconcileDebounce", DurationText.format(config.reconcileDebounce)),
+            ("forwarding", config.forwarding.rawValue),
         ]
     }
 }

@@ -37,4 +37,13 @@ struct DaemonConfig: Equatable, Sendable {
     var removeInterfacesOnShutdown = false
     /// Quiet time after a membership change before the kernel state is reconciled.
     var reconcileDebounce = Duration.milliseconds(100)
+    /// Whether smegd turns on IP forwarding when this node starts relaying for other members.
+    var forwarding = ForwardingChoice.auto
+
+    enum ForwardingChoice: String, CaseIterable, Sendable {
+        /// Enable IPv6 (and, for IPv4 routes, IPv4) forwarding once this node relays.
+        case auto
+        /// Never touch the forwarding sysctls: the operator manages them.
+        case off
+    }
 }

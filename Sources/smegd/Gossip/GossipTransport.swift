@@ -54,6 +54,11 @@ final class GossipTransport: Sendable {
         }
         var buffer: Int32 = 4 * 1024 * 1024
         setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &buffer, socklen_t(MemoryLayout<Int32>.size))
+        // Gossip must reach members over the underlay even when an exit node's default route
+        // takes everything else into a tunnel (see ExitRouting). Needs CAP_NET_ADMIN; without
+        // it (tests as a user) there is no exit routing to escape either.
+        var mark = ExitRouting.firewallMark
+        setsockopt(descriptor, SOL_SOCKET, SO_MARK, &mark, socklen_t(MemoryLayout<UInt32>.size))
         let bound = address.withSockAddr { Glibc.bind(descriptor, $0, socklen_t($1)) }
         guard bound == 0 else {
             let code = errno

@@ -16,11 +16,21 @@ final class MeshInterface {
     private var backend: (any WireGuardBackend)?
     private var route: NetlinkSocket?
 
-    init(name: String, mtu: Int, choice: WireGuardBackendChoice, controlPlaneOnly: Bool, logger: Logger) {
+    /// Routes of default routes (exits) go to this table, numbered like the mesh's WireGuard
+    /// listen port (as wg-quick does), which is unique among this node's meshes.
+    private let exitTable: UInt32
+    private let manageForwarding: Bool
+
+    init(
+        name: String, mtu: Int, choice: WireGuardBackendChoice, controlPlaneOnly: Bool, exitTable: UInt32,
+        manageForwarding: Bool, logger: Logger
+    ) {
         self.name = name
         self.mtu = mtu
         self.choice = choice
         self.controlPlaneOnly = controlPlaneOnly
+        self.exitTable = exitTable
+        self.manageForwarding = manageForwarding
         self.logger = logger
     }
 
@@ -35,17 +45,25 @@ final class MeshInterface {
         if controlPlaneOnly { return "control-plane-only: nothing applied" }
         let backend = try openBackend()
         let route = try routeSocket()
-        let update = try backend.reconcile(desired.device)
+        let exits = ExitRouting(table: exitTable, routes: desired.routes)
+        var device = desired.device
+        if !exits.families.isEmpty { device.fwmark = ExitRouting.firewallMark }
+        let update = try backend.reconcile(device)
         let plan = try route.reconcileAddresses(
             link: name, desired: desired.addresses, options: AddressOptions(noPrefixRoute: false, noDAD: true))
         try route.setLink(name: name, up: true, mtu: UInt32(mtu))
+        let routes = try route.reconcileRoutes(link: name, desired: exits.routes)
+        try exits.reconcileRules(on: route)
+        if manageForwarding {
+            Forwarding.ensure(ipv6: desired.forwardsIPv6, ipv4: desired.forwardsIPv4, logger: logger)
+        }
         let newPeers = update.peers.filter { !$0.remove && !$0.updateOnly }
         HandshakePoke.send(to: newPeers.compactMap { $0.allowedIPs.first })
         let added = newPeers.count
         let removed = update.peers.filter(\.remove).count
         let changed = update.peers.filter(\.updateOnly).count
         return "\(desired.device.peers.count) peers (+\(added) -\(removed) ~\(changed)), "
-            + "addresses +\(plan.add.count) -\(plan.remove.count)"
+            + "addresses +\(plan.add.count) -\(plan.remove.count), routes ~\(routes.replace.count) -\(routes.remove.count)"
     }
 
     /// Handshake times and traffic per peer, keyed by base64 public key; empty when unknown.
@@ -60,6 +78,8 @@ final class MeshInterface {
     func remove() {
         guard !controlPlaneOnly else { return }
         do {
+            // The interface's routes go with it; the exit rules do not.
+            try ExitRouting(table: exitTable, routes: []).reconcileRules(on: routeSocket())
             if let backend {
                 try backend.deleteInterface(name)
             } else {

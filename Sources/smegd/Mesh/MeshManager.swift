@@ -18,6 +18,9 @@ actor MeshManager: ControlService {
     private let started = ContinuousClock.now
     private let launches: AsyncStream<MeshRuntime>
     private let launcher: AsyncStream<MeshRuntime>.Continuation
+    /// Rings when any mesh's members or routes change; bridges then recompute what they carry.
+    private let routeChanges: AsyncStream<Void>
+    private let routeChanged: AsyncStream<Void>.Continuation
 
     init(
         config: DaemonConfig, state: StateDirectory, transport: GossipTransport, directory: MeshDirectory,
@@ -31,6 +34,7 @@ actor MeshManager: ControlService {
         self.clock = clock
         self.logger = logger
         (launches, launcher) = AsyncStream.makeStream(of: MeshRuntime.self)
+        (routeChanges, routeChanged) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     private var settings: MeshSettings {
@@ -43,6 +47,7 @@ actor MeshManager: ControlService {
     func run() async {
         for runtime in restore() { launch(runtime) }
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.followRouteChanges() }
             for await runtime in launches {
                 group.addTask {
                     await runtime.run()
@@ -55,6 +60,7 @@ actor MeshManager: ControlService {
     /// Stops every mesh, flushing state; interfaces go only when configured so.
     func shutdown() async {
         launcher.finish()
+        routeChanged.finish()
         for runtime in directory.all {
             await runtime.shutdown(removeInterface: config.removeInterfacesOnShutdown)
         }
@@ -63,6 +69,23 @@ actor MeshManager: ControlService {
     private func launch(_ runtime: MeshRuntime) {
         directory.insert(runtime)
         launcher.yield(runtime)
+        routeChanged.yield()
+    }
+
+    /// Keeps every bridging mesh's advertised routes equal to what the node's other meshes
+    /// offer. Changes are coalesced: one recomputation per burst, at most five per second.
+    private func followRouteChanges() async {
+        for await _ in routeChanges {
+            let runtimes = directory.all
+            for target in runtimes where await target.persisted.options.bridge == true {
+                var offered: [AdvertisedRoute] = []
+                for source in runtimes where source.mesh != target.mesh {
+                    offered += await source.routesForBridging(into: target.mesh)
+                }
+                await target.setBridgedRoutes(offered)
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
     }
 
     /// Reads every mesh under the state directory; damaged ones are reported and skipped.
@@ -93,10 +116,18 @@ actor MeshManager: ControlService {
         guard let data = Data(base64Encoded: persisted.secret), let secret = MeshSecret(bytes: Array(data)) else {
             throw ControlError.badRequest("the stored secret of mesh \(mesh) is not 32 bytes of base64")
         }
+        let policy: RoutePolicy
+        switch persisted.policy?.policy() ?? .success(.default) {
+        case .success(let stored): policy = stored
+        case .failure(let error):
+            throw ControlError.badRequest("the stored route policy of mesh \(mesh) is damaged: \(error)")
+        }
         let identity = try KeyFile.loadOrCreate(at: state.identityFile(persisted.meshId)).identity
+        let signal = routeChanged
         return MeshRuntime(
-            persisted: persisted, mesh: mesh, secret: secret, identity: identity, settings: settings,
-            transport: transport, state: state, metrics: metrics, clock: clock, logger: logger)
+            persisted: persisted, mesh: mesh, secret: secret, identity: identity, policy: policy, settings: settings,
+            transport: transport, state: state, metrics: metrics, clock: clock, logger: logger,
+            routesChanged: { signal.yield() })
     }
 
     // MARK: ControlService
@@ -124,25 +155,27 @@ actor MeshManager: ControlService {
     }
 
     func createMesh(_ request: CreateMeshRequest) async throws -> CreateMeshResponse {
-        try MeshOptionsCheck.validate(request.options)
         if let name = request.name { try MeshOptionsCheck.validateName(name) }
+        let policy = try MeshOptionsCheck.policy(request.policy)
         let mesh = try MeshID.generate()
+        try MeshOptionsCheck.validate(request.options, mesh: mesh, policy: policy)
         let secret = try MeshSecret.generate()
         let runtime = try await start(
-            mesh: mesh, secret: secret, name: request.name, options: request.options, bootstrap: [])
+            mesh: mesh, secret: secret, name: request.name, policy: policy, options: request.options, bootstrap: [])
         logger.notice("created mesh \(mesh)\(request.name.map { " (\($0))" } ?? "")")
-        return CreateMeshResponse(mesh: await runtime.summary(), token: try inviteToken(mesh: mesh, secret: secret))
+        return CreateMeshResponse(mesh: await runtime.summary(), token: try await inviteToken(runtime))
     }
 
     func joinMesh(_ request: JoinMeshRequest) async throws -> MeshSummary {
-        try MeshOptionsCheck.validate(request.options)
-        let (mesh, secret, bootstrap) = try JoinRequestParser.parse(request)
-        guard directory.runtime(for: mesh) == nil else {
-            throw ControlError.conflict("this node is already in mesh \(mesh)")
+        let join = try JoinRequestParser.parse(request)
+        try MeshOptionsCheck.validate(request.options, mesh: join.mesh, policy: join.policy)
+        guard directory.runtime(for: join.mesh) == nil else {
+            throw ControlError.conflict("this node is already in mesh \(join.mesh)")
         }
         let runtime = try await start(
-            mesh: mesh, secret: secret, name: nil, options: request.options, bootstrap: bootstrap.map(\.description))
-        logger.notice("joining mesh \(mesh) through \(bootstrap.map(\.description).joined(separator: ", "))")
+            mesh: join.mesh, secret: join.secret, name: join.name, policy: join.policy, options: request.options,
+            bootstrap: join.bootstrap.map(\.description))
+        logger.notice("joining mesh \(join.mesh) through \(join.bootstrap.map(\.description).joined(separator: ", "))")
         // Give the first exchange a moment so the answer already shows the members.
         for _ in 0..<40 {
             if await runtime.summary().members > 1 { break }
@@ -168,12 +201,7 @@ actor MeshManager: ControlService {
     }
 
     func invite(_ id: String) async throws -> InviteResponse {
-        let runtime = try find(id)
-        let persisted = await runtime.persisted
-        guard let data = Data(base64Encoded: persisted.secret), let secret = MeshSecret(bytes: Array(data)) else {
-            throw ControlError(status: 500, message: "the stored secret of mesh \(runtime.mesh) is damaged")
-        }
-        return InviteResponse(token: try inviteToken(mesh: runtime.mesh, secret: secret))
+        InviteResponse(token: try await inviteToken(try find(id)))
     }
 
     func setAlias(_ id: String, _ value: String) async throws -> MeshDetail {
@@ -205,13 +233,14 @@ actor MeshManager: ControlService {
     // MARK: Helpers
 
     private func start(
-        mesh: MeshID, secret: MeshSecret, name: String?, options: MeshOptions, bootstrap: [String]
+        mesh: MeshID, secret: MeshSecret, name: String?, policy: RoutePolicy, options: MeshOptions,
+        bootstrap: [String]
     ) async throws -> MeshRuntime {
         var options = options
         if options.listenPort == nil { options.listenPort = await freeListenPort() }
         let persisted = PersistedMesh(
             meshId: mesh.text, name: name, secret: Data(secret.bytes).base64EncodedString(), options: options,
-            bootstrap: bootstrap)
+            bootstrap: bootstrap, policy: policy == .default ? nil : RoutePolicyView(policy))
         try state.prepare()
         try state.save(persisted)
         let runtime: MeshRuntime
@@ -251,13 +280,28 @@ actor MeshManager: ControlService {
         return port
     }
 
-    /// A token whose bootstrap endpoints are this node's gossip endpoints.
-    private func inviteToken(mesh: MeshID, secret: MeshSecret) throws -> String {
+    /// A token whose bootstrap endpoints are where this node's gossip answers: the public
+    /// endpoint the operator gave for this mesh (its host, at the gossip port) first, then the
+    /// addresses of this host's interfaces.
+    private func inviteToken(_ runtime: MeshRuntime) async throws -> String {
+        let persisted = await runtime.persisted
+        guard let data = Data(base64Encoded: persisted.secret), let secret = MeshSecret(bytes: Array(data)) else {
+            throw ControlError(status: 500, message: "the stored secret of mesh \(runtime.mesh) is damaged")
+        }
         let port = UInt16(transport.localPort ?? config.gossipPort)
-        var endpoints =
+        var endpoints: [Endpoint] = []
+        if let text = persisted.options.endpoint, let given = Endpoint(text),
+            let endpoint = Endpoint(host: given.host, port: port)
+        {
+            endpoints.append(endpoint)
+        }
+        let local =
             config.controlPlaneOnly ? HostAddresses.loopbackEndpoint(port: port) : HostAddresses.endpoints(port: port)
+        endpoints += local.filter { !endpoints.contains($0) }
         if endpoints.isEmpty { endpoints = HostAddresses.loopbackEndpoint(port: port) }
-        return try InviteToken(mesh: mesh, secret: secret, bootstrap: Array(endpoints.prefix(InviteToken.maxEndpoints)))
-            .text
+        return try InviteToken(
+            mesh: runtime.mesh, secret: secret, bootstrap: Array(endpoints.prefix(InviteToken.maxEndpoints)),
+            name: persisted.name, policy: runtime.policy
+        ).text
     }
 }

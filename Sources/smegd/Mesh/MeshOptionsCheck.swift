@@ -4,7 +4,8 @@ import MeshCore
 /// Validates create/join input before anything is written, so a bad alias or endpoint is a
 /// 400 with the reason rather than a mesh that silently fails to publish its record.
 enum MeshOptionsCheck {
-    static func validate(_ options: MeshOptions) throws {
+    /// Checks `options` for a node of `mesh`, whose members accept routes under `policy`.
+    static func validate(_ options: MeshOptions, mesh: MeshID, policy: RoutePolicy) throws {
         if let role = options.role, role != "peer" && role != "client" {
             throw ControlError.badRequest("role must be peer or client, not '\(role)'")
         }
@@ -20,11 +21,38 @@ enum MeshOptionsCheck {
         for route in options.advertiseRoutes ?? [] where IPPrefix(route) == nil {
             throw ControlError.badRequest("advertised route '\(route)' is not a prefix such as fd00:1::/64")
         }
-        if options.advertiseDefaultRoute == true {
+        if options.advertiseDefaultRoute == true && !policy.allowExitNodes {
             throw ControlError.badRequest(
-                "advertising the default route needs exit nodes, which this daemon does not support yet")
+                "mesh \(mesh) does not allow exit nodes, so this node cannot advertise the default route; "
+                    + "its creator decides that (`smegctl create --allow-exit-nodes`)")
         }
-        try dryRunRecord(options)
+        if options.bridge == true && !policy.allowBridgedMeshes {
+            throw ControlError.badRequest(
+                "mesh \(mesh) does not allow bridges, so this node cannot bridge other meshes into it; "
+                    + "its creator decides that (`smegctl create --allow-bridged-meshes`)")
+        }
+        try dryRunRecord(options, mesh: mesh, policy: policy)
+    }
+
+    /// The routes a node publishes for `options`: its own prefixes, then `::/0` for an exit.
+    static func advertisedRoutes(_ options: MeshOptions) -> [AdvertisedRoute] {
+        var routes = (options.advertiseRoutes ?? []).compactMap { IPPrefix($0).map { AdvertisedRoute(prefix: $0) } }
+        if options.advertiseDefaultRoute == true { routes.append(AdvertisedRoute(prefix: .ipv6Default)) }
+        return routes
+    }
+
+    /// The policy a create request asks for, or a 400 naming the bad prefix.
+    static func policy(_ view: RoutePolicyView?) throws -> RoutePolicy {
+        guard let view else { return .default }
+        switch view.policy() {
+        case .success(let policy):
+            guard policy.allowedPrefixes.count <= MeshSettingsLimits.maxAllowedPrefixes else {
+                throw ControlError.badRequest(
+                    "at most \(MeshSettingsLimits.maxAllowedPrefixes) allowed prefixes fit in an invite token")
+            }
+            return policy
+        case .failure(let error): throw ControlError.badRequest("\(error)")
+        }
     }
 
     /// Mesh names appear in DNS names and graphs: a DNS label.
@@ -37,18 +65,17 @@ enum MeshOptionsCheck {
 
     /// Checks a record with the requested content under a throwaway identity: the record rules
     /// (alias, description, routes, sizes) are checked exactly as receivers will check them.
-    private static func dryRunRecord(_ options: MeshOptions) throws {
+    private static func dryRunRecord(_ options: MeshOptions, mesh: MeshID, policy: RoutePolicy) throws {
         let identity = try NodeIdentity.generate()
-        let mesh = try MeshID.generate()
         var record = NodeRecord(
             identity: identity, mesh: mesh, endpoints: options.endpoint.flatMap(Endpoint.init).map { [$0] } ?? [],
             wireGuardPort: UInt16(options.listenPort ?? 51820), gossipPort: 51900,
             role: options.role == "client" ? .client : .peer)
         record.alias = options.alias ?? ""
         record.description = options.description ?? ""
-        record.routes = (options.advertiseRoutes ?? []).compactMap { IPPrefix($0).map { AdvertisedRoute(prefix: $0) } }
+        record.routes = advertisedRoutes(options)
         do {
-            try record.validateContent(in: mesh, policy: .default)
+            try record.validateContent(in: mesh, policy: policy)
         } catch {
             throw ControlError.badRequest("\(error)")
         }
@@ -57,11 +84,22 @@ enum MeshOptionsCheck {
 
 /// Reads a join request: an invite token, or mesh id + secret + bootstrap endpoints.
 enum JoinRequestParser {
-    static func parse(_ request: JoinMeshRequest) throws -> (MeshID, MeshSecret, [Endpoint]) {
+    struct Parsed {
+        var mesh: MeshID
+        var secret: MeshSecret
+        var bootstrap: [Endpoint]
+        var name: String? = nil
+        var policy = RoutePolicy.default
+    }
+
+    /// A join by mesh id and secret carries no name and the default policy; a token carries both.
+    static func parse(_ request: JoinMeshRequest) throws -> Parsed {
         if let text = request.token {
             do {
                 let token = try InviteToken(text)
-                return (token.mesh, token.secret, token.bootstrap)
+                return Parsed(
+                    mesh: token.mesh, secret: token.secret, bootstrap: token.bootstrap, name: token.name,
+                    policy: token.policy)
             } catch {
                 throw ControlError.badRequest("invalid token: \(error)")
             }
@@ -88,6 +126,6 @@ enum JoinRequestParser {
             }
             return endpoint
         }
-        return (mesh, secret, endpoints)
+        return Parsed(mesh: mesh, secret: secret, bootstrap: endpoints)
     }
 }

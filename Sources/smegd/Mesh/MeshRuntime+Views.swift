@@ -12,7 +12,8 @@ extension MeshRuntime {
             meshId: mesh.text, name: persisted.name, interface: interfaceName,
             address: "\(identity.address(in: mesh))", prefix: "\(OverlayAddress.meshPrefix(of: mesh))",
             role: roleText, members: engine.store.presentCount, leader: engine.leader.map { "\($0)" },
-            isLeader: engine.isLeader)
+            isLeader: engine.isLeader, policy: policy == .default ? nil : RoutePolicyView(policy),
+            bridge: persisted.options.bridge)
     }
 
     func detail() -> MeshDetail {
@@ -28,9 +29,21 @@ extension MeshRuntime {
                 lastSeenSeconds: isSelf ? 0 : lastHeard[member.owner].map { (now - $0).seconds },
                 isLeader: engine.leader == member.owner, isSelf: isSelf, services: record.services,
                 routes: record.routes.map { RouteView(prefix: "\($0.prefix)", path: $0.path.map(\.text)) },
-                version: record.version, via: nil)
+                version: record.version,
+                via: record.role == .client ? topology.attachments[record.wireGuardKey].map { "\($0.nodeID)" } : nil)
         }
-        return MeshDetail(mesh: summary(), members: members.sorted { $0.id < $1.id })
+        return MeshDetail(mesh: summary(), members: members.sorted { $0.id < $1.id }, routing: routing())
+    }
+
+    /// This node's choice for every prefix it routes into the mesh.
+    func routing() -> [RouteChoiceView] {
+        let me = identity.wireGuardPublicKey
+        return topology.advertisedPrefixes.compactMap { prefix in
+            guard let via = topology.nextHop(for: prefix, chooser: me) else { return nil }
+            return RouteChoiceView(
+                prefix: "\(prefix)", exit: topology.exit(for: prefix, chooser: me).map { "\($0.nodeID)" },
+                via: "\(via.nodeID)", hopCount: topology.hopCount(of: prefix) ?? 0)
+        }
     }
 
     func status() -> MeshStatus {

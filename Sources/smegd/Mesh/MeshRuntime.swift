@@ -16,6 +16,8 @@ actor MeshRuntime {
     private(set) var persisted: PersistedMesh
 
     let settings: MeshSettings
+    /// Which routes members accept; fixed for the mesh's life.
+    nonisolated let policy: RoutePolicy
     private let sealer: FrameSealer
     private let validator: MeshRecordValidator
     private let transport: GossipTransport
@@ -28,6 +30,12 @@ actor MeshRuntime {
     var engine: GossipEngine
     /// Decoded, verified records by member, refreshed when a version changes.
     var records: [NodeID: NodeRecord] = [:]
+    /// Who forwards what, from the present members; recomputed at each reconcile.
+    private(set) var topology: MeshTopology
+    /// Routes of this node's other meshes it advertises here (set by the bridge coordinator).
+    private var bridgedRoutes: [AdvertisedRoute] = []
+    /// Told when the members or their routes changed, so bridges into other meshes can follow.
+    private let routesChanged: @Sendable () -> Void
     private var bootstrap: [SocketAddress] = []
     private var learned: [NodeID: SocketAddress] = [:]
     var lastHeard: [NodeID: ContinuousClock.Instant] = [:]
@@ -42,17 +50,20 @@ actor MeshRuntime {
     private var wakeUp: AsyncStream<Void>.Continuation?
 
     init(
-        persisted: PersistedMesh, mesh: MeshID, secret: MeshSecret, identity: NodeIdentity, settings: MeshSettings,
-        transport: GossipTransport, state: StateDirectory, metrics: MetricsRegistry, clock: DaemonClock,
-        logger: Logger
+        persisted: PersistedMesh, mesh: MeshID, secret: MeshSecret, identity: NodeIdentity, policy: RoutePolicy,
+        settings: MeshSettings, transport: GossipTransport, state: StateDirectory, metrics: MetricsRegistry,
+        clock: DaemonClock, logger: Logger, routesChanged: @escaping @Sendable () -> Void
     ) {
         self.persisted = persisted
         self.mesh = mesh
         self.identity = identity
         self.interfaceName = InterfaceName.forMesh(mesh)
         self.settings = settings
+        self.policy = policy
+        self.routesChanged = routesChanged
+        self.topology = MeshTopology(mesh: mesh, members: [])
         self.sealer = FrameSealer(mesh: mesh, secret: secret)
-        self.validator = MeshRecordValidator(mesh: mesh)
+        self.validator = MeshRecordValidator(mesh: mesh, policy: policy)
         self.transport = transport
         self.state = state
         self.metrics = metrics
@@ -62,9 +73,10 @@ actor MeshRuntime {
         self.logger = logger
         self.interface = MeshInterface(
             name: InterfaceName.forMesh(mesh), mtu: settings.mtu, choice: settings.backend,
-            controlPlaneOnly: settings.controlPlaneOnly, logger: logger)
+            controlPlaneOnly: settings.controlPlaneOnly, exitTable: UInt32(persisted.options.listenPort ?? 51820),
+            manageForwarding: settings.manageForwarding, logger: logger)
         self.engine = GossipEngine(
-            me: identity.nodeID, config: settings.gossip, validator: MeshRecordValidator(mesh: mesh),
+            me: identity.nodeID, config: settings.gossip, validator: MeshRecordValidator(mesh: mesh, policy: policy),
             signer: MeshTombstoneSigner(identity: identity, mesh: mesh), rng: SystemRandomNumberGenerator())
     }
 
@@ -213,7 +225,8 @@ actor MeshRuntime {
     }
 
     /// Where to send: the address a member was last heard from (it works through NAT), else
-    /// the gossip port on the first endpoint of its record.
+    /// the gossip port on the first endpoint of its record, else its overlay address: a client
+    /// behind NAT publishes no endpoint, and another client can reach it only through the mesh.
     private func address(of destination: Destination, dualStack: Bool) -> SocketAddress? {
         switch destination {
         case .bootstrap(let index):
@@ -228,7 +241,8 @@ actor MeshRuntime {
                     return address
                 }
             }
-            return nil
+            guard dualStack, !settings.controlPlaneOnly else { return nil }
+            return GossipAddressing.socketAddress(.ipv6(record.address), port: record.gossipPort, dualStack: true)
         }
     }
 
@@ -281,6 +295,7 @@ actor MeshRuntime {
             let now = ContinuousClock.now
             if reconcileDue == nil { reconcileDue = now + settings.reconcileDebounce }
             if persistDue == nil { persistDue = now + settings.persistInterval }
+            routesChanged()
         }
     }
 
@@ -319,8 +334,14 @@ actor MeshRuntime {
         record.alias = options.alias ?? ""
         record.description = options.description ?? ""
         record.services = persisted.services
-        record.routes = (options.advertiseRoutes ?? []).compactMap { IPPrefix($0).map { AdvertisedRoute(prefix: $0) } }
-        let signed = try SignedNodeRecord.sign(record, identity: identity, mesh: mesh)
+        record.routes = MeshOptionsCheck.advertisedRoutes(options)
+        for route in bridgedRoutes
+        where record.routes.count < RecordLimits.maxRoutes
+            && !record.routes.contains(where: { $0.prefix == route.prefix })
+        {
+            record.routes.append(route)
+        }
+        let signed = try SignedNodeRecord.sign(record, identity: identity, mesh: mesh, policy: policy)
         send(
             engine.publish(
                 MemberRecord(owner: identity.nodeID, version: record.version, payload: signed.encoded), now: clock.now()
@@ -354,6 +375,45 @@ actor MeshRuntime {
         }
     }
 
+    // MARK: Bridging
+
+    /// What this mesh offers to be advertised into another mesh `target`: its members' prefix
+    /// and the best routes its other members advertise, each with this mesh appended to the
+    /// path. Routes this node advertises here itself, and paths that already crossed `target`,
+    /// are left out: that is what makes a loop between bridges impossible.
+    func routesForBridging(into target: MeshID) -> [AdvertisedRoute] {
+        var routes = [AdvertisedRoute(prefix: OverlayAddress.meshPrefix(of: mesh), path: [mesh])]
+        let me = identity.wireGuardPublicKey
+        var best: [IPPrefix: AdvertisedRoute] = [:]
+        for (id, record) in records where id != identity.nodeID && record.wireGuardKey != me {
+            for route in record.routes where !route.path.contains(target) && !route.path.contains(mesh) {
+                let extended = AdvertisedRoute(prefix: route.prefix, path: route.path + [mesh])
+                guard extended.path.count <= RecordLimits.maxPathLength else { continue }
+                if let current = best[route.prefix], current.hopCount <= extended.hopCount { continue }
+                best[route.prefix] = extended
+            }
+        }
+        routes += best.values.sorted { ($0.hopCount, $0.prefix) < ($1.hopCount, $1.prefix) }
+        return routes
+    }
+
+    /// Replaces the routes bridged in from other meshes (only those this mesh's policy accepts)
+    /// and republishes when they changed.
+    func setBridgedRoutes(_ offered: [AdvertisedRoute]) {
+        guard persisted.options.bridge == true else { return }
+        let accepted = offered.filter { policy.violation(of: $0, in: mesh) == nil }
+        guard accepted != bridgedRoutes else { return }
+        bridgedRoutes = accepted
+        logger.info(
+            "bridging \(accepted.count) routes into this mesh: \(accepted.map(\.description).joined(separator: ", "))")
+        do {
+            try publishOwnRecord()
+        } catch {
+            lastError = "cannot publish bridged routes: \(error)"
+            logger.error("\(lastError!)")
+        }
+    }
+
     // MARK: Kernel and disk
 
     var interfaceBackendName: String { interface.backendName }
@@ -362,12 +422,13 @@ actor MeshRuntime {
         reconcileDue = nil
         let members = engine.members.compactMap { records[$0.owner] }
         let options = persisted.options
-        let desired = DesiredMeshState.compute(
-            DesiredMeshState.Inputs(
-                mesh: mesh, identity: identity, interfaceName: interfaceName,
-                listenPort: UInt16(options.listenPort ?? 51820),
-                role: options.role == "client" ? .client : .peer,
-                keepalive: options.keepalive.map { UInt16(clamping: $0) }, members: members))
+        let inputs = DesiredMeshState.Inputs(
+            mesh: mesh, identity: identity, interfaceName: interfaceName,
+            listenPort: UInt16(options.listenPort ?? 51820),
+            role: options.role == "client" ? .client : .peer,
+            keepalive: options.keepalive.map { UInt16(clamping: $0) }, members: members)
+        topology = DesiredMeshState.topology(for: inputs)
+        let desired = DesiredMeshState.compute(inputs, topology: topology)
         let started = ContinuousClock.now
         do {
             let summary = try interface.apply(desired)

@@ -9,6 +9,7 @@ struct MeshSettings: Sendable {
     var backend: WireGuardBackendChoice
     var controlPlaneOnly: Bool
     var reconcileDebounce: Duration
+    var manageForwarding: Bool
     /// How often dirty membership is written to disk at most.
     var persistInterval: Duration = .seconds(1)
     /// How long a leaving node keeps gossiping so its departure spreads.
@@ -25,6 +26,7 @@ struct MeshSettings: Sendable {
         self.backend = config.wireguardBackend
         self.controlPlaneOnly = config.controlPlaneOnly
         self.reconcileDebounce = config.reconcileDebounce
+        self.manageForwarding = config.forwarding == .auto
     }
 
     /// The engine wants a tick at least every sync interval; half of it keeps heartbeat and

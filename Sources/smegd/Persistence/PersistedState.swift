@@ -17,6 +17,8 @@ struct PersistedMesh: Codable, Equatable, Sendable {
     var bootstrap: [String]
     /// Services this node advertises in the mesh (name -> value).
     var services: [String: String] = [:]
+    /// The mesh's route policy, from `create` or the invite token; nil is the default policy.
+    var policy: RoutePolicyView?
 }
 
 /// The last membership this node saw (`members.json`): enough to bring WireGuard up at once
