@@ -44,7 +44,8 @@ test: deps lint unit
 netns-test: build
 	@scripts/netns-test.sh
 
-# Three real smegd daemons with WireGuard in namespaces: join, ping, prune, restart.
+# Three real smegd daemons with WireGuard in namespaces: join, ping, prune, restart (also without
+# the bootstrap node), SIGTERM with and without removeInterfacesOnShutdown.
 daemon-test: build
 	@scripts/daemon-netns-test.sh
 

@@ -40,19 +40,27 @@ actor MeshManager: ControlService {
     // MARK: Running
 
     /// Restores every persisted mesh, then runs all meshes until cancelled.
+    ///
+    /// A runtime whose `run` returns without having stopped was cancelled with the daemon (a
+    /// left mesh is stopped), so it is shut down here, before it leaves the directory: the
+    /// daemon cancels this task before it calls `shutdown()`, and by then the directory no
+    /// longer lists the meshes, so `removeInterfacesOnShutdown` has to be honoured here.
     func run() async {
         for runtime in restore() { launch(runtime) }
+        let removeInterfaces = config.removeInterfacesOnShutdown
         await withDiscardingTaskGroup { group in
             for await runtime in launches {
                 group.addTask {
                     await runtime.run()
+                    if await !runtime.stopped { await runtime.shutdown(removeInterface: removeInterfaces) }
                     self.directory.remove(runtime.mesh)
                 }
             }
         }
     }
 
-    /// Stops every mesh, flushing state; interfaces go only when configured so.
+    /// Stops whatever mesh `run()` did not (one launched as the daemon was cancelled), flushing
+    /// state; interfaces go only when configured so.
     func shutdown() async {
         launcher.finish()
         for runtime in directory.all {
