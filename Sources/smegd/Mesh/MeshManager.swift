@@ -139,7 +139,8 @@ actor MeshManager: ControlService {
         let runtime = try await start(
             mesh: mesh, secret: secret, name: request.name, options: request.options, bootstrap: [])
         logger.notice("created mesh \(mesh)\(request.name.map { " (\($0))" } ?? "")")
-        return CreateMeshResponse(mesh: await runtime.summary(), token: try inviteToken(mesh: mesh, secret: secret))
+        let token = try inviteToken(mesh: mesh, secret: secret)
+        return CreateMeshResponse(mesh: await runtime.summary(), token: token.text)
     }
 
     func joinMesh(_ request: JoinMeshRequest) async throws -> MeshSummary {
@@ -165,7 +166,7 @@ actor MeshManager: ControlService {
 
     /// Answers once the departure has spread and the mesh's interface and state are gone.
     func leaveMesh(_ id: String) async throws {
-        let runtime = try find(id)
+        let runtime = try await find(id)
         logger.notice("leaving mesh \(runtime.mesh)")
         await runtime.leave()
         let deadline = ContinuousClock.now + settings.leaveGrace + .seconds(5)
@@ -176,12 +177,15 @@ actor MeshManager: ControlService {
     }
 
     func invite(_ id: String) async throws -> InviteResponse {
-        let runtime = try find(id)
+        let runtime = try await find(id)
         let persisted = await runtime.persisted
         guard let data = Data(base64Encoded: persisted.secret), let secret = MeshSecret(bytes: Array(data)) else {
             throw ControlError(status: 500, message: "the stored secret of mesh \(runtime.mesh) is damaged")
         }
-        return InviteResponse(token: try inviteToken(mesh: runtime.mesh, secret: secret))
+        let token = try inviteToken(mesh: runtime.mesh, secret: secret)
+        return InviteResponse(
+            token: token.text, meshId: runtime.mesh.text, secret: Data(secret.bytes).base64EncodedString(),
+            bootstrap: token.bootstrap.map(\.description))
     }
 
     func setAlias(_ id: String, _ value: String) async throws -> MeshDetail {
@@ -197,7 +201,7 @@ actor MeshManager: ControlService {
     }
 
     func deleteService(_ id: String, name: String) async throws -> MeshDetail {
-        let runtime = try find(id)
+        let runtime = try await find(id)
         guard await runtime.persisted.services[name] != nil else {
             throw ControlError.notFound("this node advertises no service '\(name)' in mesh \(runtime.mesh)")
         }
@@ -234,7 +238,7 @@ actor MeshManager: ControlService {
     }
 
     private func update(_ id: String, _ change: @Sendable (inout PersistedMesh) -> Void) async throws -> MeshDetail {
-        let runtime = try find(id)
+        let runtime = try await find(id)
         do {
             try await runtime.updateSelf(change)
         } catch let rejection as RecordRejection {
@@ -243,9 +247,21 @@ actor MeshManager: ControlService {
         return await runtime.detail()
     }
 
-    /// Finds a mesh by id or by name.
-    private func find(_ idOrName: String) throws -> MeshRuntime {
+    /// Finds a mesh by id, else by name. Names are the operator's and need not be unique (two
+    /// `create --name home`), so a name two meshes share is refused with 409 rather than
+    /// guessed: acting on the wrong mesh (leaving it, say) cannot be undone.
+    private func find(_ idOrName: String) async throws -> MeshRuntime {
         if let mesh = MeshID(idOrName), let runtime = directory.runtime(for: mesh) { return runtime }
+        var named: [MeshRuntime] = []
+        for runtime in directory.all {
+            if await runtime.persisted.name == idOrName { named.append(runtime) }
+        }
+        if named.count == 1 { return named[0] }
+        if named.count > 1 {
+            throw ControlError.conflict(
+                "\(named.count) meshes are named '\(idOrName)' (\(named.map(\.mesh.text).joined(separator: ", "))); "
+                    + "use the mesh id")
+        }
         throw ControlError.notFound(
             "this node is in no mesh '\(idOrName)'; `smegctl list` shows the meshes it is in")
     }
@@ -260,12 +276,11 @@ actor MeshManager: ControlService {
     }
 
     /// A token whose bootstrap endpoints are this node's gossip endpoints.
-    private func inviteToken(mesh: MeshID, secret: MeshSecret) throws -> String {
+    private func inviteToken(mesh: MeshID, secret: MeshSecret) throws -> InviteToken {
         let port = UInt16(transport.localPort ?? config.gossipPort)
         var endpoints =
             config.controlPlaneOnly ? HostAddresses.loopbackEndpoint(port: port) : HostAddresses.endpoints(port: port)
         if endpoints.isEmpty { endpoints = HostAddresses.loopbackEndpoint(port: port) }
         return try InviteToken(mesh: mesh, secret: secret, bootstrap: Array(endpoints.prefix(InviteToken.maxEndpoints)))
-            .text
     }
 }
