@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: all deps build release lint unit fuzz test netns-test daemon-test routing-test failure-test vm-test demo clean help
+.PHONY: all deps build release lint unit fuzz test netns-test daemon-test routing-test failure-test vm-test demo sim bench-crdt clean help
 
 all: build
 
@@ -12,6 +12,8 @@ help:
 	@echo "make test   install dependencies, lint, build and run every test"
 	@echo "make fuzz   run the decoder fuzzers for longer (FUZZ_SECONDS per target)"
 	@echo "make daemon-test / routing-test / failure-test / netns-test / vm-test   one stage of make test"
+	@echo "make sim    the simulator's bars at 1000 nodes, 20 seeds, without and with 10% loss"
+	@echo "make bench-crdt   merge and delta micro-benchmark on a 10,000-entry store"
 
 deps:
 	@scripts/deps.sh
@@ -45,7 +47,8 @@ test: deps lint unit
 netns-test: build
 	@scripts/netns-test.sh
 
-# Three real smegd daemons with WireGuard in namespaces: join, ping, prune, restart.
+# Three real smegd daemons with WireGuard in namespaces: join, ping, prune, restart (also without
+# the bootstrap node), SIGTERM with and without removeInterfacesOnShutdown.
 daemon-test: build
 	@scripts/daemon-netns-test.sh
 
@@ -59,6 +62,16 @@ failure-test: build
 
 vm-test: deps
 	@scripts/vm-test.sh
+
+# The GossipCRDT bars of docs/gossip.md, from release builds (debug is ~10x slower).
+sim: deps
+	$(SWIFT) build -c release --product smeg-sim
+	"$$($(SWIFT) build -c release --show-bin-path)/smeg-sim" --nodes 1000 --seeds 20
+	"$$($(SWIFT) build -c release --show-bin-path)/smeg-sim" --nodes 1000 --seeds 20 --loss 0.1
+
+bench-crdt: deps
+	$(SWIFT) build -c release --product smeg-crdt-bench
+	"$$($(SWIFT) build -c release --show-bin-path)/smeg-crdt-bench"
 
 demo: release
 	@SMEG_BIN="$$($(SWIFT) build -c release --show-bin-path)" scripts/demo.sh

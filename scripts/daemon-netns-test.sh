@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Three real smegd daemons in network namespaces with real (userspace) WireGuard:
 # create a mesh on one, join the other two with the invite token, then check all-pairs
-# `ping -6` over the overlay, pruning after kill -9, and the same address after a restart.
+# `ping -6` over the overlay, pruning after kill -9, and the same address after a restart;
+# a restart once the bootstrap node of the token is gone; and what SIGTERM does to the
+# interface with and without removeInterfacesOnShutdown.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[[ $(id -u) -eq 0 ]] || { echo "daemon-netns-test: needs root (network namespaces)" >&2; exit 1; }
+[[ $(id -u) -eq 0 ]] || { echo "daemon-netns-test: FAIL: needs root (network namespaces): run make test as root" >&2; exit 1; }
 bin=${SMEG_BIN:-$(swift build --show-bin-path)}
 SMEGD="$bin/smegd"
 SMEGCTL="$bin/smegctl"
@@ -29,6 +31,13 @@ lab_ctl n3 join --alias three "$token" >/dev/null
 declare -A addr
 for name in n1 n2 n3; do addr[$name]=$(lab_address "$name" "$mesh"); done
 lab_log "addresses: n1=${addr[n1]} n2=${addr[n2]} n3=${addr[n3]}"
+
+# both_see COUNT NAME...: every named node sees COUNT members in the mesh.
+both_see() {
+    local count=$1 name
+    shift
+    for name in "$@"; do [[ $(lab_members "$name" "$mesh") == "$count" ]] || return 1; done
+}
 
 all_pairs_ping() {
     for from in "$@"; do
@@ -58,4 +67,32 @@ lab_wait 20 "n3 back in the mesh" bash -c "$(declare -f lab_members lab_ctl memb
 [[ $(lab_address n3 "$mesh") == "${addr[n3]}" ]] || lab_fail "n3 came back with another address"
 lab_wait 30 "all-pairs ping -6 after n3's restart" all_pairs_ping n1 n2 n3
 lab_log "n3 restarted with the same address ${addr[n3]} and all pairs ping again"
+
+# The bootstrap node is gone: n1 created the mesh and its endpoints are the token's only ones.
+# A restarted n3 must rejoin through what it remembers (n2), with the same address.
+lab_kill9 n1
+lab_wait 20 "n2 and n3 prune n1" both_see 2 n2 n3
+lab_kill9 n3
+lab_wait 20 "n2 prunes n3" both_see 1 n2
+lab_start n3
+lab_wait 20 "n3 back in the mesh without n1" both_see 2 n2 n3
+[[ $(lab_address n3 "$mesh") == "${addr[n3]}" ]] || lab_fail "n3 came back without n1 with another address"
+lab_wait 30 "ping -6 between n2 and n3 without n1" all_pairs_ping n2 n3
+lab_log "without the bootstrap node n1, a restarted n3 rejoined through n2 with the same address"
+
+# SIGTERM keeps the interface by default: traffic survives a daemon restart or upgrade.
+ifname=$(lab_interface n3 "$mesh")
+[[ -n $ifname ]] || lab_fail "n3 reports no interface for the mesh"
+lab_term n3
+lab_has_link n3 "$ifname" || lab_fail "SIGTERM removed $ifname although removeInterfacesOnShutdown is off"
+lab_exec n3 wg show "$ifname" peers | grep -q . || lab_fail "$ifname lost its WireGuard peers on SIGTERM"
+lab_log "SIGTERM without removeInterfacesOnShutdown: $ifname stays up with its peers"
+
+# With removeInterfacesOnShutdown=true, SIGTERM deletes it (and wireguard-go exits with it).
+lab_start n3 --set removeInterfacesOnShutdown=true
+lab_wait 20 "n3 back in the mesh after SIGTERM" both_see 2 n2 n3
+lab_term n3
+! lab_has_link n3 "$ifname" || lab_fail "SIGTERM left $ifname although removeInterfacesOnShutdown is on"
+grep -q "removed interface $ifname" "$LAB_DIR/n3/smegd.log" || lab_fail "n3's log does not say it removed $ifname"
+lab_log "SIGTERM with removeInterfacesOnShutdown=true: $ifname is gone"
 lab_log "daemon-netns-test: PASS in $((SECONDS - started)) s"

@@ -9,6 +9,7 @@ packages=(
     wireguard-tools wireguard-go
     iproute2 iputils-ping nftables iptables
     graphviz dnsutils curl procps psmisc
+    python3
     qemu-system-x86 busybox-static cpio kmod zstd xz-utils
     linux-libc-dev
 )

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[[ $(id -u) -eq 0 ]] || { echo "failure-test: needs root (network namespaces)" >&2; exit 1; }
+[[ $(id -u) -eq 0 ]] || { echo "failure-test: FAIL: needs root (network namespaces): run make test as root" >&2; exit 1; }
 bin=${SMEG_BIN:-$(swift build --show-bin-path)}
 SMEGD="$bin/smegd"
 SMEGCTL="$bin/smegctl"

@@ -65,20 +65,24 @@ struct Summary {
                 + "heartbeat \(format(config.gossip.heartbeatInterval.seconds * 1000)) ms, \(reports.count) seed(s)")
         lines.append("")
         let header = [
-            "seed", "join50%", "join99%", "join100%", "rounds100%", "prune99%", "prune100%", "false", "B/s/node",
-            "B/s max", "heal", "converged",
+            "seed", "join50%", "join99%", "join100%", "rounds50%", "rounds99%", "rounds100%", "prune99%",
+            "prune100%", "false", "B/s/node", "B/s max", "heal", "converged",
         ]
         lines.append(header.map { pad($0, 10) }.joined(separator: " "))
         for report in reports {
-            let row = [
-                "\(report.seed)", format(report.joinSeconds[0]), format(report.joinSeconds[1]),
-                format(report.joinSeconds[2]), format(report.joinRounds[2]), format(report.pruneSeconds[0]),
-                format(report.pruneSeconds[1]), "\(report.falsePrunes)", format(report.steadyBytesPerNodeMean),
-                format(report.steadyBytesPerNodeMax), format(report.partitionHealSeconds), "\(report.converged)",
-            ]
+            let row =
+                ["\(report.seed)"] + report.joinSeconds.map { format($0) } + report.joinRounds.map { format($0) } + [
+                    format(report.pruneSeconds[0]), format(report.pruneSeconds[1]), "\(report.falsePrunes)",
+                    format(report.steadyBytesPerNodeMean), format(report.steadyBytesPerNodeMax),
+                    format(report.partitionHealSeconds), "\(report.converged)",
+                ]
             lines.append(row.map { pad($0, 10) }.joined(separator: " "))
         }
         lines.append("")
+        lines.append(
+            "p99 over seeds: join reaches 50/99/100% in " + joinRoundsP99.map { format($0) }.joined(separator: " / ")
+                + " rounds (" + joinSecondsP99.map { format($0) }.joined(separator: " / ") + " s); crash pruned by "
+                + "99/100% in " + pruneSecondsP99.map { format($0) }.joined(separator: " / ") + " s")
         lines.append("times in simulated seconds; rounds = seconds / sync interval; wall \(format(wallSeconds)) s")
         lines.append("")
         for bar in bars(config: config) {

@@ -4,51 +4,204 @@ import Testing
 
 @testable import MeshCore
 
-/// Writes the fuzzers' seed corpora (valid encodings of every kind) into Fuzz/<Target>/corpus
-/// when `SMEG_WRITE_CORPUS=<repository root>` is set: `SMEG_WRITE_CORPUS=$PWD swift test
-/// --filter FuzzCorpus`. Seeds made from the real encoders let the fuzzers start from deep,
-/// valid inputs instead of guessing magic bytes.
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["SMEG_WRITE_CORPUS"] != nil))
-struct FuzzCorpusTests {
-    let root = ProcessInfo.processInfo.environment["SMEG_WRITE_CORPUS"] ?? ""
-
-    func write(_ target: String, _ name: String, _ bytes: [UInt8]) throws {
-        let directory = "\(root)/Fuzz/\(target)/corpus"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/\(name)"))
+/// The fuzzers' seed corpora (valid encodings of every kind), made from the real encoders. Seeds
+/// let the fuzzers start from deep, valid inputs instead of guessing magic bytes, so a seed that
+/// no longer decodes silently makes a fuzzer shallow: every run checks that each seed decodes
+/// with the decoder its fuzz target calls, and that `Fuzz/<Target>/corpus` holds the same bytes.
+///
+/// The seeds are deterministic (fixed identities, Ed25519's deterministic signatures, a fixed
+/// nonce per frame), which is what makes the comparison with the repository possible. To rewrite
+/// the repository's corpora after an encoding change: `SMEG_WRITE_CORPUS=$PWD swift test
+/// --filter FuzzCorpus`. Nothing is written into the repository without that variable.
+@Suite struct FuzzCorpusTests {
+    /// One seed: its fuzz target, file name and bytes.
+    struct Seed {
+        var target: String
+        var name: String
+        var bytes: [UInt8]
     }
 
-    @Test func writeSeeds() throws {
+    /// Which parser of the FuzzAddress target each address seed is for.
+    enum AddressKind {
+        case ipv6, ipv4, prefix, endpoint, meshID
+    }
+
+    static let addressTexts: [(String, AddressKind)] = [
+        ("2001:db8::1", .ipv6), ("::ffff:192.0.2.1", .ipv6), ("fe80::1:2:3:4", .ipv6), ("10.1.2.3", .ipv4),
+        ("fd45:d5b5:95eb::/64", .prefix), ("10.0.0.0/8", .prefix), ("[2001:db8::7]:51820", .endpoint),
+        ("203.0.113.7:51820", .endpoint), ("vpn.example.com:51820", .endpoint), ("aaaqeayeaudaocaj", .meshID),
+    ]
+
+    static let tokenEndpoints = [
+        Endpoint("203.0.113.7:51821")!, Endpoint("[2001:db8::7]:51821")!, Endpoint("vpn.example.com:1")!,
+    ]
+
+    static let sealer = FrameSealer(mesh: Fixtures.mesh1, secret: Fixtures.secret)
+
+    /// Messages small enough to be useful seeds (libFuzzer's default length limit is 4 KiB).
+    static var seedMessages: [(index: Int, bytes: [UInt8])] {
+        GossipMessageCodecTests.messages.enumerated().compactMap { index, message in
+            let bytes = try! GossipMessageCodec.encode(message)
+            return bytes.count < 4096 ? (index, bytes) : nil
+        }
+    }
+
+    static func seeds() throws -> [Seed] {
+        var seeds: [Seed] = []
         var record = Fixtures.record()
-        try write("FuzzRecord", "full", Fixtures.signed(record).encoded)
+        seeds.append(Seed(target: "FuzzRecord", name: "full", bytes: Fixtures.signed(record).encoded))
         record.routes = []
         record.services = [:]
         record.role = .client
         record.endpoints = []
-        try write("FuzzRecord", "minimal", Fixtures.signed(record).encoded)
+        seeds.append(Seed(target: "FuzzRecord", name: "minimal", bytes: Fixtures.signed(record).encoded))
 
-        let sealer = FrameSealer(mesh: Fixtures.mesh1, secret: Fixtures.secret)
-        for (index, message) in GossipMessageCodecTests.messages.enumerated() {
-            let bytes = try GossipMessageCodec.encode(message)
-            if bytes.count < 4096 {
-                try write("FuzzMessage", "message-\(index)", bytes)
-                try write(
-                    "FuzzFrame", "frame-\(index)", try sealer.seal(sender: Fixtures.identity1.nodeID, message: bytes))
-            }
+        for (index, bytes) in seedMessages {
+            seeds.append(Seed(target: "FuzzMessage", name: "message-\(index)", bytes: bytes))
+            // A fixed nonce per seed keeps the corpus reproducible; these frames are sealed under
+            // the public test secret, so the nonce rule of the AEAD protects nothing here.
+            let nonce = [UInt8](repeating: UInt8(index), count: Sodium.xchachaNonceBytes)
+            let frame = try sealer.seal(sender: Fixtures.identity1.nodeID, message: bytes, nonce: nonce)
+            seeds.append(Seed(target: "FuzzFrame", name: "frame-\(index)", bytes: frame))
         }
 
-        let endpoints = [
-            Endpoint("203.0.113.7:51821")!, Endpoint("[2001:db8::7]:51821")!, Endpoint("vpn.example.com:1")!,
-        ]
-        let token = try InviteToken(mesh: Fixtures.mesh1, secret: Fixtures.secret, bootstrap: endpoints)
-        try write("FuzzToken", "three-endpoints", Array(token.text.utf8))
-        let single = try InviteToken(mesh: Fixtures.mesh2, secret: Fixtures.secret, bootstrap: [endpoints[0]])
-        try write("FuzzToken", "one-endpoint", Array(single.text.utf8))
+        let token = try InviteToken(mesh: Fixtures.mesh1, secret: Fixtures.secret, bootstrap: tokenEndpoints)
+        seeds.append(Seed(target: "FuzzToken", name: "three-endpoints", bytes: Array(token.text.utf8)))
+        let single = try InviteToken(mesh: Fixtures.mesh2, secret: Fixtures.secret, bootstrap: [tokenEndpoints[0]])
+        seeds.append(Seed(target: "FuzzToken", name: "one-endpoint", bytes: Array(single.text.utf8)))
 
-        let texts = [
-            "2001:db8::1", "::ffff:192.0.2.1", "fe80::1:2:3:4", "10.1.2.3", "fd45:d5b5:95eb::/64", "10.0.0.0/8",
-            "[2001:db8::7]:51820", "203.0.113.7:51820", "vpn.example.com:51820", "aaaqeayeaudaocaj",
-        ]
-        for (index, text) in texts.enumerated() { try write("FuzzAddress", "text-\(index)", Array(text.utf8)) }
+        for (index, (text, _)) in addressTexts.enumerated() {
+            seeds.append(Seed(target: "FuzzAddress", name: "text-\(index)", bytes: Array(text.utf8)))
+        }
+        return seeds
+    }
+
+    /// Throws unless `bytes` decode with the decoder the target's fuzzer calls; for seeds the
+    /// suite made, also checks that they decode to the value they were made from.
+    static func checkDecodes(_ target: String, _ name: String, _ bytes: [UInt8]) throws {
+        switch target {
+        case "FuzzRecord":
+            let signed = try SignedNodeRecord.decode(bytes)
+            try signed.verify(in: Fixtures.mesh1)
+            #expect(signed.encoded == bytes, "\(name) is not the canonical encoding of its record")
+        case "FuzzMessage":
+            let message = try GossipMessageCodec.decode(bytes)
+            #expect(try GossipMessageCodec.encode(message) == bytes, "\(name) is not canonical")
+            if let index = messageIndex(name, prefix: "message-") {
+                #expect(message == GossipMessageCodecTests.messages[index])
+            }
+        case "FuzzFrame":
+            let opened = try sealer.open(bytes)
+            #expect(opened.sender == Fixtures.identity1.nodeID)
+            let message = try GossipMessageCodec.decode(opened.message)
+            if let index = messageIndex(name, prefix: "frame-") {
+                #expect(message == GossipMessageCodecTests.messages[index])
+            }
+        case "FuzzToken":
+            let token = try InviteToken(String(decoding: bytes, as: UTF8.self))
+            #expect(token.secret == Fixtures.secret)
+            #expect([Fixtures.mesh1, Fixtures.mesh2].contains(token.mesh))
+        case "FuzzAddress":
+            let text = String(decoding: bytes, as: UTF8.self)
+            let kinds = addressKinds(of: text)
+            #expect(!kinds.isEmpty, "\(name) ('\(text)') parses as nothing")
+            if let index = messageIndex(name, prefix: "text-"), addressTexts.indices.contains(index),
+                addressTexts[index].0 == text
+            {
+                #expect(kinds.contains(addressTexts[index].1), "'\(text)' does not parse as \(addressTexts[index].1)")
+            }
+        default:
+            Issue.record("no decoder known for fuzz target \(target): add it to FuzzCorpusTests")
+        }
+    }
+
+    static func addressKinds(of text: String) -> [AddressKind] {
+        var kinds: [AddressKind] = []
+        if IPv6Address(text) != nil { kinds.append(.ipv6) }
+        if IPv4Address(text) != nil { kinds.append(.ipv4) }
+        if IPPrefix(text) != nil { kinds.append(.prefix) }
+        if Endpoint(text) != nil { kinds.append(.endpoint) }
+        if MeshID(text) != nil { kinds.append(.meshID) }
+        return kinds
+    }
+
+    static func messageIndex(_ name: String, prefix: String) -> Int? {
+        guard name.hasPrefix(prefix) else { return nil }
+        return Int(name.dropFirst(prefix.count))
+    }
+
+    /// The repository root, from this file's place in it (Tests/MeshCoreTests/).
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    static func write(_ seeds: [Seed], under root: URL) throws {
+        for seed in seeds {
+            let directory = root.appendingPathComponent("Fuzz/\(seed.target)/corpus")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Data(seed.bytes).write(to: directory.appendingPathComponent(seed.name))
+        }
+    }
+
+    @Test func seedsAreDeterministic() throws {
+        let first = try Self.seeds()
+        let second = try Self.seeds()
+        #expect(first.map(\.bytes) == second.map(\.bytes))
+        #expect(Set(first.map { "\($0.target)/\($0.name)" }).count == first.count, "two seeds share a name")
+    }
+
+    /// Writes the seeds to a temporary directory as the writer would, then reads each back and
+    /// decodes it with its target's decoder.
+    @Test func everySeedDecodesWithItsTargetsDecoder() throws {
+        let seeds = try Self.seeds()
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("corpus-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        try Self.write(seeds, under: temporary)
+        for target in Set(seeds.map(\.target)) {
+            #expect(FileManager.default.fileExists(atPath: Self.repositoryRoot.path + "/Fuzz/\(target)"))
+        }
+        for seed in seeds {
+            let read = try Data(contentsOf: temporary.appendingPathComponent("Fuzz/\(seed.target)/corpus/\(seed.name)"))
+            #expect(Array(read) == seed.bytes)
+            do {
+                try Self.checkDecodes(seed.target, seed.name, Array(read))
+            } catch {
+                Issue.record("seed \(seed.target)/\(seed.name) does not decode: \(error)")
+            }
+        }
+    }
+
+    /// Every file of the repository's corpora decodes with its target's decoder, and a file named
+    /// like a seed holds exactly that seed's bytes. With `SMEG_WRITE_CORPUS=<repository root>`
+    /// the seeds are written there first.
+    @Test func repositoryCorporaMatchTheSeeds() throws {
+        let seeds = try Self.seeds()
+        if let root = ProcessInfo.processInfo.environment["SMEG_WRITE_CORPUS"] {
+            try Self.write(seeds, under: URL(fileURLWithPath: root))
+        }
+        let fuzz = Self.repositoryRoot.appendingPathComponent("Fuzz")
+        let targets = try FileManager.default.contentsOfDirectory(atPath: fuzz.path).filter { $0.hasPrefix("Fuzz") }
+        #expect(Set(targets) == Set(seeds.map(\.target)), "every fuzz target needs seeds here, and only they")
+        let byPath = Dictionary(uniqueKeysWithValues: seeds.map { ("\($0.target)/\($0.name)", $0.bytes) })
+        var compared = 0
+        for target in targets.sorted() {
+            let corpus = fuzz.appendingPathComponent("\(target)/corpus")
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: corpus.path)) ?? []
+            #expect(!names.isEmpty, "Fuzz/\(target)/corpus is empty")
+            for name in names.sorted() {
+                let bytes = Array(try Data(contentsOf: corpus.appendingPathComponent(name)))
+                do {
+                    try Self.checkDecodes(target, name, bytes)
+                } catch {
+                    Issue.record("Fuzz/\(target)/corpus/\(name) does not decode: \(error)")
+                }
+                guard let expected = byPath["\(target)/\(name)"] else { continue }
+                compared += 1
+                #expect(
+                    bytes == expected,
+                    "Fuzz/\(target)/corpus/\(name) differs from its seed: SMEG_WRITE_CORPUS=$PWD swift test --filter FuzzCorpus"
+                )
+            }
+        }
+        #expect(compared > 0)
     }
 }

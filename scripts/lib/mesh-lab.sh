@@ -85,6 +85,35 @@ lab_kill_node() {
 }
 
 # lab_exec NAME CMD...: runs a command in the node's network namespace and WireGuard mount.
+# lab_term NAME: SIGTERM to the node's smegd, as systemd sends on stop; fails unless the
+# daemon exits (a graceful shutdown) within 15 s.
+lab_term() {
+    local pid=${LAB_PID[$1]}
+    kill -TERM "$pid" 2>/dev/null || lab_fail "smegd on $1 was not running"
+    for _ in $(seq 150); do
+        kill -0 "$pid" 2>/dev/null || {
+            wait "$pid" 2>/dev/null || true
+            return 0
+        }
+        sleep 0.1
+    done
+    lab_fail "smegd on $1 did not exit within 15 s of SIGTERM"
+}
+
+# lab_interface NAME MESH: the name of the node's WireGuard interface for the mesh.
+lab_interface() {
+    lab_ctl "$1" list --json | python3 -c '
+import json, sys
+for m in json.load(sys.stdin)["meshes"]:
+    if m["meshId"] == sys.argv[1]:
+        print(m["interface"])' "$2"
+}
+
+# lab_has_link NAME LINK: true while the link exists in the node's namespace.
+lab_has_link() {
+    ip -n "$LAB_PREFIX-$1" link show dev "$2" >/dev/null 2>&1
+}
+
 lab_exec() {
     local name=$1 ns="$LAB_PREFIX-$1"
     shift

@@ -176,9 +176,24 @@ public struct CreateMeshResponse: Codable, Sendable, Equatable {
     }
 }
 
+/// An invite: the token, and the same facts one by one for `smegctl join --mesh-id ID
+/// --secret-file F --bootstrap HOST:PORT`. The extra fields are optional so that a client and a
+/// daemon of different versions still understand each other; the token already carries the
+/// secret, so they reveal nothing the token does not.
 public struct InviteResponse: Codable, Sendable, Equatable {
     public var token: String
-    public init(token: String) { self.token = token }
+    public var meshId: String?
+    /// The 32-byte mesh secret, base64 (what `--secret-file` reads).
+    public var secret: String?
+    /// This node's gossip endpoints, HOST:PORT, as in the token.
+    public var bootstrap: [String]?
+
+    public init(token: String, meshId: String? = nil, secret: String? = nil, bootstrap: [String]? = nil) {
+        self.token = token
+        self.meshId = meshId
+        self.secret = secret
+        self.bootstrap = bootstrap
+    }
 }
 
 /// A route a member advertises, with the mesh ids it crossed (hop count = path length).

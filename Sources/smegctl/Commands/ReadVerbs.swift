@@ -54,7 +54,14 @@ struct Status: ParsableCommand {
 }
 
 struct Invite: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the invite token of a mesh again.")
+    static let configuration = CommandConfiguration(
+        abstract: "Print the invite token of a mesh again.",
+        discussion: """
+            To join without a token, give the other node the mesh id, a bootstrap endpoint and
+            the secret (all three are in --json):
+              smegctl invite MESH --secret > secret      # keep this file private
+              smegctl join --mesh-id ID --bootstrap HOST:PORT --secret-file secret
+            """)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: OutputOptions
@@ -62,10 +69,24 @@ struct Invite: ParsableCommand {
     @Argument(help: "Mesh id or name.")
     var mesh: String
 
+    @Flag(help: "Print only the mesh secret (base64), as `join --secret-file` reads it.")
+    var secret = false
+
+    func validate() throws {
+        if secret && output.json { throw ValidationError("give --secret or --json, not both") }
+    }
+
     func run() throws {
         let invite = try global.client.call(
             "GET", "/v1/meshes/\(PathSegment.escape(mesh))/invite", as: InviteResponse.self)
         if output.json { return try Output.json(invite) }
+        if secret {
+            guard let value = invite.secret else {
+                throw CLIFailure("this smegd does not report mesh secrets; update it, or use the token")
+            }
+            print(value)
+            return
+        }
         print(invite.token)
     }
 }

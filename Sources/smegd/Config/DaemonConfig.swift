@@ -4,7 +4,8 @@ import MeshCore
 /// `create`/`join` time and persisted with the mesh, not configured here.
 ///
 /// Every default lets `smegd` run with no configuration file at all; docs/configuration.md lists
-/// each key, and `ConfigSchemaTests` checks that the document and this type agree.
+/// each key, and `ConfigTests.everyKeyIsDocumentedWithItsDefault` checks that the document and
+/// this type agree.
 struct DaemonConfig: Equatable, Sendable {
     enum LogLevelChoice: String, CaseIterable, Sendable {
         case trace, debug, info, notice, warning, error, critical

@@ -44,20 +44,28 @@ actor MeshManager: ControlService {
     // MARK: Running
 
     /// Restores every persisted mesh, then runs all meshes until cancelled.
+    ///
+    /// A runtime whose `run` returns without having stopped was cancelled with the daemon (a
+    /// left mesh is stopped), so it is shut down here, before it leaves the directory: the
+    /// daemon cancels this task before it calls `shutdown()`, and by then the directory no
+    /// longer lists the meshes, so `removeInterfacesOnShutdown` has to be honoured here.
     func run() async {
         for runtime in restore() { launch(runtime) }
+        let removeInterfaces = config.removeInterfacesOnShutdown
         await withDiscardingTaskGroup { group in
             group.addTask { await self.followRouteChanges() }
             for await runtime in launches {
                 group.addTask {
                     await runtime.run()
+                    if await !runtime.stopped { await runtime.shutdown(removeInterface: removeInterfaces) }
                     self.directory.remove(runtime.mesh)
                 }
             }
         }
     }
 
-    /// Stops every mesh, flushing state; interfaces go only when configured so.
+    /// Stops whatever mesh `run()` did not (one launched as the daemon was cancelled), flushing
+    /// state; interfaces go only when configured so.
     func shutdown() async {
         launcher.finish()
         routeChanged.finish()
@@ -163,7 +171,7 @@ actor MeshManager: ControlService {
         let runtime = try await start(
             mesh: mesh, secret: secret, name: request.name, policy: policy, options: request.options, bootstrap: [])
         logger.notice("created mesh \(mesh)\(request.name.map { " (\($0))" } ?? "")")
-        return CreateMeshResponse(mesh: await runtime.summary(), token: try await inviteToken(runtime))
+        return CreateMeshResponse(mesh: await runtime.summary(), token: try await inviteToken(runtime).text)
     }
 
     func joinMesh(_ request: JoinMeshRequest) async throws -> MeshSummary {
@@ -190,7 +198,7 @@ actor MeshManager: ControlService {
 
     /// Answers once the departure has spread and the mesh's interface and state are gone.
     func leaveMesh(_ id: String) async throws {
-        let runtime = try find(id)
+        let runtime = try await find(id)
         logger.notice("leaving mesh \(runtime.mesh)")
         await runtime.leave()
         let deadline = ContinuousClock.now + settings.leaveGrace + .seconds(5)
@@ -201,7 +209,10 @@ actor MeshManager: ControlService {
     }
 
     func invite(_ id: String) async throws -> InviteResponse {
-        InviteResponse(token: try await inviteToken(try find(id)))
+        let token = try await inviteToken(try await find(id))
+        return InviteResponse(
+            token: token.text, meshId: token.mesh.text, secret: Data(token.secret.bytes).base64EncodedString(),
+            bootstrap: token.bootstrap.map(\.description))
     }
 
     func setAlias(_ id: String, _ value: String) async throws -> MeshDetail {
@@ -217,7 +228,7 @@ actor MeshManager: ControlService {
     }
 
     func deleteService(_ id: String, name: String) async throws -> MeshDetail {
-        let runtime = try find(id)
+        let runtime = try await find(id)
         guard await runtime.persisted.services[name] != nil else {
             throw ControlError.notFound("this node advertises no service '\(name)' in mesh \(runtime.mesh)")
         }
@@ -255,7 +266,7 @@ actor MeshManager: ControlService {
     }
 
     private func update(_ id: String, _ change: @Sendable (inout PersistedMesh) -> Void) async throws -> MeshDetail {
-        let runtime = try find(id)
+        let runtime = try await find(id)
         do {
             try await runtime.updateSelf(change)
         } catch let rejection as RecordRejection {
@@ -264,9 +275,21 @@ actor MeshManager: ControlService {
         return await runtime.detail()
     }
 
-    /// Finds a mesh by id or by name.
-    private func find(_ idOrName: String) throws -> MeshRuntime {
+    /// Finds a mesh by id, else by name. Names are the operator's and need not be unique (two
+    /// `create --name home`), so a name two meshes share is refused with 409 rather than
+    /// guessed: acting on the wrong mesh (leaving it, say) cannot be undone.
+    private func find(_ idOrName: String) async throws -> MeshRuntime {
         if let mesh = MeshID(idOrName), let runtime = directory.runtime(for: mesh) { return runtime }
+        var named: [MeshRuntime] = []
+        for runtime in directory.all {
+            if await runtime.persisted.name == idOrName { named.append(runtime) }
+        }
+        if named.count == 1 { return named[0] }
+        if named.count > 1 {
+            throw ControlError.conflict(
+                "\(named.count) meshes are named '\(idOrName)' (\(named.map(\.mesh.text).joined(separator: ", "))); "
+                    + "use the mesh id")
+        }
         throw ControlError.notFound(
             "this node is in no mesh '\(idOrName)'; `smegctl list` shows the meshes it is in")
     }
@@ -283,7 +306,7 @@ actor MeshManager: ControlService {
     /// A token whose bootstrap endpoints are where this node's gossip answers: the public
     /// endpoint the operator gave for this mesh (its host, at the gossip port) first, then the
     /// addresses of this host's interfaces.
-    private func inviteToken(_ runtime: MeshRuntime) async throws -> String {
+    private func inviteToken(_ runtime: MeshRuntime) async throws -> InviteToken {
         let persisted = await runtime.persisted
         guard let data = Data(base64Encoded: persisted.secret), let secret = MeshSecret(bytes: Array(data)) else {
             throw ControlError(status: 500, message: "the stored secret of mesh \(runtime.mesh) is damaged")
@@ -301,7 +324,6 @@ actor MeshManager: ControlService {
         if endpoints.isEmpty { endpoints = HostAddresses.loopbackEndpoint(port: port) }
         return try InviteToken(
             mesh: runtime.mesh, secret: secret, bootstrap: Array(endpoints.prefix(InviteToken.maxEndpoints)),
-            name: persisted.name, policy: runtime.policy
-        ).text
+            name: persisted.name, policy: runtime.policy)
     }
 }

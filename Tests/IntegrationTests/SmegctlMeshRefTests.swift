@@ -1,0 +1,203 @@
+import Foundation
+import Testing
+
+/// Mesh names as well as ids, joining without a token, `graph MESH`, and every hidden legacy
+/// verb name, each run as the real smegctl against real control-plane-only daemons.
+@Suite(.serialized) struct SmegctlMeshRefTests {
+    private func object(_ text: String) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not JSON: \(text)")
+    }
+
+    private func array(_ text: String) throws -> [[String: Any]] {
+        try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]], "not JSON: \(text)")
+    }
+
+    /// Creates a mesh on `daemon` and answers its id and token.
+    private func create(_ daemon: DaemonHarness, _ arguments: [String]) throws -> (mesh: String, token: String) {
+        let created = try daemon.ctl(arguments + ["--json"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let reply = try object(created.stdout)
+        let mesh = try #require((reply["mesh"] as? [String: Any])?["meshId"] as? String)
+        return (mesh, try #require(reply["token"] as? String))
+    }
+
+    /// Waits up to `seconds` until `daemon` sees `count` members in `mesh`.
+    private func waitForMembers(
+        _ daemon: DaemonHarness, _ mesh: String, _ count: Int, seconds: Int = 10
+    ) throws -> Bool {
+        for _ in 0..<(seconds * 10) {
+            let detail = try daemon.ctl(["get", mesh, "--json"])
+            if detail.status == 0, (try object(detail.stdout)["members"] as? [Any])?.count == count { return true }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return false
+    }
+
+    /// Polls `query` on `daemon` until one member matches and `check` accepts it.
+    private func queryUntil(
+        _ daemon: DaemonHarness, _ arguments: [String], _ check: ([String: Any]) -> Bool
+    ) throws -> Bool {
+        for _ in 0..<100 {
+            let result = try daemon.ctl(arguments)
+            if result.status == 0, let members = try? array(result.stdout), members.count == 1, check(members[0]) {
+                return true
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return false
+    }
+
+    @Test func everyVerbTakesTheMeshName() throws {
+        let daemon = try DaemonHarness(name: "names")
+        defer { daemon.stop() }
+        let (mesh, _) = try create(daemon, ["create", "--name", "office", "--alias", "one"])
+
+        let detail = try daemon.ctl(["get", "office", "--json"])
+        #expect(detail.status == 0, "\(detail.stderr)")
+        #expect((try object(detail.stdout)["mesh"] as? [String: Any])?["meshId"] as? String == mesh)
+        let invite = try daemon.ctl(["invite", "office"])
+        #expect(invite.status == 0, "\(invite.stderr)")
+        #expect(invite.stdout.hasPrefix("smeg1-"))
+        #expect(try daemon.ctl(["alias", "office", "two"]).status == 0)
+        #expect(try daemon.ctl(["describe", "office", "by name"]).status == 0)
+        #expect(try daemon.ctl(["service", "set", "office", "http", "80"]).status == 0)
+        let query = try array(try daemon.ctl(["query", "office", "--service", "http=80"]).stdout)
+        #expect(query.count == 1)
+        #expect(query.first?["alias"] as? String == "two")
+        #expect(query.first?["description"] as? String == "by name")
+        #expect(try daemon.ctl(["service", "delete", "office", "http"]).status == 0)
+        let graph = try daemon.ctl(["graph", "office"])
+        #expect(graph.status == 0, "\(graph.stderr)")
+        #expect(graph.stdout.contains("two"))
+
+        // A second mesh with the same name: the name no longer says which, the id still does.
+        let (other, _) = try create(daemon, ["create", "--name", "office"])
+        for arguments in [["get", "office"], ["invite", "office"], ["alias", "office", "x"], ["leave", "office"]] {
+            let ambiguous = try daemon.ctl(arguments)
+            #expect(ambiguous.status == 1, "\(arguments) should fail")
+            #expect(ambiguous.stderr.contains("2 meshes are named 'office'"), "\(ambiguous.stderr)")
+            #expect(ambiguous.stderr.contains("use the mesh id"), "\(ambiguous.stderr)")
+        }
+        #expect(try daemon.ctl(["get", mesh]).status == 0)
+        let unknown = try daemon.ctl(["get", "nosuchname"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no mesh 'nosuchname'"))
+
+        // Once one of them is gone, the name is unique again and leave by name works.
+        #expect(try daemon.ctl(["leave", other]).status == 0)
+        let left = try daemon.ctl(["leave", "office"])
+        #expect(left.status == 0, "\(left.stderr)")
+        #expect(try daemon.ctl(["list"]).stdout.contains("no mesh"))
+    }
+
+    @Test func joinWithMeshIdSecretFileAndBootstrap() throws {
+        let first = try DaemonHarness(name: "inviter")
+        let second = try DaemonHarness(name: "joiner")
+        defer {
+            first.stop()
+            second.stop()
+        }
+        let (mesh, token) = try create(first, ["create", "--alias", "inviter"])
+
+        let invite = try object(try first.ctl(["invite", mesh, "--json"]).stdout)
+        #expect(invite["meshId"] as? String == mesh)
+        #expect((invite["token"] as? String)?.hasPrefix("smeg1-") == true)
+        #expect(invite["token"] as? String == token)
+        let bootstrap = try #require(invite["bootstrap"] as? [String])
+        #expect(bootstrap == ["127.0.0.1:\(first.gossipPort)"])
+        let secretLine = try first.ctl(["invite", mesh, "--secret"])
+        #expect(secretLine.status == 0, "\(secretLine.stderr)")
+        let secret = secretLine.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(secret == invite["secret"] as? String)
+        #expect(Data(base64Encoded: secret)?.count == 32)
+        let both = try first.ctl(["invite", mesh, "--secret", "--json"])
+        #expect(both.status == 2)
+
+        let secretFile = second.directory.appendingPathComponent("secret").path
+        #expect(FileManager.default.createFile(atPath: secretFile, contents: Data((secret + "\n").utf8)))
+        let joined = try second.ctl([
+            "join", "--alias", "joiner", "--mesh-id", mesh, "--secret-file", secretFile, "--bootstrap", bootstrap[0],
+        ])
+        #expect(joined.status == 0, "\(joined.stderr)")
+        #expect(joined.stdout.contains("Joined mesh \(mesh)"))
+        #expect(try waitForMembers(first, mesh, 2), "the inviter never saw the node that joined without a token")
+        #expect(try waitForMembers(second, mesh, 2))
+
+        // A wrong secret opens no frame: the node joins locally but never meets the mesh (on
+        // loopback the right one meets it well within the 3 s allowed here).
+        let third = try DaemonHarness(name: "wrongsecret")
+        defer { third.stop() }
+        let wrong = Data(repeating: 7, count: 32).base64EncodedString()
+        let stranger = try third.ctl(
+            ["join", "--mesh-id", mesh, "--secret-file", "-", "--bootstrap", bootstrap[0]], stdin: wrong)
+        #expect(stranger.status == 0, "\(stranger.stderr)")
+        #expect(try !waitForMembers(third, mesh, 2, seconds: 3))
+        #expect(try waitForMembers(first, mesh, 2))
+    }
+
+    @Test func graphOfOneMesh() throws {
+        let daemon = try DaemonHarness(name: "graph")
+        defer { daemon.stop() }
+        let (kept, _) = try create(daemon, ["create", "--name", "kept", "--alias", "keeper"])
+        let (other, _) = try create(daemon, ["create", "--name", "other", "--alias", "elsewhere"])
+        for reference in [kept, "kept"] {
+            let graph = try daemon.ctl(["graph", reference])
+            #expect(graph.status == 0, "\(graph.stderr)")
+            #expect(graph.stdout.contains("keeper"))
+            #expect(!graph.stdout.contains("elsewhere"))
+            #expect(!graph.stdout.contains(other))
+            let svg = try ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/dot"), ["-Tsvg"], stdin: graph.stdout)
+            #expect(svg.status == 0, "\(svg.stderr)")
+        }
+        let json = try object(try daemon.ctl(["graph", "kept", "--json"]).stdout)
+        #expect((json["meshes"] as? [Any])?.count == 1)
+        let missing = try daemon.ctl(["graph", "absent"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("no mesh called 'absent'"))
+    }
+
+    /// The original smegmesh verb names, each once, hidden from help but working.
+    @Test func everyLegacyVerbName() throws {
+        let first = try DaemonHarness(name: "legacy1")
+        let second = try DaemonHarness(name: "legacy2")
+        defer {
+            first.stop()
+            second.stop()
+        }
+        let (mesh, token) = try create(first, ["new-mesh", "--name", "legacy", "--alias", "old"])
+        let joined = try second.ctl(["join-mesh", "--alias", "older", token])
+        #expect(joined.status == 0, "\(joined.stderr)")
+        #expect(joined.stdout.contains("Joined mesh \(mesh)"))
+        #expect(try waitForMembers(first, mesh, 2))
+        #expect(try second.ctl(["list-meshes"]).stdout.contains(mesh))
+
+        #expect(try second.ctl(["put-alias", mesh, "renamed"]).status == 0)
+        #expect(try second.ctl(["put-description", mesh, "legacy verbs"]).status == 0)
+        #expect(try second.ctl(["set-service", mesh, "ssh", "22"]).status == 0)
+        #expect(
+            try queryUntil(first, ["query-mesh", mesh, "--alias", "renamed"]) { member in
+                member["description"] as? String == "legacy verbs"
+                    && (member["services"] as? [String: String]) == ["ssh": "22"]
+            }, "alias, description and service set with the legacy verbs did not arrive")
+        #expect(try second.ctl(["delete-service", mesh, "ssh"]).status == 0)
+        #expect(
+            try queryUntil(first, ["query-mesh", mesh, "--alias", "renamed"]) { member in
+                (member["services"] as? [String: String])?.isEmpty == true
+            }, "the service deleted with delete-service is still advertised")
+
+        let graph = try first.ctl(["get-graph", mesh])
+        #expect(graph.status == 0, "\(graph.stderr)")
+        #expect(graph.stdout.hasPrefix("graph smegmesh {"))
+        #expect(graph.stdout.contains("renamed"))
+
+        let left = try second.ctl(["leave-mesh", mesh])
+        #expect(left.status == 0, "\(left.stderr)")
+        #expect(try second.ctl(["list-meshes"]).stdout.contains("no mesh"))
+        #expect(try waitForMembers(first, mesh, 1), "the legacy leave did not reach the other node")
+
+        let help = try first.ctl(["--help"])
+        for name in ["new-mesh", "join-mesh", "get-graph", "list-meshes", "leave-mesh", "query-mesh"] {
+            #expect(!help.stdout.contains(name), "\(name) should be hidden from help")
+        }
+    }
+}
