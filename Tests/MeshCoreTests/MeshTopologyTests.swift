@@ -31,8 +31,8 @@ struct TopologyBuilder {
 
 /// Walks packets through every node's computed WireGuard sessions, the way WireGuard's
 /// cryptokey routing would: the sender picks the session whose AllowedIPs match the destination
-/// most specifically, and the receiver accepts the packet only if its source lies in the
-/// AllowedIPs of the session it arrived on.
+/// most specifically, and the receiver accepts the packet only if the source's most specific
+/// AllowedIP belongs to the session it arrived on.
 struct ForwardingWalk {
     let topology: MeshTopology
     let routing: [WireGuardPublicKey: NodeRouting]
@@ -67,7 +67,8 @@ struct ForwardingWalk {
             guard let next = bestSession(of: at, for: destination)?.key else {
                 return .dropped("\(at) has no session for \(destination)")
             }
-            guard let back = routing[next]?.sessions[at], back.contains(where: { $0.contains(sourceAddress) }) else {
+            // WireGuard's check: the source's most specific AllowedIP must be on this session.
+            guard bestSession(of: next, for: sourceAddress)?.key == at else {
                 return .dropped("\(next) does not accept source \(sourceAddress) from \(at)")
             }
             at = next

@@ -32,7 +32,7 @@ extension MeshTopology {
             routing.sessions[hop]!.append(prefix)
             routing.routes.append(prefix)
         }
-        if !member.isPeer { addExitClients(me, to: &routing) }
+        if !member.isPeer { addClientRelays(me, to: &routing) }
         let advertisesAny = !member.record.routes.isEmpty
         let relaysClients = member.isPeer && routing.sessions.keys.contains { members[$0]?.isPeer == false }
         routing.forwards = advertisesAny || relaysClients
@@ -59,15 +59,30 @@ extension MeshTopology {
         }
     }
 
-    /// A client that talks to an exit directly must also reach the exit's own clients through
-    /// it: the exit sends to this client directly, so replies from its clients arrive on that
-    /// session, and WireGuard accepts only sources listed on the session they arrive on.
-    private func addExitClients(_ me: WireGuardPublicKey, to routing: inout NodeRouting) {
-        for exit in routing.sessions.keys where exit != attachments[me] && members[exit]?.isPeer == true {
-            for (client, peer) in attachments where peer == exit && client != me {
-                routing.sessions[exit]!.append(hostPrefix(of: client))
+    /// Clients reach each other through peers, and WireGuard accepts a packet only on the
+    /// session its source routes back to, so both directions of a pair must use the same relay.
+    /// By default that is the two attachments (client, its peer, the other's peer, client). When
+    /// one client talks directly to the other's peer (it picked that peer as an exit), that peer
+    /// alone can relay; `relay(between:and:)` picks it the same way from either side.
+    private func addClientRelays(_ me: WireGuardPublicKey, to routing: inout NodeRouting) {
+        for (other, member) in members where other != me && !member.isPeer {
+            if let relay = relay(between: me, and: other), relay != attachments[me] {
+                routing.sessions[relay, default: [hostPrefix(of: relay)]].append(hostPrefix(of: other))
             }
         }
+    }
+
+    /// The single peer that relays between two clients when one talks to the other's peer
+    /// directly, the lower key when both do; nil when the pair goes through both attachments.
+    /// Symmetric in its arguments.
+    func relay(between first: WireGuardPublicKey, and second: WireGuardPublicKey) -> WireGuardPublicKey? {
+        let firstPeer = attachments[first]
+        let secondPeer = attachments[second]
+        if firstPeer == secondPeer { return firstPeer }
+        var candidates: [WireGuardPublicKey] = []
+        if let secondPeer, directExits(of: first).contains(secondPeer) { candidates.append(secondPeer) }
+        if let firstPeer, directExits(of: second).contains(firstPeer) { candidates.append(firstPeer) }
+        return candidates.min()
     }
 
     /// The /128 of a member's overlay address (records are verified to carry the derived one).
