@@ -116,7 +116,7 @@ import Testing
         #expect(tombstone.kind == .pruned && tombstone.issuer == id(1) && tombstone.version == 1)
     }
 
-    @Test func theNextLowestKeyTakesOverAfterThreeSilentIntervals() {
+    @Test func theNextLowestKeyTakesOverAfterThreeSilentIntervals() throws {
         var mesh = converged(8)
         for step in 0..<10 { mesh.tickAll(now: ms(UInt64(step) * 200)) }
         mesh.engines[id(1)] = nil
@@ -127,7 +127,15 @@ import Testing
         }
         let at = try! #require(tookOver)
         #expect(at >= 3000 && at <= 4600)
-        for step in 80..<120 { mesh.tickAll(now: ms(UInt64(step) * 200)) }
+        // The silent leader gets one epoch to answer, then goes at that epoch's ack deadline.
+        var prunedAt: UInt64?
+        for step in (at / 200)..<120 where prunedAt == nil {
+            mesh.tickAll(now: ms(UInt64(step) * 200))
+            if !mesh.engines[id(2)]!.store.isPresent(id(1)) { prunedAt = UInt64(step) * 200 }
+        }
+        let pruned = try #require(prunedAt)
+        #expect(pruned - at <= 1600, "pruned \(pruned - at) ms after the takeover")
+        for step in 120..<160 { mesh.tickAll(now: ms(UInt64(step) * 200)) }
         #expect(mesh.engines.values.allSatisfy { $0.leader == id(2) && !$0.store.isPresent(id(1)) })
     }
 

@@ -68,6 +68,13 @@ extension GossipEngine {
         let number = max(liveness.highestNumber, liveness.epoch?.number ?? 0)
         var book = LeaderBook(current: number, openedAt: now, openSummary: 0)
         for id in store.presentMembers where id != me { book.track(id) }
+        // A leader we replace for silence has been silent for as many intervals as it takes to
+        // miss that many epochs: it keeps one epoch to answer (it may only have been cut off
+        // from us) and is pruned at the first deadline it misses, not three epochs later.
+        let grace = UInt64(max(config.missedEpochsBeforePrune, 1) - 1)
+        for suspect in liveness.suspects where book.acks[suspect] != nil {
+            book.acks[suspect]?.epoch = number >= grace ? number - grace : 0
+        }
         liveness.book = book
         return openEpoch(now: now)
     }
