@@ -58,7 +58,7 @@ actor MeshManager: ControlService {
                 group.addTask {
                     await runtime.run()
                     if await !runtime.stopped { await runtime.shutdown(removeInterface: removeInterfaces) }
-                    self.directory.remove(runtime.mesh)
+                    await self.forget(runtime)
                 }
             }
         }
@@ -205,7 +205,13 @@ actor MeshManager: ControlService {
         while await !runtime.stopped, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
+        forget(runtime)
+    }
+
+    /// Drops a mesh that stopped; bridges stop advertising it.
+    private func forget(_ runtime: MeshRuntime) {
         directory.remove(runtime.mesh)
+        routeChanged.yield()
     }
 
     func invite(_ id: String) async throws -> InviteResponse {
