@@ -7,13 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[[ $(id -u) -eq 0 ]] || { echo "daemon-netns-test: FAIL: needs root (network namespaces): run make test as root" >&2; exit 1; }
-bin=${SMEG_BIN:-$(swift build --show-bin-path)}
-SMEGD="$bin/smegd"
-SMEGCTL="$bin/smegctl"
-[[ -x $SMEGD && -x $SMEGCTL ]] || { echo "daemon-netns-test: build smegd and smegctl first" >&2; exit 1; }
 source scripts/lib/mesh-lab.sh
-trap 'status=$?; if ((status)); then for n in "${LAB_NODES[@]}"; do echo "--- $n log"; tail -n 15 "$LAB_DIR/$n/smegd.log" || true; done; fi; lab_cleanup' EXIT
+lab_begin daemon-netns-test
 
 started=$SECONDS
 lab_setup_switch

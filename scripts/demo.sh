@@ -17,15 +17,11 @@ step() {
     step_started=$now
 }
 
-[[ $(id -u) -eq 0 ]] || { echo "demo: run as root (it creates network namespaces and WireGuard interfaces)" >&2; exit 1; }
-bin=${SMEG_BIN:-$(swift build -c release --show-bin-path)}
-SMEGD="$bin/smegd"
-SMEGCTL="$bin/smegctl"
-[[ -x $SMEGD && -x $SMEGCTL ]] || { echo "demo: release binaries missing in $bin; run make demo" >&2; exit 1; }
 out=${DEMO_OUT:-out/demo}
 mkdir -p "$out"
 source scripts/lib/mesh-lab.sh
-trap 'status=$?; if ((status)); then for n in "${LAB_NODES[@]}"; do echo "--- $n log"; tail -n 15 "$LAB_DIR/$n/smegd.log" || true; done; fi; lab_cleanup; step "torn down"' EXIT
+lab_begin demo -c release
+trap 'lab_end $?; step "torn down"' EXIT
 
 step "using $SMEGD"
 lab_setup_switch

@@ -9,13 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[[ $(id -u) -eq 0 ]] || { echo "failure-test: FAIL: needs root (network namespaces): run make test as root" >&2; exit 1; }
-bin=${SMEG_BIN:-$(swift build --show-bin-path)}
-SMEGD="$bin/smegd"
-SMEGCTL="$bin/smegctl"
-[[ -x $SMEGD && -x $SMEGCTL ]] || { echo "failure-test: build smegd and smegctl first" >&2; exit 1; }
 source scripts/lib/mesh-lab.sh
-trap 'status=$?; if ((status)); then for n in "${LAB_NODES[@]}"; do echo "--- $n log"; tail -n 12 "$LAB_DIR/$n/smegd.log" || true; done; fi; lab_cleanup' EXIT
+lab_begin failure-test
 
 nodes=(n1 n2 n3 n4 n5 n6)
 started=$SECONDS

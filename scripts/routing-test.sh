@@ -19,13 +19,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[[ $(id -u) -eq 0 ]] || { echo "routing-test: needs root (network namespaces): run make test as root" >&2; exit 1; }
-bin=${SMEG_BIN:-$(swift build --show-bin-path)}
-SMEGD="$bin/smegd"
-SMEGCTL="$bin/smegctl"
-[[ -x $SMEGD && -x $SMEGCTL ]] || { echo "routing-test: build smegd and smegctl first" >&2; exit 1; }
 source scripts/lib/mesh-lab.sh
-trap 'status=$?; if ((status)); then for n in "${LAB_NODES[@]}"; do echo "--- $n log"; tail -n 15 "$LAB_DIR/$n/smegd.log" || true; done; fi; lab_cleanup' EXIT
+lab_begin routing-test
 
 # An address on the "internet" behind both exits (anycast): reachable only through an exit.
 internet=2001:db8:ffff::1

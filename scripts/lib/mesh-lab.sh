@@ -18,6 +18,33 @@ declare -A LAB_PID=()
 
 lab_log() { echo "$(date +%T) $*"; }
 
+# lab_begin SCRIPT [SWIFT BUILD FLAGS...]: the common start of every namespace script. Fails
+# unless root and unless smegd and smegctl are built (SMEG_BIN overrides where), sets SMEGD and
+# SMEGCTL, and arranges that the lab is removed on exit, with each node's last log lines when
+# the script failed.
+lab_begin() {
+    local script=$1
+    shift
+    [[ $(id -u) -eq 0 ]] || { echo "$script: FAIL: needs root (network namespaces): run it as root" >&2; exit 1; }
+    local bin=${SMEG_BIN:-$(swift build "$@" --show-bin-path)}
+    SMEGD="$bin/smegd"
+    SMEGCTL="$bin/smegctl"
+    [[ -x $SMEGD && -x $SMEGCTL ]] || { echo "$script: no smegd and smegctl in $bin: build them first" >&2; exit 1; }
+    trap 'lab_end $?' EXIT
+}
+
+# lab_end STATUS: prints the nodes' last log lines after a failure, then removes the lab.
+lab_end() {
+    local name
+    if (($1)); then
+        for name in "${LAB_NODES[@]}"; do
+            echo "--- $name log"
+            grep -v '[│┌└]' "$LAB_DIR/$name/smegd.log" 2>/dev/null | tail -n 15 || true
+        done
+    fi
+    lab_cleanup
+}
+
 lab_fail() {
     echo "FAIL: $*" >&2
     exit 1
