@@ -27,6 +27,9 @@ enum ConfigPrinter {
             ("controlPlaneOnly", "\(config.controlPlaneOnly)"),
             ("removeInterfacesOnShutdown", "\(config.removeInterfacesOnShutdown)"),
             ("reconcileDebounce", DurationText.format(config.reconcileDebounce)),
+            ("dnsListen", config.dnsListen.isEmpty ? "off" : "\"\(DNSConfigText.listenText(config.dnsListen))\""),
+            ("dnsZone", config.dnsZone),
+            ("hostsFile", config.hostsFile ?? "off"),
         ]
     }
 }

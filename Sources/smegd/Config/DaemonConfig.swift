@@ -37,4 +37,10 @@ struct DaemonConfig: Equatable, Sendable {
     var removeInterfacesOnShutdown = false
     /// Quiet time after a membership change before the kernel state is reconciled.
     var reconcileDebounce = Duration.milliseconds(100)
+    /// Addresses the DNS responder answers on (docs/dns.md); empty: no responder.
+    var dnsListen: [Endpoint] = []
+    /// The DNS zone member names live under: `<alias>.<mesh>.<dnsZone>`.
+    var dnsZone = "smeg"
+    /// Where the /etc/hosts-format export is kept; nil: no file.
+    var hostsFile: String?
 }
