@@ -47,6 +47,18 @@ import Testing
         #expect(throws: ConfigError.self) { try ConfigLoader.applyOverride(assignment, to: &config) }
     }
 
+    // MARK: Sockets
+
+    @Test func dnsSocketsBindAddressesTheHostDoesNotHaveYet() throws {
+        // Documentation addresses no interface has: without IP(V6)_FREEBIND, EADDRNOTAVAIL.
+        let port = Int.random(in: 20_000...60_000)
+        let endpoints = [Endpoint("192.0.2.53:\(port)")!, Endpoint("[2001:db8::53]:\(port)")!]
+        let server = try DNSServer.bind(
+            endpoints, zones: ZoneSnapshots { Self.zone }, metrics: MetricsRegistry(), logger: Logger(label: "test"))
+        defer { server.close() }
+        #expect(server.sockets.map(\.localPort) == [port, port])
+    }
+
     // MARK: Snapshots
 
     @Test func snapshotsAreRebuiltAtMostOncePerSecond() async {
