@@ -8,7 +8,8 @@ final class DaemonHarness {
     let gossipPort: Int
     private let process = Process()
 
-    init(name: String) throws {
+    /// `arguments` are added to the command line (e.g. `--set dnsListen=...`).
+    init(name: String, arguments: [String] = []) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("smegd-\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         socket = directory.appendingPathComponent("smegd.sock").path
@@ -18,6 +19,7 @@ final class DaemonHarness {
             "--control-plane-only", "--state-dir", directory.appendingPathComponent("state").path, "--socket", socket,
             "--gossip-port", "\(gossipPort)", "--set", "metricsListen=off", "--set", "gossipBind=127.0.0.1",
         ]
+        process.arguments?.append(contentsOf: arguments)
         let log = FileHandle(forWritingAtPath: "/dev/null")
         process.standardOutput = log
         process.standardError = log

@@ -38,6 +38,11 @@ import Testing
 
     static let sealer = FrameSealer(mesh: Fixtures.mesh1, secret: Fixtures.secret)
 
+    static let dnsQueries: [(String, UInt16)] = [
+        ("alpha.lab.smeg", DNSType.aaaa), ("1a2b3c4d.lab.smeg", DNSType.any), ("nobody.lab.smeg", DNSType.aaaa),
+        ("beta.aaaqeayeaudaocaj.smeg", DNSType.a), ("example.com", DNSType.aaaa),
+    ]
+
     /// Messages small enough to be useful seeds (libFuzzer's default length limit is 4 KiB).
     static var seedMessages: [(index: Int, bytes: [UInt8])] {
         GossipMessageCodecTests.messages.enumerated().compactMap { index, message in
@@ -69,6 +74,18 @@ import Testing
         seeds.append(Seed(target: "FuzzToken", name: "three-endpoints", bytes: Array(token.text.utf8)))
         let single = try InviteToken(mesh: Fixtures.mesh2, secret: Fixtures.secret, bootstrap: [tokenEndpoints[0]])
         seeds.append(Seed(target: "FuzzToken", name: "one-endpoint", bytes: Array(single.text.utf8)))
+        let settings = try InviteToken(
+            mesh: Fixtures.mesh1, secret: Fixtures.secret, bootstrap: [tokenEndpoints[0]], name: "home",
+            policy: RoutePolicy(allowExitNodes: true, allowedPrefixes: [IPPrefix("192.168.1.0/24")!]))
+        seeds.append(Seed(target: "FuzzToken", name: "with-settings", bytes: Array(settings.text.utf8)))
+
+        // Queries made by our own encoder; the corpus also holds queries captured from dig.
+        for (index, (name, type)) in dnsQueries.enumerated() {
+            var query = DNSMessage(header: DNSHeader(id: UInt16(0x5e00 + index)))
+            query.header.recursionDesired = true
+            query.questions = [DNSQuestion(name: DomainName(name)!, type: type)]
+            seeds.append(Seed(target: "FuzzDNS", name: "query-\(index)", bytes: query.encoded()))
+        }
 
         for (index, (text, _)) in addressTexts.enumerated() {
             seeds.append(Seed(target: "FuzzAddress", name: "text-\(index)", bytes: Array(text.utf8)))
@@ -110,6 +127,9 @@ import Testing
             {
                 #expect(kinds.contains(addressTexts[index].1), "'\(text)' does not parse as \(addressTexts[index].1)")
             }
+        case "FuzzDNS":
+            let query = try DNSMessage(decoding: bytes)
+            #expect(!query.header.isResponse && query.questions.count == 1, "\(name) is not a one-question query")
         default:
             Issue.record("no decoder known for fuzz target \(target): add it to FuzzCorpusTests")
         }

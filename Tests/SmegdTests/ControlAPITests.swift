@@ -106,6 +106,21 @@ private actor RecordingService: ControlService {
         let error = try JSONDecoder().decode(APIErrorBody.self, from: Data(reply.body))
         #expect(!error.error.isEmpty)
     }
+
+    private struct FixedHosts: HostsSource {
+        func hostsText() async -> String { "fd00::1\tweb.lab.smeg\n" }
+    }
+
+    @Test func hostsEndpointServesTheExportAsText() async {
+        let router = ControlRouter(service: RecordingService(), hosts: FixedHosts())
+        let reply = await router.handle(HTTPRequest(method: "GET", path: "/v1/hosts", body: []))
+        #expect(reply.status == 200)
+        #expect(reply.contentType.hasPrefix("text/plain"))
+        #expect(reply.body == Array("fd00::1\tweb.lab.smeg\n".utf8))
+        #expect(await router.handle(HTTPRequest(method: "POST", path: "/v1/hosts", body: [])).status == 405)
+        let (without, _) = await send("GET", "/v1/hosts")
+        #expect(without.status == 404)
+    }
 }
 
 @Suite(.serialized) struct ControlServerTests {

@@ -137,3 +137,16 @@ struct Query: ParsableCommand {
         try Output.json(detail.members.filter(filter.matches))
     }
 }
+
+struct Hosts: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print every mesh member's address and DNS names in /etc/hosts format.",
+        discussion: "The text smegd writes to its hostsFile when that is set; see docs/dns.md.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let response = try global.client.send(method: "GET", path: "/v1/hosts", body: nil).requireSuccess()
+        print(String(decoding: response.body, as: UTF8.self), terminator: "")
+    }
+}

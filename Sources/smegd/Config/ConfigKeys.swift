@@ -53,6 +53,27 @@ struct ConfigKey: Sendable {
         boolean("removeInterfacesOnShutdown") { $0.removeInterfacesOnShutdown = $1 },
         duration("reconcileDebounce", .zero...(.seconds(10))) { $0.reconcileDebounce = $1 },
         choice("forwarding", DaemonConfig.ForwardingChoice.self) { $0.forwarding = $1 },
+        text("dnsListen", DNSConfigText.listenExpected) { config, value in
+            guard let endpoints = DNSConfigText.listen(value) else { return false }
+            config.dnsListen = endpoints
+            return true
+        },
+        text("dnsZone", DNSConfigText.zoneExpected) { config, value in
+            guard let zone = DNSConfigText.zone(value) else { return false }
+            config.dnsZone = zone
+            return true
+        },
+        text("hostsFile", "an absolute path other than /etc/hosts, or \"off\"") { config, value in
+            if value == "off" {
+                config.hostsFile = nil
+                return true
+            }
+            // Replacing the system's own files would drop localhost and every other entry.
+            guard value.hasPrefix("/"), !value.hasSuffix("/"), value != "/etc/hosts", value != "/etc/resolv.conf"
+            else { return false }
+            config.hostsFile = value
+            return true
+        },
     ]
 
     static func named(_ name: String) -> ConfigKey? {

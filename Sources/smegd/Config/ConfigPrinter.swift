@@ -28,6 +28,9 @@ enum ConfigPrinter {
             ("removeInterfacesOnShutdown", "\(config.removeInterfacesOnShutdown)"),
             ("reconcileDebounce", DurationText.format(config.reconcileDebounce)),
             ("forwarding", config.forwarding.rawValue),
+            ("dnsListen", config.dnsListen.isEmpty ? "off" : "\"\(DNSConfigText.listenText(config.dnsListen))\""),
+            ("dnsZone", config.dnsZone),
+            ("hostsFile", config.hostsFile ?? "off"),
         ]
     }
 }

@@ -47,4 +47,10 @@ struct DaemonConfig: Equatable, Sendable {
         /// Never touch the forwarding sysctls: the operator manages them.
         case off
     }
+    /// Addresses the DNS responder answers on (docs/dns.md); empty: no responder.
+    var dnsListen: [Endpoint] = []
+    /// The DNS zone member names live under: `<alias>.<mesh>.<dnsZone>`.
+    var dnsZone = "smeg"
+    /// Where the /etc/hosts-format export is kept; nil: no file.
+    var hostsFile: String?
 }

@@ -7,6 +7,8 @@ import MeshCore
 /// undecodable bodies 400, and any unexpected error becomes a 500 with its text.
 struct ControlRouter: Sendable {
     let service: any ControlService
+    /// Serves `GET /v1/hosts`; without one (routers built to test other paths) that path is 404.
+    var hosts: (any HostsSource)?
 
     func handle(_ request: HTTPRequest) async -> HTTPReply {
         do {
@@ -37,6 +39,11 @@ struct ControlRouter: Sendable {
         case ["graph"]:
             try allow(method, "GET")
             return try Self.json(await service.graph())
+        case ["hosts"]:
+            try allow(method, "GET")
+            guard let hosts else { throw ControlError.notFound("this daemon serves no hosts export") }
+            return HTTPReply(
+                status: 200, body: Array(await hosts.hostsText().utf8), contentType: "text/plain; charset=utf-8")
         case ["meshes"]:
             try allow(method, "GET", "POST")
             if method == "GET" { return try Self.json(await service.listMeshes()) }

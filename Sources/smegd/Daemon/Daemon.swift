@@ -22,8 +22,10 @@ struct Daemon: Service {
         let manager = MeshManager(
             config: config, state: state, transport: transport, directory: directory, metrics: metrics,
             clock: DaemonClock(), logger: logger)
+        let names = try NameService.bind(config: config, directory: directory, metrics: metrics, logger: logger)
         let control = ControlServer(
-            path: config.socket, group: config.socketGroup, router: ControlRouter(service: manager), logger: logger)
+            path: config.socket, group: config.socketGroup,
+            router: ControlRouter(service: manager, hosts: names.zones), logger: logger)
         let controlListener = try await control.bind(on: group)
         logger.info("control API on \(config.socket)")
         var metricsServer: (MetricsEndpoint, HTTPServer.Listener)?
@@ -39,6 +41,7 @@ struct Daemon: Service {
             await withDiscardingTaskGroup { tasks in
                 tasks.addTask { await manager.run() }
                 tasks.addTask { try? await control.serve(controlListener) }
+                tasks.addTask { await names.run() }
                 if let (endpoint, listener) = metricsServer {
                     tasks.addTask { try? await endpoint.http.serve(listener) }
                 }
@@ -53,6 +56,7 @@ struct Daemon: Service {
         }
         await manager.shutdown()
         transport.close()
+        names.close()
         try? await controlListener.channel.close()
         unlink(config.socket)
         logger.notice("smegd stopped")
@@ -89,5 +93,6 @@ struct Daemon: Service {
         metrics.declare("smeg_reconciles_total", .counter, help: "WireGuard/address reconciliations applied.")
         metrics.declare("smeg_reconcile_errors_total", .counter, help: "Reconciliations the kernel refused.")
         metrics.declare("smeg_reconcile_seconds", .gauge, help: "Duration of the last reconciliation.")
+        NameService.declareMetrics(metrics)
     }
 }

@@ -1,0 +1,20 @@
+/// The zone as an /etc/hosts-format text: one line per member address, then its fully
+/// qualified names, for systems whose resolver cannot be pointed at the DNS responder.
+///
+/// The text depends on the membership only (no date, no counter), so the daemon can compare it
+/// with what it wrote last and leave an unchanged file alone.
+public enum HostsFile {
+    public static let header = """
+        # Mesh members, written by smegd from the membership it sees; do not edit: smegd
+        # replaces this file whenever that membership changes (docs/dns.md).
+
+        """
+
+    public static func render(_ zone: DNSZone) -> String {
+        var text = header
+        for entry in zone.entries {
+            text += "\(entry.address)\t\(entry.names.joined(separator: " "))\n"
+        }
+        return text
+    }
+}
