@@ -9,7 +9,7 @@
 #     br          (the bridge)
 #
 #   1. every member of alpha pings every other; each client has exactly one peer, the one the
-#      others say it is attached to
+#      others say it is attached to; c1's DNS responder resolves every alias of alpha
 #   2. the exits: every chooser reaches an address only the exits hold through the exit its
 #      daemon reports, and those choices are what WireGuard carries; the split is printed
 #   3. the bridge: c1 and p1 (alpha) ping b1 (beta) and back
@@ -34,7 +34,9 @@ lab_add_node b1 5
 lab_add_nat_client c1 11
 lab_add_nat_client c2 12
 for exit in e1 e2; do ip -n "$LAB_PREFIX-$exit" addr add "$internet/128" dev lo; done
-for name in "${LAB_NODES[@]}"; do lab_start "$name"; done
+for name in p1 e1 e2 br b1 c2; do lab_start "$name"; done
+# c1 also answers DNS queries for the members' names, on its loopback.
+lab_start c1 --set dnsListen=127.0.0.1:53
 
 alpha_token=$(lab_ctl p1 create --name alpha --alias p1 --allow-exit-nodes --allow-bridged-meshes --json |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
@@ -100,6 +102,17 @@ for client in c1 c2; do
     [[ $holder == "$via" ]] || lab_fail "$client routes the mesh through '$holder', p1 says it is attached to '$via'"
     lab_log "    $client is attached to $via (mesh prefix on that peer only)"
 done
+resolves() {
+    local name
+    for name in p1 e1 e2 c2 br; do
+        [[ $(ip netns exec "$LAB_PREFIX-c1" dig +short +time=1 +tries=1 @127.0.0.1 "$name.alpha.smeg" AAAA) == "${addr[$name]}" ]] ||
+            return 1
+    done
+}
+lab_wait 10 "c1's DNS responder answers every alias of alpha" resolves
+rcode=$(ip netns exec "$LAB_PREFIX-c1" dig +time=1 +tries=1 @127.0.0.1 nobody.alpha.smeg AAAA | grep -o 'status: [A-Z]*')
+[[ $rcode == "status: NXDOMAIN" ]] || lab_fail "an unknown alias gave '$rcode', not NXDOMAIN"
+lab_log "    dig @c1 resolves <alias>.alpha.smeg to each member's address; unknown names are NXDOMAIN"
 
 # 2. exits: each chooser's daemon names its exit for ::/0, WireGuard carries ::/0 to it (or,
 # for a client that leaves the choice to its peer, to that peer), and the internet answers.
