@@ -41,8 +41,15 @@ final class MeshInterface {
 
     /// Brings the interface to `desired`: creates it if needed, then sends only the differences
     /// of peers and addresses, and sets MTU and up. Returns a short summary for the log.
-    func apply(_ desired: DesiredMeshState) throws -> String {
-        if controlPlaneOnly { return "control-plane-only: nothing applied" }
+    struct Applied {
+        /// A short summary for the log.
+        var summary: String
+        /// Peers added to the device by this apply.
+        var added: [WireGuardKey]
+    }
+
+    func apply(_ desired: DesiredMeshState) throws -> Applied {
+        if controlPlaneOnly { return Applied(summary: "control-plane-only: nothing applied", added: []) }
         let backend = try openBackend()
         let route = try routeSocket()
         let exits = ExitRouting(table: exitTable, routes: desired.routes)
@@ -62,8 +69,31 @@ final class MeshInterface {
         let added = newPeers.count
         let removed = update.peers.filter(\.remove).count
         let changed = update.peers.filter(\.updateOnly).count
-        return "\(desired.device.peers.count) peers (+\(added) -\(removed) ~\(changed)), "
+        let summary =
+            "\(desired.device.peers.count) peers (+\(added) -\(removed) ~\(changed)), "
             + "addresses +\(plan.add.count) -\(plan.remove.count), routes ~\(routes.replace.count) -\(routes.remove.count)"
+        return Applied(summary: summary, added: newPeers.map(\.publicKey))
+    }
+
+    /// Starts a peer's first handshake again: removes it and adds it back with the same
+    /// configuration (a fresh peer may initiate at once), then sends it a packet. Only for a peer
+    /// that never completed a handshake, so no session or learned endpoint is lost. WireGuard
+    /// retries a handshake only every 5 s, and a client's first attempt is lost whenever it
+    /// reaches its peer before the peer has added the client. Returns false when there is
+    /// nothing to do (the handshake happened, or the peer is gone).
+    func restartHandshake(with key: WireGuardKey) throws -> Bool {
+        guard !controlPlaneOnly, let backend else { return false }
+        guard let peer = try backend.device(named: name).peers.first(where: { $0.publicKey == key }),
+            peer.lastHandshake == nil
+        else { return false }
+        var removal = WireGuardDeviceUpdate()
+        removal.peers = [.removal(key)]
+        try backend.apply(removal, to: name)
+        var addition = WireGuardDeviceUpdate()
+        addition.peers = [.add(peer.configuration)]
+        try backend.apply(addition, to: name)
+        HandshakePoke.send(to: Array(peer.allowedIPs.prefix(1)))
+        return true
     }
 
     /// Handshake times and traffic per peer, keyed by base64 public key; empty when unknown.

@@ -41,6 +41,8 @@ actor MeshRuntime {
     var lastHeard: [NodeID: ContinuousClock.Instant] = [:]
     var lastFrame: ContinuousClock.Instant?
     private var reconcileDue: ContinuousClock.Instant?
+    /// A client's new sessions that have not completed a handshake: when to start it again.
+    private var handshakeRetries: [WireGuardKey: (due: ContinuousClock.Instant, attempts: Int)] = [:]
     private var persistDue: ContinuousClock.Instant?
     private var exportedRejections = RejectionCounts()
     private var exportedGauges: (Int, Bool)?
@@ -163,7 +165,10 @@ actor MeshRuntime {
         let now = ContinuousClock.now
         lastHeard[opened.sender] = now
         lastFrame = now
-        if case .digest = message { metrics.increment("smeg_syncs_total", labels: ["mesh": mesh.text]) }
+        if case .digest(let digest) = message {
+            metrics.increment("smeg_syncs_total", labels: ["mesh": mesh.text])
+            if digest.summary == engine.store.summary { peerHasOurView(opened.sender) }
+        }
         send(engine.receive(message, from: opened.sender, now: clock.now()))
         handleEvents()
         answerRemovalOfSelf(in: message)
@@ -200,6 +205,7 @@ actor MeshRuntime {
         exportRejections()
         let now = ContinuousClock.now
         if let due = reconcileDue, now >= due { reconcileNow() }
+        if !handshakeRetries.isEmpty { retryHandshakes(now: now) }
         if let due = persistDue, now >= due { persistNow() }
         if engine.store.presentCount <= 1, bootstrap.isEmpty, !persisted.bootstrap.isEmpty { resolveBootstrap() }
         let gauges = (engine.store.presentCount, engine.isLeader)
@@ -375,6 +381,34 @@ actor MeshRuntime {
         }
     }
 
+    // MARK: First handshakes of a client
+
+    /// A peer whose digest equals our store has our record, so it has added us (or will at its
+    /// next reconcile): a handshake started now is answered.
+    private func peerHasOurView(_ sender: NodeID) {
+        guard let key = WireGuardKey(bytes: sender.bytes), let retry = handshakeRetries[key] else { return }
+        let soon = ContinuousClock.now + settings.reconcileDebounce + .milliseconds(200)
+        if soon < retry.due { handshakeRetries[key] = (soon, retry.attempts) }
+    }
+
+    /// Restarts the handshakes that are due, up to five times a session; after that WireGuard's
+    /// own retry every 5 s carries on.
+    private func retryHandshakes(now: ContinuousClock.Instant) {
+        for (key, retry) in handshakeRetries where now >= retry.due {
+            do {
+                if try interface.restartHandshake(with: key), retry.attempts < 4 {
+                    handshakeRetries[key] = (now + .seconds(1), retry.attempts + 1)
+                    logger.debug("restarted the first handshake with \(key.base64)")
+                } else {
+                    handshakeRetries[key] = nil
+                }
+            } catch {
+                handshakeRetries[key] = nil
+                logger.warning("could not restart the handshake with \(key.base64): \(error)")
+            }
+        }
+    }
+
     // MARK: Bridging
 
     /// What this mesh offers to be advertised into another mesh `target`: its members' prefix
@@ -431,7 +465,11 @@ actor MeshRuntime {
         let desired = DesiredMeshState.compute(inputs, topology: topology)
         let started = ContinuousClock.now
         do {
-            let summary = try interface.apply(desired)
+            let applied = try interface.apply(desired)
+            let summary = applied.summary
+            if options.role == "client" {
+                for key in applied.added { handshakeRetries[key] = (ContinuousClock.now + .seconds(1), 0) }
+            }
             let elapsed = ContinuousClock.now - started
             metrics.set("smeg_reconcile_seconds", elapsed.seconds, labels: ["mesh": mesh.text])
             metrics.increment("smeg_reconciles_total", labels: ["mesh": mesh.text])
