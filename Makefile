@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: all deps build release lint unit fuzz test netns-test daemon-test routing-test failure-test vm-test demo sim bench-crdt clean help
+.PHONY: all deps build release lint unit fuzz test netns-test daemon-test routing-test failure-test examples vm-test demo sim bench-crdt clean help
 
 all: build
 
@@ -40,6 +40,7 @@ test: deps lint unit
 	@scripts/daemon-netns-test.sh
 	@scripts/routing-test.sh
 	@scripts/failure-test.sh
+	@scripts/examples-test.sh
 	@scripts/vm-test.sh
 	@echo "make test: all stages passed"
 
@@ -55,6 +56,10 @@ daemon-test: build
 # Clients behind NAT, exits for ::/0, and a bridge between two meshes, with real WireGuard.
 routing-test: build
 	@scripts/routing-test.sh
+
+# Every runnable topology under examples/.
+examples: build
+	@scripts/examples-test.sh
 
 # Six nodes: garbage input, kill -9 of leader and member, restart, partition and heal, 20% loss.
 failure-test: build

@@ -1,22 +1,17 @@
 #!/usr/bin/env bash
 # Three public peers in network namespaces, joined with smegctl, until all ping each other.
-# Run as root from the repository: examples/three-peers.sh (builds a debug binary if needed).
+# Run as root: examples/three-peers.sh (builds a debug binary if needed).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-swift build --product smegd >/dev/null && swift build --product smegctl >/dev/null
-bin=$(swift build --show-bin-path)
-SMEGD="$bin/smegd" SMEGCTL="$bin/smegctl"
-source scripts/lib/mesh-lab.sh
-trap lab_cleanup EXIT
+source "$(dirname "$0")/lib.sh"
 lab_setup_switch
 for i in 1 2 3; do lab_add_node "peer$i" "$i"; lab_start "peer$i"; done
 token=$(lab_ctl peer1 create --alias peer1 | grep -o 'smeg1-[a-z0-9]*')
 lab_ctl peer2 join --alias peer2 "$token"
 lab_ctl peer3 join --alias peer3 "$token"
-mesh=$(lab_ctl peer1 list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["meshes"][0]["meshId"])')
+mesh=$(example_mesh peer1)
 for i in 1 2 3; do
     for j in 1 2 3; do
-        [[ $i == "$j" ]] || lab_wait 30 "peer$i pings peer$j" lab_ping "peer$i" "$(lab_address "peer$j" "$mesh")"
+        [[ $i == "$j" ]] || example_pings "peer$i" "$(lab_address "peer$j" "$mesh")"
     done
 done
 lab_ctl peer1 get "$mesh"
