@@ -182,7 +182,7 @@ lab_cleanup() {
     # LAB_HOLD=SECONDS keeps a failed lab up for inspection (ip netns exec LAB_PREFIX-NAME ...).
     if [[ -n ${LAB_HOLD:-} ]]; then
         echo "lab: holding $LAB_PREFIX (state in $LAB_DIR) for ${LAB_HOLD}s" >&2
-        sleep "$LAB_HOLD"
+        sleep "$LAB_HOLD" || true
     fi
     for name in "${!LAB_PID[@]}"; do kill -TERM "${LAB_PID[$name]}" 2>/dev/null || true; done
     sleep 0.3
