@@ -9,10 +9,11 @@ struct Create: ParsableCommand {
             `smegctl join` on every other node; anyone holding it can join, so share it
             like a password.
 
-            The token also carries the mesh's name and route policy, which every member
-            applies to the routes the others advertise: by default only prefixes inside the
-            mesh's own /48; --allow-exit-nodes, --allow-bridged-meshes and --allow-route widen
-            it. They cannot be changed later (make a new mesh instead).
+            The token also carries the mesh's name and route policy, which every
+            member applies to the routes the others advertise: by default only
+            prefixes inside the mesh's own /48. --allow-exit-nodes,
+            --allow-bridged-meshes and --allow-route widen it. The policy cannot
+            change later (make a new mesh instead).
             """)
 
     @OptionGroup var global: GlobalOptions
