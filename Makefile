@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: all deps build release lint unit fuzz test netns-test daemon-test failure-test vm-test demo clean help
+.PHONY: all deps build release lint unit fuzz test netns-test daemon-test failure-test vm-test demo bench clean help
 
 all: build
 
@@ -11,6 +11,7 @@ help:
 	@echo "make demo   build a release and run a multi-node mesh in network namespaces"
 	@echo "make test   install dependencies, lint, build and run every test"
 	@echo "make fuzz   run the decoder fuzzers for longer (FUZZ_SECONDS per target)"
+	@echo "make bench  smegd against Serf on loopback, N = 20 and 100 (BENCH_N); see BENCHMARKS.md"
 	@echo "make daemon-test / netns-test / vm-test   one stage of make test"
 
 deps:
@@ -57,6 +58,12 @@ vm-test: deps
 
 demo: release
 	@SMEG_BIN="$$($(SWIFT) build -c release --show-bin-path)" scripts/demo.sh
+
+# smegd and Serf (Debian's serf), N processes each on loopback, side by side; about 10 minutes.
+bench:
+	@SMEG_EXTRA_PACKAGES=serf scripts/deps.sh
+	@$(MAKE) --no-print-directory release
+	@SMEG_BIN="$$($(SWIFT) build -c release --show-bin-path)" scripts/bench.sh
 
 clean:
 	rm -rf .build .build-*
