@@ -18,7 +18,8 @@
 # Usage (as root, after a release build): scripts/bench.sh   or   make bench
 # Environment: BENCH_N ("20 100"), BENCH_TRIALS (3), BENCH_IDLE_SECONDS (60),
 # BENCH_SETTLE_SECONDS (5), BENCH_POLL_INTERVAL (0.1), BENCH_SYSTEMS ("smegd serf"),
-# BENCH_OUT (.build/bench: the JSON and the table), SMEG_BIN (directory of smegd and smegctl).
+# BENCH_OUT (.build/bench: the JSON and the table), SMEG_BIN (directory of smegd and smegctl),
+# BENCH_KEEP=1 (keep the processes' logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,7 +59,11 @@ cleanup() {
     trap - EXIT INT TERM
     lb_stop_all
     ((have_nft)) && nft delete table inet "$NFT_TABLE" 2>/dev/null
-    rm -rf "$LB_DIR"
+    if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+        echo "bench: logs kept in $LB_DIR" >&2
+    else
+        rm -rf "$LB_DIR"
+    fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -109,7 +114,9 @@ SYSTEM=""
 N=0
 TOKEN=""
 
-name_of() { echo "$SYSTEM-$1"; }
+# name_of I: member I's name in this run; also its directory, which must be new for each run
+# (a smegd state directory left from the previous N would bring back the previous mesh).
+name_of() { echo "$SYSTEM-n$N-$1"; }
 
 # start_member I: starts member I of the current system, not yet joined, and waits until it
 # answers on its control interface.

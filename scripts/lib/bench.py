@@ -173,13 +173,15 @@ class SerfTarget:
 
     async def status_of(self, name):
         """The Serf status of member NAME (alive, leaving, left, failed) or None if unlisted."""
+        self.last = None
         for member in await self.members(name=f"^{name}$"):
             if _text(member.get("Name")) == name:
-                return _text(member.get("Status"))
-        return None
+                self.last = _text(member.get("Status"))
+        return self.last
 
     async def live_count(self):
-        return len(await self.members(status="^alive$"))
+        self.last = len(await self.members(status="^alive$"))
+        return self.last
 
     def close(self):
         if self.writer:
@@ -216,7 +218,8 @@ class SmegdTarget:
         return meshes[0] if meshes else {"members": 0, "isLeader": False}
 
     async def live_count(self):
-        return (await self.mesh())["members"]
+        self.last = (await self.mesh())["members"]
+        return self.last
 
     def close(self):
         if self.writer:
@@ -262,7 +265,8 @@ async def watch(target, condition, t0, interval, deadline):
         try:
             if await condition(target):
                 return sent - t0
-        except (OSError, ConnectionError, asyncio.IncompleteReadError):
+        except (OSError, ConnectionError, asyncio.IncompleteReadError) as error:
+            target.last = f"error: {error}"
             target.close()
             try:
                 await target.connect()
@@ -286,7 +290,7 @@ async def measure(targets, condition, interval, timeout, start):
     action_seconds = await action if action else None
     for target in targets:
         target.close()
-    missing = [t.index for t, s in zip(targets, seen) if s is None]
+    missing = {t.index: getattr(t, "last", None) for t, s in zip(targets, seen) if s is None}
     times = [s for s in seen if s is not None]
     return {
         "seconds": None if missing else round(max(times), 3),
