@@ -33,6 +33,7 @@ BENCH_OUT=${BENCH_OUT:-.build/bench}
 SMEG_BIN=${SMEG_BIN:-$(swift build -c release --show-bin-path)}
 JOIN_TIMEOUT=60
 FAIL_TIMEOUT=120
+SETTLE_TIMEOUT=300
 
 for tool in "$SMEG_BIN/smegd" "$SMEG_BIN/smegctl"; do
     [[ -x $tool ]] || {
@@ -185,10 +186,11 @@ without() {
     for i in "$@"; do [[ $i == "$drop" ]] || echo "$i"; done
 }
 
-# setup: members 0..N-2 started, joined through member 0 (all at once, like a fleet being
-# rolled out), and settled: every one sees N-1 live members.
+# setup: members 0..N-2 started, then all joined through member 0 at once (like a fleet being
+# rolled out), and settled: every one sees N-1 live members. The time from the first join
+# command until then is recorded too (a mass join; polled every 0.5 s).
 setup() {
-    local i joins=() result
+    local i joins=() result failed=0 began joined
     ALIVE=()
     PID=()
     for i in $(seq 0 $((N - 2))); do start_member "$i"; done
@@ -196,18 +198,23 @@ setup() {
     if [[ $SYSTEM == smegd ]]; then
         TOKEN=$(lb_ctl "$(name_of 0)" create --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
     fi
+    log "$SYSTEM N=$N: $((N - 1)) members up, joining them"
+    began=$(date +%s.%N)
     for i in $(seq 1 $((N - 2))); do
         join_command "$i"
         "${JOIN[@]}" >/dev/null 2>&1 &
         joins+=($!)
     done
-    for i in "${joins[@]}"; do wait "$i" || true; done
+    for i in "${joins[@]}"; do wait "$i" || failed=$((failed + 1)); done
+    joined=$(date +%s.%N)
+    ((failed == 0)) || log "$SYSTEM N=$N: $failed join commands failed"
     mapfile -t ALIVE < <(seq 0 $((N - 2)))
     result=$("${POLL[@]}" settle --system "$SYSTEM" --targets "$(targets_file "${ALIVE[@]}")" \
-        --count $((N - 1)) --timeout 120 --interval 0.5) || {
+        --count $((N - 1)) --timeout "$SETTLE_TIMEOUT" --interval 0.5) || {
         echo "bench: $SYSTEM N=$N did not settle: $result" >&2
         return 1
     }
+    record setup 0 "$result" ",\"join_commands_seconds\":$(awk -v a="$began" -v b="$joined" 'BEGIN {printf "%.3f", b - a}')"
     log "$SYSTEM N=$N: $((N - 1)) members settled"
 }
 

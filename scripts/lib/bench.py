@@ -440,11 +440,14 @@ def summarize(records):
             run.setdefault(kind + "_raw", []).append(record["result"])
         elif kind == "idle":
             run["idle"] = record["result"]
+        elif kind == "setup" and record["result"] and record["result"]["seconds"] is not None:
+            run["setup"] = round(record["join_commands_seconds"] + record["result"]["seconds"], 2)
     summary = {}
     for (n, system), run in sorted(runs.items()):
         entry = {"join_seconds": _stats(run["join"]), "fail_seconds": _stats(run["fail"]),
                  "leader_fail_seconds": _stats(run["leader"]),
-                 "join_timeouts": run["join"].count(None), "fail_timeouts": run["fail"].count(None)}
+                 "join_timeouts": run["join"].count(None), "fail_timeouts": run["fail"].count(None),
+                 "mass_join_settled_seconds": run.get("setup")}
         idle = run.get("idle")
         if idle:
             minutes = idle["seconds"] / 60
@@ -496,6 +499,7 @@ def render(summary, interval):
             ("idle CPU per process, max (s/min)", ("cpu_seconds_per_minute", "max"), "{:.3f}"),
             ("idle bytes on the wire per process (B/min)", ("wire_bytes_per_process_per_minute",), "{:.0f}"),
             ("idle packets on the wire per process (/min)", ("wire_packets_per_process_per_minute",), "{:.0f}"),
+            ("setup: N-1 join at once, all settled (s, +-0.5)", ("mass_join_settled_seconds",), "{:.1f}"),
         ]
         trials = get(smegd, "join_seconds", "trials"), get(serf, "join_seconds", "trials")
         lines.append(f"N = {n}   (trials: smegd {trials[0] or 0}, serf {trials[1] or 0}; "
