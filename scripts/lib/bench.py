@@ -597,7 +597,10 @@ def main():
     p.add_argument("--bar-n", type=int, default=100)
     p.set_defaults(run=cmd_report)
     args = parser.parse_args()
-    sys.exit(args.run(args))
+    try:
+        sys.exit(args.run(args))
+    except KeyboardInterrupt:
+        sys.exit(130)  # Ctrl-C: bench.sh's trap cleans up
 
 
 if __name__ == "__main__":
