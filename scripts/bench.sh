@@ -96,11 +96,13 @@ nft_count_ports() {
 # Port layout: four ranges of STRIDE ports from one random free base, reused by every run
 # (a run's processes are gone before the next starts).
 max_n=0
-for n in $BENCH_N; do ((n > max_n)) && max_n=$n; done
-((max_n >= 3)) || {
-    echo "bench: every N must be at least 3" >&2
-    exit 2
-}
+for n in $BENCH_N; do
+    ((n >= 3)) || {
+        echo "bench: every N must be at least 3 (a bootstrap, a victim, a watcher): BENCH_N=$BENCH_N" >&2
+        exit 2
+    }
+    ((n > max_n)) && max_n=$n
+done
 STRIDE=$((max_n + BENCH_TRIALS + 4))
 BASE=$(lb_free_range $((4 * STRIDE)))
 SMEGD_GOSSIP=$BASE
