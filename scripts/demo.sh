@@ -42,13 +42,14 @@ step "smegctl create on p1"
 declare -A addr
 addr[p1]=$(lab_address p1 "$mesh")
 members=(p1)
-# pings_all NAME: NAME pings every member so far, and every member pings NAME.
+# pings_all NAME: NAME pings every member so far, and every member pings NAME (a 0.25 s timeout
+# per ping, retried every 0.2 s: the times below are late by at most about half a second).
 pings_all() {
     local other
     for other in "${members[@]}"; do
         [[ $other == "$1" ]] && continue
-        lab_ping "$1" "${addr[$other]}" >/dev/null || return 1
-        lab_ping "$other" "${addr[$1]}" >/dev/null || return 1
+        lab_ping "$1" "${addr[$other]}" 0.25 >/dev/null || return 1
+        lab_ping "$other" "${addr[$1]}" 0.25 >/dev/null || return 1
     done
 }
 now() { date +%s.%N; }

@@ -174,8 +174,10 @@ lab_wait() {
     done
 }
 
+# lab_ping NAME ADDRESS [TIMEOUT]: one ping -6, waiting TIMEOUT seconds (default 1) for the
+# answer; timings use a short timeout so a lost first ping does not count as a second.
 lab_ping() {
-    ip netns exec "$LAB_PREFIX-$1" ping -6 -c 1 -W 1 "$2"
+    ip netns exec "$LAB_PREFIX-$1" ping -6 -c 1 -W "${3:-1}" "$2"
 }
 
 lab_cleanup() {
