@@ -27,21 +27,8 @@ declare -A addr
 for name in n1 n2 n3; do addr[$name]=$(lab_address "$name" "$mesh"); done
 lab_log "addresses: n1=${addr[n1]} n2=${addr[n2]} n3=${addr[n3]}"
 
-# both_see COUNT NAME...: every named node sees COUNT members in the mesh.
-both_see() {
-    local count=$1 name
-    shift
-    for name in "$@"; do [[ $(lab_members "$name" "$mesh") == "$count" ]] || return 1; done
-}
 
-all_pairs_ping() {
-    for from in "$@"; do
-        for to in "$@"; do
-            [[ $from == "$to" ]] || lab_ping "$from" "${addr[$to]}" >/dev/null || return 1
-        done
-    done
-}
-lab_wait 30 "all-pairs ping -6 between n1 n2 n3" all_pairs_ping n1 n2 n3
+lab_wait 30 "all-pairs ping -6 between n1 n2 n3" lab_pings n1 n2 n3
 lab_log "all-pairs ping -6 works ($((SECONDS - join_started)) s after the first join)"
 
 # kill -9 of a member: pruned from membership and from WireGuard on the others.
@@ -54,25 +41,25 @@ lab_log "n3 pruned everywhere after $((SECONDS - killed_at)) s"
 no_peer() { ! lab_exec "$1" wg show all peers | grep -qF "$key3"; }
 lab_wait 10 "n3 removed from n1's WireGuard peers" no_peer n1
 lab_wait 10 "n3 removed from n2's WireGuard peers" no_peer n2
-all_pairs_ping n1 n2 || lab_fail "n1 and n2 lost each other after n3 died"
+lab_pings n1 n2 || lab_fail "n1 and n2 lost each other after n3 died"
 
 # restart: same identity and address, back in the mesh without any manual step.
 lab_start n3
 lab_wait 20 "n3 back in the mesh" bash -c "$(declare -f lab_members lab_ctl members_are); SMEGCTL=$SMEGCTL LAB_DIR=$LAB_DIR mesh=$mesh; members_are n1 3 && members_are n3 3"
 [[ $(lab_address n3 "$mesh") == "${addr[n3]}" ]] || lab_fail "n3 came back with another address"
-lab_wait 30 "all-pairs ping -6 after n3's restart" all_pairs_ping n1 n2 n3
+lab_wait 30 "all-pairs ping -6 after n3's restart" lab_pings n1 n2 n3
 lab_log "n3 restarted with the same address ${addr[n3]} and all pairs ping again"
 
 # The bootstrap node is gone: n1 created the mesh and its endpoints are the token's only ones.
 # A restarted n3 must rejoin through what it remembers (n2), with the same address.
 lab_kill9 n1
-lab_wait 20 "n2 and n3 prune n1" both_see 2 n2 n3
+lab_wait 20 "n2 and n3 prune n1" lab_all_see "$mesh" 2 n2 n3
 lab_kill9 n3
-lab_wait 20 "n2 prunes n3" both_see 1 n2
+lab_wait 20 "n2 prunes n3" lab_all_see "$mesh" 1 n2
 lab_start n3
-lab_wait 20 "n3 back in the mesh without n1" both_see 2 n2 n3
+lab_wait 20 "n3 back in the mesh without n1" lab_all_see "$mesh" 2 n2 n3
 [[ $(lab_address n3 "$mesh") == "${addr[n3]}" ]] || lab_fail "n3 came back without n1 with another address"
-lab_wait 30 "ping -6 between n2 and n3 without n1" all_pairs_ping n2 n3
+lab_wait 30 "ping -6 between n2 and n3 without n1" lab_pings n2 n3
 lab_log "without the bootstrap node n1, a restarted n3 rejoined through n2 with the same address"
 
 # SIGTERM keeps the interface by default: traffic survives a daemon restart or upgrade.
@@ -85,7 +72,7 @@ lab_log "SIGTERM without removeInterfacesOnShutdown: $ifname stays up with its p
 
 # With removeInterfacesOnShutdown=true, SIGTERM deletes it (and wireguard-go exits with it).
 lab_start n3 --set removeInterfacesOnShutdown=true
-lab_wait 20 "n3 back in the mesh after SIGTERM" both_see 2 n2 n3
+lab_wait 20 "n3 back in the mesh after SIGTERM" lab_all_see "$mesh" 2 n2 n3
 lab_term n3
 ! lab_has_link n3 "$ifname" || lab_fail "SIGTERM left $ifname although removeInterfacesOnShutdown is on"
 grep -q "removed interface $ifname" "$LAB_DIR/n3/smegd.log" || lab_fail "n3's log does not say it removed $ifname"

@@ -26,22 +26,8 @@ for name in n2 n3 n4 n5 n6; do lab_ctl "$name" join --alias "$name" "$token" >/d
 declare -A addr
 for name in "${nodes[@]}"; do addr[$name]=$(lab_address "$name" "$mesh"); done
 
-# every NODE in the list sees exactly COUNT members
-all_see() {
-    local count=$1 name
-    shift
-    for name in "$@"; do [[ $(lab_members "$name" "$mesh") == "$count" ]] || return 1; done
-}
-pings() {
-    local from to
-    for from in "$@"; do
-        for to in "$@"; do
-            [[ $from == "$to" ]] || lab_ping "$from" "${addr[$to]}" >/dev/null || return 1
-        done
-    done
-}
-lab_wait 30 "six members everywhere" all_see 6 "${nodes[@]}"
-lab_wait 30 "all-pairs ping -6 between six nodes" pings "${nodes[@]}"
+lab_wait 30 "six members everywhere" lab_all_see "$mesh" 6 "${nodes[@]}"
+lab_wait 30 "all-pairs ping -6 between six nodes" lab_pings "${nodes[@]}"
 lab_log "1/6 six nodes up, all pairs ping"
 
 # 1. garbage: random datagrams at n1's gossip port from n2, and junk on n1's control socket.
@@ -70,7 +56,7 @@ PY
 rejected=$(lab_metric n1 smeg_frames_rejected_total)
 ((rejected >= 1900)) || lab_fail "n1 counted only $rejected rejected frames of 2000 garbage datagrams"
 lab_ctl n1 status >/dev/null || lab_fail "n1 stopped answering after garbage"
-lab_wait 10 "six members after the garbage" all_see 6 "${nodes[@]}"
+lab_wait 10 "six members after the garbage" lab_all_see "$mesh" 6 "${nodes[@]}"
 lab_log "2/6 garbage: n1 counted $rejected rejected frames and keeps serving"
 
 # 2. kill -9 of the leader.
@@ -80,10 +66,10 @@ survivors=()
 for name in "${nodes[@]}"; do [[ $name == "$leader" ]] || survivors+=("$name"); done
 lab_kill9 "$leader"
 killed_at=$SECONDS
-lab_wait 20 "the dead leader $leader pruned everywhere" all_see 5 "${survivors[@]}"
+lab_wait 20 "the dead leader $leader pruned everywhere" lab_all_see "$mesh" 5 "${survivors[@]}"
 new_leader=$(lab_leader "${survivors[0]}" "$mesh")
 [[ -n $new_leader && $new_leader != "$leader" ]] || lab_fail "no new leader after $leader died"
-lab_wait 20 "the survivors still ping each other" pings "${survivors[@]}"
+lab_wait 20 "the survivors still ping each other" lab_pings "${survivors[@]}"
 lab_log "3/6 leader $leader killed: pruned everywhere after $((SECONDS - killed_at)) s, new leader $new_leader"
 
 # 3. kill -9 of an ordinary member.
@@ -93,31 +79,31 @@ rest=()
 for name in "${survivors[@]}"; do [[ $name == "$victim" ]] || rest+=("$name"); done
 lab_kill9 "$victim"
 killed_at=$SECONDS
-lab_wait 20 "member $victim pruned everywhere" all_see 4 "${rest[@]}"
+lab_wait 20 "member $victim pruned everywhere" lab_all_see "$mesh" 4 "${rest[@]}"
 lab_log "4/6 member $victim killed: pruned everywhere after $((SECONDS - killed_at)) s"
 
 # 4. restart both: same address, back in the mesh.
 lab_start "$leader" --set metricsListen=127.0.0.1:9469
 lab_start "$victim" --set metricsListen=127.0.0.1:9469
-lab_wait 30 "six members after the restarts" all_see 6 "${nodes[@]}"
+lab_wait 30 "six members after the restarts" lab_all_see "$mesh" 6 "${nodes[@]}"
 for name in "$leader" "$victim"; do
     [[ $(lab_address "$name" "$mesh") == "${addr[$name]}" ]] || lab_fail "$name came back with another address"
 done
-lab_wait 30 "all-pairs ping after the restarts" pings "${nodes[@]}"
+lab_wait 30 "all-pairs ping after the restarts" lab_pings "${nodes[@]}"
 lab_log "5/6 $leader and $victim restarted with the same addresses; six members, all pairs ping"
 
 # 5. partition {n1,n2,n3} | {n4,n5,n6}, then heal.
 for name in n1 n2 n3; do lab_block "$name" 10.77.0.{4,5,6} fd77::{4,5,6}; done
 for name in n4 n5 n6; do lab_block "$name" 10.77.0.{1,2,3} fd77::{1,2,3}; done
 cut_at=$SECONDS
-lab_wait 30 "each half down to its three members" all_see 3 "${nodes[@]}"
-pings n1 n2 n3 || lab_fail "the first half stopped working during the partition"
-pings n4 n5 n6 || lab_fail "the second half stopped working during the partition"
+lab_wait 30 "each half down to its three members" lab_all_see "$mesh" 3 "${nodes[@]}"
+lab_pings n1 n2 n3 || lab_fail "the first half stopped working during the partition"
+lab_pings n4 n5 n6 || lab_fail "the second half stopped working during the partition"
 lab_log "    partition: each half sees its 3 members after $((SECONDS - cut_at)) s and pings inside itself"
 for name in "${nodes[@]}"; do lab_heal "$name"; done
 healed_at=$SECONDS
-lab_wait 60 "six members after the heal" all_see 6 "${nodes[@]}"
-lab_wait 30 "all-pairs ping after the heal" pings "${nodes[@]}"
+lab_wait 60 "six members after the heal" lab_all_see "$mesh" 6 "${nodes[@]}"
+lab_wait 30 "all-pairs ping after the heal" lab_pings "${nodes[@]}"
 lab_log "6/6 partition healed: six members everywhere $((SECONDS - healed_at)) s after the heal, all pairs ping"
 
 # After a heal the two leaders settle on one (a brief flurry of prunes and rejoins); the loss
@@ -131,7 +117,7 @@ one_leader() {
 settled_since=-1
 settle_deadline=$((SECONDS + 60))
 while ((SECONDS < settle_deadline)); do
-    if all_see 6 "${nodes[@]}" && one_leader; then
+    if lab_all_see "$mesh" 6 "${nodes[@]}" && one_leader; then
         ((settled_since >= 0)) || settled_since=$SECONDS
         ((SECONDS - settled_since >= 5)) && break
     else
@@ -155,6 +141,6 @@ while ((SECONDS < lossy_until)); do
 done
 for name in "${nodes[@]}"; do lab_heal "$name"; done
 ((false_prunes == 0)) || lab_fail "$false_prunes samples showed a member missing under 20% loss"
-lab_wait 30 "all-pairs ping after the loss" pings "${nodes[@]}"
+lab_wait 30 "all-pairs ping after the loss" lab_pings "${nodes[@]}"
 lab_log "    20% loss for 30 s: six members in every sample, no false prunes"
 lab_log "failure-test: PASS in $((SECONDS - started)) s"

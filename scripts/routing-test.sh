@@ -59,14 +59,6 @@ addr[b1]=$(lab_address b1 "$beta")
 beta_prefix=$(lab_ctl b1 list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["meshes"][0]["prefix"])')
 alpha_if=smeg${alpha:0:8}
 
-pings() {
-    local from to
-    for from in "$@"; do
-        for to in "$@"; do
-            [[ $from == "$to" ]] || lab_ping "$from" "${addr[$to]}" >/dev/null || return 1
-        done
-    done
-}
 
 # detail NAME: `smegctl get alpha --json` as NAME's daemon sees it.
 detail() { lab_ctl "$1" get "$alpha" --json; }
@@ -84,7 +76,7 @@ for line in sys.stdin:
 }
 
 # 1. clients behind NAT: one peer each, the one everybody agrees on.
-lab_wait 60 "all-pairs ping -6 in alpha" pings "${alpha_nodes[@]}"
+lab_wait 60 "all-pairs ping -6 in alpha" lab_pings "${alpha_nodes[@]}"
 lab_log "1/6 all pairs of alpha ping, clients included ($((SECONDS - started)) s since start)"
 attached() {
     # attached CLIENT: the peer p1 says the client is attached through
@@ -161,7 +153,7 @@ survivors=()
 for name in "${alpha_nodes[@]}"; do [[ $name == "$victim" ]] || survivors+=("$name"); done
 moved() { local now; now=$(wg_holder c1 "$alpha_prefix"); [[ -n $now && $now != "$old" ]]; }
 lab_wait 30 "c1 attaches to another peer after $victim died" moved
-lab_wait 30 "all pairs of the survivors ping after $victim died" pings "${survivors[@]}"
+lab_wait 30 "all pairs of the survivors ping after $victim died" lab_pings "${survivors[@]}"
 lab_log "4/6 c1's peer $victim died: c1 moved to $(wg_holder c1 "$alpha_prefix") and all survivors ping again $((SECONDS - killed)) s later"
 
 # 5. an exit dies: everybody moves to the other one.

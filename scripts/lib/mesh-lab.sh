@@ -103,6 +103,24 @@ lab_kill9() {
     wait "${LAB_PID[$1]}" 2>/dev/null || true
 }
 
+# lab_all_see MESH COUNT NAME...: every named node's daemon sees COUNT members in MESH.
+lab_all_see() {
+    local mesh=$1 count=$2 name
+    shift 2
+    for name in "$@"; do [[ $(lab_members "$name" "$mesh") == "$count" ]] || return 1; done
+}
+
+# lab_pings NAME...: every listed node pings every other one at ${addr[NAME]}, an associative
+# array of overlay addresses the calling script fills in.
+lab_pings() {
+    local from to
+    for from in "$@"; do
+        for to in "$@"; do
+            [[ $from == "$to" ]] || lab_ping "$from" "${addr[$to]}" >/dev/null || return 1
+        done
+    done
+}
+
 # lab_kill_node NAME: the machine dies: kill -9 of every process in its namespace (smegd and
 # wireguard-go), so its WireGuard stops answering too, not just its daemon.
 lab_kill_node() {
