@@ -1,5 +1,6 @@
-import GossipCRDT
 import Testing
+
+@testable import GossipCRDT
 
 @Suite struct EngineTests {
     /// Engines 1...n, each with its own record, all knowing each other.
@@ -137,6 +138,29 @@ import Testing
         #expect(pruned - at <= 1600, "pruned \(pruned - at) ms after the takeover")
         for step in 120..<160 { mesh.tickAll(now: ms(UInt64(step) * 200)) }
         #expect(mesh.engines.values.allSatisfy { $0.leader == id(2) && !$0.store.isPresent(id(1)) })
+    }
+
+    /// Only the silent leader gets the short grace. Another member the successor once
+    /// suspected (a joiner that briefly followed its own epochs) keeps the usual three epochs:
+    /// here it misses the first one and must survive.
+    @Test func onlyTheReplacedLeaderIsPrunedEarly() throws {
+        var mesh = converged(8)
+        for step in 0..<10 { mesh.tickAll(now: ms(UInt64(step) * 200)) }
+        mesh.engines[id(2)]!.liveness.suspects.insert(id(5))
+        mesh.engines[id(1)] = nil
+        // id(5) is silent from now until just after the successor's first epoch.
+        mesh.dropped = { _, sender in sender == id(5) }
+        var tookOver: UInt64?
+        for step in 10..<80 where tookOver == nil {
+            mesh.tickAll(now: ms(UInt64(step) * 200))
+            if mesh.engines[id(2)]!.isLeader { tookOver = UInt64(step) * 200 }
+        }
+        let at = try #require(tookOver) / 200
+        for step in (at + 1)..<(at + 6) { mesh.tickAll(now: ms(step * 200)) }
+        mesh.dropped = { _, _ in false }
+        for step in (at + 6)..<(at + 40) { mesh.tickAll(now: ms(step * 200)) }
+        #expect(mesh.engines[id(2)]!.store.isPresent(id(5)), "a member that missed one epoch was pruned")
+        #expect(!mesh.engines[id(2)]!.store.isPresent(id(1)))
     }
 
     @Test func aPrunedMemberThatIsAliveAsksToRepublishAndComesBack() {

@@ -19,7 +19,7 @@ extension GossipEngine {
                 // The leader we expect has gone quiet: skip it, and give the next one as long.
                 liveness.suspects.insert(rightful)
                 liveness.heardAt = now
-                if rightfulLeader() == me { return lead(now: now) }
+                if rightfulLeader() == me { return lead(now: now, replacing: rightful) }
             }
             return []
         }
@@ -64,16 +64,19 @@ extension GossipEngine {
         return lowest.map { min($0, followed) } ?? followed
     }
 
-    private mutating func lead(now: Instant) -> [Outgoing] {
+    /// `replacing` is the leader whose silence just made us the rightful one.
+    private mutating func lead(now: Instant, replacing silent: NodeID? = nil) -> [Outgoing] {
         let number = max(liveness.highestNumber, liveness.epoch?.number ?? 0)
         var book = LeaderBook(current: number, openedAt: now, openSummary: 0)
         for id in store.presentMembers where id != me { book.track(id) }
-        // A leader we replace for silence has been silent for as many intervals as it takes to
-        // miss that many epochs: it keeps one epoch to answer (it may only have been cut off
-        // from us) and is pruned at the first deadline it misses, not three epochs later.
-        let grace = UInt64(max(config.missedEpochsBeforePrune, 1) - 1)
-        for suspect in liveness.suspects where book.acks[suspect] != nil {
-            book.acks[suspect]?.epoch = number >= grace ? number - grace : 0
+        // The leader we replace for silence has been silent for as many intervals as it takes
+        // to miss that many epochs: it keeps one epoch to answer (it may only have been cut
+        // off from us) and is pruned at the first deadline it misses, not three epochs later.
+        // Only that one: other members once suspected (a joiner that briefly led itself) get
+        // the usual three epochs.
+        if let silent, book.acks[silent] != nil {
+            let grace = UInt64(max(config.missedEpochsBeforePrune, 1) - 1)
+            book.acks[silent]?.epoch = number >= grace ? number - grace : 0
         }
         liveness.book = book
         return openEpoch(now: now)
