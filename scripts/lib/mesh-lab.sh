@@ -82,7 +82,7 @@ lab_start() {
         mount --bind "$0/wg" /run/wireguard 2>/dev/null || { mkdir -p /run/wireguard && mount --bind "$0/wg" /run/wireguard; }
         exec "$@"' "$LAB_DIR/$name" \
         "$SMEGD" --state-dir "$LAB_DIR/$name/state" --socket "$LAB_DIR/$name/smegd.sock" \
-        --set metricsListen=off --set wireguardBackend=userspace "$@" >>"$LAB_DIR/$name/smegd.log" 2>&1 &
+        --set metricsListen=off --set wireguardBackend=userspace ${LAB_SMEGD_FLAGS:-} "$@" >>"$LAB_DIR/$name/smegd.log" 2>&1 &
     LAB_PID[$name]=$!
     for _ in $(seq 100); do
         [[ -S "$LAB_DIR/$name/smegd.sock" ]] && "$SMEGCTL" --socket "$LAB_DIR/$name/smegd.sock" status >/dev/null 2>&1 && return 0

@@ -27,4 +27,11 @@ enum GossipAddressing {
         if ip.hasPrefix("::ffff:"), !ip.dropFirst(7).contains(":") { return "\(ip.dropFirst(7)):\(port)" }
         return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
     }
+
+    /// True when `address` lies inside `prefix` (an overlay prefix): such a datagram came
+    /// through the mesh itself, relayed by a peer, not over the underlay.
+    static func isInside(_ address: SocketAddress, _ prefix: IPPrefix) -> Bool {
+        guard let ip = address.ipAddress, let parsed = IPAddress(ip) else { return false }
+        return prefix.contains(parsed)
+    }
 }

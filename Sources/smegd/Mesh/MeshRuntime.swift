@@ -161,7 +161,12 @@ actor MeshRuntime {
             logger.debug("undecodable message from \(opened.sender): \(error)")
             return
         }
-        learned[opened.sender] = datagram.source
+        // An address learned through the mesh itself (another client's gossip, relayed by
+        // peers) must not replace the underlay one: it dies with the relaying peer, and the
+        // overlay fallback of `address(of:)` finds it anyway.
+        if !GossipAddressing.isInside(datagram.source, OverlayAddress.meshPrefix(of: mesh)) {
+            learned[opened.sender] = datagram.source
+        }
         let now = ContinuousClock.now
         lastHeard[opened.sender] = now
         lastFrame = now
