@@ -35,6 +35,9 @@ public struct MeshTopology: Sendable {
     /// Each client's peer; absent while the mesh has no peer.
     public let attachments: [WireGuardPublicKey: WireGuardPublicKey]
     let prefixes: [IPPrefix: Advertised]
+    /// `directExits(of:)` of every client, computed once: building a node's sessions asks for
+    /// it per client pair.
+    private var exitsOfClients: [WireGuardPublicKey: Set<WireGuardPublicKey>] = [:]
 
     public init(mesh: MeshID, members records: [NodeRecord]) {
         self.mesh = mesh
@@ -71,6 +74,15 @@ public struct MeshTopology: Sendable {
         }
         for prefix in prefixes.keys { prefixes[prefix]!.advertisers.sort() }
         self.prefixes = prefixes
+        for member in members.values where !member.isPeer {
+            var exits = Set<WireGuardPublicKey>()
+            for prefix in prefixes.keys {
+                if let exit = exit(for: prefix, chooser: member.key), exit != attachments[member.key] {
+                    exits.insert(exit)
+                }
+            }
+            if !exits.isEmpty { exitsOfClients[member.key] = exits }
+        }
     }
 
     // MARK: Decisions every node agrees on
@@ -122,12 +134,7 @@ public struct MeshTopology: Sendable {
 
     /// Peers a client talks to directly besides its attachment: the exits it picked.
     public func directExits(of client: WireGuardPublicKey) -> Set<WireGuardPublicKey> {
-        guard let member = members[client], !member.isPeer else { return [] }
-        var exits = Set<WireGuardPublicKey>()
-        for prefix in prefixes.keys {
-            if let exit = exit(for: prefix, chooser: client), exit != attachments[client] { exits.insert(exit) }
-        }
-        return exits
+        exitsOfClients[client] ?? []
     }
 
     private func advertises(_ member: Member, _ prefix: IPPrefix) -> Bool {
