@@ -5,7 +5,15 @@ SWIFT_TEST_FLAGS ?=
 # Release binaries carry the Swift runtime (one file to copy to a machine, and 5 MiB less resident
 # memory per daemon than with the shared runtime, BENCHMARKS.md); their own build directory keeps
 # the other release builds (sim, benchmarks, fuzzers) from rebuilding each other.
-RELEASE = -c release --static-swift-stdlib --scratch-path .build-release
+RELEASE = -c release --static-swift-stdlib --scratch-path .build-release $(LAYOUT)
+# Code layout of the release link (docs/operations.md, "Memory"): every function in its own
+# section, the functions a running daemon executes (scripts/layout/smegd.order, made by
+# scripts/layout-profile.sh) placed together, packed relative relocations, and no symbol table
+# exported to the dynamic linker. Together they halve the code pages each daemon keeps resident.
+LAYOUT = -Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -use-ld=lld \
+	-Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic \
+	-Xlinker --symbol-ordering-file=$(CURDIR)/scripts/layout/smegd.order \
+	-Xlinker --no-warn-symbol-ordering -Xlinker -T -Xlinker $(CURDIR)/scripts/layout/private-text.ld
 
 .PHONY: all deps build release lint unit fuzz test netns-test daemon-test routing-test failure-test examples vm-test demo sim bench-crdt bench clean help
 
@@ -39,7 +47,8 @@ unit: build
 fuzz: deps
 	@scripts/fuzz.sh
 
-test: deps lint unit
+test: deps lint unit release
+	@SMEG_BIN="$$($(SWIFT) build $(RELEASE) --show-bin-path)" scripts/demo.sh
 	@scripts/fuzz.sh
 	@scripts/netns-test.sh
 	@scripts/daemon-netns-test.sh

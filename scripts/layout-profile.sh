@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Regenerates scripts/layout/smegd.order, the list of functions a running smegd executes, which
+# the release link (Makefile, RELEASE) places first and together in the binary's code. A daemon
+# touches a few MiB of a 20 MiB text section; scattered, those functions fault in most of it
+# (the kernel maps 64 KiB around every fault), and every page counts in each daemon's RSS.
+#
+# How: two control-plane-only daemons run under valgrind's callgrind on loopback, one creating a
+# mesh and one joining it, with four native daemons around them. They gossip, serve every smegctl
+# read verb and a metrics scrape, see a member killed and pruned and another rejoin, then stop on
+# SIGTERM. Then the same in WireGuard mode, in network namespaces (scripts/lib/mesh-lab.sh): a
+# profiled peer creates a mesh that a native peer and a native client behind NAT join, pings
+# cross it, and the profiled daemon stops on SIGTERM. Every function callgrind saw in any of the
+# three is written out, one symbol name per line. Run it after changes that
+# move much code around (a stale list still links; functions missing from it are placed after
+# the listed ones). Installs valgrind if it is missing; builds the release itself.
+# Usage: scripts/layout-profile.sh [OUTPUT]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-scripts/layout/smegd.order}
+command -v valgrind >/dev/null || apt-get install -y -qq valgrind >/dev/null
+make -s release >/dev/null
+SMEG_BIN=$PWD/.build-release/release
+LB_DIR=$(mktemp -d)
+# shellcheck source=scripts/lib/loopback.sh
+source scripts/lib/loopback.sh
+# shellcheck source=scripts/lib/mesh-lab.sh
+source scripts/lib/mesh-lab.sh
+cleanup() {
+    lb_stop_all
+    lab_cleanup
+    rm -rf "$LB_DIR"
+}
+trap cleanup EXIT
+
+# Valgrind 3.19 cannot read DWARF 5: profile a copy without debug sections (symbols stay).
+strip --strip-debug -o "$LB_DIR/smegd" "$SMEG_BIN/smegd"
+base=$(lb_free_range 8)
+declare -A pid
+
+profiled() {
+    local name=$1 port=$2
+    shift 2
+    mkdir -p "$LB_DIR/$name"
+    lb_start_bg "$LB_DIR/$name/log" valgrind --tool=callgrind --demangle=no \
+        --callgrind-out-file="$LB_DIR/$name.callgrind" "$LB_DIR/smegd" --control-plane-only \
+        --state-dir "$LB_DIR/$name/state" --socket "$LB_DIR/$name/s.sock" \
+        --gossip-port "$port" --set gossipBind=127.0.0.1 "$@"
+    pid[$name]=$LB_LAST_PID
+}
+wait_socket() {
+    for _ in $(seq 600); do
+        lb_ctl "$1" status >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "smegd $1 did not answer; its log:" >&2
+    tail -n 20 "$LB_DIR/$1/log" >&2
+    return 1
+}
+reads() {
+    local name=$1
+    lb_ctl "$name" list >/dev/null
+    lb_ctl "$name" list --json >/dev/null
+    lb_ctl "$name" get mesh >/dev/null
+    lb_ctl "$name" get mesh --json >/dev/null
+    lb_ctl "$name" graph >/dev/null
+    lb_ctl "$name" status >/dev/null
+    lb_ctl "$name" status --json >/dev/null
+    lb_ctl "$name" hosts >/dev/null
+    lb_ctl "$name" invite mesh >/dev/null
+    lb_ctl "$name" query mesh --role peer >/dev/null
+    lb_ctl "$name" get nosuchmesh >/dev/null 2>&1 || true
+}
+
+profiled p0 "$base" --set metricsListen=127.0.0.1:$((base + 7)) --log-level info
+profiled p1 $((base + 1)) --set metricsListen=off --log-level warning
+for i in 2 3 4 5; do
+    lb_smegd_start "n$i" $((base + i)) --set metricsListen=off --log-level warning
+    pid[n$i]=$LB_LAST_PID
+done
+for name in p0 p1 n2 n3 n4 n5; do wait_socket "$name"; done
+token=$(lb_ctl p0 create --name mesh --alias first --json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+lb_ctl p1 join "$token" --alias second >/dev/null
+for i in 2 3 4 5; do lb_ctl "n$i" join "$token" >/dev/null; done
+sleep 20
+lb_ctl p1 alias mesh renamed >/dev/null
+lb_ctl p1 service set mesh http 8080 >/dev/null
+lb_ctl p0 describe mesh "the first node" >/dev/null
+reads p0
+reads p1
+curl -fsS "http://127.0.0.1:$((base + 7))/metrics" >/dev/null
+kill -9 "${pid[n5]}"
+wait "${pid[n5]}" 2>/dev/null || true
+sleep 20
+lb_ctl n4 leave mesh >/dev/null
+sleep 5
+lb_ctl n4 join "$token" >/dev/null
+sleep 20
+reads p0
+reads p1
+lb_stop "${pid[p0]}" "${pid[p1]}"
+
+# WireGuard mode: lab_start runs $SMEGD, here a wrapper that runs the copy under callgrind.
+SMEGCTL=$SMEG_BIN/smegctl
+cat >"$LB_DIR/profiled-smegd" <<SH
+#!/bin/sh
+exec valgrind --tool=callgrind --demangle=no --callgrind-out-file="$LB_DIR/wg.callgrind" "$LB_DIR/smegd" "\$@"
+SH
+chmod +x "$LB_DIR/profiled-smegd"
+lab_setup_switch
+lab_add_node w1 1
+lab_add_node w2 2
+lab_add_nat_client w3 3
+SMEGD=$LB_DIR/profiled-smegd lab_start w1 --log-level info
+SMEGD=$SMEG_BIN/smegd
+lab_start w2
+lab_start w3
+token=$(lab_ctl w1 create --name wg --alias w1 --json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+mesh=$(lab_ctl w1 list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["meshes"][0]["meshId"])')
+lab_ctl w2 join "$token" --alias w2 >/dev/null
+lab_ctl w3 join "$token" --alias w3 --role client >/dev/null
+lab_wait 120 "w1 sees 3 members" lab_all_see "$mesh" 3 w1
+for name in w2 w3; do lab_wait 60 "w1 pings $name" lab_ping w1 "$(lab_address "$name" "$mesh")"; done
+lab_ctl w1 get wg >/dev/null
+lab_ctl w1 graph >/dev/null
+lab_ctl w1 hosts >/dev/null
+sleep 10
+lab_term w1
+
+mkdir -p "$(dirname "$out")"
+python3 - "$LB_DIR/p0.callgrind" "$LB_DIR/p1.callgrind" "$LB_DIR/wg.callgrind" >"$out" <<'PY'
+import re, sys
+def functions(path):
+    names = set()
+    for line in open(path, errors="replace"):
+        m = re.match(r"c?fn=\(\d+\)(?: (.+))?$", line.rstrip("\n"))
+        if m and m.group(1) and not m.group(1).startswith("0x"):
+            names.add(m.group(1))
+    return names
+creator, joiner, wireguard = (functions(path) for path in sys.argv[1:])
+loopback = creator | joiner
+# Code both modes run first, then control-plane-only code, then WireGuard-only code: each mode's
+# working set stays in one stretch. Sorted within a group, so that a regenerated list differs
+# from the old one only where the code did.
+groups = [loopback & wireguard, loopback - wireguard, wireguard - loopback]
+print("\n".join(name for group in groups for name in sorted(group)))
+PY
+# SwiftPM does not know the link reads the list: drop the binaries so the next build relinks.
+rm -f "$SMEG_BIN/smegd" "$SMEG_BIN/smegctl"
+echo "$(wc -l <"$out") functions written to $out; make release relinks with them"
