@@ -6,7 +6,7 @@ import ServiceLifecycle
 
 /// The daemon's command line. Flags override the configuration file.
 @main
-struct SmegdCommand: AsyncParsableCommand {
+struct SmegdCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smegd",
         abstract: "The smegmesh daemon: gossips mesh membership and programs WireGuard on this node.",
@@ -70,7 +70,7 @@ struct SmegdCommand: AsyncParsableCommand {
         return result
     }
 
-    func run() async throws {
+    func run() throws {
         let settings: DaemonConfig
         do {
             settings = try effectiveConfig()
@@ -98,7 +98,7 @@ struct SmegdCommand: AsyncParsableCommand {
                 services: [Daemon(config: settings, logger: logger)], gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {
-            try await group.run()
+            try MainThread.wait { try await group.run() }
         } catch {
             Self.exitWithError("\(error)")
         }
