@@ -5,14 +5,16 @@
 # (the kernel maps 64 KiB around every fault), and every page counts in each daemon's RSS.
 #
 # How: two control-plane-only daemons run under valgrind's callgrind on loopback, one creating a
-# mesh and one joining it, with four native daemons around them. They gossip, serve every smegctl
-# read verb and a metrics scrape, see a member killed and pruned and another rejoin, then stop on
-# SIGTERM. Then the same in WireGuard mode, in network namespaces (scripts/lib/mesh-lab.sh): a
-# profiled peer creates a mesh that a native peer and a native client behind NAT join, pings
-# cross it, and the profiled daemon stops on SIGTERM. Every function callgrind saw in any of the
-# three is written out, one symbol name per line. Run it after changes that
-# move much code around (a stale list still links; functions missing from it are placed after
-# the listed ones). Installs valgrind if it is missing; builds the release itself.
+# mesh and one joining it, with six native daemons around them. They gossip and serve every
+# smegctl read verb and a metrics scrape; native leaders are killed until a profiled daemon leads
+# (the leader runs code no other member does); a member is killed and pruned, another leaves and
+# rejoins; then they stop on SIGTERM. Then WireGuard mode in network namespaces
+# (scripts/lib/mesh-lab.sh): a profiled peer creates a mesh that a native peer and a native
+# client behind NAT join, pings cross it, the other peer dies and the profiled one, now leading,
+# prunes it, and stops on SIGTERM. Every function callgrind saw in any of the three is written
+# out, one symbol name per line. Run it after changes that move much code around (a stale list
+# still links; functions missing from it are placed after the listed ones). Installs valgrind if
+# it is missing; builds the release itself.
 # Usage: scripts/layout-profile.sh [OUTPUT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +36,7 @@ trap cleanup EXIT
 
 # Valgrind 3.19 cannot read DWARF 5: profile a copy without debug sections (symbols stay).
 strip --strip-debug -o "$LB_DIR/smegd" "$SMEG_BIN/smegd"
-base=$(lb_free_range 8)
+base=$(lb_free_range 10)
 declare -A pid
 
 profiled() {
@@ -71,31 +73,55 @@ reads() {
     lb_ctl "$name" get nosuchmesh >/dev/null 2>&1 || true
 }
 
-profiled p0 "$base" --set metricsListen=127.0.0.1:$((base + 7)) --log-level info
+# leader_alias: the alias of the member p0 sees leading.
+leader_alias() {
+    lb_ctl p0 get mesh --json | python3 -c '
+import json, sys
+print(next((m.get("alias") or "?" for m in json.load(sys.stdin)["members"] if m["isLeader"]), "?"))'
+}
+
+natives=(n2 n3 n4 n5 n6 n7)
+profiled p0 "$base" --set metricsListen=127.0.0.1:$((base + 9)) --log-level info
 profiled p1 $((base + 1)) --set metricsListen=off --log-level warning
-for i in 2 3 4 5; do
+for i in 2 3 4 5 6 7; do
     lb_smegd_start "n$i" $((base + i)) --set metricsListen=off --log-level warning
     pid[n$i]=$LB_LAST_PID
 done
-for name in p0 p1 n2 n3 n4 n5; do wait_socket "$name"; done
-token=$(lb_ctl p0 create --name mesh --alias first --json |
+for name in p0 p1 "${natives[@]}"; do wait_socket "$name"; done
+token=$(lb_ctl p0 create --name mesh --alias p0 --json |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-lb_ctl p1 join "$token" --alias second >/dev/null
-for i in 2 3 4 5; do lb_ctl "n$i" join "$token" >/dev/null; done
+lb_ctl p1 join "$token" --alias p1 >/dev/null
+for name in "${natives[@]}"; do lb_ctl "$name" join "$token" --alias "$name" >/dev/null; done
 sleep 20
-lb_ctl p1 alias mesh renamed >/dev/null
 lb_ctl p1 service set mesh http 8080 >/dev/null
 lb_ctl p0 describe mesh "the first node" >/dev/null
 reads p0
 reads p1
-curl -fsS "http://127.0.0.1:$((base + 7))/metrics" >/dev/null
-kill -9 "${pid[n5]}"
-wait "${pid[n5]}" 2>/dev/null || true
-sleep 20
-lb_ctl n4 leave mesh >/dev/null
-sleep 5
-lb_ctl n4 join "$token" >/dev/null
-sleep 20
+curl -fsS "http://127.0.0.1:$((base + 9))/metrics" >/dev/null
+# The leader runs code no other member does: kill -9 native leaders (failover and pruning, also
+# worth profiling) until a profiled daemon leads, then let it lead for a while.
+for _ in "${natives[@]}"; do
+    lead=$(leader_alias)
+    [[ $lead == n* ]] || break
+    kill -9 "${pid[$lead]}"
+    wait "${pid[$lead]}" 2>/dev/null || true
+    for index in "${!natives[@]}"; do [[ ${natives[$index]} == "$lead" ]] && unset "natives[$index]"; done
+    natives=("${natives[@]}")
+    sleep 8
+done
+echo "profiled daemons under $(leader_alias) as leader"
+if ((${#natives[@]} > 1)); then
+    kill -9 "${pid[${natives[0]}]}"
+    wait "${pid[${natives[0]}]}" 2>/dev/null || true
+    sleep 15
+fi
+if ((${#natives[@]} > 0)); then
+    lb_ctl "${natives[-1]}" leave mesh >/dev/null
+    sleep 5
+    lb_ctl "${natives[-1]}" join "$token" >/dev/null
+fi
+lb_ctl p1 alias mesh renamed >/dev/null
+sleep 15
 reads p0
 reads p1
 lb_stop "${pid[p0]}" "${pid[p1]}"
@@ -125,7 +151,11 @@ for name in w2 w3; do lab_wait 60 "w1 pings $name" lab_ping w1 "$(lab_address "$
 lab_ctl w1 get wg >/dev/null
 lab_ctl w1 graph >/dev/null
 lab_ctl w1 hosts >/dev/null
+# w1 is the only peer left once w2 dies, so it leads and removes w2 from WireGuard.
+lab_kill_node w2
+lab_wait 120 "w1 prunes w2" lab_all_see "$mesh" 2 w1
 sleep 10
+lab_ctl w1 get wg >/dev/null
 lab_term w1
 
 mkdir -p "$(dirname "$out")"

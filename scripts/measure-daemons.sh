@@ -44,8 +44,14 @@ for _ in $(seq 600); do
 done
 sleep 10
 total=0
-for pid in "${pids[@]}"; do total=$((total + $(lb_rss_kib "$pid"))); done
+most=0
+for pid in "${pids[@]}"; do
+    rss=$(lb_rss_kib "$pid")
+    total=$((total + rss))
+    ((rss > most)) && most=$rss
+done
+mib() { awk -v kib="$1" 'BEGIN { printf "%.1f", kib / 1024 }'; }
 echo "daemons:                 $n (control-plane-only, loopback, release build)"
-echo "idle daemon, no mesh:    $((idle / 1024)) MiB RSS"
+echo "idle daemon, no mesh:    $(mib "$idle") MiB RSS"
 echo "converged (3 sampled):   ${converged:-no} s after the joins were sent"
-echo "in the $n-member mesh:   $((total / n / 1024)) MiB RSS per daemon (mean, 10 s after convergence)"
+echo "in the $n-member mesh:   $(mib $((total / n))) MiB RSS per daemon (mean, 10 s after convergence; max $(mib "$most"))"
