@@ -39,9 +39,7 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	@archive="$$(g++ -print-file-name=libstdc++.a)"; [ -f "$$archive" ] || { \
-		echo "make release: no libstdc++.a (install libstdc++-12-dev, or run make deps)" >&2; exit 1; }; \
-		mkdir -p "$(STATIC_CXX)" && ln -sf "$$archive" "$(STATIC_CXX)/libstdc++.a"
+	@scripts/release-tree.sh "$(STATIC_CXX)" "$(LAYOUT)"
 	$(SWIFT) build $(RELEASE) --product smegd
 	$(SWIFT) build $(RELEASE) --product smegctl
 
