@@ -39,24 +39,22 @@ strip --strip-debug -o "$LB_DIR/smegd" "$SMEG_BIN/smegd"
 base=$(lb_free_range 10)
 declare -A pid
 
-profiled() {
-    local name=$1 port=$2
-    shift 2
-    mkdir -p "$LB_DIR/$name"
-    lb_start_bg "$LB_DIR/$name/log" valgrind --tool=callgrind --demangle=no \
-        --callgrind-out-file="$LB_DIR/$name.callgrind" "$LB_DIR/smegd" --control-plane-only \
-        --state-dir "$LB_DIR/$name/state" --socket "$LB_DIR/$name/s.sock" \
-        --gossip-port "$port" --set gossipBind=127.0.0.1 "$@"
-    pid[$name]=$LB_LAST_PID
+# under_callgrind OUTPUT: prints the path of a wrapper that runs the profiled copy of smegd with
+# its arguments under callgrind, writing OUTPUT.
+under_callgrind() {
+    local wrapper
+    wrapper=$LB_DIR/callgrind-$(basename "$1" .callgrind)
+    cat >"$wrapper" <<SH
+#!/bin/sh
+exec valgrind --tool=callgrind --demangle=no --callgrind-out-file="$1" "$LB_DIR/smegd" "\$@"
+SH
+    chmod +x "$wrapper"
+    echo "$wrapper"
 }
-wait_socket() {
-    for _ in $(seq 600); do
-        lb_ctl "$1" status >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    echo "smegd $1 did not answer; its log:" >&2
-    tail -n 20 "$LB_DIR/$1/log" >&2
-    return 1
+# profiled NAME PORT [smegd flags...]: a loopback daemon under callgrind (NAME.callgrind).
+profiled() {
+    LB_SMEGD=$(under_callgrind "$LB_DIR/$1.callgrind") lb_smegd_start "$@"
+    pid[$1]=$LB_LAST_PID
 }
 reads() {
     local name=$1
@@ -87,7 +85,7 @@ for i in 2 3 4 5 6 7; do
     lb_smegd_start "n$i" $((base + i)) --set metricsListen=off --log-level warning
     pid[n$i]=$LB_LAST_PID
 done
-for name in p0 p1 "${natives[@]}"; do wait_socket "$name"; done
+for name in p0 p1 "${natives[@]}"; do LB_READY_SECONDS=60 lb_smegd_wait "$name" "${pid[$name]}"; done
 token=$(lb_ctl p0 create --name mesh --alias p0 --json |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 lb_ctl p1 join "$token" --alias p1 >/dev/null
@@ -126,18 +124,13 @@ reads p0
 reads p1
 lb_stop "${pid[p0]}" "${pid[p1]}"
 
-# WireGuard mode: lab_start runs $SMEGD, here a wrapper that runs the copy under callgrind.
+# WireGuard mode: lab_start runs $SMEGD.
 SMEGCTL=$SMEG_BIN/smegctl
-cat >"$LB_DIR/profiled-smegd" <<SH
-#!/bin/sh
-exec valgrind --tool=callgrind --demangle=no --callgrind-out-file="$LB_DIR/wg.callgrind" "$LB_DIR/smegd" "\$@"
-SH
-chmod +x "$LB_DIR/profiled-smegd"
 lab_setup_switch
 lab_add_node w1 1
 lab_add_node w2 2
 lab_add_nat_client w3 3
-SMEGD=$LB_DIR/profiled-smegd lab_start w1 --log-level info
+SMEGD=$(under_callgrind "$LB_DIR/wg.callgrind") lab_start w1 --log-level info
 SMEGD=$SMEG_BIN/smegd
 lab_start w2
 lab_start w3

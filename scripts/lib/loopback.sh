@@ -17,12 +17,13 @@ lb_start_bg() {
 }
 
 # lb_smegd_start NAME GOSSIP_PORT [smegd flags...]: a control-plane-only smegd on 127.0.0.1 with
-# its state, socket and log under LB_DIR/NAME. Its pid is in LB_LAST_PID.
+# its state, socket and log under LB_DIR/NAME. Its pid is in LB_LAST_PID. LB_SMEGD, when set,
+# is the program run instead of SMEG_BIN/smegd (a wrapper, e.g. under a profiler).
 lb_smegd_start() {
     local name=$1 port=$2
     shift 2
     mkdir -p "$LB_DIR/$name"
-    lb_start_bg "$LB_DIR/$name/log" "$SMEG_BIN/smegd" --control-plane-only \
+    lb_start_bg "$LB_DIR/$name/log" "${LB_SMEGD:-$SMEG_BIN/smegd}" --control-plane-only \
         --state-dir "$LB_DIR/$name/state" --socket "$LB_DIR/$name/s.sock" \
         --gossip-port "$port" --set gossipBind=127.0.0.1 "$@"
 }
@@ -35,12 +36,12 @@ lb_ctl() {
     "$SMEG_BIN/smegctl" --socket "$LB_DIR/$name/s.sock" "$@"
 }
 
-# lb_wait_ready WHAT PID LOG CMD...: retries CMD every 50 ms (10 s at most) until it succeeds;
-# fails early, with the tail of LOG, when PID exits.
+# lb_wait_ready WHAT PID LOG CMD...: retries CMD every 50 ms (LB_READY_SECONDS, default 10, at
+# most) until it succeeds; fails early, with the tail of LOG, when PID exits.
 lb_wait_ready() {
     local what=$1 pid=$2 log=$3
     shift 3
-    for _ in $(seq 200); do
+    for _ in $(seq $((${LB_READY_SECONDS:-10} * 20))); do
         "$@" >/dev/null 2>&1 && return 0
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
