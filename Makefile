@@ -5,15 +5,17 @@ SWIFT_TEST_FLAGS ?=
 # Release binaries carry the Swift runtime (one file to copy to a machine, and 5 MiB less resident
 # memory per daemon than with the shared runtime, BENCHMARKS.md); their own build directory keeps
 # the other release builds (sim, benchmarks, fuzzers) from rebuilding each other.
-RELEASE = -c release --static-swift-stdlib --scratch-path .build-release $(LAYOUT)
-# Code layout of the release link (docs/operations.md, "Memory"): every function in its own
-# section, the functions a running daemon executes (scripts/layout/smegd.order, made by
-# scripts/layout-profile.sh) placed together, packed relative relocations, and no symbol table
-# exported to the dynamic linker. Together they halve the code pages each daemon keeps resident.
+RELEASE_TREE = .build-release
+RELEASE = -c release --static-swift-stdlib --scratch-path $(RELEASE_TREE) $(LAYOUT)
+# Code layout of the release link (docs/operations.md, "Why the release link is special"): every
+# function in its own section, the functions a running daemon executes (scripts/layout/smegd.order,
+# made by scripts/layout-profile.sh) placed together, packed relative relocations, and no symbol
+# table exported to the dynamic linker. Together they halve the code pages each daemon keeps
+# resident.
 # libstdc++, which the Swift runtime uses, is linked in as well: STATIC_CXX holds only its static
 # archive and comes first in the library search path, so only the parts the runtime calls are
-# linked, in the same order, and its start-up (2.5 MiB resident as a shared library) is gone.
-STATIC_CXX = $(CURDIR)/.build-release/static-libstdc++
+# linked, in the same order, and its start-up (1.2 MiB resident as a shared library) is gone.
+STATIC_CXX = $(CURDIR)/$(RELEASE_TREE)/static-libstdc++
 LAYOUT = -Xswiftc -L$(STATIC_CXX) -Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -use-ld=lld \
 	-Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic \
 	-Xlinker --symbol-ordering-file=$(CURDIR)/scripts/layout/smegd.order \
@@ -39,7 +41,7 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	@scripts/release-tree.sh "$(STATIC_CXX)" "$(LAYOUT)"
+	@scripts/release-tree.sh "$(RELEASE_TREE)" "$(STATIC_CXX)" "$(LAYOUT)"
 	$(SWIFT) build $(RELEASE) --product smegd
 	$(SWIFT) build $(RELEASE) --product smegctl
 
@@ -52,8 +54,8 @@ unit: build
 fuzz: deps
 	@scripts/fuzz.sh
 
-test: deps lint unit release
-	@SMEG_BIN="$$($(SWIFT) build $(RELEASE) --show-bin-path)" scripts/demo.sh
+test: deps lint unit
+	@$(MAKE) --no-print-directory demo
 	@scripts/fuzz.sh
 	@scripts/netns-test.sh
 	@scripts/daemon-netns-test.sh

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prepares .build-release for `make release`. Usage: scripts/release-tree.sh STATIC_CXX_DIR FLAGS
+# Prepares the release build tree for `make release`.
+# Usage: scripts/release-tree.sh TREE STATIC_CXX_DIR FLAGS
 #
 # - SwiftPM does not reliably recompile when only -Xswiftc flags change, and objects built without
 #   -function-sections defeat the code layout: a tree built with other flags is removed.
@@ -9,9 +10,9 @@
 #   search path, holds only the static archive, so that is what the linker takes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-static_cxx=$1
-flags=$2
-tree=.build-release
+tree=$1
+static_cxx=$2
+flags=$3
 stamp=$tree/layout-flags
 if [[ -d $tree && "$(cat "$stamp" 2>/dev/null)" != "$flags" ]]; then
     echo "release: build flags changed, rebuilding $tree from scratch"

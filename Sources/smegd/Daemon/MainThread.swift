@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Why not an async `main`: on Linux the async entry point hands the main thread to
 /// `dispatch_main`, which ends it with `pthread_exit`. That forced unwind walks the whole main
-/// stack through the unwind tables, which loads libgcc_s's unwinder and leaves about 0.7 MiB of
+/// stack through the unwind tables, which loads libgcc_s's unwinder and leaves about half a MiB of
 /// tables resident in every daemon for the rest of its life, for nothing. smegd runs no work on
 /// the main queue or the main actor, so a main thread asleep on a semaphore costs nothing.
 enum MainThread {
