@@ -81,6 +81,7 @@ import Testing
         struct NoLowKeys: RecordValidator {
             func accept(_ record: MemberRecord) -> Bool { true }
             func accept(_ tombstone: Tombstone, issuer: MemberRecord?) -> Bool { true }
+            func accept(_ heartbeat: Heartbeat, leader: MemberRecord) -> Bool { true }
             func canLead(_ record: MemberRecord) -> Bool { record.owner > id(3) }
         }
         var mesh = converged(8, validator: NoLowKeys())
@@ -91,6 +92,7 @@ import Testing
         struct NobodyLeads: RecordValidator {
             func accept(_ record: MemberRecord) -> Bool { true }
             func accept(_ tombstone: Tombstone, issuer: MemberRecord?) -> Bool { true }
+            func accept(_ heartbeat: Heartbeat, leader: MemberRecord) -> Bool { true }
             func canLead(_ record: MemberRecord) -> Bool { false }
         }
         var clients = converged(4, validator: NobodyLeads())
@@ -194,14 +196,16 @@ import Testing
     }
 
     @Test func prunedMembersAreRedialledWithBackoff() {
-        var node = engine(1)
+        // Node 2 follows node 1, the lowest key, so node 1's prune of node 3 is accepted.
+        var node = engine(2)
         node.restore(.with(Updates(records: [record(1, 1), record(2, 1), record(3, 1)])))
         _ = node.receive(
             .digest(
                 Digest(
                     summary: StoreSummary(hash: 0, count: 0), epoch: nil,
-                    rumors: Updates(tombstones: [pruned(3, 1, by: 2)]))),
-            from: id(2), now: ms(0))
+                    rumors: Updates(tombstones: [pruned(3, 1, by: 1)]))),
+            from: id(1), now: ms(0))
+        #expect(!node.store.isPresent(id(3)))
         var dials: [UInt64] = []
         for step in 1...150 {
             let now = UInt64(step) * 200
@@ -309,10 +313,10 @@ import Testing
 
     @Test func wireEstimatesMatchTheDocumentedLayout() {
         let stamp = EpochStamp(leader: id(1), number: 9)
-        #expect(GossipMessage.ack(Ack(epoch: stamp, summaryHash: 1)).wireSizeEstimate == 88 + 48)
+        #expect(GossipMessage.ack(Ack(epoch: stamp, summaryHash: 1)).wireSizeEstimate == 104 + 48)
         let digest = Digest(summary: StoreSummary(hash: 1, count: 2), epoch: stamp)
-        #expect(GossipMessage.digest(digest).wireSizeEstimate == 88 + 12 + 1 + 40 + 2)
+        #expect(GossipMessage.digest(digest).wireSizeEstimate == 104 + 12 + 1 + 40 + 2)
         let withRecord = Digest(summary: digest.summary, epoch: nil, rumors: Updates(records: [record(1, 1)]))
-        #expect(GossipMessage.digest(withRecord).wireSizeEstimate == 88 + 12 + 1 + 2 + 42 + 3)
+        #expect(GossipMessage.digest(withRecord).wireSizeEstimate == 104 + 12 + 1 + 2 + 42 + 3)
     }
 }

@@ -31,6 +31,7 @@ import Testing
         struct OnlyOdd: RecordValidator {
             func accept(_ record: MemberRecord) -> Bool { record.version % 2 == 1 }
             func accept(_ tombstone: Tombstone, issuer: MemberRecord?) -> Bool { issuer != nil }
+            func accept(_ heartbeat: Heartbeat, leader: MemberRecord) -> Bool { true }
         }
         var store = MemberStore()
         var rejections = RejectionCounts()

@@ -67,13 +67,13 @@ import Testing
     }
 
     @Test func engineSignerProofsAreAccepted() {
-        let signer = MeshTombstoneSigner(identity: Fixtures.identity2, mesh: Fixtures.mesh1)
+        let signer = MeshGossipSigner(identity: Fixtures.identity2, mesh: Fixtures.mesh1)
         var tombstone = Tombstone(
             member: Fixtures.identity1.nodeID, version: 9, kind: .pruned, issuer: Fixtures.identity2.nodeID)
         tombstone.proof = signer.proof(for: tombstone)
         #expect(validator.accept(tombstone, issuer: member(Fixtures.identity2, version: 1)))
         // A proof made for one mesh does not carry over to another.
-        let other = MeshTombstoneSigner(identity: Fixtures.identity2, mesh: Fixtures.mesh2)
+        let other = MeshGossipSigner(identity: Fixtures.identity2, mesh: Fixtures.mesh2)
         tombstone.proof = other.proof(for: tombstone)
         #expect(!validator.accept(tombstone, issuer: member(Fixtures.identity2, version: 1)))
     }

@@ -32,6 +32,24 @@ public struct GossipConfig: Sendable, Hashable {
     public var redialMaxBackoff: Duration = .seconds(60)
     /// A pruned member is forgotten by the re-dialler after this long.
     public var redialGiveUpAfter: Duration = .seconds(24 * 3600)
+    /// Entries (members and removals) the store holds at most; records of further new
+    /// identities are refused. Bounds the memory and state file a flood of identities can cost.
+    public var maxMembers = 10_000
+    /// New identities accepted per second once the burst is spent: a flood of fresh keys grows
+    /// the view slowly enough for the leader to prune those that never acknowledge, while a
+    /// mass join of a few hundred nodes passes in the burst.
+    public var newMembersPerSecond = 50
+    public var newMemberBurst = 400
+    /// Epochs a heartbeat may run ahead of what this node has seen plus the intervals elapsed
+    /// since: absorbs clock-rate differences and the increments of leader failovers.
+    public var epochSlack: UInt64 = 3
 
     public init() {}
+
+    /// How long a member must have been present before it may lead in this node's view: one
+    /// interval longer than it takes the leader to prune a member that never acknowledges, so
+    /// fresh identities with low keys (a sybil flood) are pruned before they could take over.
+    public var provenAfter: Duration {
+        heartbeatInterval * Int(clamping: missedEpochsBeforePrune.addingReportingOverflow(1).partialValue)
+    }
 }

@@ -10,8 +10,14 @@ public struct GossipEngine: Sendable {
     public internal(set) var rejections = RejectionCounts()
 
     let validator: any RecordValidator
-    let signer: any TombstoneSigner
+    let signer: any GossipSigner
     var rng: any RandomNumberGenerator & Sendable
+    /// The time of the call being handled, for bookkeeping deep in merges that has no `now`.
+    var clockNow = Instant.zero
+    var newIdentities = NewIdentityBudget()
+    var lastRepublishForRemoval: Instant?
+    /// Pushes caused deep inside a merge, returned with the reply of the message being handled.
+    var pendingPushes: [Outgoing] = []
     var bootstrapCount = 0
     /// News to keep pushing, oldest first, with the rounds it has left. An array, not a
     /// dictionary, so that runs replay identically (dictionary order is seeded per process).
@@ -32,7 +38,7 @@ public struct GossipEngine: Sendable {
     /// forged records. Tests and the simulator pass `AcceptAll()` and `NoSignature()`.
     public init(
         me: NodeID, config: GossipConfig = GossipConfig(), validator: some RecordValidator,
-        signer: some TombstoneSigner, rng: some RandomNumberGenerator & Sendable
+        signer: some GossipSigner, rng: some RandomNumberGenerator & Sendable
     ) {
         self.me = me
         self.config = config
@@ -56,7 +62,7 @@ public struct GossipEngine: Sendable {
 
     /// The smallest version our next record may carry.
     public var nextOwnVersion: UInt64 {
-        max(store.entry(for: me)?.version ?? 0, store.floors[me] ?? 0) + 1
+        max(store.entry(for: me)?.version ?? 0, store.floors[me] ?? 0).adding(saturating: 1)
     }
 
     /// Hands over (and forgets) the events since the last call.
@@ -84,6 +90,7 @@ public struct GossipEngine: Sendable {
     @discardableResult
     public mutating func publish(_ record: MemberRecord, now: Instant) -> [Outgoing] {
         precondition(record.owner == me, "a node publishes only its own record")
+        clockNow = max(clockNow, now)
         hasLeft = false
         let entry = MemberEntry(id: me, record: record)
         return apply(
@@ -93,6 +100,7 @@ public struct GossipEngine: Sendable {
     /// Leaves for good: a signed `.left` tombstone that others do not re-dial. Keep calling `tick`
     /// for a second or so, until the news has spread.
     public mutating func leave(now: Instant) -> [Outgoing] {
+        clockNow = max(clockNow, now)
         guard let record = store.record(for: me) else { return [] }
         var tombstone = Tombstone(member: me, version: record.version, kind: .left, issuer: me)
         tombstone.proof = signer.proof(for: tombstone)
@@ -106,6 +114,8 @@ public struct GossipEngine: Sendable {
     /// Timers: the gossip round, the leader's epochs and prune decisions, leader failover and
     /// re-dialling. Call it at least every `syncInterval`; extra calls are harmless.
     public mutating func tick(now: Instant) -> [Outgoing] {
+        clockNow = max(clockNow, now)
+        forgetProven(now: now)
         var out = livenessTick(now: now)
         if nextRound.map({ now >= $0 }) ?? true {
             let due = nextRound.map { $0 + config.syncInterval } ?? now + config.syncInterval
@@ -117,18 +127,26 @@ public struct GossipEngine: Sendable {
 
     /// Handles one message from `from`, returning the replies and pushes it causes.
     public mutating func receive(_ message: GossipMessage, from: NodeID, now: Instant) -> [Outgoing] {
+        clockNow = max(clockNow, now)
+        guard from != me else { return [] }
         guard GossipLimits.accepts(message) else {
             rejections.add(.malformed)
             return []
         }
+        var out: [Outgoing]
         switch message {
-        case .digest(let digest): return receiveDigest(digest, from: from, now: now)
-        case .buckets(let buckets): return receiveBuckets(buckets, from: from)
-        case .delta(let delta): return receiveDelta(delta, from: from)
-        case .heartbeat(let heartbeat): return receiveHeartbeat(heartbeat, from: from, now: now)
-        case .probe(let stamp): return receiveProbe(stamp, from: from, now: now)
-        case .ack(let ack): return receiveAck(ack, from: from)
+        case .digest(let digest): out = receiveDigest(digest, from: from, now: now)
+        case .buckets(let buckets): out = receiveBuckets(buckets, from: from)
+        case .delta(let delta): out = receiveDelta(delta, from: from, now: now)
+        case .heartbeat(let heartbeat): out = receiveHeartbeat(heartbeat, from: from, now: now)
+        case .probe(let stamp): out = receiveProbe(stamp, from: from, now: now)
+        case .ack(let ack): out = receiveAck(ack, from: from)
         }
+        if !pendingPushes.isEmpty {
+            out += pendingPushes
+            pendingPushes.removeAll()
+        }
+        return out
     }
 
     // MARK: Applying changes
@@ -160,6 +178,7 @@ public struct GossipEngine: Sendable {
         let wasPresent = before?.isPresent ?? false
         if let record = after.record {
             events.append(wasPresent ? .updated(id) : .joined(id))
+            if !wasPresent { notePresent(id, isNew: before == nil && store.floors[id] == nil) }
             redial.forget(id)
             liveness.book?.track(id)
             if validator.canLead(record) { cannotLead.remove(id) } else { cannotLead.insert(id) }
@@ -174,7 +193,7 @@ public struct GossipEngine: Sendable {
         // Anything about us that we did not write ourselves means others no longer see our
         // current record: we were pruned while cut off, or restarted without our last version.
         if id == me, external, !hasLeft {
-            events.append(.republishNeeded(minimumVersion: after.version + 1))
+            events.append(.republishNeeded(minimumVersion: after.version.adding(saturating: 1)))
         }
     }
 }

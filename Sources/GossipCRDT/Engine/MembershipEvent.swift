@@ -32,14 +32,18 @@ public struct Outgoing: Sendable, Hashable {
     }
 }
 
-/// Signs the tombstones this node issues (its own leave, prunes while it leads). Supplied by
-/// MeshCore, which holds the private key; the returned bytes become ``Tombstone/proof``.
-public protocol TombstoneSigner: Sendable {
+/// Signs what this node says in its own name beyond its record: the tombstones it issues (its own
+/// leave, prunes while it leads) and the heartbeats it opens as leader. Supplied by MeshCore,
+/// which holds the private key; the returned bytes become ``Tombstone/proof`` and
+/// ``Heartbeat/proof``.
+public protocol GossipSigner: Sendable {
     func proof(for tombstone: Tombstone) -> [UInt8]
+    func proof(for heartbeat: Heartbeat) -> [UInt8]
 }
 
 /// For tests and the simulator.
-public struct NoSignature: TombstoneSigner {
+public struct NoSignature: GossipSigner {
     public init() {}
     public func proof(for tombstone: Tombstone) -> [UInt8] { [] }
+    public func proof(for heartbeat: Heartbeat) -> [UInt8] { [] }
 }

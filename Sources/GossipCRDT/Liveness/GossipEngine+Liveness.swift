@@ -1,29 +1,37 @@
 /// Heartbeat epochs, acknowledgements, prunes and leader failover.
 ///
-/// The leader (lowest present key) opens an epoch every `heartbeatInterval` and pushes it to
-/// `fanout` peers; every node that learns a new epoch forwards it once to `fanout` peers and acks
-/// it directly to the leader, and digests carry the epoch too, so a node that missed every push is
-/// repaired within a round. A member whose acknowledgements stop is probed directly every tick
-/// after its first miss and pruned after `missedEpochsBeforePrune` misses. Nothing here changes a
-/// record version.
+/// The leader (lowest present key among the members allowed and proven to lead) opens an epoch
+/// every `heartbeatInterval`, signs it and pushes it to `fanout` peers; every node that learns a
+/// new epoch forwards it once to `fanout` peers and acks it directly to the leader. A member
+/// whose acknowledgements stop is probed directly every round after its first miss and pruned
+/// after `missedEpochsBeforePrune` misses. Nothing here changes a record version.
+///
+/// Every member may be hostile, so nothing here trusts a number or a claim it cannot check:
+/// epochs are adopted only from a heartbeat the leader signed or a probe the leader itself sent
+/// (the frame layer authenticates `from`), only from the member this node expects to lead, and
+/// only as far ahead as the time elapsed allows; acknowledgements count only for epochs that
+/// were opened. A digest's epoch is a hint that asks for the signed heartbeat, never adopted.
 extension GossipEngine {
     mutating func livenessTick(now: Instant) -> [Outgoing] {
         guard !hasLeft, store.isPresent(me) else { return [] }
         if liveness.heardAt == nil { liveness.heardAt = now }
         liveness.suspects = liveness.suspects.filter { store.isPresent($0) }
-        let rightful = rightfulLeader()
+        let rightful = rightfulLeader(now: now)
         if rightful != me {
             if liveness.book != nil { liveness.book = nil }
-            let silence = config.heartbeatInterval * Int(clamping: config.silentIntervalsBeforeFailover)
             if let rightful, now.since(liveness.heardAt!) > silence {
                 // The leader we expect has gone quiet: skip it, and give the next one as long.
                 liveness.suspects.insert(rightful)
                 liveness.heardAt = now
-                if rightfulLeader() == me { return lead(now: now, replacing: rightful) }
+                if rightfulLeader(now: now) == me { return lead(now: now, replacing: rightful) }
             }
             return []
         }
-        guard var book = liveness.book else { return lead(now: now) }
+        guard var book = liveness.book else {
+            // Alone with bootstrap peers to try, we are joining: the mesh has a leader already.
+            if bootstrapCount > 0 && store.presentCount <= 1 { return [] }
+            return lead(now: now)
+        }
         var out: [Outgoing] = []
         if !book.deadlinePassed && now >= book.openedAt + config.ackWindow {
             book.deadlinePassed = true
@@ -45,26 +53,10 @@ extension GossipEngine {
         return out
     }
 
-    /// The lowest present key that may lead, skipping leaders that went silent; when no present
-    /// member may lead (a mesh of clients only), the lowest present key.
-    ///
-    /// A leader we already follow counts even before its record reaches us (a joiner hears
-    /// epochs before its first full sync), so a newcomer does not start a rival epoch line.
-    mutating func rightfulLeader() -> NodeID? {
-        var lowest: NodeID?
-        if liveness.suspects.isEmpty && cannotLead.isEmpty {
-            lowest = store.lowestPresent()
-        } else {
-            lowest = store.lowestPresent(excluding: liveness.suspects.union(cannotLead))
-            if lowest == nil { lowest = store.lowestPresent(excluding: liveness.suspects) }
-        }
-        guard let followed = liveness.epoch?.leader, followed != me, !liveness.suspects.contains(followed),
-            !cannotLead.contains(followed), store.entry(for: followed)?.isPresent ?? true
-        else { return lowest }
-        return lowest.map { min($0, followed) } ?? followed
-    }
+    /// Time without a new epoch after which the leader we expect is presumed failed.
+    var silence: Duration { config.heartbeatInterval * Int(clamping: config.silentIntervalsBeforeFailover) }
 
-    /// `replacing` is the leader whose silence just made us the rightful one.
+    /// The `replacing` leader is the one whose silence just made us the rightful one.
     private mutating func lead(now: Instant, replacing silent: NodeID? = nil) -> [Outgoing] {
         let number = max(liveness.highestNumber, liveness.epoch?.number ?? 0)
         var book = LeaderBook(current: number, openedAt: now, openSummary: 0)
@@ -75,8 +67,8 @@ extension GossipEngine {
         // Only that one: other members once suspected (a joiner that briefly led itself) get
         // the usual three epochs.
         if let silent, book.acks[silent] != nil {
-            let grace = UInt64(max(config.missedEpochsBeforePrune, 1) - 1)
-            book.acks[silent]?.epoch = number >= grace ? number - grace : 0
+            let grace = max(config.missedEpochsBeforePrune, 1) - 1
+            book.acks[silent]?.epoch = number.subtracting(saturating: grace)
         }
         liveness.book = book
         return openEpoch(now: now)
@@ -84,16 +76,19 @@ extension GossipEngine {
 
     private mutating func openEpoch(now: Instant) -> [Outgoing] {
         guard var book = liveness.book else { return [] }
-        let number = max(book.current, liveness.highestNumber) + 1
+        // Numbers are bounded on receipt, so this stays far below the top; the cap only makes
+        // sure a leader can never trap however long it runs.
+        let number = min(max(book.current, liveness.highestNumber).adding(saturating: 1), GossipLimits.maxEpoch)
         book.current = number
         book.openedAt = now
         book.openSummary = store.summary.hash
         book.deadlinePassed = false
         book.laggards = []
-        let heartbeat = Heartbeat(epoch: EpochStamp(leader: me, number: number), stableSummary: book.stableSummary)
+        var heartbeat = Heartbeat(epoch: EpochStamp(leader: me, number: number), stableSummary: book.stableSummary)
+        heartbeat.proof = signer.proof(for: heartbeat)
         book.stableSummary = 0
         liveness.book = book
-        adopt(heartbeat.epoch, now: now)
+        adopt(heartbeat, now: now)
         noteStable(heartbeat.stableSummary)
         compactStableTombstones()
         return pickPeers(config.fanout).map { Outgoing(to: .member($0), message: .heartbeat(heartbeat)) }
@@ -103,12 +98,12 @@ extension GossipEngine {
     /// and check whether every member reported the summary we had when the epoch opened.
     private mutating func closeDeadline() -> [Outgoing] {
         guard var book = liveness.book else { return [] }
-        var doomed: [(NodeID, UInt64)] = []
+        var doomed: [NodeID] = []
         var laggards: [NodeID] = []
         var stable = store.summary.hash == book.openSummary
         for (id, acked) in book.acks {
-            if acked.epoch &+ config.missedEpochsBeforePrune <= book.current {
-                doomed.append((id, acked.epoch))
+            if acked.epoch.adding(saturating: config.missedEpochsBeforePrune) <= book.current {
+                doomed.append(id)
             } else if acked.epoch < book.current {
                 laggards.append(id)
             }
@@ -118,7 +113,7 @@ extension GossipEngine {
         book.stableSummary = stable ? book.openSummary : 0
         liveness.book = book
         var changes: [(before: MemberEntry?, after: MemberEntry)] = []
-        for (id, _) in doomed.sorted(by: { $0.0 < $1.0 }) {
+        for id in doomed.sorted() {
             guard let record = store.record(for: id) else { continue }
             var tombstone = Tombstone(member: id, version: record.version, kind: .pruned, issuer: me)
             tombstone.proof = signer.proof(for: tombstone)
@@ -129,24 +124,57 @@ extension GossipEngine {
     }
 
     mutating func receiveHeartbeat(_ heartbeat: Heartbeat, from: NodeID, now: Instant) -> [Outgoing] {
-        let (isNew, replies) = observe(heartbeat.epoch, from: from, now: now)
-        guard liveness.epoch == heartbeat.epoch else { return replies }
-        noteStable(heartbeat.stableSummary)
-        guard isNew else { return replies }
-        return replies
-            + pickPeers(config.fanout, except: from).map { Outgoing(to: .member($0), message: .heartbeat(heartbeat)) }
+        switch judge(heartbeat.epoch, now: now) {
+        case .current:
+            noteStable(heartbeat.stableSummary)
+            return []
+        case .behind:
+            return correct(from)
+        case .refused(let reason):
+            rejections.add(reason)
+            return reason == .notEntitled ? correct(from) : []
+        case .newer:
+            guard let record = store.record(for: heartbeat.epoch.leader),
+                validator.accept(heartbeat, leader: record)
+            else {
+                rejections.add(.notEntitled)
+                return []
+            }
+            let replies = follow(heartbeat.epoch, signed: heartbeat, now: now)
+            noteStable(heartbeat.stableSummary)
+            return replies
+                + pickPeers(config.fanout, except: from).map {
+                    Outgoing(to: .member($0), message: .heartbeat(heartbeat))
+                }
+        }
     }
 
+    /// A probe comes straight from the leader that opened its epoch, so the authenticated sender
+    /// vouches for it; a probe naming another leader is forged.
     mutating func receiveProbe(_ stamp: EpochStamp, from: NodeID, now: Instant) -> [Outgoing] {
-        let (isNew, replies) = observe(stamp, from: from, now: now)
-        guard !isNew, !hasLeft, store.isPresent(me), let epoch = liveness.epoch, epoch.leader == from else {
-            return replies
+        guard stamp.leader == from else {
+            rejections.add(.notEntitled)
+            return []
         }
-        return [Outgoing(to: .member(from), message: .ack(Ack(epoch: epoch, summaryHash: store.summary.hash)))]
+        switch judge(stamp, now: now) {
+        case .refused(let reason):
+            rejections.add(reason)
+            return []
+        case .newer:
+            return follow(stamp, signed: nil, now: now)
+        case .current, .behind:
+            guard !hasLeft, store.isPresent(me), let epoch = liveness.epoch, epoch.leader == from else { return [] }
+            return [Outgoing(to: .member(from), message: .ack(Ack(epoch: epoch, summaryHash: store.summary.hash)))]
+        }
     }
 
     mutating func receiveAck(_ ack: Ack, from: NodeID) -> [Outgoing] {
         guard ack.epoch.leader == me, var book = liveness.book, let held = book.acks[from] else { return [] }
+        guard ack.epoch.number <= book.current else {
+            // Nobody can have seen an epoch we have not opened: an honest member never sends it.
+            rejections.add(.outOfBounds)
+            return []
+        }
         if ack.epoch.number >= held.epoch {
             book.acks[from] = LeaderBook.Acked(epoch: ack.epoch.number, summaryHash: ack.summaryHash)
             if ack.epoch.number >= book.current, let index = book.laggards.firstIndex(of: from) {
@@ -157,40 +185,133 @@ extension GossipEngine {
         return []
     }
 
-    /// Considers an epoch seen in any message. When it is new to us, we follow it and acknowledge
-    /// it to its leader (the caller forwards it); when `from` is behind us, we tell it our epoch.
-    mutating func observe(_ stamp: EpochStamp?, from: NodeID, now: Instant) -> (isNew: Bool, replies: [Outgoing]) {
-        guard let stamp else { return (false, correct(from)) }
-        liveness.highestNumber = max(liveness.highestNumber, stamp.number)
-        guard stamp.leader != me, !hasLeft else { return (false, []) }
-        if let entry = store.entry(for: stamp.leader), !entry.isPresent { return (false, correct(from)) }
-        // Epoch numbers are global (a new leader continues above the highest it has seen), so a
-        // higher number is always newer; between rival leaders at one number the lower key wins.
-        // Comparing keys first would let a stale epoch of a dead leader depose its successor.
-        if let current = liveness.epoch,
-            stamp.number < current.number || stamp.number == current.number && stamp.leader >= current.leader
-        {
-            return (false, stamp == current ? [] : correct(from))
+    /// A digest's epoch is unsigned: it only tells us who is behind. A member behind us gets our
+    /// signed heartbeat; when the sender seems ahead, the caller's reply carries our epoch so
+    /// that the sender corrects us with the signed one.
+    mutating func hint(_ stamp: EpochStamp?, from: NodeID, now: Instant) -> (replies: [Outgoing], ahead: Bool) {
+        guard let stamp else { return (correct(from), false) }
+        switch judge(stamp, now: now) {
+        case .behind, .refused(.notEntitled): return (correct(from), false)
+        case .newer: return ([], true)
+        case .current, .refused: return ([], false)
         }
+    }
+
+    enum Judgement: Equatable {
+        /// The epoch we follow.
+        case current
+        /// Older than ours, or a lesser rival at our number: the sender should hear ours.
+        case behind
+        /// Newer and from a member we accept as leader: adopt it once its origin is proven.
+        case newer
+        case refused(RejectReason)
+    }
+
+    /// Whether `stamp` may replace the epoch we follow, judged on what this node holds: the
+    /// number must be within the time elapsed since the highest we accepted, and the leader
+    /// must be present, allowed to lead, and the one we expect (or its successor once ours has
+    /// been quiet for all but the last interval of the failover wait).
+    ///
+    /// Epoch numbers are global (a new leader continues above the highest it has seen), so while
+    /// the leader we follow is still the one we expect, a higher number is newer and between
+    /// rival leaders at one number the lower key wins; comparing keys first would let a stale
+    /// epoch of a dead leader depose its successor. Once the leader we follow is no longer the
+    /// one we expect (after a partition heals, the lower half's leader is back), the expected
+    /// leader's line wins whatever its number: the number only orders epochs of one line.
+    mutating func judge(_ stamp: EpochStamp, now: Instant) -> Judgement {
+        guard stamp.number <= GossipLimits.maxEpoch, stamp.number <= epochBound(now: now) else {
+            return .refused(.outOfBounds)
+        }
+        let current = liveness.epoch
+        if stamp == current { return .current }
+        let older = current.map { stamp.number < $0.number || stamp.number == $0.number && stamp.leader >= $0.leader }
+        if let current, stamp.leader == current.leader {
+            return older! ? .behind : .newer
+        }
+        guard stamp.leader != me, !hasLeft, expects(stamp.leader, now: now) else {
+            return older == true ? .behind : .refused(.notEntitled)
+        }
+        guard let current, older == true, current.leader == me || expects(current.leader, now: now) else {
+            return .newer
+        }
+        return .behind
+    }
+
+    /// Whether this node expects `leader` to lead now: it is the rightful leader, or the next
+    /// one after it once the rightful leader has been quiet for all but the last interval of the
+    /// failover wait (it may have failed a moment before we noticed).
+    func expects(_ leader: NodeID, now: Instant) -> Bool {
+        guard store.isPresent(leader), !liveness.suspects.contains(leader) else { return false }
+        var view = self
+        guard let rightful = view.rightfulLeader(now: now) else { return false }
+        if leader == rightful { return true }
+        let quiet = now.since(liveness.heardAt ?? now)
+        guard quiet + config.heartbeatInterval > silence, view.isProven(leader, now: now) else { return false }
+        var skipping = liveness.suspects
+        skipping.insert(rightful)
+        return view.lowest(excluding: skipping, now: now) == leader
+    }
+
+    /// The highest epoch number this node can have been sent honestly: what it accepted, plus
+    /// the intervals elapsed since (a quarter more, for clocks that run fast), plus slack.
+    func epochBound(now: Instant) -> UInt64 {
+        guard let since = liveness.highestAt else { return GossipLimits.maxEpoch }
+        let interval = max(config.heartbeatInterval.nanoseconds, 1)
+        let elapsed = now.since(since).nanoseconds / interval
+        let ahead = elapsed.adding(saturating: elapsed / 4).adding(saturating: config.epochSlack)
+        return min(liveness.boundNumber.adding(saturating: ahead), GossipLimits.maxEpoch)
+    }
+
+    /// Where the reference line would be now at one epoch per interval.
+    private func projectedNumber(now: Instant) -> UInt64 {
+        guard let since = liveness.highestAt else { return 0 }
+        let interval = max(config.heartbeatInterval.nanoseconds, 1)
+        return liveness.boundNumber.adding(saturating: now.since(since).nanoseconds / interval)
+    }
+
+    /// Follows a newer epoch and acknowledges it to its leader.
+    private mutating func follow(_ stamp: EpochStamp, signed: Heartbeat?, now: Instant) -> [Outgoing] {
         liveness.suspects.remove(stamp.leader)
-        adopt(stamp, now: now)
-        guard store.isPresent(me) else { return (true, []) }
+        adopt(stamp, signed: signed, now: now)
+        guard store.isPresent(me) else { return [] }
         let ack = Ack(epoch: stamp, summaryHash: store.summary.hash)
-        return (true, [Outgoing(to: .member(stamp.leader), message: .ack(ack))])
+        return [Outgoing(to: .member(stamp.leader), message: .ack(ack))]
     }
 
-    /// Tells `from` about our epoch because it announced an older or lesser one.
-    private func correct(_ from: NodeID) -> [Outgoing] {
-        guard let epoch = liveness.epoch, from != me else { return [] }
-        return [Outgoing(to: .member(from), message: .heartbeat(Heartbeat(epoch: epoch)))]
+    /// Tells `from` about our epoch because it announced an older or lesser one. Only a signed
+    /// heartbeat can correct anyone, so a node that learnt its epoch from a probe stays quiet.
+    func correct(_ from: NodeID) -> [Outgoing] {
+        guard let signed = liveness.signed, signed.epoch == liveness.epoch, from != me else { return [] }
+        return [Outgoing(to: .member(from), message: .heartbeat(signed))]
     }
 
-    private mutating func adopt(_ stamp: EpochStamp, now: Instant) {
+    private mutating func adopt(_ heartbeat: Heartbeat, now: Instant) {
+        adopt(heartbeat.epoch, signed: heartbeat, now: now)
+    }
+
+    private mutating func adopt(_ stamp: EpochStamp, signed: Heartbeat?, now: Instant) {
         let previous = liveness.epoch?.leader
         liveness.epoch = stamp
+        liveness.signed = signed
         liveness.heardAt = now
+        liveness.highestNumber = max(liveness.highestNumber, stamp.number)
+        // The bound is projected from the line furthest ahead: a line that lagged (the half of a
+        // partition that spent seconds failing over) must not tighten it, or the other half's
+        // leader would look like a forger when the partition heals. A node alone (a joiner that
+        // has not reached anyone yet) numbers epochs from nothing, which says nothing.
+        if stamp.leader != me || store.presentCount > 1 {
+            if liveness.highestAt == nil || stamp.number > projectedNumber(now: now) {
+                liveness.boundNumber = stamp.number
+                liveness.highestAt = now
+            }
+        }
         if stamp.leader != me { liveness.book = nil }
-        if previous != stamp.leader { events.append(.leaderChanged(stamp.leader)) }
+        if previous != stamp.leader {
+            events.append(.leaderChanged(stamp.leader))
+            liveness.recentLeaders.removeAll { $0 == stamp.leader }
+            liveness.recentLeaders.append(stamp.leader)
+            if liveness.recentLeaders.count > 8 { liveness.recentLeaders.removeFirst() }
+        }
     }
 
     /// Marks our tombstones as held by every live member when the leader says so.
@@ -204,7 +325,8 @@ extension GossipEngine {
 
     mutating func compactStableTombstones() {
         guard let number = liveness.epoch?.number, !liveness.stableSince.isEmpty else { return }
-        for (id, since) in liveness.stableSince where since &+ config.tombstoneRetentionEpochs <= number {
+        for (id, since) in liveness.stableSince
+        where since.adding(saturating: config.tombstoneRetentionEpochs) <= number {
             liveness.stableSince[id] = nil
             if let entry = store.entry(for: id), !entry.isPresent {
                 store.compact(id, floor: entry.version)

@@ -5,8 +5,17 @@ struct LivenessState: Sendable {
     var epoch: EpochStamp?
     /// When we last adopted a new epoch (or started): the leader's silence is measured from here.
     var heardAt: Instant?
-    /// The highest epoch number seen from anyone, so a new leader continues above it.
+    /// The highest epoch number accepted (from a verified heartbeat, a probe of its own leader,
+    /// or our own epochs), so a new leader continues above it. Numbers merely claimed in a digest
+    /// never raise it: that is what let one forged datagram push every leader to 2^64.
     var highestNumber: UInt64 = 0
+    /// The reference of the epoch bound: an accepted number and when it was accepted. Epochs
+    /// may run ahead of it only as fast as time does.
+    var boundNumber: UInt64 = 0
+    var highestAt: Instant?
+    /// The signed heartbeat of the epoch we follow, forwarded to members that are behind. Nil
+    /// when the epoch was learnt from a probe (unsigned, but authenticated by its frame).
+    var signed: Heartbeat?
     /// Leaders presumed failed after silence; skipped when choosing whom to follow.
     var suspects: Set<NodeID> = []
     /// Present only while we lead.
@@ -14,6 +23,14 @@ struct LivenessState: Sendable {
     /// Per tombstoned member: the epoch from which every live member was known to hold the
     /// tombstone. Compaction waits `tombstoneRetentionEpochs` after it.
     var stableSince: [NodeID: UInt64] = [:]
+    /// Members that appeared through gossip since this node started, with when: they may lead
+    /// only once `GossipConfig.provenAfter` has passed. Members restored from disk are not here,
+    /// so a restarted node trusts the leaders it knew at once.
+    var presentSince: [NodeID: Instant] = [:]
+    /// The last few leaders whose epochs this node followed. A prune of a present member is
+    /// accepted from them (a removal the previous leader issued just before a handover is as
+    /// valid as the current leader's), and from nobody else.
+    var recentLeaders: [NodeID] = []
 }
 
 /// The leader's record of acknowledgements.

@@ -8,6 +8,10 @@ public protocol RecordValidator: Sendable {
     /// `issuer` is the issuer's current record when the store has one, so a validator can find
     /// the signing key it needs.
     func accept(_ tombstone: Tombstone, issuer: MemberRecord?) -> Bool
+    /// Whether `heartbeat.proof` is the signature of the member whose current record is
+    /// `leader` (the epoch's leader). Heartbeats travel member to member, so only this proves
+    /// the leader opened the epoch.
+    func accept(_ heartbeat: Heartbeat, leader: MemberRecord) -> Bool
     /// Whether the member may lead heartbeat epochs. The leader must be reachable by every
     /// member (every acknowledgement goes to it), which a member behind NAT is not; a caller
     /// that knows which members are reachable says so here. Consulted once per accepted
@@ -25,6 +29,7 @@ public struct AcceptAll: RecordValidator {
     public init() {}
     public func accept(_ record: MemberRecord) -> Bool { true }
     public func accept(_ tombstone: Tombstone, issuer: MemberRecord?) -> Bool { true }
+    public func accept(_ heartbeat: Heartbeat, leader: MemberRecord) -> Bool { true }
 }
 
 /// Why an incoming record, tombstone or message was not merged. Counted for the daemon's metrics.
@@ -41,6 +46,16 @@ public enum RejectReason: String, Sendable, Hashable, CaseIterable {
     case wrongIssuer
     /// A message outside the documented bounds of ``GossipLimits``.
     case malformed
+    /// A version or epoch number above what the receiver can have been sent honestly: a
+    /// tombstone above the version it removes, an epoch further ahead than the time elapsed
+    /// allows, an acknowledgement of an epoch not yet opened.
+    case outOfBounds
+    /// Sent by a member not entitled to say it: a prune or heartbeat from a member that is not
+    /// the leader, a probe that does not come from its epoch's leader, a bad heartbeat signature.
+    case notEntitled
+    /// A new identity refused because the store is full (`GossipConfig.maxMembers`) or new
+    /// identities arrive faster than `GossipConfig.newMembersPerSecond`.
+    case capacity
 }
 
 /// Rejection counters per reason.

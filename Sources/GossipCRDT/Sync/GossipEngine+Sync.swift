@@ -11,10 +11,17 @@ extension GossipEngine {
     mutating func receiveDigest(_ digest: Digest, from: NodeID, now: Instant) -> [Outgoing] {
         loseInterest(in: digest.rumors)
         var out = reissueRemovals(against: digest.rumors)
-        let changes = store.merge(digest.rumors, validator: validator, rejections: &rejections)
+        let changes = mergeIncoming(digest.rumors, now: now)
         out += apply(changes, spread: true, except: from)
-        out += observe(digest.epoch, from: from, now: now).replies
-        guard store.summary != digest.summary else { return out }
+        let (corrections, senderAhead) = hint(digest.epoch, from: from, now: now)
+        out += corrections
+        guard store.summary != digest.summary else {
+            // Replicas agree, but the sender follows a newer epoch: our epoch in a reply makes it
+            // send the signed heartbeat, which is the only way we adopt an epoch.
+            guard senderAhead, !digest.isReply else { return out }
+            let reply = Digest(summary: store.summary, epoch: liveness.epoch, isReply: true)
+            return out + [Outgoing(to: .member(from), message: .digest(reply))]
+        }
         if !digest.isReply {
             let sent = digest.rumors.entries
             let mine = Updates.rumors(currentRumors().filter { sent[$0.id] != $0 })
@@ -33,7 +40,10 @@ extension GossipEngine {
         let settling =
             (!digest.rumors.isEmpty || !rumors.isEmpty) && digest.rumors.count < small && rumors.count < small
         if settling && !newcomer && abs(counts.0 - counts.1) <= GossipLimits.maxRumors { return out }
-        let level = MemberStore.bucketLevel(forCount: max(store.count, Int(digest.summary.count)))
+        // The finer of the two sides' levels: a claimed count is unverified, and a level chosen
+        // from it would let a 100-byte digest draw 4,096 bucket hashes. Buckets finer than the
+        // smaller replica only split entries it does not have anyway.
+        let level = MemberStore.bucketLevel(forCount: min(counts.0, counts.1))
         let buckets = BucketDigest(level: UInt8(level), hashes: store.bucketHashes(level: level))
         return out + [Outgoing(to: .member(from), message: .buckets(buckets))]
     }
@@ -44,33 +54,43 @@ extension GossipEngine {
         var differing: [UInt16] = []
         for index in mine.indices where mine[index] != digest.hashes[index] { differing.append(UInt16(index)) }
         guard !differing.isEmpty else { return [] }
-        // Whole buckets per message, so that the answer to each part is exact.
+        // Whole buckets per message, so that the answer to each part is exact. A bucket too big
+        // for one message (a few members with maximal records) goes out in parts that ask for no
+        // answer, and only its last part asks; the answer may then repeat entries of the earlier
+        // parts, which merge leaves unchanged.
         var out: [Outgoing] = []
-        var buckets: [UInt16] = []
-        var updates = Updates()
-        var size = 0
+        var batch = DeltaBatch(level: digest.level)
         for bucket in differing {
             let entries = store.entries(inBuckets: [bucket], level: level)
             let added = 2 + entries.reduce(0) { $0 + $1.wireSize }
-            if !buckets.isEmpty && size + added > GossipEngine.deltaBudget {
-                out.append(
-                    Outgoing(
-                        to: .member(from),
-                        message: .delta(
-                            Delta(level: digest.level, buckets: buckets, updates: updates, wantsReply: true))))
-                buckets = []
-                updates = Updates()
-                size = 0
+            if added > GossipEngine.deltaBudget {
+                out += batch.flush(to: from)
+                var part = Updates()
+                var size = 0
+                for entry in entries {
+                    if !part.isEmpty && size + entry.wireSize > GossipEngine.deltaBudget - 2 {
+                        out.append(
+                            Outgoing(
+                                to: .member(from),
+                                message: .delta(
+                                    Delta(level: digest.level, buckets: [], updates: part, wantsReply: false))
+                            ))
+                        part = Updates()
+                        size = 0
+                    }
+                    part.append(entry)
+                    size += entry.wireSize
+                }
+                batch.add(bucket: bucket, entries: part, size: size + 2)
+                out += batch.flush(to: from)
+                continue
             }
-            buckets.append(bucket)
+            if batch.size + added > GossipEngine.deltaBudget { out += batch.flush(to: from) }
+            var updates = Updates()
             for entry in entries { updates.append(entry) }
-            size += added
+            batch.add(bucket: bucket, entries: updates, size: added)
         }
-        out.append(
-            Outgoing(
-                to: .member(from),
-                message: .delta(Delta(level: digest.level, buckets: buckets, updates: updates, wantsReply: true))))
-        return out
+        return out + batch.flush(to: from)
     }
 
     /// Room for entries in one delta: the frame limit less the fixed fields and the bucket list.
@@ -78,10 +98,10 @@ extension GossipEngine {
 
     /// Entries learnt from a delta are repairs, not news: they are neither pushed nor re-gossiped,
     /// so a newcomer's first full sync does not flood the mesh.
-    mutating func receiveDelta(_ delta: Delta, from: NodeID) -> [Outgoing] {
+    mutating func receiveDelta(_ delta: Delta, from: NodeID, now: Instant) -> [Outgoing] {
         let theirs = delta.updates.entries
         var out = reissueRemovals(against: delta.updates)
-        let changes = store.merge(delta.updates, validator: validator, rejections: &rejections)
+        let changes = mergeIncoming(delta.updates, now: now)
         _ = apply(changes, spread: false)
         guard delta.wantsReply else { return out }
         var reply = Updates()
@@ -181,7 +201,9 @@ extension GossipLimits {
             return delta.level <= maxBucketLevel && delta.buckets.count <= limit
                 && delta.buckets.allSatisfy { Int($0) < limit } && delta.updates.count <= maxEntries
                 && delta.updates.isWithinBounds
-        case .heartbeat, .probe, .ack:
+        case .heartbeat(let heartbeat):
+            return heartbeat.proof.count <= maxProofBytes
+        case .probe, .ack:
             return true
         }
     }
@@ -203,5 +225,31 @@ extension Updates {
     var isWithinBounds: Bool {
         records.allSatisfy { $0.payload.count <= GossipLimits.maxPayloadBytes }
             && tombstones.allSatisfy { $0.proof.count <= GossipLimits.maxProofBytes }
+    }
+}
+
+/// Whole buckets collected into one delta that asks for an answer.
+struct DeltaBatch {
+    let level: UInt8
+    var buckets: [UInt16] = []
+    var updates = Updates()
+    var size = 0
+
+    init(level: UInt8) {
+        self.level = level
+    }
+
+    mutating func add(bucket: UInt16, entries: Updates, size added: Int) {
+        buckets.append(bucket)
+        updates.records += entries.records
+        updates.tombstones += entries.tombstones
+        size += added
+    }
+
+    mutating func flush(to member: NodeID) -> [Outgoing] {
+        guard !buckets.isEmpty else { return [] }
+        defer { self = DeltaBatch(level: level) }
+        let delta = Delta(level: level, buckets: buckets, updates: updates, wantsReply: true)
+        return [Outgoing(to: .member(member), message: .delta(delta))]
     }
 }

@@ -102,10 +102,16 @@ public struct Heartbeat: Sendable, Hashable {
     /// whose own summary equals it knows that everyone holds its tombstones, which is what allows
     /// compaction.
     public var stableSummary: UInt64
+    /// The leader's signature over the other fields (made by a ``GossipSigner``, checked by the
+    /// ``RecordValidator``). Heartbeats are forwarded by members, so the frame's authenticated
+    /// sender says nothing about who opened the epoch: without this any member could open epochs
+    /// in the leader's name and have everyone acknowledge an epoch the leader never opened.
+    public var proof: [UInt8]
 
-    public init(epoch: EpochStamp, stableSummary: UInt64 = 0) {
+    public init(epoch: EpochStamp, stableSummary: UInt64 = 0, proof: [UInt8] = []) {
         self.epoch = epoch
         self.stableSummary = stableSummary
+        self.proof = proof
     }
 }
 
@@ -131,19 +137,30 @@ public enum GossipLimits {
     public static let maxBucketLevel = 3
     /// Entries in one delta, and in one store: ten times the largest mesh we simulate.
     public static let maxEntries = 100_000
-    /// The largest message body that fits one sealed UDP frame (65,507 − 87 bytes of frame, see
-    /// docs/protocol.md). The engine splits deltas and trims rumors to stay below it.
-    public static let maxMessageBytes = 65_420
+    /// The largest message body that fits one sealed UDP frame (65,507 − 103 bytes of frame, see
+    /// docs/protocol.md), rounded down. The engine splits deltas and trims rumors to stay below it.
+    public static let maxMessageBytes = 65_400
+    /// The largest record or tombstone version accepted. An honest node adds one per publish, so
+    /// 2^48 is never reached; the bound keeps every `version + 1` and `2 * version + 1` far from
+    /// overflow, and a forged tombstone at 2^64 − 1 can no longer make a member unable to return.
+    public static let maxVersion: UInt64 = 1 << 48
+    /// How far above the version a receiver holds of a member (or above zero, for a member it
+    /// has never seen) a removal may be. Each accepted removal raises what is held by at most
+    /// this, so forged removals would need 2^32 rounds to push a member to `maxVersion`.
+    public static let versionStep: UInt64 = 1 << 16
+    /// The largest epoch number accepted, for the same reason; at one epoch per second it lasts
+    /// nine million years.
+    public static let maxEpoch: UInt64 = 1 << 48
 }
 
 /// How many bytes a message takes on the wire, for the simulator's traffic numbers.
 ///
-/// Mirrors MeshCore's codec (docs/protocol.md): an 87-byte sealed frame (magic, version, mesh id,
-/// nonce, tag, sender id), a type byte, fixed-width integers, 32-byte ids, 2-byte lengths before
+/// Mirrors MeshCore's codec (docs/protocol.md): a 103-byte sealed frame (magic, version, mesh id,
+/// nonce, tag, sender id, pair tag), a type byte, fixed-width integers, 32-byte ids, 2-byte lengths before
 /// byte strings, and entry counts of 1 byte in a digest and 4 in a delta. IP and UDP headers
 /// (28 to 48 bytes per datagram) are not counted.
 extension GossipMessage {
-    public static let frameOverhead = 87 + 1
+    public static let frameOverhead = 103 + 1
 
     public var wireSizeEstimate: Int { GossipMessage.frameOverhead + bodySize }
 
@@ -169,8 +186,8 @@ extension GossipMessage {
             return 1 + 2 + 4 * buckets.hashes.count
         case .delta(let delta):
             return 1 + 2 + 2 * delta.buckets.count + delta.updates.wireSize(countBytes: 4) + 1
-        case .heartbeat:
-            return stamp + 8
+        case .heartbeat(let heartbeat):
+            return stamp + 8 + 2 + heartbeat.proof.count
         case .probe:
             return stamp
         case .ack:

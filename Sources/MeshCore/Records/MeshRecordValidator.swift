@@ -23,6 +23,14 @@ public struct MeshRecordValidator: RecordValidator {
         (try? validate(tombstone, issuer: issuer)) != nil
     }
 
+    public func accept(_ heartbeat: Heartbeat, leader: MemberRecord) -> Bool {
+        guard leader.owner == heartbeat.epoch.leader, let signed = try? Self.decode(leader.payload),
+            signed.record.wireGuardKey.nodeID == leader.owner
+        else { return false }
+        return signed.record.signingKey.isValidSignature(
+            heartbeat.proof, for: HeartbeatSigning.message(heartbeat, mesh: mesh))
+    }
+
     /// Only peers lead: a client sits behind NAT, so other members' acknowledgements could not
     /// reach it, and it would prune everyone it cannot hear.
     public func canLead(_ record: MemberRecord) -> Bool {
@@ -69,9 +77,9 @@ public struct MeshRecordValidator: RecordValidator {
     }
 }
 
-/// The `TombstoneSigner` a node hands its gossip engine: proofs that `MeshRecordValidator`
+/// The `GossipSigner` a node hands its gossip engine: proofs that `MeshRecordValidator`
 /// accepts on every other member, made with the node's own identity.
-public struct MeshTombstoneSigner: TombstoneSigner {
+public struct MeshGossipSigner: GossipSigner {
     public let identity: NodeIdentity
     public let mesh: MeshID
 
@@ -82,6 +90,26 @@ public struct MeshTombstoneSigner: TombstoneSigner {
 
     public func proof(for tombstone: Tombstone) -> [UInt8] {
         identity.sign(TombstoneSigning.message(tombstone, mesh: mesh))
+    }
+
+    public func proof(for heartbeat: Heartbeat) -> [UInt8] {
+        identity.sign(HeartbeatSigning.message(heartbeat, mesh: mesh))
+    }
+}
+
+/// Signatures over heartbeats: `domain ‖ mesh id ‖ leader ‖ number ‖ stable summary`. One
+/// signature per epoch by the leader; every receiver checks it once, when the epoch is new to it.
+public enum HeartbeatSigning {
+    static let domain: [UInt8] = Array("smegmesh/v2/heartbeat".utf8) + [0]
+
+    static func message(_ heartbeat: Heartbeat, mesh: MeshID) -> [UInt8] {
+        var writer = ByteWriter(capacity: 96)
+        writer.writeBytes(domain)
+        writer.writeBytes(mesh.bytes)
+        writer.writeBytes(heartbeat.epoch.leader.bytes)
+        writer.writeU64(heartbeat.epoch.number)
+        writer.writeU64(heartbeat.stableSummary)
+        return writer.bytes
     }
 }
 
@@ -95,7 +123,7 @@ public enum TombstoneSigning {
         member: NodeID, version: UInt64, kind: TombstoneKind, identity: NodeIdentity, mesh: MeshID
     ) -> Tombstone {
         var tombstone = Tombstone(member: member, version: version, kind: kind, issuer: identity.nodeID)
-        tombstone.proof = MeshTombstoneSigner(identity: identity, mesh: mesh).proof(for: tombstone)
+        tombstone.proof = MeshGossipSigner(identity: identity, mesh: mesh).proof(for: tombstone)
         return tombstone
     }
 

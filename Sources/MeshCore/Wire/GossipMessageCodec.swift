@@ -66,6 +66,7 @@ public enum GossipMessageCodec {
             writer.writeU8(MessageType.heartbeat.rawValue)
             writer.writeStamp(heartbeat.epoch)
             writer.writeU64(heartbeat.stableSummary)
+            writer.writeLengthPrefixed(heartbeat.proof, limit: GossipLimits.maxProofBytes, field: "heartbeat proof")
         case .probe(let stamp):
             writer.writeU8(MessageType.probe.rawValue)
             writer.writeStamp(stamp)
@@ -131,7 +132,9 @@ public enum GossipMessageCodec {
             message = .delta(Delta(level: level, buckets: buckets, updates: updates, wantsReply: wantsReply))
         case .heartbeat:
             let stamp = try reader.readStamp()
-            message = .heartbeat(Heartbeat(epoch: stamp, stableSummary: try reader.readU64("stable summary")))
+            let stable = try reader.readU64("stable summary")
+            let proof = try reader.readLengthPrefixed("heartbeat proof", limit: GossipLimits.maxProofBytes)
+            message = .heartbeat(Heartbeat(epoch: stamp, stableSummary: stable, proof: proof))
         case .probe:
             message = .probe(try reader.readStamp())
         case .ack:

@@ -79,7 +79,7 @@ actor MeshRuntime {
             manageForwarding: settings.manageForwarding, logger: logger)
         self.engine = GossipEngine(
             me: identity.nodeID, config: settings.gossip, validator: MeshRecordValidator(mesh: mesh, policy: policy),
-            signer: MeshTombstoneSigner(identity: identity, mesh: mesh), rng: SystemRandomNumberGenerator())
+            signer: MeshGossipSigner(identity: identity, mesh: mesh), rng: SystemRandomNumberGenerator())
     }
 
     // MARK: Life cycle

@@ -1,0 +1,121 @@
+/// What a member may put into this node's store, beyond the store's own rules (newer-only, no
+/// record at or below a removal) and the validator's (signatures, addresses).
+///
+/// The sender of a batch is authenticated, but a batch mostly carries other members' entries, so
+/// the checks are about the entries, judged on what this node holds:
+/// - no version above ``GossipLimits/maxVersion``, and no removal more than
+///   ``GossipLimits/versionStep`` above the version held (a removal of version 2^64 − 1 would bar
+///   the member for good; the step leaves room for a leader that saw a few more publishes);
+/// - a prune of a member that is present here only from the leader this node follows or expects:
+///   deciding that a member failed is the leader's power, not any member's;
+/// - new identities only while the store has room and at a bounded rate, so a flood of fresh
+///   keys costs bounded memory and cannot outrun the leader's pruning of those that never answer.
+extension GossipEngine {
+    mutating func mergeIncoming(_ updates: Updates, now: Instant) -> [(before: MemberEntry?, after: MemberEntry)] {
+        var admitted = Updates()
+        for record in updates.records {
+            if let reason = refusal(of: record, now: now) {
+                rejections.add(reason)
+            } else {
+                admitted.records.append(record)
+            }
+        }
+        for tombstone in updates.tombstones {
+            if let reason = refusal(of: tombstone, now: now) {
+                rejections.add(reason)
+                noteRefusedRemovalOfSelf(tombstone, now: now)
+            } else {
+                admitted.tombstones.append(tombstone)
+            }
+        }
+        let changes = store.merge(admitted, validator: validator, rejections: &rejections)
+        reissueRemovals(of: admitted.records)
+        return changes
+    }
+
+    /// A member may hold a record that everyone else removed, under a removal it refuses
+    /// because its issuer never led in its view (the other half's leader after a partition): it
+    /// would keep a dead member forever. The leader, receiving such a record, removes it again
+    /// in its own name, which that member accepts from its leader. One version higher, so that
+    /// the new removal wins over the old one everywhere; a member that is alive republishes
+    /// above it, as after any prune.
+    private mutating func reissueRemovals(of records: [MemberRecord]) {
+        guard liveness.book != nil else { return }
+        var changes: [(before: MemberEntry?, after: MemberEntry)] = []
+        for record in records {
+            guard let held = store.entry(for: record.owner), !held.isPresent, let removal = held.tombstone,
+                removal.kind == .pruned, removal.issuer != me, record.version <= removal.version
+            else { continue }
+            var tombstone = Tombstone(
+                member: record.owner, version: removal.version.adding(saturating: 1), kind: .pruned, issuer: me)
+            tombstone.proof = signer.proof(for: tombstone)
+            changes += store.mergeChanges(
+                MemberEntry(id: record.owner, tombstone: tombstone), validator: validator, rejections: &rejections)
+        }
+        pendingPushes += apply(changes, spread: true, external: false)
+    }
+
+    /// After a partition each half has pruned the other, and each refuses the other's removals
+    /// (their issuer is not its leader): without help neither half would learn that it must
+    /// republish. So a removal of this node's current record is reason enough to republish at a
+    /// higher version, even when it is refused, but at most once per `republishGap`: a member
+    /// that forges such removals makes this node republish at that rate, not at its own.
+    private mutating func noteRefusedRemovalOfSelf(_ tombstone: Tombstone, now: Instant) {
+        guard tombstone.member == me, !hasLeft, let own = store.record(for: me), tombstone.version == own.version
+        else { return }
+        if let last = lastRepublishForRemoval, now.since(last) < republishGap { return }
+        lastRepublishForRemoval = now
+        events.append(.republishNeeded(minimumVersion: own.version.adding(saturating: 1)))
+    }
+
+    var republishGap: Duration { config.heartbeatInterval * 5 }
+
+    private mutating func refusal(of record: MemberRecord, now: Instant) -> RejectReason? {
+        guard record.version <= GossipLimits.maxVersion else { return .outOfBounds }
+        guard store.entry(for: record.owner) == nil, store.floors[record.owner] == nil else { return nil }
+        // A new identity. Checked before it may spend the budget, so that forged records cannot
+        // use up the room honest joiners need; the store verifies it again when it merges.
+        guard validator.accept(record) else { return .invalid }
+        guard store.count < config.maxMembers else { return .capacity }
+        guard newIdentities.take(now: now, config: config) else { return .capacity }
+        return nil
+    }
+
+    private mutating func refusal(of tombstone: Tombstone, now: Instant) -> RejectReason? {
+        let held = store.entry(for: tombstone.member)
+        let ceiling = (held?.version ?? 0).adding(saturating: GossipLimits.versionStep)
+        guard tombstone.version <= min(ceiling, GossipLimits.maxVersion) else { return .outOfBounds }
+        guard tombstone.kind == .pruned else { return nil }
+        let issuer = tombstone.issuer
+        guard store.isPresent(issuer), !cannotLead.contains(issuer) else { return .notEntitled }
+        // Only a removal that would take a present member out needs the leader's authority; one
+        // that changes no presence here (an older removal, or one of a member already removed)
+        // is history every replica must come to hold alike, or their summaries never agree.
+        if let record = held?.record, tombstone.version >= record.version,
+            !liveness.recentLeaders.contains(issuer), !expects(issuer, now: now)
+        {
+            return .notEntitled
+        }
+        return nil
+    }
+}
+
+/// A token bucket for identities this node has never seen.
+struct NewIdentityBudget: Sendable {
+    private var tokens: Double?
+    private var refilledAt = Instant.zero
+
+    mutating func take(now: Instant, config: GossipConfig) -> Bool {
+        let burst = Double(max(config.newMemberBurst, 1))
+        var available = tokens ?? burst
+        let elapsed = now.since(refilledAt).seconds
+        if tokens != nil { available = min(burst, available + elapsed * Double(max(config.newMembersPerSecond, 0))) }
+        refilledAt = max(refilledAt, now)
+        guard available >= 1 else {
+            tokens = available
+            return false
+        }
+        tokens = available - 1
+        return true
+    }
+}

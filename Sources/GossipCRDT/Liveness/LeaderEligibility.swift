@@ -1,0 +1,78 @@
+/// Who may lead, in this node's view.
+///
+/// The seeds' rule is "the lowest live key leads". Taken literally, anyone who holds the mesh
+/// secret could mint thousands of identities with low keys that never answer: every honest node
+/// would wait three intervals on each in turn, and nothing would be pruned meanwhile. So a member
+/// must have been present for `GossipConfig.provenAfter` (longer than it takes the leader to
+/// prune a member that never acknowledges) before this node expects it to lead. Identities that
+/// do acknowledge are stopped only by owner admissions (a later part of the trust model).
+///
+/// Youth is local: each node times members from when it first saw them through gossip. Nodes
+/// see a new member within a round or two of each other, so their views agree but for a moment
+/// at a handover, which costs at most an epoch. Members known before this node followed any epoch
+/// (restored from disk, or learnt in a joiner's first sync) count as proven: there is no better
+/// evidence yet, and treating the whole mesh as young would leave a joiner without a leader.
+extension GossipEngine {
+    /// Starts the clock on a member that just appeared. `isNew`: no entry of it was held (it
+    /// is not a member coming back). A member coming back after a prune was proven before unless
+    /// it was still young then, in which case its clock starts again: a pruned sybil cannot
+    /// return as a veteran, while both halves of a healed partition trust each other at once.
+    mutating func notePresent(_ id: NodeID, isNew: Bool) {
+        if isNew {
+            guard id == me || liveness.epoch != nil else { return }
+            liveness.presentSince[id] = clockNow
+        } else if liveness.presentSince[id] != nil {
+            liveness.presentSince[id] = clockNow
+        }
+    }
+
+    func isProven(_ id: NodeID, now: Instant) -> Bool {
+        guard let since = liveness.presentSince[id] else { return true }
+        return now.since(since) >= config.provenAfter
+    }
+
+    /// Forgets members that came of age while present, or of which nothing is held any more,
+    /// so the table holds only the young and the removed young.
+    mutating func forgetProven(now: Instant) {
+        guard !liveness.presentSince.isEmpty else { return }
+        liveness.presentSince = liveness.presentSince.filter { id, since in
+            guard let entry = store.entry(for: id) else { return false }
+            return !entry.isPresent || now.since(since) < config.provenAfter
+        }
+    }
+
+    private func young(now: Instant) -> Set<NodeID> {
+        Set(liveness.presentSince.compactMap { id, since in now.since(since) < config.provenAfter ? id : nil })
+    }
+
+    /// The lowest present, proven key that may lead, skipping leaders that went silent. The
+    /// leader we follow (ourselves while we lead) is proven by leading. When nobody proven may
+    /// lead (a new mesh, a mesh of clients only), the leader we follow, else the lowest present
+    /// key other than a young self, so a joiner never opens a rival line before it has heard
+    /// the mesh's leader.
+    mutating func rightfulLeader(now: Instant) -> NodeID? {
+        var followed = liveness.epoch?.leader
+        if let id = followed, !store.isPresent(id) || liveness.suspects.contains(id) || cannotLead.contains(id) {
+            followed = nil
+        }
+        let young = young(now: now)
+        if let lowest = store.lowestPresent(), !liveness.suspects.contains(lowest), !cannotLead.contains(lowest),
+            !young.contains(lowest) || lowest == followed
+        {
+            return lowest
+        }
+        var excluded = liveness.suspects.union(cannotLead).union(young)
+        if let followed { excluded.remove(followed) }
+        if let lowest = store.lowestPresent(excluding: excluded) { return lowest }
+        if let followed { return followed }
+        var skip = liveness.suspects
+        if young.contains(me) && store.presentCount > 1 { skip.insert(me) }
+        return store.lowestPresent(excluding: skip.union(cannotLead)) ?? store.lowestPresent(excluding: skip)
+            ?? store.lowestPresent(excluding: liveness.suspects)
+    }
+
+    /// The lowest present, proven member allowed to lead that is not in `excluded`.
+    func lowest(excluding excluded: Set<NodeID>, now: Instant) -> NodeID? {
+        store.lowestPresent(excluding: excluded.union(cannotLead).union(young(now: now)))
+    }
+}
