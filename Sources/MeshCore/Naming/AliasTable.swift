@@ -22,10 +22,11 @@ import GossipCRDT
 ///    the others have none. Lowest key is the one order every node already agrees on (leader
 ///    election uses it).
 ///
-/// Limits: keys are self-generated, so an attacker can grind a key below a victim's (each
-/// leading zero bit doubles the work, and a mesh's lowest key has only a few) and take a
-/// contested alias. Short ids stay reliable, and `MemberView`/`smegctl get` show every void
-/// claim; binding keys to admissions is what removes the grinding.
+/// Limits: keys are self-generated and anyone with the mesh secret can join under a new one,
+/// so a hostile member takes a contested alias in a few tries (a random key is below a given
+/// one half the time). The rule guarantees one owner per name, not the rightful one; short ids
+/// cannot be taken, and `MemberView`/`smegctl get` show every void claim. Binding keys to
+/// admissions is what stops the grinding.
 public struct AliasTable: Equatable, Sendable {
     /// Why a member's claimed alias is not its name.
     public enum Refusal: Equatable, Sendable, CustomStringConvertible {
