@@ -1,3 +1,5 @@
+import GossipCRDT
+
 @testable import MeshCore
 
 /// DNS messages written byte by byte, independently of `DNSMessage.encoded`, so the decoder
@@ -34,18 +36,28 @@ enum DNSTestWire {
             + u16(recordClass) + (edns.map { opt(size: $0, ttl: ednsTTL) } ?? [])
     }
 
-    /// A zone from (mesh label, [(alias, short id, address)]).
+    /// A member id whose short id is `shortId` (8 hex digits); `rest` tells apart members
+    /// that share one.
+    static func node(_ shortId: String, rest: UInt64 = 0) -> NodeID {
+        NodeID(UInt64(shortId, radix: 16)! << 32, rest, 0, 0)
+    }
+
+    /// A zone from (mesh label, [(alias, short id, address)]). A label that is a mesh id is the
+    /// id of a mesh without a name; any other is the name of a mesh whose id is made up.
     static func makeZone(_ meshes: [(String, [(String?, String, String)])], origin: String = "smeg") -> DNSZone {
         DNSZone(
             origin: DomainName(origin)!,
-            meshes: meshes.map { label, members in
-                DNSZone.Mesh(
-                    label: label,
-                    members: members.map { DNSZone.Member(alias: $0, shortId: $1, address: IPv6Address($2)!) })
+            meshes: meshes.enumerated().map { index, mesh in
+                let (label, members) = mesh
+                let id = MeshID(label) ?? MeshID(bytes: [UInt8](repeating: UInt8(index), count: 10))!
+                return DNSZone.Mesh(
+                    id: id, name: MeshID(label) == nil ? label : nil,
+                    members: members.map { DNSZone.Member(id: node($1), alias: $0, address: IPv6Address($2)!) })
             })
     }
 
-    /// Two members share the alias "alpha"; the second mesh has no name, so its id is its label.
+    /// Two members claim the alias "alpha" (the lower key, 1a2b3c4d, holds it); the second mesh
+    /// has no name, so its id is its label.
     static let zone = makeZone([
         (
             "lab",

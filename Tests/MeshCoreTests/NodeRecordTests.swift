@@ -126,11 +126,15 @@ import Testing
     }
 
     @Test func endpointRules() throws {
-        for endpoint in ["0.0.0.0:1", "224.0.0.1:1", "255.255.255.255:1", "[::]:1", "[ff02::1]:1", "vpn.example.com:1"]
-        {
+        let refused: [(String, EndpointRefusal)] = [
+            ("0.0.0.0:1", .unspecified), ("224.0.0.1:1", .multicast), ("255.255.255.255:1", .broadcast),
+            ("[::]:1", .unspecified), ("[ff02::1]:1", .multicast), ("vpn.example.com:1", .name),
+        ]
+        for (text, refusal) in refused {
             var record = Fixtures.record()
-            record.endpoints = [Endpoint(endpoint)!]
-            #expect(throws: RecordRejection.invalidEndpoint(endpoint)) {
+            let endpoint = Endpoint(text)!
+            record.endpoints = [endpoint]
+            #expect(throws: RecordRejection.refusedEndpoint(endpoint, refusal)) {
                 try SignedNodeRecord.sign(record, identity: Fixtures.identity1, mesh: Fixtures.mesh1)
             }
         }

@@ -107,6 +107,14 @@ private actor RecordingService: ControlService {
         #expect(!error.error.isEmpty)
     }
 
+    @Test func anAliasShapedLikeAShortIdIsRefusedBeforeTheMeshIsTouched() async throws {
+        let (reply, calls) = await send("PUT", "/v1/meshes/m1/self/alias", #"{"value":"deadbeef"}"#)
+        #expect(reply.status == 400)
+        #expect(calls.isEmpty)
+        let error = try JSONDecoder().decode(APIErrorBody.self, from: Data(reply.body))
+        #expect(error.error.contains("short id") && error.error.contains("choose"))
+    }
+
     private struct FixedHosts: HostsSource {
         func hostsText() async -> String { "fd00::1\tweb.lab.smeg\n" }
     }

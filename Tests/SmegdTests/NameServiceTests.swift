@@ -1,4 +1,5 @@
 import Foundation
+import GossipCRDT
 import Logging
 import MeshCore
 import Synchronization
@@ -12,8 +13,11 @@ import Testing
         origin: DomainName("smeg")!,
         meshes: [
             DNSZone.Mesh(
-                label: "lab",
-                members: [DNSZone.Member(alias: "web", shortId: "1a2b3c4d", address: IPv6Address("fd00::1")!)])
+                id: MeshID(bytes: Array(0..<10))!, name: "lab",
+                members: [
+                    DNSZone.Member(
+                        id: NodeID(0x1a2b_3c4d << 32, 0, 0, 0), alias: "web", address: IPv6Address("fd00::1")!)
+                ])
         ])
 
     // MARK: Settings

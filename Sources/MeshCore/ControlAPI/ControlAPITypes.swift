@@ -225,11 +225,13 @@ public struct MemberView: Codable, Sendable, Equatable {
     public var version: UInt64
     /// For clients: the short id of the peer they attach through.
     public var via: String?
+    /// Set when the member's record claims an alias that is not its name (`alias` is then nil).
+    public var aliasConflict: AliasConflictView?
 
     public init(
         id: String, shortId: String, alias: String?, description: String?, address: String, endpoints: [String],
         role: String, lastSeenSeconds: Double?, isLeader: Bool, isSelf: Bool, services: [String: String],
-        routes: [RouteView], version: UInt64, via: String?
+        routes: [RouteView], version: UInt64, via: String?, aliasConflict: AliasConflictView? = nil
     ) {
         self.id = id
         self.shortId = shortId
@@ -245,6 +247,29 @@ public struct MemberView: Codable, Sendable, Equatable {
         self.routes = routes
         self.version = version
         self.via = via
+        self.aliasConflict = aliasConflict
+    }
+}
+
+/// A member whose record claims an alias it does not get: names are unique (docs/dns.md), so a
+/// claim shaped like a short id is void, and of several members claiming one alias only the one
+/// with the lowest key holds it. Shown so that an operator sees a member reaching for another's
+/// name, or learns that this node's own alias went to someone else.
+public struct AliasConflictView: Codable, Sendable, Equatable {
+    /// The member making the claim.
+    public var shortId: String
+    /// The alias its record claims.
+    public var alias: String
+    /// Short id of the member holding the alias instead; nil when no member may hold it.
+    public var heldBy: String?
+    /// Why the claim is void, in words.
+    public var reason: String
+
+    public init(shortId: String, alias: String, heldBy: String?, reason: String) {
+        self.shortId = shortId
+        self.alias = alias
+        self.heldBy = heldBy
+        self.reason = reason
     }
 }
 
@@ -298,10 +323,12 @@ public struct MeshStatus: Codable, Sendable, Equatable {
     public var leader: String?
     public var lastSyncSecondsAgo: Double?
     public var lastError: String?
+    /// Members claiming an alias they do not get, absent when there are none.
+    public var aliasConflicts: [AliasConflictView]?
 
     public init(
         meshId: String, interface: String, members: Int, leader: String?, lastSyncSecondsAgo: Double?,
-        lastError: String?
+        lastError: String?, aliasConflicts: [AliasConflictView]? = nil
     ) {
         self.meshId = meshId
         self.interface = interface
@@ -309,6 +336,7 @@ public struct MeshStatus: Codable, Sendable, Equatable {
         self.leader = leader
         self.lastSyncSecondsAgo = lastSyncSecondsAgo
         self.lastError = lastError
+        self.aliasConflicts = aliasConflicts
     }
 }
 

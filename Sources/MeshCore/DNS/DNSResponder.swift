@@ -10,7 +10,7 @@
 /// - EDNS version other than 0: BADVERS (RFC 6891 §6.1.3).
 /// - class other than IN or ANY, a zone transfer, or a name outside the zone: REFUSED.
 /// - a name in the zone that does not exist: NXDOMAIN, with the SOA for negative caching.
-/// - an existing name: its addresses for AAAA and ANY, the SOA for SOA and ANY at the origin,
+/// - an existing name: its one address for AAAA and ANY, the SOA for SOA and ANY at the origin,
 ///   else NODATA (NOERROR, no answer, the SOA).
 /// Replies from the zone are authoritative (AA); the question is echoed as sent.
 public struct DNSResponder: Sendable {
@@ -80,12 +80,12 @@ public struct DNSResponder: Sendable {
             return .nameError
         case .origin where question.type == DNSType.soa || question.type == DNSType.any:
             reply.answers = [startOfAuthority]
-        case .name(let addresses) where wantsAddresses && !addresses.isEmpty:
-            reply.answers = addresses.map {
+        case .name(let address?) where wantsAddresses:
+            reply.answers = [
                 DNSRecord(
                     name: question.name, type: DNSType.aaaa, recordClass: DNSClass.internet, ttl: Self.ttl,
-                    data: .aaaa($0))
-            }
+                    data: .aaaa(address))
+            ]
         case .origin, .name:
             reply.authorities = [startOfAuthority]
         }

@@ -1,32 +1,40 @@
+import GossipCRDT
+
 /// The names this node answers for, as a plain value: a snapshot of the members of every mesh
 /// it is in, taken by the daemon and then read without locks by the responder.
 ///
-/// Each present member has `<alias>.<mesh-label>.<origin>` (when it has an alias) and
-/// `<short-id>.<mesh-label>.<origin>`; each mesh has its apex `<mesh-label>.<origin>`, which
-/// exists without addresses so that a mistyped member name is NXDOMAIN rather than REFUSED.
-/// Names that would not be valid (a label that is not a lowercase host label, or a name over
-/// 255 bytes) are left out. When several members share a name (two members with one alias, or
-/// two meshes with one name) the name has all their addresses.
+/// Each present member has `<alias>.<mesh-label>.<origin>` (when it holds its alias) and
+/// `<short-id>.<mesh-label>.<origin>` (unless another member shares the short id), decided by
+/// `AliasTable`; each mesh has its apex `<mesh-label>.<origin>`, which exists without addresses
+/// so that a mistyped member name is NXDOMAIN rather than REFUSED. A mesh's label is its name
+/// when that is a host label no other mesh of this node has as its name or id, else its id.
+/// So every name has at most one address: a name answered with two would send a resolver to
+/// whichever member it picks, a hostile one included. Names over 255 bytes are left out.
 public struct DNSZone: Equatable, Sendable {
     public struct Member: Equatable, Sendable {
+        public var id: NodeID
+        /// The alias the member's record claims ("" or nil for none); the zone decides whether
+        /// it is the member's name.
         public var alias: String?
-        public var shortId: String
         public var address: IPv6Address
 
-        public init(alias: String?, shortId: String, address: IPv6Address) {
+        public init(id: NodeID, alias: String?, address: IPv6Address) {
+            self.id = id
             self.alias = alias
-            self.shortId = shortId
             self.address = address
         }
     }
 
     public struct Mesh: Equatable, Sendable {
-        /// The mesh's name when it has one, else its 16-character id.
-        public var label: String
+        public var id: MeshID
+        /// The name it was created with, if any.
+        public var name: String?
+        /// Every present member; one entry per member id.
         public var members: [Member]
 
-        public init(label: String, members: [Member]) {
-            self.label = label
+        public init(id: MeshID, name: String?, members: [Member]) {
+            self.id = id
+            self.name = name
             self.members = members
         }
     }
@@ -44,45 +52,68 @@ public struct DNSZone: Equatable, Sendable {
         case nonexistent
         /// The origin itself, which holds the SOA.
         case origin
-        /// A mesh apex (no addresses) or a member name.
-        case name([IPv6Address])
+        /// A mesh apex (nil) or a member name and its one address.
+        case name(IPv6Address?)
     }
 
     public let origin: DomainName
     /// Every member name, sorted by mesh label, then address.
     public let entries: [Entry]
-    /// Lowercased labels under the origin ([host, mesh] or [mesh]) → addresses, sorted.
-    private let index: [[[UInt8]]: [IPv6Address]]
+    /// Lowercased labels under the origin ([host, mesh] or [mesh]) → the address, nil at an apex.
+    private let index: [[[UInt8]]: IPv6Address?]
 
     public init(origin: DomainName, meshes: [Mesh]) {
         let origin = origin.lowercased()
         var entries: [Entry] = []
-        var index: [[[UInt8]]: Set<IPv6Address>] = [:]
-        for mesh in meshes.sorted(by: { $0.label < $1.label }) {
-            let meshLabel = Array(mesh.label.utf8)
+        var index: [[[UInt8]]: IPv6Address?] = [:]
+        for (label, mesh) in Self.labels(meshes).sorted(by: { $0.0 < $1.0 }) {
+            let meshLabel = Array(label.utf8)
             guard Self.isName([meshLabel], under: origin) else { continue }
-            if index[[meshLabel]] == nil { index[[meshLabel]] = [] }
-            for member in mesh.members.sorted(by: { $0.address < $1.address }) {
+            index[[meshLabel]] = .some(nil)
+            var claims: [NodeID: String] = [:]
+            var addresses: [NodeID: IPv6Address] = [:]
+            for member in mesh.members {
+                claims[member.id] = member.alias ?? ""
+                addresses[member.id] = member.address
+            }
+            let table = AliasTable(claims: claims)
+            for (id, address) in addresses.sorted(by: { ($0.value, $0.key) < ($1.value, $1.key) }) {
                 var names: [String] = []
-                for host in [member.alias, member.shortId].compactMap({ $0.map { Array($0.utf8) } })
-                where Self.isName([host, meshLabel], under: origin)
-                    && index[[host, meshLabel], default: []].insert(member.address).inserted
-                {
+                for host in table.names(of: id).map({ Array($0.utf8) })
+                where Self.isName([host, meshLabel], under: origin) && index[[host, meshLabel]] == nil {
+                    index[[host, meshLabel]] = address
                     let labels = [host, meshLabel] + origin.labels
                     names.append(labels.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "."))
                 }
-                if !names.isEmpty { entries.append(Entry(address: member.address, names: names)) }
+                if !names.isEmpty { entries.append(Entry(address: address, names: names)) }
             }
         }
         self.origin = origin
         self.entries = entries
-        self.index = index.mapValues { $0.sorted() }
+        self.index = index
+    }
+
+    /// Each mesh under the label it is named by: its name when no other mesh has it as name or
+    /// id, else its id text (ids are distinct, and never equal another mesh's unique name).
+    static func labels(_ meshes: [Mesh]) -> [(String, Mesh)] {
+        var uses: [String: Int] = [:]
+        for mesh in meshes {
+            uses[mesh.id.text, default: 0] += 1
+            if let name = mesh.name, name != mesh.id.text { uses[name, default: 0] += 1 }
+        }
+        return meshes.map { mesh in
+            guard let name = mesh.name, uses[name] == 1, DNSName.isValidLabel(name.utf8) else {
+                return (mesh.id.text, mesh)
+            }
+            return (name, mesh)
+        }
     }
 
     public func lookup(_ name: DomainName) -> Lookup {
         guard let relative = name.labels(before: origin) else { return .outside }
         if relative.isEmpty { return .origin }
-        return index[relative].map(Lookup.name) ?? .nonexistent
+        guard let address = index[relative] else { return .nonexistent }
+        return .name(address)
     }
 
     /// Mesh labels, aliases and short ids must each be a host label (lowercase letters, digits,

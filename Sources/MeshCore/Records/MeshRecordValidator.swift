@@ -9,10 +9,15 @@ import GossipCRDT
 public struct MeshRecordValidator: RecordValidator {
     public let mesh: MeshID
     public let policy: RoutePolicy
+    /// Which endpoints members may publish. Strict unless every node of the mesh is a
+    /// control-plane-only daemon on one machine; nodes that disagree here disagree about which
+    /// records are valid, exactly as with `policy`.
+    public let endpoints: EndpointPolicy
 
-    public init(mesh: MeshID, policy: RoutePolicy = .default) {
+    public init(mesh: MeshID, policy: RoutePolicy = .default, endpoints: EndpointPolicy = .strict) {
         self.mesh = mesh
         self.policy = policy
+        self.endpoints = endpoints
     }
 
     public func accept(_ record: MemberRecord) -> Bool {
@@ -50,7 +55,7 @@ public struct MeshRecordValidator: RecordValidator {
         guard signed.record.version == record.version else {
             throw .malformed(.invalid(field: "version", reason: "envelope version differs from the signed version"))
         }
-        try signed.verify(in: mesh, policy: policy)
+        try signed.verify(in: mesh, policy: policy, endpoints: endpoints)
         return signed
     }
 

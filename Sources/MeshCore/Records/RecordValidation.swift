@@ -13,7 +13,10 @@ public enum RecordRejection: Error, Equatable, Sendable, CustomStringConvertible
     case staleVersion(current: UInt64, received: UInt64)
     case notOwnRecord
     case tooLarge(Int)
+    /// The endpoint list is too long or repeats an endpoint.
     case invalidEndpoint(String)
+    /// An endpoint the receiver's `EndpointPolicy` refuses, with the rule it breaks.
+    case refusedEndpoint(Endpoint, EndpointRefusal)
     case invalidPort(String)
     case invalidAlias
     case invalidDescription
@@ -32,6 +35,7 @@ public enum RecordRejection: Error, Equatable, Sendable, CustomStringConvertible
         case .notOwnRecord: return "a node can sign only its own record"
         case .tooLarge(let size): return "record is \(size) bytes, more than \(RecordLimits.maxEncodedSize)"
         case .invalidEndpoint(let endpoint): return "endpoint \(endpoint) is not a usable unicast address"
+        case .refusedEndpoint(let endpoint, let refusal): return "endpoint \(endpoint) is refused: \(refusal)"
         case .invalidPort(let which): return "\(which) port must not be 0"
         case .invalidAlias: return "alias must be a lowercase DNS label of at most 63 characters"
         case .invalidDescription:
@@ -43,8 +47,11 @@ public enum RecordRejection: Error, Equatable, Sendable, CustomStringConvertible
 }
 
 extension NodeRecord {
-    /// The content rules every record must meet, signature aside.
-    public func validateContent(in mesh: MeshID, policy: RoutePolicy) throws(RecordRejection) {
+    /// The content rules every record must meet, signature aside. `endpoints` is the receiver's
+    /// choice like `policy`; the strict default is what a daemon that manages WireGuard applies.
+    public func validateContent(
+        in mesh: MeshID, policy: RoutePolicy, endpoints endpointPolicy: EndpointPolicy = .strict
+    ) throws(RecordRejection) {
         guard signingKey.derivedWireGuardKey == wireGuardKey else { throw .wireGuardKeyMismatch }
         guard InterfaceID(wireGuardKey: wireGuardKey).isUsable else { throw .unusableKey }
         let expected = OverlayAddress.derive(mesh: mesh, wireGuardKey: wireGuardKey)
@@ -54,8 +61,11 @@ extension NodeRecord {
         guard endpoints.count <= RecordLimits.maxEndpoints, Set(endpoints).count == endpoints.count else {
             throw .invalidEndpoint("list (too many or duplicated)")
         }
-        for endpoint in endpoints where !Self.isUsableEndpoint(endpoint) {
-            throw .invalidEndpoint(endpoint.description)
+        let overlay = OverlayAddress.meshPrefix(of: mesh)
+        for endpoint in endpoints {
+            if let refusal = endpointPolicy.refusal(of: endpoint, overlay: overlay) {
+                throw .refusedEndpoint(endpoint, refusal)
+            }
         }
         guard RecordLimits.isValidAlias(alias) else { throw .invalidAlias }
         guard RecordLimits.isValidText(description, limit: RecordLimits.maxDescriptionLength) else {
@@ -73,16 +83,6 @@ extension NodeRecord {
                 throw .routeRejected("route \(route.prefix) has a path longer than \(RecordLimits.maxPathLength)")
             }
             if let reason = policy.violation(of: route, in: mesh) { throw .routeRejected(reason) }
-        }
-    }
-
-    /// Unicast addresses only: a member must not point others' WireGuard at a broadcast,
-    /// multicast or unspecified address, or at a name they would have to resolve.
-    private static func isUsableEndpoint(_ endpoint: Endpoint) -> Bool {
-        switch endpoint.host {
-        case .ipv4(let address): return !address.isUnspecified && !address.isMulticast && !address.isBroadcast
-        case .ipv6(let address): return !address.isUnspecified && !address.isMulticast
-        case .name: return false
         }
     }
 }

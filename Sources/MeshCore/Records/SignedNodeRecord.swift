@@ -15,13 +15,18 @@ public struct SignedNodeRecord: Hashable, Sendable {
 
     /// Signs `record` as `identity`, refusing to sign a record that names another key, or that
     /// receivers would reject anyway.
+    ///
+    /// Endpoints are checked under the loopback-lab policy by default: the signer cannot know
+    /// whether its receivers run as a lab, so it refuses only what no receiver accepts, and the
+    /// daemon keeps loopback out of the endpoints it gathers unless it runs as one.
     public static func sign(
-        _ record: NodeRecord, identity: NodeIdentity, mesh: MeshID, policy: RoutePolicy = .default
+        _ record: NodeRecord, identity: NodeIdentity, mesh: MeshID, policy: RoutePolicy = .default,
+        endpoints: EndpointPolicy = .loopbackLab
     ) throws(RecordRejection) -> SignedNodeRecord {
         guard record.signingKey == identity.signingKey, record.wireGuardKey == identity.wireGuardPublicKey else {
             throw .notOwnRecord
         }
-        try record.validateContent(in: mesh, policy: policy)
+        try record.validateContent(in: mesh, policy: policy, endpoints: endpoints)
         let body = record.encodedBody()
         let signature = identity.sign(signedMessage(body: body[...], mesh: mesh))
         let encoded = body + signature
@@ -47,13 +52,15 @@ public struct SignedNodeRecord: Hashable, Sendable {
     }
 
     /// Every check a receiver makes before merging: signature, key derivation, address
-    /// derivation, content rules and route policy.
-    public func verify(in mesh: MeshID, policy: RoutePolicy = .default) throws(RecordRejection) {
+    /// derivation, content rules, route policy and endpoint policy.
+    public func verify(
+        in mesh: MeshID, policy: RoutePolicy = .default, endpoints: EndpointPolicy = .strict
+    ) throws(RecordRejection) {
         let body = encoded[..<(encoded.count - Sodium.ed25519SignatureBytes)]
         guard record.signingKey.isValidSignature(signature, for: Self.signedMessage(body: body, mesh: mesh)) else {
             throw .badSignature
         }
-        try record.validateContent(in: mesh, policy: policy)
+        try record.validateContent(in: mesh, policy: policy, endpoints: endpoints)
     }
 
     static func signedMessage(body: ArraySlice<UInt8>, mesh: MeshID) -> [UInt8] {

@@ -59,7 +59,16 @@ enum TextTable {
                     member.routes.isEmpty ? "-" : member.routes.map(\.prefix).joined(separator: ","),
                     member.shortId,
                 ]
-            }) + "\n\n* leader"
+            }) + "\n\n* leader" + aliasConflicts(sorted.compactMap(\.aliasConflict))
+    }
+
+    /// One line per void alias claim, after a blank line; empty when there are none.
+    static func aliasConflicts(_ conflicts: [AliasConflictView]) -> String {
+        guard !conflicts.isEmpty else { return "" }
+        let lines = conflicts.map { conflict in
+            "! \(conflict.shortId) claims alias '\(conflict.alias)', which is \(conflict.reason): it has no alias"
+        }
+        return "\n\n" + lines.joined(separator: "\n")
     }
 
     /// The prefixes this node routes into the mesh, with members named by alias where known.
@@ -95,6 +104,13 @@ enum TextTable {
                         mesh.lastError.map { "error: \($0)" } ?? "ok",
                     ]
                 }))
+        for mesh in status.meshes {
+            let conflicts = mesh.aliasConflicts ?? []
+            guard !conflicts.isEmpty else { continue }
+            lines.append("")
+            lines.append("Mesh \(mesh.meshId): \(conflicts.count) alias claim(s) void (names are unique, docs/dns.md):")
+            lines += conflicts.map { "  \($0.shortId) claims '\($0.alias)', \($0.reason)" }
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -63,7 +63,9 @@ struct ControlRouter: Sendable {
             try allow(method, "PUT")
             let value: SetValueRequest = try decode(request.body)
             switch parts[3] {
-            case "alias": return try Self.json(await service.setAlias(parts[1], value.value))
+            case "alias":
+                try MeshOptionsCheck.validateAlias(value.value)
+                return try Self.json(await service.setAlias(parts[1], value.value))
             case "description": return try Self.json(await service.setDescription(parts[1], value.value))
             default: throw ControlError.notFound("unknown field \(parts[3]); use alias, description or services/NAME")
             }

@@ -2,7 +2,9 @@ import CMnl
 import MeshCore
 
 /// The addresses a peer advertises when the operator gave no public endpoint: every global
-/// address on this host's interfaces, excluding loopback, link-local and mesh interfaces.
+/// address on this host's interfaces, excluding loopback, link-local and mesh interfaces, and
+/// anything receivers' strict `EndpointPolicy` refuses (a record with one such endpoint would be
+/// refused whole, and the node would vanish from the mesh).
 ///
 /// On a LAN or a VPS with a public address that is exactly right; behind NAT the operator sets
 /// `--endpoint` (or the node is a client).
@@ -21,7 +23,9 @@ enum HostAddresses {
             ($0.prefix.address.count, $0.linkIndex) < ($1.prefix.address.count, $1.linkIndex)
         })
         where !skipped.contains(entry.linkIndex) {
-            guard let host = host(entry.prefix.address), let endpoint = Endpoint(host: host, port: port) else {
+            guard let host = host(entry.prefix.address), let endpoint = Endpoint(host: host, port: port),
+                EndpointPolicy.strict.refusal(of: endpoint, overlay: nil) == nil
+            else {
                 continue
             }
             result.append(endpoint)

@@ -31,7 +31,18 @@ enum MeshOptionsCheck {
                 "mesh \(mesh) does not allow bridges, so this node cannot bridge other meshes into it; "
                     + "its creator decides that (`smegctl create --allow-bridged-meshes`)")
         }
+        if let alias = options.alias { try validateAlias(alias) }
         try dryRunRecord(options, mesh: mesh, policy: policy)
+    }
+
+    /// Refuses an alias no node could ever hold: one shaped like a short id is void on every
+    /// member (docs/dns.md, "Names"), so accepting it would leave this node nameless with no
+    /// error. The record rules (a lowercase DNS label) are checked with the rest of the record.
+    static func validateAlias(_ alias: String) throws {
+        guard AliasTable.isShapedLikeShortID(alias) else { return }
+        throw ControlError.badRequest(
+            "alias '\(alias)' is 8 hex digits, the form of a member's short id, so no member can hold it; "
+                + "choose one with a letter outside a-f or another length (e.g. 'host-\(alias)')")
     }
 
     /// The routes a node publishes for `options`: its own prefixes, then `::/0` for an exit.

@@ -1,16 +1,16 @@
+import GossipCRDT
 import MeshCore
 
 /// What the DNS responder and the hosts export show of a mesh.
 extension MeshRuntime {
-    /// Every present member with a verified record, under the mesh's name or, without one,
-    /// its id.
+    /// Every present member with a verified record and the alias it claims; the zone applies
+    /// `AliasTable` to the same claims the member views use, so both show the same names.
     func dnsMesh() -> DNSZone.Mesh {
         let members = engine.members.compactMap { member -> DNSZone.Member? in
             guard let record = records[member.owner] else { return nil }
-            return DNSZone.Member(
-                alias: record.alias.isEmpty ? nil : record.alias, shortId: "\(member.owner)", address: record.address)
+            return DNSZone.Member(id: member.owner, alias: record.alias, address: record.address)
         }
-        return DNSZone.Mesh(label: persisted.name ?? mesh.text, members: members)
+        return DNSZone.Mesh(id: mesh, name: persisted.name, members: members)
     }
 }
 

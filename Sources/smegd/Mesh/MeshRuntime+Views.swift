@@ -16,21 +16,33 @@ extension MeshRuntime {
             bridge: persisted.options.bridge)
     }
 
+    /// Who holds which name among the present members: the same claims, hence the same
+    /// answer, as the DNS zone (`dnsMesh`).
+    func aliasTable() -> AliasTable {
+        var claims: [NodeID: String] = [:]
+        for member in engine.members {
+            if let record = records[member.owner] { claims[member.owner] = record.alias }
+        }
+        return AliasTable(claims: claims)
+    }
+
     func detail() -> MeshDetail {
         let now = ContinuousClock.now
+        let names = aliasTable()
         let members = engine.members.compactMap { member -> MemberView? in
             guard let record = records[member.owner] else { return nil }
             let isSelf = member.owner == identity.nodeID
             return MemberView(
-                id: record.wireGuardKey.base64, shortId: "\(member.owner)",
-                alias: record.alias.isEmpty ? nil : record.alias,
+                id: record.wireGuardKey.base64, shortId: AliasTable.shortID(of: member.owner),
+                alias: names.alias(of: member.owner),
                 description: record.description.isEmpty ? nil : record.description, address: "\(record.address)",
                 endpoints: record.endpoints.map(\.description), role: "\(record.role)",
                 lastSeenSeconds: isSelf ? 0 : lastHeard[member.owner].map { (now - $0).seconds },
                 isLeader: engine.leader == member.owner, isSelf: isSelf, services: record.services,
                 routes: record.routes.map { RouteView(prefix: "\($0.prefix)", path: $0.path.map(\.text)) },
                 version: record.version,
-                via: record.role == .client ? topology.attachments[record.wireGuardKey].map { "\($0.nodeID)" } : nil)
+                via: record.role == .client ? topology.attachments[record.wireGuardKey].map { "\($0.nodeID)" } : nil,
+                aliasConflict: names.voidClaims[member.owner].map { AliasConflictView(member.owner, $0) })
         }
         return MeshDetail(mesh: summary(), members: members.sorted { $0.id < $1.id }, routing: routing())
     }
@@ -51,6 +63,24 @@ extension MeshRuntime {
             meshId: mesh.text, interface: interfaceName, members: engine.store.presentCount,
             leader: engine.leader.map { "\($0)" },
             lastSyncSecondsAgo: lastFrame.map { (ContinuousClock.now - $0).seconds },
-            lastError: lastError)
+            lastError: lastError, aliasConflicts: aliasConflicts())
+    }
+
+    /// Void alias claims, this node's first: its operator is the one who can act on it.
+    private func aliasConflicts() -> [AliasConflictView]? {
+        let me = identity.nodeID
+        let claims = aliasTable().voidClaims.sorted {
+            ($0.key == me ? 0 : 1, $0.key) < ($1.key == me ? 0 : 1, $1.key)
+        }
+        return claims.isEmpty ? nil : claims.map { AliasConflictView($0.key, $0.value) }
+    }
+}
+
+extension AliasConflictView {
+    init(_ member: NodeID, _ claim: AliasTable.VoidClaim) {
+        var holder: String?
+        if case .heldBy(let id) = claim.refusal { holder = AliasTable.shortID(of: id) }
+        self.init(
+            shortId: AliasTable.shortID(of: member), alias: claim.alias, heldBy: holder, reason: "\(claim.refusal)")
     }
 }

@@ -65,7 +65,8 @@ actor MeshRuntime {
         self.routesChanged = routesChanged
         self.topology = MeshTopology(mesh: mesh, members: [])
         self.sealer = FrameSealer(mesh: mesh, secret: secret)
-        self.validator = MeshRecordValidator(mesh: mesh, policy: policy)
+        self.validator = MeshRecordValidator(
+            mesh: mesh, policy: policy, endpoints: settings.endpointPolicy)
         self.transport = transport
         self.state = state
         self.metrics = metrics
@@ -78,7 +79,8 @@ actor MeshRuntime {
             controlPlaneOnly: settings.controlPlaneOnly, exitTable: UInt32(persisted.options.listenPort ?? 51820),
             manageForwarding: settings.manageForwarding, logger: logger)
         self.engine = GossipEngine(
-            me: identity.nodeID, config: settings.gossip, validator: MeshRecordValidator(mesh: mesh, policy: policy),
+            me: identity.nodeID, config: settings.gossip,
+            validator: MeshRecordValidator(mesh: mesh, policy: policy, endpoints: settings.endpointPolicy),
             signer: MeshGossipSigner(identity: identity, mesh: mesh), rng: SystemRandomNumberGenerator())
     }
 

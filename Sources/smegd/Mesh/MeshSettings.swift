@@ -29,6 +29,11 @@ struct MeshSettings: Sendable {
         self.manageForwarding = config.forwarding == .auto
     }
 
+    /// Loopback endpoints are accepted only among control-plane-only daemons: those share one
+    /// machine and publish 127.0.0.1, while a daemon that programs WireGuard must never be
+    /// pointed at its own host by another member.
+    var endpointPolicy: EndpointPolicy { controlPlaneOnly ? .loopbackLab : .strict }
+
     /// The engine wants a tick at least every sync interval; half of it keeps heartbeat and
     /// prune timers within a tenth of a second at the defaults while an idle daemon wakes only
     /// ten times a second (hundreds of daemons share one machine in tests and benchmarks).
