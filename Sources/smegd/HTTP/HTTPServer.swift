@@ -65,8 +65,9 @@ struct HTTPServer: Sendable {
     }
 
     private func handle(_ connection: Connection) async {
+        let channel = connection.channel
         do {
-            try await connection.executeThenClose { inbound, outbound in
+            try await connection.executeThenClose { inbound, _ in
                 var head: HTTPRequestHead?
                 var body: [UInt8] = []
                 var tooLarge = false
@@ -96,7 +97,7 @@ struct HTTPServer: Sendable {
                             logger.debug("http \(method) \(requestHead.uri) -> \(reply.status)")
                         }
                         let keepAlive = requestHead.isKeepAlive && !tooLarge
-                        try await write(reply, to: outbound, version: requestHead.version, keepAlive: keepAlive)
+                        try await write(reply, to: channel, version: requestHead.version, keepAlive: keepAlive)
                         if !keepAlive { return }
                         head = nil
                     }
@@ -107,18 +108,25 @@ struct HTTPServer: Sendable {
         }
     }
 
+    /// Writes the response on the channel itself and returns once the socket has taken all of
+    /// it. The async channel's writer returns as soon as it has queued the parts, and closing
+    /// the connection then drops what the socket has not taken yet (a large answer to a
+    /// `Connection: close` request was cut at the socket buffer's size); waiting for the last
+    /// write also paces the answers to a client that pipelines requests.
     private func write(
-        _ reply: HTTPReply, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
-        version: HTTPVersion, keepAlive: Bool
+        _ reply: HTTPReply, to channel: any Channel, version: HTTPVersion, keepAlive: Bool
     ) async throws {
         var headers = HTTPHeaders()
         if !reply.body.isEmpty { headers.add(name: "Content-Type", value: reply.contentType) }
         headers.add(name: "Content-Length", value: "\(reply.body.count)")
         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         let status = HTTPResponseStatus(statusCode: reply.status)
-        try await outbound.write(.head(HTTPResponseHead(version: version, status: status, headers: headers)))
-        if !reply.body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: reply.body)))) }
-        try await outbound.write(.end(nil))
+        let head = HTTPResponseHead(version: version, status: status, headers: headers)
+        channel.write(HTTPServerResponsePart.head(head), promise: nil)
+        if !reply.body.isEmpty {
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: reply.body))), promise: nil)
+        }
+        try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
     }
 }
 
