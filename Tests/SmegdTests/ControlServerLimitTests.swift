@@ -34,13 +34,16 @@ import Testing
         static let none = ControlError.notFound("no meshes here")
     }
 
-    private func withServer(_ body: @Sendable (String) async throws -> Void) async throws {
+    private func withServer(
+        maximumConnections: Int = 64, requestTimeout: TimeAmount = .seconds(10),
+        _ body: @Sendable (String) async throws -> Void
+    ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("smegd-test-\(UUID().uuidString)")
         let path = directory.appendingPathComponent("smegd.sock").path
         defer { try? FileManager.default.removeItem(at: directory) }
         let server = ControlServer(
             path: path, group: nil, router: ControlRouter(service: NoMeshes(), hosts: LargeHosts()),
-            logger: Logger(label: "test"))
+            logger: Logger(label: "test"), maximumConnections: maximumConnections, requestTimeout: requestTimeout)
         let listener = try await server.bind(on: MultiThreadedEventLoopGroup.singleton)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.serve(listener) }
@@ -58,6 +61,68 @@ import Testing
             #expect(reply.status == 200)
             #expect(reply.body.count == LargeHosts.text.utf8.count)
             #expect(reply.body == Array(LargeHosts.text.utf8))
+        }
+    }
+
+    @Test func connectionsBeyondTheLimitAreRefusedAndTheServerCarriesOn() async throws {
+        try await withServer(maximumConnections: 3) { path in
+            let held = try (0..<3).map { _ in try TestSocket(path: path) }
+            // The three connections are taken once the server has answered on each.
+            for socket in held {
+                try socket.send("GET /v1/status HTTP/1.1\r\nHost: t\r\n\r\n")
+                let answer = try await offPool { try socket.readResponseHead() }
+                #expect(answer.hasPrefix("HTTP/1.1 200"))
+            }
+            let extra = try TestSocket(path: path)
+            let refused = try await offPool { try extra.readToEnd(limit: 4096) }
+            let text = String(decoding: refused, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 503"))
+            #expect(text.contains(#""error":"#))
+            for socket in held { socket.close() }
+            let status = try await eventually {
+                try ControlClient(socketPath: path).call("GET", "/v1/status", as: StatusResponse.self)
+            }
+            #expect(status.backend == "none")
+        }
+    }
+
+    @Test func aClientTricklingItsHeadersIsCutOff() async throws {
+        try await withServer(requestTimeout: .seconds(1)) { path in
+            let socket = try TestSocket(path: path)
+            let padding = String(repeating: "a", count: 200)
+            let request = Array("GET /v1/status HTTP/1.1\r\nHost: t\r\nX-Slow: \(padding)".utf8)
+            let started = ContinuousClock.now
+            let outcome = try await offPool { () -> (sent: Int, reply: [UInt8]) in
+                var sent = 0
+                for byte in request {
+                    guard (try? socket.sendBytes([byte])) != nil else { break }
+                    sent += 1
+                    if socket.hasInput { break }
+                    usleep(100_000)
+                }
+                return (sent, try socket.readToEnd(limit: 4096))
+            }
+            let elapsed = ContinuousClock.now - started
+            #expect(String(decoding: outcome.reply, as: UTF8.self).hasPrefix("HTTP/1.1 408"))
+            #expect(outcome.sent < request.count)
+            #expect(elapsed < .seconds(5))
+            let status = try await offPool {
+                try ControlClient(socketPath: path).call("GET", "/v1/status", as: StatusResponse.self)
+            }
+            #expect(status.version == "t")
+        }
+    }
+
+    @Test func aKeptAliveConnectionIdleBeyondTheDeadlineIsClosedQuietly() async throws {
+        try await withServer(requestTimeout: .seconds(1)) { path in
+            let socket = try TestSocket(path: path)
+            try socket.send("GET /v1/status HTTP/1.1\r\nHost: t\r\n\r\n")
+            let answer = try await offPool { try socket.readResponseHead() }
+            #expect(answer.hasPrefix("HTTP/1.1 200"))
+            let started = ContinuousClock.now
+            let after = try await offPool { try socket.readToEnd(limit: 4096) }
+            #expect(after.isEmpty)
+            #expect(ContinuousClock.now - started < .seconds(5))
         }
     }
 
@@ -110,7 +175,8 @@ final class TestSocket: Sendable {
         return poll(&poller, 1, 0) > 0
     }
 
-    /// Reads until the blank line that ends a response's head.
+    /// Reads one response (its head up to the blank line, then Content-Length bytes of body)
+    /// and returns the head.
     func readResponseHead() throws -> String {
         var bytes: [UInt8] = []
         var byte: UInt8 = 0
@@ -118,9 +184,16 @@ final class TestSocket: Sendable {
             guard recv(descriptor, &byte, 1, 0) == 1 else { throw ControlClientError.transport("no answer") }
             bytes.append(byte)
         }
-        var rest = [UInt8](repeating: 0, count: 4096)
-        _ = recv(descriptor, &rest, rest.count, Int32(MSG_DONTWAIT))  // the small JSON body
-        return String(decoding: bytes, as: UTF8.self)
+        let head = String(decoding: bytes, as: UTF8.self)
+        let length =
+            head.split(separator: "\r\n").compactMap { line -> Int? in
+                guard line.lowercased().hasPrefix("content-length:") else { return nil }
+                return Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+            }.first ?? 0
+        for _ in 0..<length {
+            guard recv(descriptor, &byte, 1, 0) == 1 else { throw ControlClientError.transport("short body") }
+        }
+        return head
     }
 
     /// Everything until the server closes, at most `limit` bytes.

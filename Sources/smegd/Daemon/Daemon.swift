@@ -25,7 +25,8 @@ struct Daemon: Service {
         let names = try NameService.bind(config: config, directory: directory, metrics: metrics, logger: logger)
         let control = ControlServer(
             path: config.socket, group: config.socketGroup,
-            router: ControlRouter(service: manager, hosts: names.zones), logger: logger)
+            router: ControlRouter(service: manager, hosts: names.zones), logger: logger,
+            maximumConnections: config.controlConnections)
         let controlListener = try await control.bind(on: group)
         logger.info("control API on \(config.socket)")
         var metricsServer: (MetricsEndpoint, HTTPServer.Listener)?

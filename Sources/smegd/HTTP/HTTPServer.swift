@@ -18,16 +18,41 @@ struct HTTPReply: Sendable, Equatable {
 
 /// A small HTTP/1.1 server for the control socket and the metrics port.
 ///
-/// Every connection is bounded: request bodies above `maximumBody` get 413, a connection idle
-/// for `idleTimeout` is closed, and a handler error never reaches the listener.
+/// Every connection is bounded: request bodies above `maximumBody` get 413, a request must
+/// arrive whole within `requestTimeout` (else 408), a connection idle for `idleTimeout` is
+/// closed, at most `maximumConnections` are served at once (others get 503), and a handler
+/// error never reaches the listener.
 struct HTTPServer: Sendable {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
-    typealias Listener = NIOAsyncChannel<Connection, Never>
+    /// What the listener yields per accepted socket; a refused one has already been answered.
+    enum Accepted: Sendable {
+        case serve(Connection)
+        case refused
+    }
+    typealias Listener = NIOAsyncChannel<Accepted, Never>
+
+    static let defaultMaximumConnections = 64
+    static let defaultRequestTimeout = TimeAmount.seconds(10)
 
     let maximumBody: Int
     let logger: Logger
-    var idleTimeout: TimeAmount = .seconds(30)
+    let idleTimeout: TimeAmount
+    let requestTimeout: TimeAmount
     let handler: @Sendable (HTTPRequest) async -> HTTPReply
+    private let connections: ConnectionCounter
+
+    init(
+        maximumBody: Int, maximumConnections: Int = defaultMaximumConnections,
+        requestTimeout: TimeAmount = defaultRequestTimeout, idleTimeout: TimeAmount = .seconds(30), logger: Logger,
+        handler: @escaping @Sendable (HTTPRequest) async -> HTTPReply
+    ) {
+        self.maximumBody = maximumBody
+        self.connections = ConnectionCounter(limit: maximumConnections)
+        self.requestTimeout = requestTimeout
+        self.idleTimeout = idleTimeout
+        self.logger = logger
+        self.handler = handler
+    }
 
     func bind(unixSocket path: String, on group: any EventLoopGroup) async throws -> Listener {
         try await ServerBootstrap(group: group)
@@ -44,12 +69,28 @@ struct HTTPServer: Sendable {
             }
     }
 
-    private func configure(_ channel: any Channel) -> EventLoopFuture<Connection> {
+    /// Runs on the new connection's event loop as it is accepted, before it reads anything.
+    private func configure(_ channel: any Channel) -> EventLoopFuture<Accepted> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-            try channel.pipeline.syncOperations.addHandler(IdleCloser())
-            try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-            return try Connection(wrappingChannelSynchronously: channel)
+            let pipeline = channel.pipeline.syncOperations
+            if case .refused(let firstOfBurst) = connections.admit() {
+                if firstOfBurst {
+                    logger.warning("refusing connections: \(connections.limit) are open, the most served at once")
+                }
+                let reply = RawErrorReply.bytes(
+                    status: .serviceUnavailable,
+                    message: "too many connections (\(connections.limit) open); try again in a moment")
+                try pipeline.addHandler(RefuseConnection(reply: reply))
+                return .refused
+            }
+            channel.closeFuture.whenComplete { [connections] _ in connections.release() }
+            let deadline = RequestDeadline(limit: requestTimeout)
+            try pipeline.addHandler(deadline)
+            try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+            try pipeline.addHandler(IdleCloser())
+            try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+            try pipeline.addHandler(RequestProgress(deadline: deadline))
+            return .serve(try Connection(wrappingChannelSynchronously: channel))
         }
     }
 
@@ -57,7 +98,8 @@ struct HTTPServer: Sendable {
     func serve(_ listener: Listener) async throws {
         try await withThrowingDiscardingTaskGroup { tasks in
             try await listener.executeThenClose { inbound in
-                for try await connection in inbound {
+                for try await accepted in inbound {
+                    guard case .serve(let connection) = accepted else { continue }
                     tasks.addTask { await handle(connection) }
                 }
             }
