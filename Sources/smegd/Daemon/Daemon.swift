@@ -16,6 +16,9 @@ struct Daemon: Service {
         Self.declareMetrics(metrics)
         let state = StateDirectory(root: config.stateDir)
         try state.prepare()
+        for path in state.removeStaleTemporaries() {
+            logger.notice("removed \(path), a temporary file left by a write that was interrupted")
+        }
         let transport = try GossipTransport.bind(host: config.gossipBind, port: config.gossipPort, logger: logger)
         logger.info("gossip on udp \(config.gossipBind) port \(transport.localPort ?? config.gossipPort)")
         let directory = MeshDirectory()
