@@ -1,4 +1,5 @@
 import Foundation
+import GossipCRDT
 import MeshCore
 import Testing
 
@@ -47,6 +48,48 @@ import Testing
         #expect(alpha.alias == "alpha" && alpha.services == ["ssh": "22"])
         #expect(beta.alias == "beta" && beta.services == ["http": "8080"])
         #expect(alpha.role == "peer" && beta.role == "peer")
+    }
+
+    /// node1 (alpha) pruned beta before it stopped: after a restart the daemon must still hold
+    /// the removal, show one member, and write the removal out again when it stops.
+    @Test func aRemovalSurvivesTheDaemonsRestarts() async throws {
+        let root = try InProcessDaemon.copyOfFixture(Self.fixtures + "/node1")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let state = StateDirectory(root: root)
+        let mesh = try #require(MeshID(Self.meshId))
+        let validator = MeshRecordValidator(mesh: mesh)
+        guard case .value(let saved) = state.loadMembership(Self.meshId) else {
+            Issue.record("members.json did not load")
+            return
+        }
+        var store = MembershipSnapshot.restore(saved, validator: validator).store
+        let alpha = try KeyFile.load(from: state.identityFile(Self.meshId))
+        let beta = try #require(WireGuardPublicKey(base64: Self.betaKey)).nodeID
+        let betaRecord = try #require(store.record(for: beta))
+        let removal = TombstoneSigning.make(
+            member: beta, version: betaRecord.version, kind: .pruned, identity: alpha, mesh: mesh)
+        var rejections = RejectionCounts()
+        _ = store.merge(MemberEntry(id: beta, tombstone: removal), validator: validator, rejections: &rejections)
+        #expect(rejections.total == 0 && !store.isPresent(beta))
+        try state.save(MembershipSnapshot.capture(store, lastAddresses: saved.lastAddresses), meshId: Self.meshId)
+
+        for _ in 0..<2 {
+            let daemon = try InProcessDaemon(stateRoot: root)
+            let detail = try await daemon.run { manager in
+                try await InProcessDaemon.detail(of: Self.meshId, members: 1, in: manager)
+            }
+            #expect(detail?.members.map(\.id) == [Self.alphaKey])
+            guard case .value(let written) = state.loadMembership(Self.meshId) else {
+                Issue.record("the daemon did not write members.json back")
+                return
+            }
+            #expect(written.tombstones?.map(\.member) == [Self.betaKey])
+            let again = MembershipSnapshot.restore(written, validator: validator)
+            var restored = again.store
+            var replay = RejectionCounts()
+            _ = restored.merge(MemberEntry(id: beta, record: betaRecord), validator: validator, rejections: &replay)
+            #expect(replay[.removed] == 1 && !restored.isPresent(beta))
+        }
     }
 
     @Test func fixturesStillParseAsTheirFormat() throws {
