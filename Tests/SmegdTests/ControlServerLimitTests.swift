@@ -113,6 +113,17 @@ import Testing
         }
     }
 
+    @Test func aSlowReaderOfALargeResponseIsNotCutByTheDeadline() async throws {
+        try await withServer(requestTimeout: .seconds(1)) { path in
+            let socket = try TestSocket(path: path)
+            try socket.send("GET /v1/hosts HTTP/1.1\r\nHost: t\r\n\r\n")
+            try await Task.sleep(for: .milliseconds(2500))
+            let head = try await offPool { try socket.readResponseHead() }
+            #expect(head.hasPrefix("HTTP/1.1 200"))
+            #expect(head.contains("Content-Length: \(LargeHosts.text.utf8.count)"))
+        }
+    }
+
     @Test func aKeptAliveConnectionIdleBeyondTheDeadlineIsClosedQuietly() async throws {
         try await withServer(requestTimeout: .seconds(1)) { path in
             let socket = try TestSocket(path: path)
@@ -190,8 +201,12 @@ final class TestSocket: Sendable {
                 guard line.lowercased().hasPrefix("content-length:") else { return nil }
                 return Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
             }.first ?? 0
-        for _ in 0..<length {
-            guard recv(descriptor, &byte, 1, 0) == 1 else { throw ControlClientError.transport("short body") }
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var left = length
+        while left > 0 {
+            let count = recv(descriptor, &chunk, min(left, chunk.count), 0)
+            guard count > 0 else { throw ControlClientError.transport("short body, \(left) bytes missing") }
+            left -= count
         }
         return head
     }

@@ -98,8 +98,9 @@ final class RefuseConnection: ChannelInboundHandler {
 /// The idle timer alone restarts with every byte, so a client sending one byte at a time
 /// would hold a connection, and one of the limited slots, forever. This handler sits first
 /// in the pipeline (its 408 goes straight to the socket); `RequestProgress`, behind the HTTP
-/// codec, tells it when a request is complete and when a response has been written. While a
-/// request is being answered no deadline runs: the answer may take as long as it takes.
+/// codec, tells it when a request is complete and when the socket has taken the whole response.
+/// While any complete request is still being answered no deadline runs: the answer may take
+/// as long as it takes, and the 408 can never land in the middle of a response.
 /// A kept-alive connection on which nothing of a next request arrived in time is closed
 /// without the 408, which a client could mistake for the answer to a request it sends just then.
 final class RequestDeadline: ChannelInboundHandler {
@@ -112,6 +113,9 @@ final class RequestDeadline: ChannelInboundHandler {
     private var timer: Scheduled<Void>?
     private var answered = false
     private var heardSinceArmed = false
+    /// Complete requests whose responses have not been written out yet (more than one when
+    /// the client pipelines).
+    private var unanswered = 0
 
     init(limit: TimeAmount) {
         self.limit = limit
@@ -142,15 +146,19 @@ final class RequestDeadline: ChannelInboundHandler {
         context.fireChannelRead(data)
     }
 
-    func requestCompleted() { disarm() }
+    func requestCompleted() {
+        unanswered += 1
+        disarm()
+    }
 
     func responseWritten() {
         answered = true
+        unanswered = max(0, unanswered - 1)
         arm()
     }
 
     private func arm() {
-        guard timer == nil, let context else { return }
+        guard timer == nil, unanswered == 0, let context else { return }
         heardSinceArmed = false
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: limit) { [self] in expire() }
     }
@@ -175,7 +183,8 @@ final class RequestDeadline: ChannelInboundHandler {
 }
 
 /// Behind the HTTP codec: tells `RequestDeadline` when a request has fully arrived and when
-/// the response to it has been handed to the codec.
+/// the response to it has been written to the socket (not merely queued: a slow reader of a
+/// large response must not have the connection closed under it).
 final class RequestProgress: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -194,7 +203,12 @@ final class RequestProgress: ChannelDuplexHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = Self.unwrapOutboundIn(data) { deadline.responseWritten() }
-        context.write(data, promise: promise)
+        guard case .end = Self.unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
+        }
+        let written = promise ?? context.eventLoop.makePromise()
+        written.futureResult.assumeIsolated().whenComplete { [deadline] _ in deadline.responseWritten() }
+        context.write(data, promise: written)
     }
 }
