@@ -104,6 +104,8 @@ var targets: [Target] = [
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ],
+        // State directories of older daemons, read by path (StateFixtureTests).
+        exclude: ["Fixtures"],
         swiftSettings: strict
     ),
     // The CLI's output formatting (tables, DOT, filters) tested in-process.

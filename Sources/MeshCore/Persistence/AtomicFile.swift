@@ -28,7 +28,7 @@ public struct FileError: Error, Equatable, CustomStringConvertible {
 public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(FileError) {
         let directory = parentDirectory(of: path)
-        let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let temporary = temporaryName(for: path)
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw FileError(path: temporary, operation: "create", errno: errno) }
         var failure: FileError?
@@ -92,6 +92,33 @@ public enum AtomicFile {
                 throw FileError(path: current, operation: "create directory", errno: errno)
             }
         }
+    }
+
+    /// `<path>.tmp-<pid>-<random>`: the writer's pid in the name tells a file left by a writer
+    /// that died (kill -9, power loss) from one a live process is writing right now.
+    public static func temporaryName(for path: String) -> String {
+        "\(path)\(temporaryMarker)\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    static let temporaryMarker = ".tmp-"
+
+    /// The writer's pid when `name` (a file name, no directory) is one of our temporary names.
+    public static func writer(ofTemporary name: String) -> Int32? {
+        let bytes = Array(name.utf8)
+        let marker = Array(temporaryMarker.utf8)
+        var start = bytes.count - marker.count
+        while start > 0 && !bytes[start...].starts(with: marker) { start -= 1 }
+        guard start > 0 else { return nil }  // the marker, after a non-empty name
+        let parts = bytes[(start + marker.count)...].split(
+            separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        let digits = { (part: ArraySlice<UInt8>) in
+            (1...10).contains(part.count) && part.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+        }
+        guard parts.count == 2, parts.allSatisfy(digits),
+            let pid = Int32(String(decoding: parts[0], as: UTF8.self)), pid > 0,
+            UInt32(String(decoding: parts[1], as: UTF8.self)) != nil
+        else { return nil }
+        return pid
     }
 
     static func parentDirectory(of path: String) -> String {

@@ -24,6 +24,7 @@ struct ConfigKey: Sendable {
             config.socketGroup = value
             return true
         },
+        integer("controlConnections", 1...4096) { $0.controlConnections = $1 },
         integer("gossipPort", 1...65535) { $0.gossipPort = $1 },
         text("gossipBind", "an IP address such as :: or 0.0.0.0") { config, value in
             guard !value.isEmpty, value.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return false }

@@ -15,6 +15,7 @@ enum ConfigPrinter {
             ("stateDir", config.stateDir),
             ("socket", config.socket),
             ("socketGroup", config.socketGroup ?? "root"),
+            ("controlConnections", "\(config.controlConnections)"),
             ("gossipPort", "\(config.gossipPort)"),
             ("gossipBind", "\"\(config.gossipBind)\""),
             ("logLevel", config.logLevel.rawValue),

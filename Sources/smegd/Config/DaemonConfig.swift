@@ -17,6 +17,9 @@ struct DaemonConfig: Equatable, Sendable {
     var socket = "/run/smegmesh/smegd.sock"
     /// Group given access to the control socket (mode 0660); nil keeps root's group.
     var socketGroup: String?
+    /// Control connections served at once; more are answered 503 and closed, so a looping
+    /// client cannot use up the daemon's file descriptors.
+    var controlConnections = HTTPServer.defaultMaximumConnections
     /// One UDP port for the gossip of every mesh this node is in.
     var gossipPort = 51900
     /// Address the gossip port binds to ("::" = all, dual stack).

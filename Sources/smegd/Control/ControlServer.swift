@@ -10,9 +10,21 @@ struct ControlServer: Sendable {
     let group: String?
     let router: ControlRouter
     let logger: Logger
+    private let http: HTTPServer
 
-    private var http: HTTPServer {
-        HTTPServer(maximumBody: ControlAPI.maximumRequestBody, logger: logger) { [router] request in
+    init(
+        path: String, group: String?, router: ControlRouter, logger: Logger,
+        maximumConnections: Int = HTTPServer.defaultMaximumConnections,
+        requestTimeout: TimeAmount = HTTPServer.defaultRequestTimeout
+    ) {
+        self.path = path
+        self.group = group
+        self.router = router
+        self.logger = logger
+        self.http = HTTPServer(
+            maximumBody: ControlAPI.maximumRequestBody, maximumConnections: maximumConnections,
+            requestTimeout: requestTimeout, logger: logger
+        ) { [router] request in
             await router.handle(request)
         }
     }

@@ -16,6 +16,9 @@ struct Daemon: Service {
         Self.declareMetrics(metrics)
         let state = StateDirectory(root: config.stateDir)
         try state.prepare()
+        for path in state.removeStaleTemporaries() {
+            logger.notice("removed \(path), a temporary file left by a write that was interrupted")
+        }
         let transport = try GossipTransport.bind(host: config.gossipBind, port: config.gossipPort, logger: logger)
         logger.info("gossip on udp \(config.gossipBind) port \(transport.localPort ?? config.gossipPort)")
         let directory = MeshDirectory()
@@ -25,7 +28,8 @@ struct Daemon: Service {
         let names = try NameService.bind(config: config, directory: directory, metrics: metrics, logger: logger)
         let control = ControlServer(
             path: config.socket, group: config.socketGroup,
-            router: ControlRouter(service: manager, hosts: names.zones), logger: logger)
+            router: ControlRouter(service: manager, hosts: names.zones), logger: logger,
+            maximumConnections: config.controlConnections)
         let controlListener = try await control.bind(on: group)
         logger.info("control API on \(config.socket)")
         var metricsServer: (MetricsEndpoint, HTTPServer.Listener)?

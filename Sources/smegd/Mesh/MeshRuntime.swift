@@ -496,8 +496,7 @@ actor MeshRuntime {
         for (id, address) in learned {
             if let text = GossipAddressing.text(address) { addresses[WireGuardPublicKey(nodeID: id).base64] = text }
         }
-        let membership = PersistedMembership(
-            records: engine.members.map { Data($0.payload).base64EncodedString() }, lastAddresses: addresses)
+        let membership = MembershipSnapshot.capture(engine.store, lastAddresses: addresses)
         do {
             try state.save(membership, meshId: mesh.text)
         } catch {
@@ -516,26 +515,17 @@ actor MeshRuntime {
             logger.error("\(problem)")
             return
         case .value(let saved):
-            var store = MemberStore()
-            var rejections = RejectionCounts()
-            for text in saved.records {
-                guard let data = Data(base64Encoded: text), let signed = try? SignedNodeRecord.decode(Array(data))
-                else { continue }
-                let payload = Array(data)
-                let member = MemberRecord(
-                    owner: signed.record.wireGuardKey.nodeID, version: signed.record.version, payload: payload)
-                _ = store.merge(
-                    MemberEntry(id: member.owner, record: member), validator: validator, rejections: &rejections)
-            }
-            engine.restore(store)
+            let restored = MembershipSnapshot.restore(saved, validator: validator)
+            engine.restore(restored.store)
             for member in engine.members { refreshRecord(member.owner) }
-            for (key, text) in saved.lastAddresses {
-                guard let id = WireGuardPublicKey(base64: key)?.nodeID, let endpoint = Endpoint(text),
-                    let address = GossipAddressing.socketAddress(endpoint.host, port: endpoint.port, dualStack: true)
+            for (id, endpoint) in restored.addresses {
+                guard let address = GossipAddressing.socketAddress(endpoint.host, port: endpoint.port, dualStack: true)
                 else { continue }
                 learned[id] = address
             }
-            logger.info("restored \(store.presentCount) members from disk (\(rejections.total) rejected)")
+            let store = restored.store
+            let counts = "\(store.presentCount) members, \(store.tombstoned.count) removals and \(store.floors.count)"
+            logger.info("restored \(counts) version floors from disk (\(restored.refused) rejected)")
         }
     }
 

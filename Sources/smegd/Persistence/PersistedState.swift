@@ -32,4 +32,10 @@ struct PersistedMembership: Codable, Equatable, Sendable {
     /// The gossip address ("HOST:PORT") each member was last heard from, by base64 key: how a
     /// restarted node finds members that publish no endpoint, or moved.
     var lastAddresses: [String: String]
+    /// Removals the store holds, so a removed member's old records stay refused after a
+    /// restart. Absent in files of older daemons, which kept no removals.
+    var tombstones: [PersistedTombstone]?
+    /// Version floors of compacted removals by base64 key: records at or below them are refused.
+    /// Absent in files of older daemons.
+    var floors: [String: UInt64]?
 }

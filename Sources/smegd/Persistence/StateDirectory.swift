@@ -28,6 +28,11 @@ struct StateDirectory: Sendable {
         try AtomicFile.makeDirectory(meshesDirectory, mode: 0o700)
     }
 
+    /// Removes what interrupted writes left behind (see `StaleTemporaries`); returns the paths.
+    func removeStaleTemporaries() -> [String] {
+        StaleTemporaries.remove(under: root)
+    }
+
     /// Mesh ids with a directory on disk, sorted.
     func meshIds() throws -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: meshesDirectory)) ?? []
