@@ -13,8 +13,7 @@ import MeshCore
 enum MembershipSnapshot {
     /// The highest version accepted from the file for a record, removal or floor. A version
     /// near 2^64 could never be exceeded by the owner's next record, locking it out for good.
-    // Switch to GossipLimits.maxVersion once GossipCRDT defines it (the same 2^48).
-    static let maximumVersion: UInt64 = 1 << 48
+    static let maximumVersion = GossipLimits.maxVersion
     /// How many records, removals, floors and addresses are read, each: the store's own limit.
     static let maximumEntries = GossipLimits.maxEntries
 
