@@ -48,6 +48,8 @@ struct ConfigKey: Sendable {
         duration("syncInterval", .milliseconds(10)...(.seconds(60))) { $0.syncInterval = $1 },
         duration("heartbeatInterval", .milliseconds(100)...(.seconds(300))) { $0.heartbeatInterval = $1 },
         integer("fanout", 1...16) { $0.fanout = $1 },
+        integer("maxMembers", 2...100_000) { $0.maxMembers = $1 },
+        integer("newMembersPerSecond", 1...10_000) { $0.newMembersPerSecond = $1 },
         choice("wireguardBackend", WireGuardBackendChoice.self) { $0.wireguardBackend = $1 },
         integer("mtu", 1280...9000) { $0.mtu = $1 },
         boolean("controlPlaneOnly") { $0.controlPlaneOnly = $1 },

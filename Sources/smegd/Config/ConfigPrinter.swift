@@ -23,6 +23,8 @@ enum ConfigPrinter {
             ("syncInterval", DurationText.format(config.syncInterval)),
             ("heartbeatInterval", DurationText.format(config.heartbeatInterval)),
             ("fanout", "\(config.fanout)"),
+            ("maxMembers", "\(config.maxMembers)"),
+            ("newMembersPerSecond", "\(config.newMembersPerSecond)"),
             ("wireguardBackend", config.wireguardBackend.rawValue),
             ("mtu", "\(config.mtu)"),
             ("controlPlaneOnly", "\(config.controlPlaneOnly)"),

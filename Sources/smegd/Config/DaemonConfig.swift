@@ -30,6 +30,10 @@ struct DaemonConfig: Equatable, Sendable {
     var syncInterval = Duration.milliseconds(200)
     var heartbeatInterval = Duration.seconds(1)
     var fanout = 3
+    /// Members (and removals) each mesh's store holds at most; new identities beyond are refused.
+    var maxMembers = 10_000
+    /// New identities each mesh accepts per second, after a burst of eight times as many.
+    var newMembersPerSecond = 50
     var wireguardBackend = WireGuardBackendChoice.auto
     /// MTU of the mesh interfaces.
     var mtu = 1420

@@ -21,6 +21,9 @@ struct MeshSettings: Sendable {
         gossip.syncInterval = config.syncInterval
         gossip.heartbeatInterval = config.heartbeatInterval
         gossip.fanout = config.fanout
+        gossip.maxMembers = config.maxMembers
+        gossip.newMembersPerSecond = config.newMembersPerSecond
+        gossip.newMemberBurst = config.newMembersPerSecond * 8
         self.gossip = gossip
         self.mtu = config.mtu
         self.backend = config.wireguardBackend
