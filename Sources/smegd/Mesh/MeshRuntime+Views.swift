@@ -13,7 +13,8 @@ extension MeshRuntime {
             address: "\(identity.address(in: mesh))", prefix: "\(OverlayAddress.meshPrefix(of: mesh))",
             role: roleText, members: engine.store.presentCount, leader: engine.leader.map { "\($0)" },
             isLeader: engine.isLeader, policy: policy == .default ? nil : RoutePolicyView(policy),
-            bridge: persisted.options.bridge)
+            bridge: persisted.options.bridge, settingsSigned: persisted.charter != nil,
+            owner: (try? StoredMesh.charter(of: persisted, mesh: mesh))??.owner.base64)
     }
 
     func detail() -> MeshDetail {
@@ -51,6 +52,6 @@ extension MeshRuntime {
             meshId: mesh.text, interface: interfaceName, members: engine.store.presentCount,
             leader: engine.leader.map { "\($0)" },
             lastSyncSecondsAgo: lastFrame.map { (ContinuousClock.now - $0).seconds },
-            lastError: lastError)
+            lastError: lastError, settingsSigned: persisted.charter != nil, started: true)
     }
 }
