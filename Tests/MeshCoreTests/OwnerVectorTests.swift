@@ -26,7 +26,10 @@ import Testing
             Fixtures.identity2.signingKey.bytes
                 == unhex("2152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db12"))
         let second = try #require(MeshID.committing(to: Fixtures.identity2.signingKey, salt: salt2))
+        #expect(second.bytes == unhex("70e7ab3563bc62ad0313"))
         #expect(second.text == "odt2wnldxrrk2ayt")
+        #expect(InterfaceName.forMesh(second) == "smegodt2wnld")
+        #expect("\(OverlayAddress.meshPrefix(of: second))" == "fdff:deda:3fea::/64")
     }
 
     @Test func charterWithSettings() throws {
