@@ -182,6 +182,14 @@ actor MeshManager: ControlService {
         return CreateMeshResponse(mesh: await runtime.summary(), token: try await inviteToken(runtime).text)
     }
 
+    /// Joins with a token whose charter, if any, `InviteToken` has verified.
+    ///
+    /// A token without a charter is accepted: every mesh made before owners existed has none,
+    /// and refusing them would strand those meshes with no way to add a node. Such a token
+    /// cannot be told from one whose charter a secret holder removed, so the mesh is marked
+    /// unsigned (`settingsSigned: false` in the answer, `status` and `get`) and the join is
+    /// logged with a warning; `smegctl join` repeats it to the operator, who knows whether the
+    /// mesh should have an owner. A join by mesh id and secret is charterless the same way.
     func joinMesh(_ request: JoinMeshRequest) async throws -> MeshSummary {
         let join = try JoinRequestParser.parse(request)
         try MeshOptionsCheck.validate(request.options, mesh: join.mesh, policy: join.policy)
