@@ -59,6 +59,25 @@ import Testing
         }
     }
 
+    /// Every bit of the owner key and of the salt reaches the id, and distinct inputs gave
+    /// distinct ids in the sample.
+    @Test mutating func theMeshIDDependsOnEveryBitOfOwnerAndSalt() throws {
+        var seen: Set<MeshID> = []
+        for _ in 0..<20 {
+            let owner = identity().signingKey
+            let salt = bytes(MeshID.saltByteCount)
+            let id = try #require(MeshID.committing(to: owner, salt: salt))
+            #expect(seen.insert(id).inserted)
+            for index in 0..<(owner.bytes.count + salt.count) {
+                var key = owner.bytes
+                var changed = salt
+                if index < key.count { key[index] ^= 1 << (index % 8) } else { changed[index - key.count] ^= 0x80 }
+                let other = MeshID.committing(to: SigningPublicKey(uncheckedBytes: key), salt: changed)
+                #expect(other != id)
+            }
+        }
+    }
+
     @Test mutating func everyBitFlipIsRefused() throws {
         for _ in 0..<3 {
             let (charter, _) = try charter()
