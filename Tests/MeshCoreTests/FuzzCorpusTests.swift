@@ -78,6 +78,11 @@ import Testing
             mesh: Fixtures.mesh1, secret: Fixtures.secret, bootstrap: [tokenEndpoints[0]], name: "home",
             policy: RoutePolicy(allowExitNodes: true, allowedPrefixes: [IPPrefix("192.168.1.0/24")!]))
         seeds.append(Seed(target: "FuzzToken", name: "with-settings", bytes: Array(settings.text.utf8)))
+        let signed = try InviteToken(
+            secret: Fixtures.secret, bootstrap: [tokenEndpoints[0]],
+            charter: MeshCharter.sign(
+                owner: Fixtures.identity1, salt: Array(0xA0..<0xB0), name: "home", policy: settings.policy))
+        seeds.append(Seed(target: "FuzzToken", name: "with-charter", bytes: Array(signed.text.utf8)))
 
         // Queries made by our own encoder; the corpus also holds queries captured from dig.
         for (index, (name, type)) in dnsQueries.enumerated() {
@@ -117,7 +122,7 @@ import Testing
         case "FuzzToken":
             let token = try InviteToken(String(decoding: bytes, as: UTF8.self))
             #expect(token.secret == Fixtures.secret)
-            #expect([Fixtures.mesh1, Fixtures.mesh2].contains(token.mesh))
+            #expect([Fixtures.mesh1, Fixtures.mesh2].contains(token.mesh) || token.charter?.mesh == token.mesh)
         case "FuzzAddress":
             let text = String(decoding: bytes, as: UTF8.self)
             let kinds = addressKinds(of: text)

@@ -106,14 +106,6 @@ import Testing
         #expect(try KeyFile.load(from: path).wireGuardPublicKey == Fixtures.identity2.wireGuardPublicKey)
     }
 
-    @Test func loadOrCreateCreatesOnceThenReloads() throws {
-        let path = directory + "/node.key"
-        let first = try KeyFile.loadOrCreate(at: path)
-        let second = try KeyFile.loadOrCreate(at: path)
-        #expect(first.created && !second.created)
-        #expect(first.identity.wireGuardPublicKey == second.identity.wireGuardPublicKey)
-    }
-
     @Test(arguments: [0o644, 0o640, 0o604, 0o660, 0o606])
     func refusesGroupOrOtherAccess(_ mode: Int) throws {
         let path = directory + "/node.key"

@@ -52,9 +52,12 @@ struct InProcessDaemon {
         transport.close()
     }
 
-    /// Polls `mesh` until it shows `members` members or five seconds pass.
+    /// Polls `mesh` until it shows `members` members or 30 seconds pass. Generous on purpose:
+    /// restoring takes milliseconds, but `swift test` runs suites in parallel on a cooperative
+    /// pool of one thread per core, and suites that block a thread (socket clients, waits on
+    /// processes) can hold this daemon's tasks back for many seconds on a 2-core machine.
     static func detail(of mesh: String, members: Int, in manager: MeshManager) async throws -> MeshDetail? {
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(30)
         var last: MeshDetail?
         while ContinuousClock.now < deadline {
             last = try? await manager.mesh(mesh)

@@ -1,8 +1,9 @@
-/// A mesh's name: 10 random bytes written as 16 lowercase base32 characters, e.g.
-/// `k5vq3xw7pmz2a4bd`.
+/// A mesh's name: 10 bytes written as 16 lowercase base32 characters, e.g. `k5vq3xw7pmz2a4bd`.
+/// A mesh made today hashes its first owner key into them (`committing(to:salt:)`, so the id
+/// vouches for the owner); meshes made before owners existed have random bytes (`generate`).
 ///
-/// Random rather than chosen by a person so that two operators' meshes never share a ULA prefix or
-/// interface name; 80 bits make a collision negligible. 16 characters of `a-z2-7` fit a DNS label,
+/// Pseudo-random rather than chosen by a person so that two operators' meshes never share a ULA
+/// prefix or interface name; 80 bits make a collision negligible. 16 characters of `a-z2-7` fit a DNS label,
 /// a file name and a shell argument without quoting. Only this exact form is accepted: no
 /// uppercase, no padding, no separators, so a mesh has one spelling to hash and compare.
 public struct MeshID: Hashable, Comparable, Sendable {
@@ -26,6 +27,7 @@ public struct MeshID: Hashable, Comparable, Sendable {
         self.bytes = bytes
     }
 
+    /// A random id, as meshes had before owners; new meshes use `committing(to:salt:)`.
     public static func generate() throws -> MeshID {
         MeshID(bytes: try Sodium.randomBytes(byteCount))!
     }

@@ -146,10 +146,17 @@ public struct MeshSummary: Codable, Sendable, Equatable {
     public var policy: RoutePolicyView?
     /// True when this node bridges its other meshes into this one.
     public var bridge: Bool?
+    /// True when the mesh's owner signed its name and route policy; false for a mesh made before
+    /// owners existed (or joined without a token that carries the charter), whose settings are
+    /// only what this node stored. Absent from older daemons.
+    public var settingsSigned: Bool?
+    /// The owner's Ed25519 public key, base64, when the settings are signed.
+    public var owner: String?
 
     public init(
         meshId: String, name: String?, interface: String, address: String, prefix: String, role: String,
-        members: Int, leader: String?, isLeader: Bool, policy: RoutePolicyView? = nil, bridge: Bool? = nil
+        members: Int, leader: String?, isLeader: Bool, policy: RoutePolicyView? = nil, bridge: Bool? = nil,
+        settingsSigned: Bool? = nil, owner: String? = nil
     ) {
         self.meshId = meshId
         self.name = name
@@ -162,6 +169,8 @@ public struct MeshSummary: Codable, Sendable, Equatable {
         self.isLeader = isLeader
         self.policy = policy
         self.bridge = bridge
+        self.settingsSigned = settingsSigned
+        self.owner = owner
     }
 }
 
@@ -325,10 +334,16 @@ public struct MeshStatus: Codable, Sendable, Equatable {
     public var lastError: String?
     /// Members claiming an alias they do not get, absent when there are none.
     public var aliasConflicts: [AliasConflictView]?
+    /// As in `MeshSummary`.
+    public var settingsSigned: Bool?
+    /// False when the mesh's state is on this node but it could not be started (`lastError` says
+    /// why and what to do); absent from older daemons, which list only running meshes.
+    public var started: Bool?
 
     public init(
         meshId: String, interface: String, members: Int, leader: String?, lastSyncSecondsAgo: Double?,
-        lastError: String?, aliasConflicts: [AliasConflictView]? = nil
+        lastError: String?, aliasConflicts: [AliasConflictView]? = nil, settingsSigned: Bool? = nil,
+        started: Bool? = nil
     ) {
         self.meshId = meshId
         self.interface = interface
@@ -337,6 +352,8 @@ public struct MeshStatus: Codable, Sendable, Equatable {
         self.lastSyncSecondsAgo = lastSyncSecondsAgo
         self.lastError = lastError
         self.aliasConflicts = aliasConflicts
+        self.settingsSigned = settingsSigned
+        self.started = started
     }
 }
 

@@ -5,6 +5,10 @@
 /// Persists secrets: a node's identity seed (so a restart keeps the same key and overlay address)
 /// and a mesh's shared secret.
 ///
+/// There is no load-or-create: a key that is missing where one was written is lost state to
+/// report, and replacing it silently would turn the node into another member (and, for the
+/// mesh's creator, discard the owner key). Callers make keys only when they mean to.
+///
 /// Each file is one line, `<header> <base64 of 32 bytes>`, with a header per kind
 /// (`smegmesh-ed25519-seed-v1`, `smegmesh-mesh-secret-v1`), so neither can be mistaken for the
 /// other or for a WireGuard key file, and a future format can be told apart. Writes go to a
@@ -117,17 +121,6 @@ public enum KeyFile {
         return try parse(content[..<total], header: header, path: path)
     }
 
-    /// Loads the identity at `path`, or creates and stores a new one when the file does not exist.
-    public static func loadOrCreate(at path: String) throws -> (identity: NodeIdentity, created: Bool) {
-        do {
-            return (try load(from: path), false)
-        } catch let error where error.problem == .missing {
-            let identity = try NodeIdentity.generate()
-            try write(identity, to: path)
-            return (identity, true)
-        }
-    }
-
     static func parse(_ content: ArraySlice<UInt8>, header: String, path: String) throws(KeyFileError) -> [UInt8] {
         var line = content
         if line.last == UInt8(ascii: "\n") { line = line.dropLast() }
@@ -186,13 +179,12 @@ public struct KeyFileError: Error, Equatable, CustomStringConvertible {
         case .permissions(let mode):
             let octal = String(mode, radix: 8)
             return "key file \(path) is accessible by group or others (mode 0\(octal)); "
-                + "run `chmod 600 \(path)`, and if others may have read it, remove it to make a new identity"
+                + "run `chmod 600 \(path)`, and if others may have read it, treat the key as leaked and replace it"
         case .owner(let uid, let expected):
             return "key file \(path) is owned by uid \(uid), not by the user running smegd (uid \(expected)); "
                 + "run `chown \(expected) \(path)`"
         case .malformed(let reason):
-            return "key file \(path) is not usable: \(reason); restore it from a backup, or remove it "
-                + "to start afresh (a node identity is then regenerated and the node rejoins as a new member)"
+            return "key file \(path) is not usable: \(reason)"
         case .io(let operation, let code):
             return "key file \(path): \(operation) failed: \(String(cString: strerror(code))) (errno \(code))"
         }

@@ -9,13 +9,15 @@
 ///
 /// `settings` are optional tagged fields that every member of the mesh must agree on and that
 /// the creator decides: the mesh's name and its route policy. A token of a mesh with neither is
-/// byte-for-byte the same as before they existed.
+/// byte-for-byte the same as before they existed. Since any holder of the secret can write a
+/// token, a mesh with an owner also carries its `MeshCharter`, which signs those settings; a
+/// token value with a charter has been checked to match it.
 public struct InviteToken: Hashable, Sendable {
     public static let prefix = "smeg1-"
     public static let maxEndpoints = 8
-    /// Enough for 8 maximal DNS names, the longest mesh name and the largest policy; checked
-    /// before anything is decoded.
-    public static let maxTextLength = 4000
+    /// Enough for 8 maximal DNS names, the longest mesh name and the largest policy, in plain
+    /// and again in the charter; checked before anything is decoded.
+    public static let maxTextLength = 4600
     static let checksumDomain: [UInt8] = Array("smegmesh/v1/invite-checksum".utf8) + [0]
     static let checksumLength = 4
 
@@ -26,9 +28,14 @@ public struct InviteToken: Hashable, Sendable {
     public let name: String?
     /// Which advertised routes members accept; all members must use the same.
     public let policy: RoutePolicy
+    /// The owner's signature over `name` and `policy`; nil for a mesh made before owners
+    /// existed, whose settings nobody can vouch for.
+    public let charter: MeshCharter?
 
+    /// Fails when `charter` is for another mesh or signs another name or policy.
     public init(
-        mesh: MeshID, secret: MeshSecret, bootstrap: [Endpoint], name: String? = nil, policy: RoutePolicy = .default
+        mesh: MeshID, secret: MeshSecret, bootstrap: [Endpoint], name: String? = nil, policy: RoutePolicy = .default,
+        charter: MeshCharter? = nil
     ) throws(InviteTokenError) {
         guard (1...Self.maxEndpoints).contains(bootstrap.count) else { throw .endpointCount(bootstrap.count) }
         if let name, !DNSName.isValidLabel(Array(name.utf8)) {
@@ -38,11 +45,23 @@ public struct InviteToken: Hashable, Sendable {
             throw .malformed(
                 .invalid(field: "policy", reason: "more than \(MeshSettingsLimits.maxAllowedPrefixes) prefixes"))
         }
+        if let charter {
+            guard charter.mesh == mesh else { throw .unsignedSettings(.notCommitted(mesh: mesh)) }
+            guard charter.name == name, charter.policy == policy else { throw .unsignedSettings(.settingsDiffer) }
+        }
         self.mesh = mesh
         self.secret = secret
         self.bootstrap = bootstrap
         self.name = name
         self.policy = policy
+        self.charter = charter
+    }
+
+    /// A token of a mesh with an owner: name and policy are the ones the charter signs.
+    public init(secret: MeshSecret, bootstrap: [Endpoint], charter: MeshCharter) throws(InviteTokenError) {
+        try self.init(
+            mesh: charter.mesh, secret: secret, bootstrap: bootstrap, name: charter.name, policy: charter.policy,
+            charter: charter)
     }
 
     public var text: String {
@@ -52,6 +71,7 @@ public struct InviteToken: Hashable, Sendable {
         writer.writeCount(bootstrap.count, limit: Self.maxEndpoints)
         for endpoint in bootstrap { writer.writeEndpoint(endpoint) }
         MeshSettingsCodec.write(name: name, policy: policy, to: &writer)
+        if let charter { MeshSettingsCodec.write(charter: charter, to: &writer) }
         let body = writer.bytes
         return Self.prefix + Base32.encode(body + Self.checksum(body[...]))
     }
@@ -81,9 +101,17 @@ public struct InviteToken: Hashable, Sendable {
         } catch {
             throw .malformed(error)
         }
+        var charter: MeshCharter?
+        if let bytes = fields.settings.charter {
+            do {
+                charter = try MeshCharter(bytes: bytes, mesh: fields.mesh)
+            } catch {
+                throw .unsignedSettings(error)
+            }
+        }
         try self.init(
             mesh: fields.mesh, secret: fields.secret, bootstrap: fields.bootstrap, name: fields.settings.name,
-            policy: fields.settings.policy)
+            policy: fields.settings.policy, charter: charter)
     }
 
     private struct Fields {
@@ -100,7 +128,7 @@ public struct InviteToken: Hashable, Sendable {
         let count = try reader.readCount("endpoints", limit: Self.maxEndpoints, minimumElementSize: 7)
         var endpoints: [Endpoint] = []
         for _ in 0..<count { endpoints.append(try reader.readEndpoint("endpoint", allowNames: true)) }
-        let settings = try MeshSettingsCodec.read(from: &reader)
+        let settings = try MeshSettingsCodec.read(from: &reader, allowCharter: true)
         try reader.finish()
         return Fields(mesh: mesh, secret: secret, bootstrap: endpoints, settings: settings)
     }
@@ -127,76 +155,6 @@ extension InviteToken: CustomStringConvertible {
     }
 }
 
-public enum MeshSettingsLimits {
-    /// Keeps a token's policy field under its 255-byte limit (18 bytes per IPv6 prefix).
-    public static let maxAllowedPrefixes = 12
-}
-
-/// The optional settings section of an invite token: `tag (1) ‖ length (1) ‖ value` fields in
-/// ascending tag order, each at most once, until the checksum.
-///
-/// - tag 1, name: a DNS label.
-/// - tag 2, route policy: `flags (1: bit 0 exit nodes, bit 1 bridged meshes) ‖ count (1) ‖
-///   prefix × count`.
-///
-/// Unknown tags are refused rather than skipped: a member that ignored a policy it cannot read
-/// would disagree with the others about which records are valid.
-enum MeshSettingsCodec {
-    struct Settings {
-        var name: String?
-        var policy = RoutePolicy.default
-    }
-
-    static let nameTag: UInt8 = 1
-    static let policyTag: UInt8 = 2
-    static let maxAllowedPrefixes = MeshSettingsLimits.maxAllowedPrefixes
-
-    static func write(name: String?, policy: RoutePolicy, to writer: inout ByteWriter) {
-        if let name {
-            writer.writeU8(nameTag)
-            writer.writeString(name, limit: 63, field: "name")
-        }
-        guard policy != .default else { return }
-        var field = ByteWriter(capacity: 64)
-        field.writeU8((policy.allowExitNodes ? 1 : 0) | (policy.allowBridgedMeshes ? 2 : 0))
-        field.writeCount(policy.allowedPrefixes.count, limit: maxAllowedPrefixes)
-        for prefix in policy.allowedPrefixes { field.writePrefix(prefix) }
-        writer.writeU8(policyTag)
-        writer.writeLengthPrefixed(field.bytes, limit: 255, field: "policy")
-    }
-
-    static func read(from reader: inout ByteReader) throws(WireError) -> Settings {
-        var settings = Settings()
-        var lastTag: UInt8 = 0
-        while !reader.isAtEnd {
-            let tag = try reader.readU8("setting")
-            guard tag > lastTag else { throw .invalid(field: "setting", reason: "tag \(tag) repeated or out of order") }
-            lastTag = tag
-            switch tag {
-            case nameTag:
-                let name = try reader.readString("name", limit: 63)
-                guard DNSName.isValidLabel(Array(name.utf8)) else {
-                    throw .invalid(field: "name", reason: "not a DNS label")
-                }
-                settings.name = name
-            case policyTag:
-                var field = ByteReader(try reader.readLengthPrefixed("policy", limit: 255)[...])
-                let flags = try field.readU8("policy flags")
-                guard flags & ~3 == 0 else { throw .invalid(field: "policy flags", reason: "unknown flags \(flags)") }
-                let count = try field.readCount("allowed prefixes", limit: maxAllowedPrefixes, minimumElementSize: 6)
-                var prefixes: [IPPrefix] = []
-                for _ in 0..<count { prefixes.append(try field.readPrefix("allowed prefix")) }
-                try field.finish()
-                settings.policy = RoutePolicy(
-                    allowExitNodes: flags & 1 != 0, allowBridgedMeshes: flags & 2 != 0, allowedPrefixes: prefixes)
-            default:
-                throw .invalid(field: "setting", reason: "unknown tag \(tag) (a newer smegmesh made this token)")
-            }
-        }
-        return settings
-    }
-}
-
 /// Why a token was refused, in words that tell the person what to do.
 public enum InviteTokenError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingPrefix
@@ -207,6 +165,8 @@ public enum InviteTokenError: Error, Equatable, Sendable, CustomStringConvertibl
     case checksumMismatch
     case endpointCount(Int)
     case malformed(WireError)
+    /// The token carries a charter, and it does not vouch for the token's settings.
+    case unsignedSettings(MeshCharterError)
 
     public var description: String {
         let recopy = "copy the whole token again from the output of `smegctl create` or `smegctl invite`"
@@ -229,6 +189,9 @@ public enum InviteTokenError: Error, Equatable, Sendable, CustomStringConvertibl
             return "invalid token (\(count) bootstrap endpoints; between 1 and \(InviteToken.maxEndpoints) are allowed)"
         case .malformed(let error):
             return "invalid token (\(error)); \(recopy)"
+        case .unsignedSettings(let reason):
+            return "this token's settings are not signed by the mesh's owner (\(reason)); "
+                + "ask an owner for a new token"
         }
     }
 }

@@ -50,6 +50,17 @@ struct Join: ParsableCommand {
         print("Joined mesh \(summary.meshId)\(summary.name.map { " (\($0))" } ?? "") on \(summary.interface)")
         print("  this node: \(summary.address) in \(summary.prefix), role \(summary.role)")
         print("  members known so far: \(summary.members); see them with `smegctl get \(summary.meshId)`")
+        if summary.settingsSigned == false { printUnsignedWarning(summary) }
+    }
+
+    /// Tokens of meshes made before owners existed carry no charter; a token with its charter
+    /// removed looks the same, so the operator is told which settings they are trusting.
+    private func printUnsignedWarning(_ summary: MeshSummary) {
+        let warning =
+            "warning: the name and route policy of mesh \(summary.meshId) are not signed by an owner (an older "
+            + "mesh, or a token someone altered); if the mesh was made by a current smegmesh, leave it and join "
+            + "with a token from `smegctl invite` on a member you trust\n"
+        FileHandle.standardError.write(Data(warning.utf8))
     }
 
     private func readSecret(_ path: String) throws -> String {

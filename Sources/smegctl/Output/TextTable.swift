@@ -40,7 +40,15 @@ enum TextTable {
             allowed += policy.allowedPrefixes ?? []
             text += "\nRoutes allowed besides the mesh's own /48: " + allowed.joined(separator: ", ")
         }
+        if let signed = mesh.settingsSigned { text += "\n" + settingsLine(signed: signed, owner: mesh.owner) }
         return text
+    }
+
+    /// Whether the name and route policy above can be trusted, and on whose word.
+    static func settingsLine(signed: Bool, owner: String?) -> String {
+        if signed { return "Settings signed by the mesh's owner" + (owner.map { " \($0)" } ?? "") }
+        return "Settings NOT signed: the mesh predates owners, so its name and route policy are only what this "
+            + "node stored"
     }
 
     /// Members sorted by alias then id, the leader marked with `*`, this node with `(you)`.
@@ -96,12 +104,13 @@ enum TextTable {
         lines.append("")
         lines.append(
             render(
-                ["MESH", "INTERFACE", "MEMBERS", "LEADER", "LAST SYNC", "HEALTH"],
+                ["MESH", "INTERFACE", "MEMBERS", "LEADER", "LAST SYNC", "SETTINGS", "HEALTH"],
                 status.meshes.map { mesh in
                     [
                         mesh.meshId, mesh.interface, "\(mesh.members)", mesh.leader ?? "none yet",
                         mesh.lastSyncSecondsAgo.map { duration($0) + " ago" } ?? "never",
-                        mesh.lastError.map { "error: \($0)" } ?? "ok",
+                        mesh.settingsSigned.map { $0 ? "signed" : "unsigned" } ?? "-",
+                        health(mesh),
                     ]
                 }))
         for mesh in status.meshes {
@@ -112,6 +121,11 @@ enum TextTable {
             lines += conflicts.map { "  \($0.shortId) claims '\($0.alias)', \($0.reason)" }
         }
         return lines.joined(separator: "\n")
+    }
+
+    static func health(_ mesh: MeshStatus) -> String {
+        if mesh.started == false { return "not started: \(mesh.lastError ?? "unknown error")" }
+        return mesh.lastError.map { "error: \($0)" } ?? "ok"
     }
 
     static func lastSeen(_ seconds: Double?) -> String {

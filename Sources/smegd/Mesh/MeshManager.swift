@@ -21,6 +21,9 @@ actor MeshManager: ControlService {
     /// Rings when any mesh's members or routes change; bridges then recompute what they carry.
     private let routeChanges: AsyncStream<Void>
     private let routeChanged: AsyncStream<Void>.Continuation
+    /// Meshes whose state is on disk but that could not be started, with the reason: `status`
+    /// shows them, `join` refuses them and `leave` discards them.
+    private var unstarted: [String: String] = [:]
 
     init(
         config: DaemonConfig, state: StateDirectory, transport: GossipTransport, directory: MeshDirectory,
@@ -104,38 +107,32 @@ actor MeshManager: ControlService {
             case .absent:
                 logger.warning("state directory \(state.directory(of: meshId)) has no mesh.json; ignoring it")
             case .corrupt(let problem):
-                logger.error("cannot restore mesh \(meshId): \(problem)")
+                notStarted(meshId, problem)
             case .value(let persisted):
                 do {
-                    restored.append(try makeRuntime(persisted))
+                    let stored = try StoredMesh.load(persisted, state: state)
+                    restored.append(makeRuntime(stored))
                     logger.info("restored mesh \(meshId)")
+                    if stored.charter == nil { logger.warning("\(StoredMesh.unsignedWarning(stored.mesh))") }
                 } catch {
-                    logger.error("cannot restore mesh \(meshId): \(error)")
+                    notStarted(meshId, "\(error)")
                 }
             }
         }
         return restored
     }
 
-    private func makeRuntime(_ persisted: PersistedMesh) throws -> MeshRuntime {
-        guard let mesh = MeshID(persisted.meshId) else {
-            throw ControlError.badRequest("invalid mesh id \(persisted.meshId)")
-        }
-        guard let data = Data(base64Encoded: persisted.secret), let secret = MeshSecret(bytes: Array(data)) else {
-            throw ControlError.badRequest("the stored secret of mesh \(mesh) is not 32 bytes of base64")
-        }
-        let policy: RoutePolicy
-        switch persisted.policy?.policy() ?? .success(.default) {
-        case .success(let stored): policy = stored
-        case .failure(let error):
-            throw ControlError.badRequest("the stored route policy of mesh \(mesh) is damaged: \(error)")
-        }
-        let identity = try KeyFile.loadOrCreate(at: state.identityFile(persisted.meshId)).identity
+    private func notStarted(_ meshId: String, _ problem: String) {
+        unstarted[meshId] = problem
+        logger.error("cannot restore mesh \(meshId): \(problem)")
+    }
+
+    private func makeRuntime(_ stored: StoredMesh) -> MeshRuntime {
         let signal = routeChanged
         return MeshRuntime(
-            persisted: persisted, mesh: mesh, secret: secret, identity: identity, policy: policy, settings: settings,
-            transport: transport, state: state, metrics: metrics, clock: clock, logger: logger,
-            routesChanged: { signal.yield() })
+            persisted: stored.persisted, mesh: stored.mesh, secret: stored.secret, identity: stored.identity,
+            policy: stored.policy, settings: settings, transport: transport, state: state, metrics: metrics,
+            clock: clock, logger: logger, routesChanged: { signal.yield() })
     }
 
     // MARK: ControlService
@@ -143,6 +140,12 @@ actor MeshManager: ControlService {
     func status() async throws -> StatusResponse {
         var meshes: [MeshStatus] = []
         for runtime in directory.all { meshes.append(await runtime.status()) }
+        for (meshId, problem) in unstarted.sorted(by: { $0.key < $1.key }) {
+            meshes.append(
+                MeshStatus(
+                    meshId: meshId, interface: MeshID(meshId).map(InterfaceName.forMesh) ?? "-", members: 0,
+                    leader: nil, lastSyncSecondsAgo: nil, lastError: problem, started: false))
+        }
         let backend: String
         if config.controlPlaneOnly {
             backend = "none"
@@ -165,25 +168,45 @@ actor MeshManager: ControlService {
     func createMesh(_ request: CreateMeshRequest) async throws -> CreateMeshResponse {
         if let name = request.name { try MeshOptionsCheck.validateName(name) }
         let policy = try MeshOptionsCheck.policy(request.policy)
-        let mesh = try MeshID.generate()
+        // This node's identity is the first owner key, so it exists before the mesh id that commits to it.
+        let identity = try NodeIdentity.generate()
+        let charter = try MeshCharter.sign(
+            owner: identity, salt: try Sodium.randomBytes(MeshID.saltByteCount), name: request.name, policy: policy)
+        let mesh = charter.mesh
         try MeshOptionsCheck.validate(request.options, mesh: mesh, policy: policy)
         let secret = try MeshSecret.generate()
         let runtime = try await start(
-            mesh: mesh, secret: secret, name: request.name, policy: policy, options: request.options, bootstrap: [])
+            mesh: mesh, secret: secret, name: request.name, policy: policy, charter: charter, identity: identity,
+            options: request.options, bootstrap: [])
         logger.notice("created mesh \(mesh)\(request.name.map { " (\($0))" } ?? "")")
         return CreateMeshResponse(mesh: await runtime.summary(), token: try await inviteToken(runtime).text)
     }
 
+    /// Joins with a token whose charter, if any, `InviteToken` has verified.
+    ///
+    /// A token without a charter is accepted: every mesh made before owners existed has none,
+    /// and refusing them would strand those meshes with no way to add a node. Such a token
+    /// cannot be told from one whose charter a secret holder removed, so the mesh is marked
+    /// unsigned (`settingsSigned: false` in the answer, `status` and `get`) and the join is
+    /// logged with a warning; `smegctl join` repeats it to the operator, who knows whether the
+    /// mesh should have an owner. A join by mesh id and secret is charterless the same way.
     func joinMesh(_ request: JoinMeshRequest) async throws -> MeshSummary {
         let join = try JoinRequestParser.parse(request)
         try MeshOptionsCheck.validate(request.options, mesh: join.mesh, policy: join.policy)
         guard directory.runtime(for: join.mesh) == nil else {
             throw ControlError.conflict("this node is already in mesh \(join.mesh)")
         }
+        if let problem = unstarted[join.mesh.text] {
+            throw ControlError.conflict(
+                "this node has state for mesh \(join.mesh) that could not be started (\(problem)); "
+                    + "run `smegctl leave \(join.mesh)` to discard it first")
+        }
         let runtime = try await start(
-            mesh: join.mesh, secret: join.secret, name: join.name, policy: join.policy, options: request.options,
+            mesh: join.mesh, secret: join.secret, name: join.name, policy: join.policy, charter: join.charter,
+            identity: try NodeIdentity.generate(), options: request.options,
             bootstrap: join.bootstrap.map(\.description))
         logger.notice("joining mesh \(join.mesh) through \(join.bootstrap.map(\.description).joined(separator: ", "))")
+        if join.charter == nil { logger.warning("\(StoredMesh.unsignedWarning(join.mesh))") }
         // Give the first exchange a moment so the answer already shows the members.
         for _ in 0..<40 {
             if await runtime.summary().members > 1 { break }
@@ -198,6 +221,12 @@ actor MeshManager: ControlService {
 
     /// Answers once the departure has spread and the mesh's interface and state are gone.
     func leaveMesh(_ id: String) async throws {
+        if unstarted[id] != nil {
+            try state.remove(id)
+            unstarted[id] = nil
+            logger.notice("discarded the state of mesh \(id), which could not be started")
+            return
+        }
         let runtime = try await find(id)
         logger.notice("leaving mesh \(runtime.mesh)")
         await runtime.leave()
@@ -249,24 +278,30 @@ actor MeshManager: ControlService {
 
     // MARK: Helpers
 
+    /// Stores a new mesh and starts it. The key is written before mesh.json, so a crash in
+    /// between leaves a directory that restore skips, never a mesh without its key; the mesh
+    /// is then loaded back exactly as a restart would load it.
     private func start(
-        mesh: MeshID, secret: MeshSecret, name: String?, policy: RoutePolicy, options: MeshOptions,
-        bootstrap: [String]
+        mesh: MeshID, secret: MeshSecret, name: String?, policy: RoutePolicy, charter: MeshCharter?,
+        identity: NodeIdentity, options: MeshOptions, bootstrap: [String]
     ) async throws -> MeshRuntime {
         var options = options
         if options.listenPort == nil { options.listenPort = await freeListenPort() }
         let persisted = PersistedMesh(
             meshId: mesh.text, name: name, secret: Data(secret.bytes).base64EncodedString(), options: options,
-            bootstrap: bootstrap, policy: policy == .default ? nil : RoutePolicyView(policy))
+            bootstrap: bootstrap, policy: policy == .default ? nil : RoutePolicyView(policy),
+            charter: PersistedMesh.encode(charter))
         try state.prepare()
-        try state.save(persisted)
-        let runtime: MeshRuntime
+        let stored: StoredMesh
         do {
-            runtime = try makeRuntime(persisted)
+            try state.saveIdentity(identity, meshId: mesh.text)
+            try state.save(persisted)
+            stored = try StoredMesh.load(persisted, state: state)
         } catch {
             try? state.remove(mesh.text)
-            throw error
+            throw ControlError(status: 500, message: "cannot store mesh \(mesh): \(error)")
         }
+        let runtime = makeRuntime(stored)
         launch(runtime)
         return runtime
     }
@@ -328,8 +363,15 @@ actor MeshManager: ControlService {
             config.controlPlaneOnly ? HostAddresses.loopbackEndpoint(port: port) : HostAddresses.endpoints(port: port)
         endpoints += local.filter { !endpoints.contains($0) }
         if endpoints.isEmpty { endpoints = HostAddresses.loopbackEndpoint(port: port) }
+        let bootstrap = Array(endpoints.prefix(InviteToken.maxEndpoints))
+        do {
+            if let charter = try StoredMesh.charter(of: persisted, mesh: runtime.mesh) {
+                return try InviteToken(secret: secret, bootstrap: bootstrap, charter: charter)
+            }
+        } catch {
+            throw ControlError(status: 500, message: "mesh \(runtime.mesh): \(error)")
+        }
         return try InviteToken(
-            mesh: runtime.mesh, secret: secret, bootstrap: Array(endpoints.prefix(InviteToken.maxEndpoints)),
-            name: persisted.name, policy: runtime.policy)
+            mesh: runtime.mesh, secret: secret, bootstrap: bootstrap, name: persisted.name, policy: runtime.policy)
     }
 }

@@ -101,17 +101,22 @@ enum JoinRequestParser {
         var bootstrap: [Endpoint]
         var name: String? = nil
         var policy = RoutePolicy.default
+        /// Verified by `InviteToken`; nil for a token of a mesh made before owners existed.
+        var charter: MeshCharter? = nil
     }
 
     /// A join by mesh id and secret carries no name and the default policy; a token carries both.
+    /// A token whose charter does not vouch for its settings is refused with its own sentence,
+    /// since it is not a copying mistake: someone other than an owner made it.
     static func parse(_ request: JoinMeshRequest) throws -> Parsed {
         if let text = request.token {
             do {
                 let token = try InviteToken(text)
                 return Parsed(
                     mesh: token.mesh, secret: token.secret, bootstrap: token.bootstrap, name: token.name,
-                    policy: token.policy)
+                    policy: token.policy, charter: token.charter)
             } catch {
+                if case .unsignedSettings = error { throw ControlError.badRequest("\(error)") }
                 throw ControlError.badRequest("invalid token: \(error)")
             }
         }

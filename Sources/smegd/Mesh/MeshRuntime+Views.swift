@@ -13,7 +13,8 @@ extension MeshRuntime {
             address: "\(identity.address(in: mesh))", prefix: "\(OverlayAddress.meshPrefix(of: mesh))",
             role: roleText, members: engine.store.presentCount, leader: engine.leader.map { "\($0)" },
             isLeader: engine.isLeader, policy: policy == .default ? nil : RoutePolicyView(policy),
-            bridge: persisted.options.bridge)
+            bridge: persisted.options.bridge, settingsSigned: persisted.charter != nil,
+            owner: (try? StoredMesh.charter(of: persisted, mesh: mesh))??.owner.base64)
     }
 
     /// Who holds which name among the present members: the same claims, hence the same
@@ -63,7 +64,8 @@ extension MeshRuntime {
             meshId: mesh.text, interface: interfaceName, members: engine.store.presentCount,
             leader: engine.leader.map { "\($0)" },
             lastSyncSecondsAgo: lastFrame.map { (ContinuousClock.now - $0).seconds },
-            lastError: lastError, aliasConflicts: aliasConflicts())
+            lastError: lastError, aliasConflicts: aliasConflicts(), settingsSigned: persisted.charter != nil,
+            started: true)
     }
 
     /// Void alias claims, this node's first: its operator is the one who can act on it.

@@ -19,6 +19,10 @@ struct PersistedMesh: Codable, Equatable, Sendable {
     var services: [String: String] = [:]
     /// The mesh's route policy, from `create` or the invite token; nil is the default policy.
     var policy: RoutePolicyView?
+    /// The owner-signed charter (`MeshCharter.bytes`, base64), verified again at every start
+    /// against the mesh id, `name` and `policy`; nil for a mesh made before owners existed, so
+    /// older files still load.
+    var charter: String?
 }
 
 /// The last membership this node saw (`members.json`): enough to bring WireGuard up at once

@@ -44,6 +44,12 @@ struct StateDirectory: Sendable {
         try AtomicFile.write(Self.encode(mesh), to: meshFile(mesh.meshId), mode: 0o600)
     }
 
+    /// Writes this node's key for a mesh it creates or joins; restoring only ever reads it.
+    func saveIdentity(_ identity: NodeIdentity, meshId: String) throws {
+        try AtomicFile.makeDirectory(directory(of: meshId), mode: 0o700)
+        try KeyFile.write(identity, to: identityFile(meshId))
+    }
+
     func save(_ membership: PersistedMembership, meshId: String) throws {
         try AtomicFile.write(Self.encode(membership), to: membershipFile(meshId), mode: 0o600)
     }
