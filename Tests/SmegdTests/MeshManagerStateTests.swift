@@ -105,6 +105,26 @@ import Testing
         }
     }
 
+    /// Stripping the charter from a token and widening its policy is what a secret holder would
+    /// do; such a token joins only when the operator says the settings need no owner.
+    @Test func aCharterlessTokenThatWidensThePolicyNeedsTheOperatorsConsent() async throws {
+        defer { try? FileManager.default.removeItem(atPath: state.root) }
+        let widened = try InviteToken(
+            mesh: try MeshID.generate(), secret: MeshSecret.generate(), bootstrap: [Endpoint("127.0.0.1:9")!],
+            policy: RoutePolicy(allowExitNodes: true, allowedPrefixes: [IPPrefix("8.8.8.8/32")!]))
+        try await withManager { (manager: MeshManager) async throws in
+            let refusal = try #require(
+                await controlError { _ = try await manager.joinMesh(JoinMeshRequest(token: widened.text)) })
+            #expect(refusal.status == 400)
+            #expect(refusal.message.contains("no owner signed it"))
+            #expect(refusal.message.contains("--allow-unsigned-settings"))
+            #expect(try state.meshIds().isEmpty)
+
+            let joined = try await manager.joinMesh(JoinMeshRequest(token: widened.text, allowUnsignedSettings: true))
+            #expect(joined.settingsSigned == false)
+        }
+    }
+
     @Test func aMeshWithoutItsKeyIsReportedNotRekeyed() async throws {
         defer { try? FileManager.default.removeItem(atPath: state.root) }
         let mesh = try MeshID.generate()

@@ -116,16 +116,20 @@ public struct JoinMeshRequest: Codable, Sendable, Equatable {
     public var secret: String?
     public var bootstrap: [String]?
     public var options: MeshOptions
+    /// Accept a token without an owner's charter even though its route policy widens the
+    /// default (exit nodes, bridged meshes, extra prefixes); absent is false.
+    public var allowUnsignedSettings: Bool?
 
     public init(
         token: String? = nil, meshId: String? = nil, secret: String? = nil, bootstrap: [String]? = nil,
-        options: MeshOptions = MeshOptions()
+        options: MeshOptions = MeshOptions(), allowUnsignedSettings: Bool? = nil
     ) {
         self.token = token
         self.meshId = meshId
         self.secret = secret
         self.bootstrap = bootstrap
         self.options = options
+        self.allowUnsignedSettings = allowUnsignedSettings
     }
 }
 

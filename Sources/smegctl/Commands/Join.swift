@@ -28,6 +28,11 @@ struct Join: ParsableCommand {
     @Option(help: ArgumentHelp("File holding the mesh secret (base64); - reads standard input.", valueName: "path"))
     var secretFile: String?
 
+    @Flag(
+        help: ArgumentHelp(
+            "Accept a token whose route policy no owner signed (a mesh made before owners existed)."))
+    var allowUnsignedSettings = false
+
     func validate() throws {
         if token != nil && (meshId != nil || !bootstrap.isEmpty || secretFile != nil) {
             throw ValidationError("give either a token or --mesh-id/--bootstrap/--secret-file, not both")
@@ -39,7 +44,8 @@ struct Join: ParsableCommand {
 
     func run() throws {
         var request = JoinMeshRequest(
-            token: token?.trimmingCharacters(in: .whitespacesAndNewlines), options: mesh.options)
+            token: token?.trimmingCharacters(in: .whitespacesAndNewlines), options: mesh.options,
+            allowUnsignedSettings: allowUnsignedSettings ? true : nil)
         if let secretFile {
             request.meshId = meshId
             request.bootstrap = bootstrap

@@ -184,14 +184,24 @@ actor MeshManager: ControlService {
 
     /// Joins with a token whose charter, if any, `InviteToken` has verified.
     ///
-    /// A token without a charter is accepted: every mesh made before owners existed has none,
-    /// and refusing them would strand those meshes with no way to add a node. Such a token
-    /// cannot be told from one whose charter a secret holder removed, so the mesh is marked
-    /// unsigned (`settingsSigned: false` in the answer, `status` and `get`) and the join is
-    /// logged with a warning; `smegctl join` repeats it to the operator, who knows whether the
-    /// mesh should have an owner. A join by mesh id and secret is charterless the same way.
+    /// A token without a charter is accepted when its route policy is the default: every mesh
+    /// made before owners existed has no charter, and refusing them would strand those meshes.
+    /// Such a token cannot be told from one whose charter a secret holder removed, so the mesh
+    /// is marked unsigned (`settingsSigned: false` in the answer, `status` and `get`) and the
+    /// join is logged with a warning; `smegctl join` repeats it. The default policy accepts
+    /// nothing outside the mesh's own prefixes, so stripping the charter gains an attacker
+    /// nothing there. A charterless policy that widens it (exits, bridges, extra prefixes) is
+    /// exactly what a secret holder would forge, so it needs the operator's explicit
+    /// `allowUnsignedSettings`. A join by mesh id and secret is charterless the same way.
     func joinMesh(_ request: JoinMeshRequest) async throws -> MeshSummary {
         let join = try JoinRequestParser.parse(request)
+        if join.charter == nil, join.policy != .default, request.allowUnsignedSettings != true {
+            throw ControlError.badRequest(
+                "this token's route policy allows more than the mesh's own prefixes, but no owner signed it "
+                    + "(the token has no charter): anyone who holds the mesh secret can make such a token. "
+                    + "Ask an owner for a token from `smegctl invite`; only for a mesh made before owners "
+                    + "existed, and a token from someone you trust, join with --allow-unsigned-settings")
+        }
         try MeshOptionsCheck.validate(request.options, mesh: join.mesh, policy: join.policy)
         guard directory.runtime(for: join.mesh) == nil else {
             throw ControlError.conflict("this node is already in mesh \(join.mesh)")
