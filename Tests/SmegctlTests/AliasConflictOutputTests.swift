@@ -34,6 +34,21 @@ import Testing
         #expect(!TextTable.members([member("bbbbbbbbbbbb", alias: "web")]).contains("!"))
     }
 
+    /// The daemon's reason names one other claimant; the line names them all, up to three.
+    @Test func aCrowdedContestListsTheFirstClaimantsAndCountsTheRest() {
+        func line(_ others: [String]) -> String {
+            TextTable.reason(
+                AliasConflictView(shortId: "aaaaaaaa", alias: "web", contestedWith: others, reason: "from the daemon"))
+        }
+        #expect(line(["bbbbbbbb", "cccccccc"]) == "contested by bbbbbbbb, cccccccc, so void for every claimant")
+        #expect(
+            line(["11111111", "22222222", "33333333", "44444444", "55555555"])
+                == "contested by 11111111, 22222222, 33333333 and 2 more, so void for every claimant")
+        let shaped = AliasConflictView(
+            shortId: "aaaaaaaa", alias: "deadbeef", contestedWith: nil, reason: "shaped like a short id (8 hex digits)")
+        #expect(TextTable.reason(shaped) == "shaped like a short id (8 hex digits)")
+    }
+
     @Test func statusNamesTheMeshAndEachClaim() {
         let mesh = MeshStatus(
             meshId: "m1", interface: "smegm1", members: 2, leader: "bbbbbbbb", lastSyncSecondsAgo: 1,
