@@ -73,39 +73,52 @@ import Testing
         }
     }
 
-    /// The rule restated as a model: valid, not short-id shaped, and the lowest claimant's.
-    @Test func aliasesGoToTheLowestKeyAmongValidClaims() {
+    /// The rule restated as a model: an alias names its claimant when it is valid, not short-id
+    /// shaped, and claimed by no one else; a contested one names nobody.
+    @Test func aliasesNameTheirOneClaimantAndAContestedOneNamesNobody() {
         Self.forEachMembership(seed: 14) { claims, _ in
             let table = AliasTable(claims: claims)
             for (id, alias) in claims {
                 let usable =
                     !alias.isEmpty && DNSName.isValidLabel(alias.utf8) && !AliasTable.isShapedLikeShortID(alias)
-                let lowest = claims.filter { $0.value == alias }.keys.min()
-                let holds = usable && lowest == id
+                let claimants = claims.filter { $0.value == alias }.keys.sorted()
+                let holds = usable && claimants == [id]
                 #expect(table.alias(of: id) == (holds ? alias : nil))
+                if usable { #expect(table.owner(of: alias) == (holds ? id : nil)) }
+                #expect(table.claimants(of: alias) == (usable && claimants.count > 1 ? claimants : []))
                 switch table.voidClaims[id]?.refusal {
                 case nil: #expect(holds || alias.isEmpty)
                 case .notALabel: #expect(!DNSName.isValidLabel(alias.utf8))
                 case .shapedLikeShortID: #expect(AliasTable.isShapedLikeShortID(alias))
-                case .heldBy(let holder):
-                    #expect(holder < id && table.alias(of: holder) == alias && claims[holder] == alias)
+                case .contested(let other):
+                    #expect(usable && other == claimants.first { $0 != id })
+                    #expect(table.voidClaims[other] != nil && table.alias(of: other) == nil)
                 }
             }
         }
     }
 
-    /// A member that joins with a higher key than a holder's never takes that holder's alias.
-    @Test func aHigherKeyJoiningChangesNoHolder() {
+    /// A second claimant, whatever its key, voids the name for the holder and for itself: a
+    /// newcomer can take a name away, never take it over.
+    @Test func aSecondClaimantVoidsTheNameForBoth() {
         Self.forEachMembership(seed: 15) { claims, rng in
             let table = AliasTable(claims: claims)
             guard let (holder, alias) = table.aliases.first else { return }
             var grown = claims
-            let newcomer = NodeID(.max, rng.next(), rng.next(), rng.next())
-            guard newcomer > holder else { return }
+            let newcomer = NodeID(rng.next(), rng.next(), rng.next(), rng.next())
+            guard claims[newcomer] == nil else { return }
             grown[newcomer] = alias
             let after = AliasTable(claims: grown)
-            #expect(after.alias(of: holder) == alias)
-            #expect(after.voidClaims[newcomer]?.refusal == .heldBy(holder))
+            #expect(after.owner(of: alias) == nil)
+            #expect(after.alias(of: holder) == nil && after.alias(of: newcomer) == nil)
+            #expect(after.voidClaims[holder] == AliasTable.VoidClaim(alias: alias, refusal: .contested(with: newcomer)))
+            #expect(after.voidClaims[newcomer] == AliasTable.VoidClaim(alias: alias, refusal: .contested(with: holder)))
+            #expect(after.claimants(of: alias) == [holder, newcomer].sorted())
+            // Everyone else keeps the names they had.
+            for id in claims.keys where id != holder { #expect(after.alias(of: id) == table.alias(of: id)) }
+            // And when the newcomer leaves, the holder has the name back.
+            grown[newcomer] = nil
+            #expect(AliasTable(claims: grown) == table)
         }
     }
 
@@ -124,14 +137,20 @@ import Testing
     @Test func examplesOfEachRefusal() {
         let low = NodeID(0x1000_0000 << 32, 0, 0, 0)
         let high = NodeID(0x2000_0000 << 32, 0, 0, 0)
-        let thief = NodeID(0x3000_0000 << 32, 0, 0, 0)
-        let table = AliasTable(claims: [low: "web", high: "web", thief: "10000000"])
-        #expect(table.names(of: low) == ["web", "10000000"])
+        let third = NodeID(0x3000_0000 << 32, 0, 0, 0)
+        let thief = NodeID(0x4000_0000 << 32, 0, 0, 0)
+        let table = AliasTable(claims: [low: "web", high: "web", third: "web", thief: "10000000"])
+        #expect(table.names(of: low) == ["10000000"])
         #expect(table.names(of: high) == ["20000000"])
-        #expect(table.names(of: thief) == ["30000000"])
-        #expect(table.voidClaims[high] == AliasTable.VoidClaim(alias: "web", refusal: .heldBy(low)))
+        #expect(table.names(of: thief) == ["40000000"])
+        #expect(table.owner(of: "web") == nil && table.aliases.isEmpty)
+        #expect(table.voidClaims[low] == AliasTable.VoidClaim(alias: "web", refusal: .contested(with: high)))
+        #expect(table.voidClaims[high] == AliasTable.VoidClaim(alias: "web", refusal: .contested(with: low)))
+        #expect(table.voidClaims[third] == AliasTable.VoidClaim(alias: "web", refusal: .contested(with: low)))
+        #expect(table.claimants(of: "web") == [low, high, third] && table.claimants(of: "10000000").isEmpty)
         #expect(table.voidClaims[thief] == AliasTable.VoidClaim(alias: "10000000", refusal: .shapedLikeShortID))
-        #expect("\(AliasTable.Refusal.heldBy(low))" == "held by 10000000, which has a lower key")
+        #expect("\(AliasTable.Refusal.contested(with: low))" == "contested by 10000000, so void for every claimant")
+        #expect(AliasTable(claims: [low: "web", high: "db"]).names(of: low) == ["web", "10000000"])
 
         let twin = NodeID(0x1000_0000 << 32, 1, 0, 0)
         let shared = AliasTable(claims: [low: "", twin: "db"])

@@ -102,7 +102,8 @@ import Testing
     }
 
     @Test(arguments: [
-        "gamma.lab.smeg", "nope.smeg", "x.alpha.lab.smeg", "alpha.other.smeg", "1a2b3c4d.aaaqeayeaudaocaj.smeg",
+        "gamma.lab.smeg", "web.lab.smeg", "nope.smeg", "x.alpha.lab.smeg", "alpha.other.smeg",
+        "1a2b3c4d.aaaqeayeaudaocaj.smeg",
     ])
     func missingNamesInTheZoneAreNXDOMAIN(name: String) throws {
         let (reply, rcode) = try ask(W.query(name, DNSType.aaaa))
@@ -234,16 +235,23 @@ import Testing
         #expect(try ask(named).1 == .formatError)
     }
 
-    /// Forty members claim "web": one answer, the lowest key's, whatever size the client offers.
-    @Test func aSharedAliasIsOneAnswerAtAnySize() throws {
+    /// Forty members claim "web": the name has no owner, so it is NXDOMAIN like any missing
+    /// name, whatever size the client offers, while each claimant's short id still answers.
+    @Test func aContestedAliasIsNXDOMAINAtAnySize() throws {
         let crowd = W.makeZone([("lab", (1...40).map { ("web", String(format8: $0), "fd00::\($0)") })])
         let responder = DNSResponder(zone: crowd)
         for edns: UInt16? in [nil, 100, 1232, 65_000] {
-            let bytes = try #require(responder.respond(to: W.query("web.lab.smeg", DNSType.aaaa, edns: edns))).bytes
-            let reply = try DNSMessage(decoding: bytes)
-            #expect(bytes.count <= DNSResponder.plainLimit && !reply.header.isTruncated)
-            #expect(addresses(reply) == ["fd00::1"])
+            let answer = try #require(responder.respond(to: W.query("web.lab.smeg", DNSType.aaaa, edns: edns)))
+            let reply = try DNSMessage(decoding: answer.bytes)
+            #expect(answer.rcode == .nameError && reply.header.isAuthoritative)
+            #expect(answer.bytes.count <= DNSResponder.plainLimit && !reply.header.isTruncated)
+            #expect(isNegative(reply))
             #expect(reply.additionals.count == (edns == nil ? 0 : 1))
+        }
+        for member in [1, 17, 40] {
+            let query = W.query("\(String(format8: member)).lab.smeg", DNSType.aaaa)
+            let reply = try DNSMessage(decoding: try #require(responder.respond(to: query)).bytes)
+            #expect(addresses(reply) == ["fd00::\(member)"])
         }
     }
 }

@@ -56,12 +56,12 @@ enum DNSTestWire {
             })
     }
 
-    /// Two members claim the alias "alpha" (the lower key, 1a2b3c4d, holds it); the second mesh
-    /// has no name, so its id is its label.
+    /// 1a2b3c4d alone claims "alpha" and holds it; 5e6f7a8b and 0badcafe both claim "web", so
+    /// it names neither. The second mesh has no name, so its id is its label.
     static let zone = makeZone([
         (
             "lab",
-            [("alpha", "1a2b3c4d", "fd00:1::1"), ("alpha", "5e6f7a8b", "fd00:1::2"), (nil, "0badcafe", "fd00:1::3")]
+            [("alpha", "1a2b3c4d", "fd00:1::1"), ("web", "5e6f7a8b", "fd00:1::2"), ("web", "0badcafe", "fd00:1::3")]
         ),
         ("aaaqeayeaudaocaj", [("beta", "deadbeef", "fd00:2::1")]),
     ])

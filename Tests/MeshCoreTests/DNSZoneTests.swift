@@ -15,6 +15,7 @@ import Testing
         #expect(zone.lookup(DomainName("5e6f7a8b.lab.smeg")!) == .name(IPv6Address("fd00:1::2")!))
         #expect(zone.lookup(DomainName("0BADCAFE.lab.smeg")!) == .name(IPv6Address("fd00:1::3")!))
         #expect(zone.lookup(DomainName("gamma.lab.smeg")!) == .nonexistent)
+        #expect(zone.lookup(DomainName("web.lab.smeg")!) == .nonexistent)
         #expect(zone.lookup(DomainName("smeg.example")!) == .outside)
         #expect(zone.lookup(.root) == .outside)
     }

@@ -265,23 +265,25 @@ public struct MemberView: Codable, Sendable, Equatable {
 }
 
 /// A member whose record claims an alias it does not get: names are unique (docs/dns.md), so a
-/// claim shaped like a short id is void, and of several members claiming one alias only the one
-/// with the lowest key holds it. Shown so that an operator sees a member reaching for another's
-/// name, or learns that this node's own alias went to someone else.
+/// claim shaped like a short id is void, and an alias several members claim is void for all of
+/// them. Shown so that an operator sees a member reaching for another's name, or learns that
+/// this node's own alias is contested and whom to talk to.
 public struct AliasConflictView: Codable, Sendable, Equatable {
     /// The member making the claim.
     public var shortId: String
     /// The alias its record claims.
     public var alias: String
-    /// Short id of the member holding the alias instead; nil when no member may hold it.
-    public var heldBy: String?
+    /// Short ids of the other members claiming the same alias, ascending; absent when the claim
+    /// is void for another reason. Every one listed is refused too: a contested alias has no
+    /// holder, so the field names rivals, not a winner.
+    public var contestedWith: [String]?
     /// Why the claim is void, in words.
     public var reason: String
 
-    public init(shortId: String, alias: String, heldBy: String?, reason: String) {
+    public init(shortId: String, alias: String, contestedWith: [String]?, reason: String) {
         self.shortId = shortId
         self.alias = alias
-        self.heldBy = heldBy
+        self.contestedWith = contestedWith
         self.reason = reason
     }
 }

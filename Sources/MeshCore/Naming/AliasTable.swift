@@ -18,15 +18,19 @@ import GossipCRDT
 ///    of `0-9a-f`), is void. The shape rule rather than "equals a present member's short id"
 ///    keeps an alias from being taken away later by a member that joins with that short id,
 ///    and makes the two kinds of name disjoint by construction.
-/// 3. Among members claiming the same remaining alias, the one with the lowest key holds it;
-///    the others have none. Lowest key is the one order every node already agrees on (leader
-///    election uses it).
+/// 3. An alias that more than one present member claims is void for all of them: it names no
+///    one until only one claimant is left. Any rule that picks one claimant by something a
+///    member chooses (lowest key was the old one) lets anyone holding the mesh secret take a
+///    victim's name, since keys are self-generated and a random key is lower than a given one
+///    half the time; lookups would then go to the attacker without any sign. A name that
+///    answers for an attacker redirects traffic silently; a name that stops answering is
+///    visible (`smegctl get` and `smegctl status` list the contest, from every claimant's side)
+///    and harms only the name. So a contest costs the victim its alias, never its traffic.
 ///
-/// Limits: keys are self-generated and anyone with the mesh secret can join under a new one,
-/// so a hostile member takes a contested alias in a few tries (a random key is below a given
-/// one half the time). The rule guarantees one owner per name, not the rightful one; short ids
-/// cannot be taken, and `MemberView`/`smegctl get` show every void claim. Binding keys to
-/// admissions is what stops the grinding.
+/// Limits: a member with the mesh secret can still deny anyone an alias by claiming it too, and
+/// can hide a short id after ~2³² key generations; it can never answer for another member's
+/// name. Owner admissions (binding keys to who admitted them) are what will let the rightful
+/// holder keep a contested alias.
 public struct AliasTable: Equatable, Sendable {
     /// Why a member's claimed alias is not its name.
     public enum Refusal: Equatable, Sendable, CustomStringConvertible {
@@ -34,14 +38,15 @@ public struct AliasTable: Equatable, Sendable {
         case notALabel
         /// Exactly 8 lowercase hex digits: the shape of a short id, which names a member by key.
         case shapedLikeShortID
-        /// Another member with a lower key claims it too and holds it.
-        case heldBy(NodeID)
+        /// Other present members claim it too, so it names none of them; `with` is the lowest
+        /// other claimant, the same one on every node (`AliasTable.claimants(of:)` has them all).
+        case contested(with: NodeID)
 
         public var description: String {
             switch self {
             case .notALabel: return "not a lowercase DNS label"
             case .shapedLikeShortID: return "shaped like a short id (8 hex digits)"
-            case .heldBy(let holder): return "held by \(holder), which has a lower key"
+            case .contested(let other): return "contested by \(other), so void for every claimant"
             }
         }
     }
@@ -58,6 +63,8 @@ public struct AliasTable: Equatable, Sendable {
     public let voidClaims: [NodeID: VoidClaim]
     /// Every name (held alias or unshared short id) → its one member.
     private let owners: [String: NodeID]
+    /// Aliases claimed by more than one member → every claimant, ascending.
+    private let contests: [String: [NodeID]]
 
     /// `claims` has every present member, with the alias its record claims ("" for none).
     public init(claims: [NodeID: String]) {
@@ -78,15 +85,24 @@ public struct AliasTable: Equatable, Sendable {
         var owners: [String: NodeID] = [:]
         for (shortID, ids) in byShortID where ids.count == 1 { owners[shortID] = ids[0] }
         var aliases: [NodeID: String] = [:]
+        var contests: [String: [NodeID]] = [:]
         for (alias, ids) in claimants {
-            let holder = ids.min()!
-            aliases[holder] = alias
-            owners[alias] = holder
-            for id in ids where id != holder { voidClaims[id] = VoidClaim(alias: alias, refusal: .heldBy(holder)) }
+            if ids.count == 1 {
+                aliases[ids[0]] = alias
+                owners[alias] = ids[0]
+                continue
+            }
+            let sorted = ids.sorted()
+            contests[alias] = sorted
+            for id in ids {
+                let lowestOther = sorted[0] == id ? sorted[1] : sorted[0]
+                voidClaims[id] = VoidClaim(alias: alias, refusal: .contested(with: lowestOther))
+            }
         }
         self.aliases = aliases
         self.voidClaims = voidClaims
         self.owners = owners
+        self.contests = contests
     }
 
     /// The alias `id` holds, if any.
@@ -95,6 +111,10 @@ public struct AliasTable: Equatable, Sendable {
     /// The member a host label names (a held alias or an unshared short id), if any. Labels are
     /// compared exactly: DNS callers lowercase first.
     public func owner(of name: String) -> NodeID? { owners[name] }
+
+    /// Every member claiming `alias` when more than one does (ascending), else empty: who the
+    /// operator has to talk to before the name answers again.
+    public func claimants(of alias: String) -> [NodeID] { contests[alias] ?? [] }
 
     /// The names of `id`: its alias first when it holds one, then its short id unless shared.
     public func names(of id: NodeID) -> [String] {

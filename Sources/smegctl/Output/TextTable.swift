@@ -74,9 +74,18 @@ enum TextTable {
     static func aliasConflicts(_ conflicts: [AliasConflictView]) -> String {
         guard !conflicts.isEmpty else { return "" }
         let lines = conflicts.map { conflict in
-            "! \(conflict.shortId) claims alias '\(conflict.alias)', which is \(conflict.reason): it has no alias"
+            "! \(conflict.shortId) claims alias '\(conflict.alias)', which is \(reason(conflict)): it has no alias"
         }
         return "\n\n" + lines.joined(separator: "\n")
+    }
+
+    /// The daemon's reason names one other claimant; a contest can have many, and every one of
+    /// them has lost the name, so the line lists them (the first few, on a crowded name).
+    static func reason(_ conflict: AliasConflictView) -> String {
+        guard let others = conflict.contestedWith, !others.isEmpty else { return conflict.reason }
+        let shown = others.prefix(3).joined(separator: ", ")
+        let more = others.count > 3 ? " and \(others.count - 3) more" : ""
+        return "contested by \(shown)\(more), so void for every claimant"
     }
 
     /// The prefixes this node routes into the mesh, with members named by alias where known.
@@ -118,7 +127,7 @@ enum TextTable {
             guard !conflicts.isEmpty else { continue }
             lines.append("")
             lines.append("Mesh \(mesh.meshId): \(conflicts.count) alias claim(s) void (names are unique, docs/dns.md):")
-            lines += conflicts.map { "  \($0.shortId) claims '\($0.alias)', \($0.reason)" }
+            lines += conflicts.map { "  \($0.shortId) claims '\($0.alias)', \(reason($0))" }
         }
         return lines.joined(separator: "\n")
     }

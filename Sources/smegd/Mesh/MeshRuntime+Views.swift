@@ -43,7 +43,7 @@ extension MeshRuntime {
                 routes: record.routes.map { RouteView(prefix: "\($0.prefix)", path: $0.path.map(\.text)) },
                 version: record.version,
                 via: record.role == .client ? topology.attachments[record.wireGuardKey].map { "\($0.nodeID)" } : nil,
-                aliasConflict: names.voidClaims[member.owner].map { AliasConflictView(member.owner, $0) })
+                aliasConflict: names.voidClaims[member.owner].map { AliasConflictView(member.owner, $0, names) })
         }
         return MeshDetail(mesh: summary(), members: members.sorted { $0.id < $1.id }, routing: routing())
     }
@@ -71,18 +71,24 @@ extension MeshRuntime {
     /// Void alias claims, this node's first: its operator is the one who can act on it.
     private func aliasConflicts() -> [AliasConflictView]? {
         let me = identity.nodeID
-        let claims = aliasTable().voidClaims.sorted {
+        let table = aliasTable()
+        let claims = table.voidClaims.sorted {
             ($0.key == me ? 0 : 1, $0.key) < ($1.key == me ? 0 : 1, $1.key)
         }
-        return claims.isEmpty ? nil : claims.map { AliasConflictView($0.key, $0.value) }
+        return claims.isEmpty ? nil : claims.map { AliasConflictView($0.key, $0.value, table) }
     }
 }
 
 extension AliasConflictView {
-    init(_ member: NodeID, _ claim: AliasTable.VoidClaim) {
-        var holder: String?
-        if case .heldBy(let id) = claim.refusal { holder = AliasTable.shortID(of: id) }
+    /// `contestedWith` lists every other claimant, not just the one the refusal names, so an
+    /// operator sees the whole contest from any claimant's entry.
+    init(_ member: NodeID, _ claim: AliasTable.VoidClaim, _ table: AliasTable) {
+        var others: [String]?
+        if case .contested = claim.refusal {
+            others = table.claimants(of: claim.alias).filter { $0 != member }.map(AliasTable.shortID)
+        }
         self.init(
-            shortId: AliasTable.shortID(of: member), alias: claim.alias, heldBy: holder, reason: "\(claim.refusal)")
+            shortId: AliasTable.shortID(of: member), alias: claim.alias, contestedWith: others,
+            reason: "\(claim.refusal)")
     }
 }
