@@ -46,7 +46,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             fatalError("a frame opened twice with different content")
         }
     } catch {
-        guard opened.isReplayChecked, (error as? FrameError) == .replay else {
+        guard opened.isReplayChecked, error == .replay else {
             fatalError("second open failed with \(error)")
         }
     }
