@@ -200,6 +200,21 @@ enum FrameV2Fixtures {
         #expect(throws: FrameError.authenticationFailed) { try bob.versionOneSender(of: tampered) }
     }
 
+    @Test mutating func meshIDIsReadFromEitherVersion() throws {
+        let v2 = try alice.seal(message, to: F.b.nodeID, at: F.addressB)
+        #expect(try FrameSession.meshID(of: v2) == Fixtures.mesh1)
+        let v1 = try FrameSealer(mesh: Fixtures.mesh2, secret: Fixtures.secret).seal(sender: F.c.nodeID, message: [])
+        #expect(try FrameSession.meshID(of: v1) == Fixtures.mesh2)
+        #expect(throws: FrameError.truncated) { try FrameSession.meshID(of: Array(v1.prefix(14))) }
+        #expect(throws: FrameError.badMagic) { try FrameSession.meshID(of: [0x53, 0x4d, 0x45, 0x48]) }
+        var future = v2
+        future[4] = 3
+        #expect(throws: FrameError.unsupportedVersion(3)) { try FrameSession.meshID(of: future) }
+        for length in 0..<FrameCipher.headerSize {
+            #expect(throws: FrameError.self) { try FrameSession.meshID(of: Array(v2.prefix(length))) }
+        }
+    }
+
     @Test mutating func headerErrorsAreNamed() throws {
         var frame = try alice.seal(message, to: F.b.nodeID, at: F.addressB)
         var other = F.session(F.b, mesh: Fixtures.mesh2)

@@ -102,6 +102,18 @@ public struct FrameSession: Sendable {
         return overflow ? Int.max : sum
     }
 
+    /// The mesh a frame of either version names, read before any key is chosen: one socket serves
+    /// every mesh, so the daemon routes by it, including version 1 frames (whose sender it then
+    /// names with `versionOneSender(of:)`). Unauthenticated until the frame opens.
+    public static func meshID(of frame: [UInt8]) throws(FrameError) -> MeshID {
+        do {
+            try FrameCipher.checkHeader(frame, mesh: nil)
+        } catch .versionOne {
+            guard frame.count >= FrameCipher.headerSize else { throw .truncated }
+        }
+        return MeshID(bytes: Array(frame[5..<FrameCipher.headerSize]))!
+    }
+
     // MARK: Membership
 
     /// Sets the present members: the only senders whose frames are replay-checked and whose
