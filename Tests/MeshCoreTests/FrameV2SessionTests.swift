@@ -1,4 +1,5 @@
 import GossipCRDT
+import Synchronization
 import Testing
 
 @testable import MeshCore
@@ -118,12 +119,14 @@ enum FrameV2Fixtures {
 
     @Test func countersIncreaseWhateverTheClockDoes() throws {
         let readings: [UInt64] = [50, 50, 10, 900, 0, 901, UInt64.max - 2]
-        nonisolated(unsafe) var index = 0
+        let index = Mutex(0)
         var session = F.session(
             F.a,
             clock: {
-                defer { index += 1 }
-                return readings[min(index, readings.count - 1)]
+                index.withLock { index in
+                    defer { index += 1 }
+                    return readings[min(index, readings.count - 1)]
+                }
             }, highWater: 40)
         var counters: [UInt64] = []
         for _ in 0..<readings.count + 2 {
@@ -133,6 +136,33 @@ enum FrameV2Fixtures {
         #expect(counters == [50, 51, 52, 900, 901, 902, UInt64.max - 2, UInt64.max - 1, UInt64.max])
         #expect(throws: FrameError.counterExhausted) { try session.seal([], to: F.b.nodeID, at: F.addressB) }
         #expect(session.counterHighWater == UInt64.max)
+    }
+
+    @Test func countersStayAboveTheClockAndIncreaseOnRandomClocks() throws {
+        for seed in 1...20 as ClosedRange<UInt64> {
+            // A clock that mostly advances and sometimes steps back by up to a second.
+            let clock = Mutex((rng: IPAddressDifferentialTests.SplitMix(state: seed), now: UInt64(1) << 60))
+            let lastReading = Mutex<UInt64>(0)
+            var session = F.session(
+                F.a,
+                clock: {
+                    let now = clock.withLock { state in
+                        let step = state.rng.next() % 2_000_000_000
+                        state.now = state.rng.next() % 4 == 0 ? state.now - step / 2 : state.now + step
+                        return state.now
+                    }
+                    lastReading.withLock { $0 = now }
+                    return now
+                }, highWater: UInt64(seed) << 59)
+            var previous = session.counterHighWater
+            for _ in 0..<300 {
+                _ = try session.sealIntroduction([])
+                let counter = session.counterHighWater
+                #expect(counter > previous)
+                #expect(counter >= lastReading.withLock { $0 })
+                previous = counter
+            }
+        }
     }
 
     @Test mutating func echoValidatesOnlyTheAddressTheSaltWentTo() throws {
