@@ -85,8 +85,8 @@ import Testing
         #expect(fresh.isValidated(here))
     }
 
-    /// Prints, does not assert: debug-build numbers, for orientation only (release numbers are
-    /// in the commit that adds this test and in docs/protocol.md).
+    /// Prints, does not assert: debug-build numbers, for orientation only (release-build numbers
+    /// are in docs/protocol.md, "Frame").
     @Test func printCostPerFrame() throws {
         var alice = F.session(F.a, clock: FrameSession.wallClock)
         var bob = F.session(F.b)
