@@ -281,6 +281,12 @@ public struct FrameSession: Sendable {
 
     // MARK: Introspection
 
-    /// How much per-sender state the session holds; for status output and the boundedness tests.
-    public var footprint: (members: Int, cachedKeys: Int) { (members.count, others.count) }
+    /// How much per-sender state the session holds, for status output: `members` never exceeds
+    /// the present set, `cachedKeys` never exceeds a small constant.
+    public struct Footprint: Sendable, Equatable {
+        public let members: Int
+        public let cachedKeys: Int
+    }
+
+    public var footprint: Footprint { Footprint(members: members.count, cachedKeys: others.count) }
 }
