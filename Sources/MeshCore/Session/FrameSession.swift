@@ -49,8 +49,8 @@ public struct FrameSession: Sendable {
         public let message: [UInt8]
         public let counter: UInt64
         /// False for an introduction: the frame was sealed by some member, but the sender id is a
-        /// claim. Do not attribute liveness or addresses to it; do answer it (within the budget),
-        /// since the answer is sealed to that id and only its holder can use it.
+        /// claim. Do not attribute liveness or addresses to it; do answer it (within the budget):
+        /// the answer is sealed to that id, so only its holder can verify it came from this node.
         public let isSenderProven: Bool
         /// True when the sender is a present member and the frame passed its replay window.
         public let isReplayChecked: Bool
