@@ -70,6 +70,8 @@ import Testing
             seeds.append(Seed(target: "FuzzFrame", name: "frame-\(index)", bytes: frame))
         }
 
+        seeds += try frameV2Seeds()
+
         let token = try InviteToken(mesh: Fixtures.mesh1, secret: Fixtures.secret, bootstrap: tokenEndpoints)
         seeds.append(Seed(target: "FuzzToken", name: "three-endpoints", bytes: Array(token.text.utf8)))
         let single = try InviteToken(mesh: Fixtures.mesh2, secret: Fixtures.secret, bootstrap: [tokenEndpoints[0]])
@@ -119,6 +121,15 @@ import Testing
             if let index = messageIndex(name, prefix: "frame-") {
                 #expect(message == GossipMessageCodecTests.messages[index])
             }
+        case "FuzzFrameV2":
+            var receiver = frameV2Receiver()
+            if name.hasPrefix("v1-") {
+                #expect(try receiver.versionOneSender(of: bytes) == Fixtures.identity1.nodeID)
+                return
+            }
+            let opened = try receiver.open(bytes, from: FrameV2Fixtures.addressA)
+            #expect(opened.sender == (name.hasPrefix("intro-") ? FrameV2Fixtures.c.nodeID : Fixtures.identity1.nodeID))
+            _ = try GossipMessageCodec.decode(opened.message)
         case "FuzzToken":
             let token = try InviteToken(String(decoding: bytes, as: UTF8.self))
             #expect(token.secret == Fixtures.secret)
@@ -138,6 +149,32 @@ import Testing
         default:
             Issue.record("no decoder known for fuzz target \(target): add it to FuzzCorpusTests")
         }
+    }
+
+    /// The receiver of Fuzz/FuzzFrameV2: the same identity and members (`open` reads neither the
+    /// clock nor the salt source).
+    static func frameV2Receiver() -> FrameSession {
+        var session = FrameV2Fixtures.session(Fixtures.identity2)
+        session.retain(members: [Fixtures.identity1.nodeID, FrameV2Fixtures.c.nodeID])
+        return session
+    }
+
+    /// Frames sealed to the fuzzer's receiver (deterministic clock and salts), an introduction
+    /// and a version 1 frame, so the fuzzer starts past the AEAD on every path of `open`.
+    static func frameV2Seeds() throws -> [Seed] {
+        var sender = FrameV2Fixtures.session(Fixtures.identity1)
+        var seeds: [Seed] = []
+        for (index, bytes) in seedMessages {
+            let frame = try sender.seal(bytes, to: Fixtures.identity2.nodeID, at: FrameV2Fixtures.addressB)
+            seeds.append(Seed(target: "FuzzFrameV2", name: "frame-\(index)", bytes: frame))
+        }
+        var joiner = FrameV2Fixtures.session(FrameV2Fixtures.c, seed: 3)
+        let hello = try joiner.sealIntroduction(seedMessages[0].bytes)
+        seeds.append(Seed(target: "FuzzFrameV2", name: "intro-0", bytes: hello))
+        let nonce = [UInt8](repeating: 0x5A, count: Sodium.xchachaNonceBytes)
+        let v1 = try sealer.seal(sender: Fixtures.identity1.nodeID, message: seedMessages[0].bytes, nonce: nonce)
+        seeds.append(Seed(target: "FuzzFrameV2", name: "v1-0", bytes: v1))
+        return seeds
     }
 
     static func addressKinds(of text: String) -> [AddressKind] {

@@ -1,0 +1,94 @@
+import GossipCRDT
+
+/// What the session remembers about one present member, all of it bounded.
+///
+/// Created only when a frame from the member opens completely or when this node seals to it, and
+/// dropped when the member leaves the present set, so neither junk nor departed members cost
+/// memory.
+struct MemberState: Sendable {
+    /// Addresses per member whose sent salts are remembered, and salts per address: enough for a
+    /// member reached at an underlay address and its overlay fallback, with a few frames in flight.
+    static let addressLimit = 2
+    static let saltsPerAddress = 4
+    static let validatedLimit = 2
+
+    struct SentSalts: Sendable {
+        var address: PeerAddress
+        /// Most recent last.
+        var salts: [UInt64]
+    }
+
+    var pairKey: [UInt8]
+    var window = ReplayWindow()
+    /// The salt of the member's frame with the highest counter accepted; echoed in every frame
+    /// sealed to it, and 0 until one is accepted.
+    var echo: UInt64 = 0
+    /// Most recently used address last.
+    private(set) var sent: [SentSalts] = []
+    /// Addresses the member proved it receives at; most recently validated last.
+    private(set) var validated: [PeerAddress] = []
+
+    init(pairKey: [UInt8]) {
+        self.pairKey = pairKey
+    }
+
+    mutating func recordSent(salt: UInt64, to address: PeerAddress) {
+        var entry: SentSalts
+        if let index = sent.firstIndex(where: { $0.address == address }) {
+            entry = sent.remove(at: index)
+        } else {
+            entry = SentSalts(address: address, salts: [])
+            if sent.count >= Self.addressLimit { sent.removeFirst() }
+        }
+        entry.salts.append(salt)
+        if entry.salts.count > Self.saltsPerAddress { entry.salts.removeFirst() }
+        sent.append(entry)
+    }
+
+    /// An echo of a salt sent to `address` proves the member received that frame there, since
+    /// salts are random and travel only inside frames sent to that address. Zero is never a
+    /// salt, so "nothing to echo" validates nothing.
+    mutating func noteEcho(_ echo: UInt64, from address: PeerAddress) {
+        guard echo != 0, sent.contains(where: { $0.address == address && $0.salts.contains(echo) }) else { return }
+        validated.removeAll { $0 == address }
+        validated.append(address)
+        if validated.count > Self.validatedLimit { validated.removeFirst() }
+    }
+
+    func isValidated(_ address: PeerAddress) -> Bool { validated.contains(address) }
+}
+
+/// Pair keys of senders that are not present members, kept for a few recent ones so that a
+/// joiner's first frames, or a departed member's last ones, do not each cost an X25519.
+/// Least recently used out; only keys whose frame passed the pair tag are ever inserted.
+struct PairKeyCache: Sendable {
+    static let capacity = 32
+
+    private var entries: [NodeID: (key: [UInt8], lastUse: UInt64)] = [:]
+    private var clock: UInt64 = 0
+
+    var count: Int { entries.count }
+
+    mutating func key(for id: NodeID) -> [UInt8]? {
+        guard let entry = entries[id] else { return nil }
+        clock &+= 1
+        entries[id] = (entry.key, clock)
+        return entry.key
+    }
+
+    func peek(_ id: NodeID) -> [UInt8]? { entries[id]?.key }
+
+    mutating func insert(_ key: [UInt8], for id: NodeID) {
+        clock &+= 1
+        if entries[id] == nil, entries.count >= Self.capacity,
+            let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
+        {
+            entries[oldest] = nil
+        }
+        entries[id] = (key, clock)
+    }
+
+    mutating func remove(_ id: NodeID) -> [UInt8]? {
+        entries.removeValue(forKey: id)?.key
+    }
+}
