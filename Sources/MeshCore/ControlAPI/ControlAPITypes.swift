@@ -345,12 +345,16 @@ public struct MeshStatus: Codable, Sendable, Equatable {
     /// False when the mesh's state is on this node but it could not be started (`lastError` says
     /// why and what to do); absent from older daemons, which list only running meshes.
     public var started: Bool?
+    /// Short ids of members whose frames are still version 1 (an older smegmesh): refused until
+    /// they are upgraded. Absent when there are none.
+    public var oldFrameVersion: [String]?
 
     public init(
         meshId: String, interface: String, members: Int, leader: String?, lastSyncSecondsAgo: Double?,
         lastError: String?, aliasConflicts: [AliasConflictView]? = nil, settingsSigned: Bool? = nil,
-        started: Bool? = nil
+        started: Bool? = nil, oldFrameVersion: [String]? = nil
     ) {
+        self.oldFrameVersion = oldFrameVersion
         self.meshId = meshId
         self.interface = interface
         self.members = members

@@ -129,6 +129,13 @@ enum TextTable {
             lines.append("Mesh \(mesh.meshId): \(conflicts.count) alias claim(s) void (names are unique, docs/dns.md):")
             lines += conflicts.map { "  \($0.shortId) claims '\($0.alias)', \(reason($0))" }
         }
+        for mesh in status.meshes {
+            guard let old = mesh.oldFrameVersion, !old.isEmpty else { continue }
+            lines.append("")
+            lines.append(
+                "Mesh \(mesh.meshId): \(old.count) member(s) still speak frame version 1 and are refused until "
+                    + "upgraded: \(old.joined(separator: ", "))")
+        }
         return lines.joined(separator: "\n")
     }
 

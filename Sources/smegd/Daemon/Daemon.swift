@@ -74,7 +74,7 @@ struct Daemon: Service {
     /// Routes each datagram to its mesh by the clear mesh id in the frame header.
     private static func dispatch(transport: GossipTransport, directory: MeshDirectory, metrics: MetricsRegistry) async {
         for await datagram in transport.datagrams {
-            guard let mesh = try? FrameSealer.meshID(of: datagram.bytes) else {
+            guard let mesh = try? FrameSession.meshID(of: datagram.bytes) else {
                 metrics.increment("smeg_frames_rejected_total", labels: ["reason": "not-a-frame"])
                 continue
             }

@@ -65,7 +65,7 @@ extension MeshRuntime {
             leader: engine.leader.map { "\($0)" },
             lastSyncSecondsAgo: lastFrame.map { (ContinuousClock.now - $0).seconds },
             lastError: lastError, aliasConflicts: aliasConflicts(), settingsSigned: persisted.charter != nil,
-            started: true)
+            started: true, oldFrameVersion: legacyMembers)
     }
 
     /// Void alias claims, this node's first: its operator is the one who can act on it.

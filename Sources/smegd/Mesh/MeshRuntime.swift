@@ -18,7 +18,8 @@ actor MeshRuntime {
     let settings: MeshSettings
     /// Which routes members accept; fixed for the mesh's life.
     nonisolated let policy: RoutePolicy
-    private let sealer: FrameSealer
+    private let secret: MeshSecret
+    private var wire: MeshWire
     private let validator: MeshRecordValidator
     private let transport: GossipTransport
     private let interface: MeshInterface
@@ -37,7 +38,6 @@ actor MeshRuntime {
     /// Told when the members or their routes changed, so bridges into other meshes can follow.
     private let routesChanged: @Sendable () -> Void
     private var bootstrap: [SocketAddress] = []
-    private var learned: [NodeID: SocketAddress] = [:]
     var lastHeard: [NodeID: ContinuousClock.Instant] = [:]
     var lastFrame: ContinuousClock.Instant?
     private var reconcileDue: ContinuousClock.Instant?
@@ -64,7 +64,8 @@ actor MeshRuntime {
         self.policy = policy
         self.routesChanged = routesChanged
         self.topology = MeshTopology(mesh: mesh, members: [])
-        self.sealer = FrameSealer(mesh: mesh, secret: secret)
+        self.secret = secret
+        self.wire = MeshWire(session: FrameSession(mesh: mesh, secret: secret, identity: identity))
         self.validator = MeshRecordValidator(
             mesh: mesh, policy: policy, endpoints: settings.endpointPolicy)
         self.transport = transport
@@ -143,67 +144,43 @@ actor MeshRuntime {
 
     // MARK: Gossip in and out
 
-    /// Handles one datagram addressed to this mesh.
+    /// Handles one datagram addressed to this mesh. Only a frame that proves its sender, from
+    /// a member present after it was handled, teaches anything about that member (where it is,
+    /// when it was heard); replies to its source address stay within the frame's reply budget.
     func receive(_ datagram: Datagram) {
         guard !stopped else { return }
         count("in", bytes: datagram.bytes.count)
-        let opened: (sender: NodeID, message: [UInt8])
-        do {
-            opened = try sealer.open(datagram.bytes)
-        } catch {
-            reject("unsealable")
+        let inbound: MeshWire.Opened
+        switch wire.open(datagram) {
+        case .refused(let reason):
+            reject(reason)
             return
-        }
-        guard opened.sender != identity.nodeID else { return }
-        let message: GossipMessage
-        do {
-            message = try GossipMessageCodec.decode(opened.message)
-        } catch {
-            reject("malformed")
-            logger.debug("undecodable message from \(opened.sender): \(error)")
+        case .legacy(let sender, let newlySeen):
+            reject("frame-version-1")
+            if newlySeen, let sender {
+                logger.warning(
+                    "member \(describe(sender)) still speaks frame version 1; upgrade it (its frames are refused)")
+            }
             return
-        }
-        // An address learned through the mesh itself (another client's gossip, relayed by
-        // peers) must not replace the underlay one: it dies with the relaying peer, and the
-        // overlay fallback of `address(of:)` finds it anyway.
-        if !GossipAddressing.isInside(datagram.source, OverlayAddress.meshPrefix(of: mesh)) {
-            learned[opened.sender] = datagram.source
+        case .frame(let opened):
+            inbound = opened
         }
         let now = ContinuousClock.now
-        lastHeard[opened.sender] = now
         lastFrame = now
-        if case .digest(let digest) = message {
+        if case .digest(let digest) = inbound.message {
             metrics.increment("smeg_syncs_total", labels: ["mesh": mesh.text])
-            if digest.summary == engine.store.summary { peerHasOurView(opened.sender) }
+            if inbound.proven, digest.summary == engine.store.summary { peerHasOurView(inbound.sender) }
         }
-        send(engine.receive(message, from: opened.sender, now: clock.now()))
+        let replies = engine.receive(inbound.message, from: inbound.sender, now: clock.now())
+        // Events first: a member that just appeared must be in the frame session before the
+        // replies are sealed, so that the salts sent to it are remembered and its echo can
+        // validate its address.
         handleEvents()
-        answerRemovalOfSelf(in: message)
-    }
-
-    /// After a partition each half has pruned the other, and each refuses the other's removals
-    /// because their issuer is removed on its side: without help neither half would ever learn
-    /// it must republish. A removal of this node's current record, seen in any message, is
-    /// enough reason to republish at a higher version, whether or not the store accepted it.
-    /// Only a removal of the version this node holds now counts, so a forged removal with a
-    /// huge version cannot push our version out of range.
-    private func answerRemovalOfSelf(in message: GossipMessage) {
-        let updates: Updates
-        switch message {
-        case .digest(let digest): updates = digest.rumors
-        case .delta(let delta): updates = delta.updates
-        default: return
+        if inbound.proven, engine.store.isPresent(inbound.sender) {
+            wire.learn(inbound.sender, at: inbound.source, overlay: OverlayAddress.meshPrefix(of: mesh))
+            lastHeard[inbound.sender] = now
         }
-        guard let own = engine.store.record(for: identity.nodeID),
-            let removal = updates.tombstones.first(where: { $0.member == identity.nodeID }),
-            removal.version == own.version
-        else { return }
-        logger.notice("a member holds a removal of this node (version \(removal.version)); republishing")
-        do {
-            try publishOwnRecord(minimumVersion: removal.version + 1)
-        } catch {
-            lastError = "cannot republish this node's record: \(error)"
-        }
+        send(replies, replyingTo: inbound)
     }
 
     private func tick() {
@@ -223,52 +200,96 @@ actor MeshRuntime {
         }
     }
 
-    private func send(_ outgoing: [Outgoing]) {
+    /// Seals and sends. What goes back to the sender of `inbound` goes to the address its frame
+    /// came from, within that frame's reply budget; the first reply that does not fit is
+    /// replaced by a bare digest, whose answer echoes our salt and so validates the address.
+    private func send(_ outgoing: [Outgoing], replyingTo inbound: MeshWire.Opened? = nil) {
         let dualStack = transport.isIPv6
+        var budget = inbound.flatMap { $0.budget.isUnlimited ? nil : $0.budget }
+        var substituted = false
         for item in outgoing {
-            guard let address = address(of: item.to, dualStack: dualStack) else { continue }
+            let frame: [UInt8]
+            let address: SocketAddress
             do {
-                let frame = try sealer.seal(sender: identity.nodeID, message: GossipMessageCodec.encode(item.message))
-                transport.send(frame, to: address)
-                count("out", bytes: frame.count)
+                let bytes = try GossipMessageCodec.encode(item.message)
+                switch item.to {
+                case .bootstrap(let index):
+                    guard bootstrap.indices.contains(index) else { continue }
+                    address = bootstrap[index]
+                    frame = try wire.sealIntroduction(bytes)
+                case .member(let id) where id == inbound?.sender:
+                    address = inbound!.source
+                    do {
+                        frame = try wire.seal(bytes, to: id, at: address, budget: &budget)
+                    } catch FrameError.overBudget {
+                        guard !substituted else { continue }
+                        substituted = true
+                        let bare = GossipMessage.digest(Digest(summary: engine.store.summary, epoch: engine.epoch))
+                        frame = try wire.seal(GossipMessageCodec.encode(bare), to: id, at: address, budget: &budget)
+                        reject("reply-over-budget")
+                    }
+                case .member(let id):
+                    guard let found = self.address(of: id, dualStack: dualStack) else { continue }
+                    address = found
+                    var unlimited: ReplyBudget?
+                    frame = try wire.seal(bytes, to: id, at: address, budget: &unlimited)
+                }
             } catch {
-                logger.warning("could not encode a gossip message: \(error)")
+                logger.debug("could not seal a gossip message: \(error)")
+                continue
             }
+            transport.send(frame, to: address)
+            count("out", bytes: frame.count)
         }
     }
 
     /// Where to send: the address a member was last heard from (it works through NAT), else
     /// the gossip port on the first endpoint of its record, else its overlay address: a client
     /// behind NAT publishes no endpoint, and another client can reach it only through the mesh.
-    private func address(of destination: Destination, dualStack: Bool) -> SocketAddress? {
-        switch destination {
-        case .bootstrap(let index):
-            return bootstrap.indices.contains(index) ? bootstrap[index] : nil
-        case .member(let id):
-            if let address = learned[id] { return address }
-            guard let record = records[id] else { return nil }
-            for endpoint in record.endpoints {
-                if let address = GossipAddressing.socketAddress(
-                    endpoint.host, port: record.gossipPort, dualStack: dualStack)
-                {
-                    return address
-                }
+    private func address(of id: NodeID, dualStack: Bool) -> SocketAddress? {
+        if let address = wire.learned[id] { return address }
+        guard let record = records[id] else { return nil }
+        for endpoint in record.endpoints {
+            if let address = GossipAddressing.socketAddress(
+                endpoint.host, port: record.gossipPort, dualStack: dualStack)
+            {
+                return address
             }
-            guard dualStack, !settings.controlPlaneOnly else { return nil }
-            return GossipAddressing.socketAddress(.ipv6(record.address), port: record.gossipPort, dualStack: true)
         }
+        guard dualStack, !settings.controlPlaneOnly else { return nil }
+        return GossipAddressing.socketAddress(.ipv6(record.address), port: record.gossipPort, dualStack: true)
     }
 
     // MARK: Membership changes
 
+    /// Per-member state (frame session, addresses, decoded records) only for members the store
+    /// holds: identities that came and were pruned, or left, cost nothing once they are gone.
+    private func retainPerMemberState() {
+        var present = Set<NodeID>()
+        var reachable = Set<NodeID>()
+        for entry in engine.store.entries {
+            if entry.isPresent {
+                present.insert(entry.id)
+                reachable.insert(entry.id)
+            } else if entry.tombstone?.kind == .pruned {
+                reachable.insert(entry.id)
+            }
+        }
+        wire.retain(present: present, reachable: reachable)
+        records = records.filter { reachable.contains($0.key) }
+        lastHeard = lastHeard.filter { present.contains($0.key) }
+    }
+
     private func handleEvents() {
         var changed = false
+        var presence = false
         for event in engine.drainEvents() {
             switch event {
             case .joined(let id):
                 refreshRecord(id)
                 logger.info("member joined: \(describe(id))")
                 changed = true
+                presence = true
             case .updated(let id):
                 refreshRecord(id)
                 logger.debug("member updated: \(describe(id))")
@@ -289,10 +310,12 @@ actor MeshRuntime {
                 logger.notice("member pruned (missed heartbeats): \(describe(id))")
                 lastHeard[id] = nil
                 changed = true
+                presence = true
             case .left(let id):
                 logger.notice("member left: \(describe(id))")
                 forget(id)
                 changed = true
+                presence = true
             case .leaderChanged(let leader):
                 logger.info("leader is now \(leader.map(describe) ?? "nobody")")
             case .republishNeeded(let minimum):
@@ -304,6 +327,7 @@ actor MeshRuntime {
                 }
             }
         }
+        if presence { retainPerMemberState() }
         if changed {
             let now = ContinuousClock.now
             if reconcileDue == nil { reconcileDue = now + settings.reconcileDebounce }
@@ -323,7 +347,6 @@ actor MeshRuntime {
 
     private func forget(_ id: NodeID) {
         records[id] = nil
-        learned[id] = nil
         lastHeard[id] = nil
     }
 
@@ -459,6 +482,12 @@ actor MeshRuntime {
 
     var interfaceBackendName: String { interface.backendName }
 
+    /// Members heard speaking frame version 1, for `status`.
+    var legacyMembers: [String]? {
+        let ids = wire.legacySenders.sorted().map { "\($0)" }
+        return ids.isEmpty ? nil : ids
+    }
+
     private func reconcileNow() {
         reconcileDue = nil
         let members = engine.members.compactMap { records[$0.owner] }
@@ -493,10 +522,11 @@ actor MeshRuntime {
     private func persistNow() {
         persistDue = nil
         var addresses: [String: String] = [:]
-        for (id, address) in learned {
+        for (id, address) in wire.learned {
             if let text = GossipAddressing.text(address) { addresses[WireGuardPublicKey(nodeID: id).base64] = text }
         }
-        let membership = MembershipSnapshot.capture(engine.store, lastAddresses: addresses)
+        var membership = MembershipSnapshot.capture(engine.store, lastAddresses: addresses)
+        membership.frameCounter = wire.session.counterHighWater
         do {
             try state.save(membership, meshId: mesh.text)
         } catch {
@@ -518,11 +548,18 @@ actor MeshRuntime {
             let restored = MembershipSnapshot.restore(saved, validator: validator)
             engine.restore(restored.store)
             for member in engine.members { refreshRecord(member.owner) }
+            var addresses: [NodeID: SocketAddress] = [:]
             for (id, endpoint) in restored.addresses {
                 guard let address = GossipAddressing.socketAddress(endpoint.host, port: endpoint.port, dualStack: true)
                 else { continue }
-                learned[id] = address
+                addresses[id] = address
             }
+            // Counters must keep rising across restarts even if the wall clock went back.
+            wire = MeshWire(
+                session: FrameSession(
+                    mesh: mesh, secret: secret, identity: identity, counterHighWater: saved.frameCounter ?? 0))
+            wire.restoreLearned(addresses)
+            retainPerMemberState()
             let store = restored.store
             let counts = "\(store.presentCount) members, \(store.tombstoned.count) removals and \(store.floors.count)"
             logger.info("restored \(counts) version floors from disk (\(restored.refused) rejected)")

@@ -42,4 +42,8 @@ struct PersistedMembership: Codable, Equatable, Sendable {
     /// Version floors of compacted removals by base64 key: records at or below them are refused.
     /// Absent in files of older daemons.
     var floors: [String: UInt64]?
+    /// The highest frame counter this node has used (FrameSession.counterHighWater): counters
+    /// start above it after a restart, so members' replay windows accept our frames even when
+    /// the wall clock went back. Absent in files of older daemons.
+    var frameCounter: UInt64?
 }

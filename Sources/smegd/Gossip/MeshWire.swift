@@ -1,0 +1,120 @@
+import GossipCRDT
+import MeshCore
+import NIOCore
+
+/// One mesh's frames on the gossip socket: the authenticated frame session, where each member
+/// was last heard from, and the members still speaking frame version 1.
+///
+/// The rules live in `FrameSession` (MeshCore); this only converts between the socket's
+/// addresses and the session's, and applies the reply budget to what goes back to the address
+/// a frame came from.
+struct MeshWire: Sendable {
+    private(set) var session: FrameSession
+    /// The underlay address each present member was last heard from in a frame that proved
+    /// its sender: the one address that works through its NAT.
+    private(set) var learned: [NodeID: SocketAddress] = [:]
+    /// Claimed senders of version-1 frames, for the log and `status` (bounded: a claim).
+    private(set) var legacySenders: Set<NodeID> = []
+    static let maxLegacySenders = 64
+
+    init(session: FrameSession) {
+        self.session = session
+    }
+
+    /// What a datagram turned out to be.
+    enum Inbound {
+        case frame(Opened)
+        /// A version-1 frame from `sender` (a claim): newly seen is true the first time.
+        case legacy(sender: NodeID?, newlySeen: Bool)
+        case refused(reason: String)
+    }
+
+    struct Opened {
+        var sender: NodeID
+        var message: GossipMessage
+        /// False for an introduction (a joiner that does not know our id yet): the sender is a
+        /// claim, so nothing may be learnt about it from this frame.
+        var proven: Bool
+        var source: SocketAddress
+        var budget: ReplyBudget
+    }
+
+    mutating func open(_ datagram: Datagram) -> Inbound {
+        guard let source = Self.peerAddress(datagram.source) else { return .refused(reason: "bad-source") }
+        let opened: FrameSession.Opened
+        do {
+            opened = try session.open(datagram.bytes, from: source)
+        } catch .versionOne {
+            guard let sender = try? session.versionOneSender(of: datagram.bytes) else {
+                return .legacy(sender: nil, newlySeen: false)
+            }
+            guard !legacySenders.contains(sender) else { return .legacy(sender: sender, newlySeen: false) }
+            if legacySenders.count < Self.maxLegacySenders { legacySenders.insert(sender) }
+            return .legacy(sender: sender, newlySeen: true)
+        } catch {
+            return .refused(reason: error.reason)
+        }
+        let message: GossipMessage
+        do {
+            message = try GossipMessageCodec.decode(opened.message)
+        } catch {
+            return .refused(reason: "malformed")
+        }
+        // An introduction may only open an exchange: anything else would let a member speak
+        // in another's name (an ack, a probe) without the pair key.
+        if !opened.isSenderProven {
+            guard case .digest = message else { return .refused(reason: "unproven-sender") }
+        }
+        return .frame(
+            Opened(
+                sender: opened.sender, message: message, proven: opened.isSenderProven, source: datagram.source,
+                budget: opened.replyBudget))
+    }
+
+    /// Remembers where a present member was heard from. An address inside the mesh (a frame
+    /// relayed through the mesh itself) never replaces the underlay one: it dies with the
+    /// relaying peer, and the overlay fallback finds it anyway.
+    mutating func learn(_ member: NodeID, at source: SocketAddress, overlay: IPPrefix) {
+        guard !GossipAddressing.isInside(source, overlay) else { return }
+        learned[member] = source
+        legacySenders.remove(member)
+    }
+
+    mutating func restoreLearned(_ addresses: [NodeID: SocketAddress]) {
+        for (id, address) in addresses { learned[id] = address }
+    }
+
+    /// Keeps the session's per-member state for exactly the present members, and addresses for
+    /// those the engine may still dial (`reachable`: present or pruned, not gone or left): a
+    /// pruned member is re-dialled so that partitions heal, and only its last address reaches it
+    /// behind NAT.
+    mutating func retain(present: Set<NodeID>, reachable: Set<NodeID>) {
+        session.retain(members: present)
+        learned = learned.filter { reachable.contains($0.key) }
+        legacySenders = legacySenders.filter { present.contains($0) }
+    }
+
+    /// Seals `message` for `receiver` at `address`; within `budget` when the address is the one
+    /// an unvalidated frame came from.
+    mutating func seal(
+        _ message: [UInt8], to receiver: NodeID, at address: SocketAddress, budget: inout ReplyBudget?
+    ) throws -> [UInt8] {
+        guard let peer = Self.peerAddress(address) else { throw FrameError.truncated }
+        if var limit = budget {
+            defer { budget = limit }
+            return try session.seal(message, to: receiver, at: peer, budget: &limit)
+        }
+        return try session.seal(message, to: receiver, at: peer)
+    }
+
+    mutating func sealIntroduction(_ message: [UInt8]) throws -> [UInt8] {
+        try session.sealIntroduction(message)
+    }
+
+    static func peerAddress(_ address: SocketAddress) -> PeerAddress? {
+        guard let text = address.ipAddress, let port = address.port, let ip = IPAddress(text),
+            let port16 = UInt16(exactly: port)
+        else { return nil }
+        return PeerAddress(ip: ip, port: port16)
+    }
+}
