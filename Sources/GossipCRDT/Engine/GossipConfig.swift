@@ -46,10 +46,11 @@ public struct GossipConfig: Sendable, Hashable {
 
     public init() {}
 
-    /// How long a member must have been present before it may lead in this node's view: one
-    /// interval longer than it takes the leader to prune a member that never acknowledges, so
+    /// How long a member must have been present before it may lead in this node's view: two
+    /// intervals longer than it takes the leader to prune a member that never acknowledges
+    /// (`missedEpochsBeforePrune` intervals and the ack window, plus the prune's spread), so
     /// fresh identities with low keys (a sybil flood) are pruned before they could take over.
     public var provenAfter: Duration {
-        heartbeatInterval * Int(clamping: missedEpochsBeforePrune.addingReportingOverflow(1).partialValue)
+        heartbeatInterval * Int(clamping: missedEpochsBeforePrune.adding(saturating: 2))
     }
 }
