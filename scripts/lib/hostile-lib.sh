@@ -120,12 +120,16 @@ case_begin() {
     PROBLEMS=()
     CASE_DIR=$LB_DIR/case-$CASE
     mkdir -p "$CASE_DIR"
+    mark_logs
     local name
-    for name in "${HONEST[@]}"; do
-        LOG_OFFSET[$name]=$(stat -c %s "$LB_DIR/$name/log" 2>/dev/null || echo 0)
-        METRICS_BEFORE[$name]=$(scrape "$name")
-    done
+    for name in "${HONEST[@]}"; do METRICS_BEFORE[$name]=$(scrape "$name"); done
     echo "--- $CASE (mesh $MESH_INDEX)"
+}
+
+# mark_logs: the false-prune check reads the daemons' logs from here on.
+mark_logs() {
+    local name
+    for name in "${HONEST[@]}"; do LOG_OFFSET[$name]=$(stat -c %s "$LB_DIR/$name/log" 2>/dev/null || echo 0); done
 }
 
 case_end() {
@@ -135,7 +139,7 @@ case_end() {
     else
         local joined
         # Each reason once, in the order first seen (sampling loops find the same one repeatedly).
-        joined=$(printf '%s\n' "${PROBLEMS[@]}" | awk '!seen[$0]++' | paste -sd ';' | sed 's/;/; /g')
+        joined=$(printf '%s\n' "${PROBLEMS[@]}" | awk '!seen[$0]++ { printf "%s%s", (n++ ? "; " : ""), $0 }')
         echo "FAIL $CASE: $joined"
         FAILED=$((FAILED + 1))
     fi
@@ -238,7 +242,10 @@ check_mesh() {
         fresh=$(tail -c +$((LOG_OFFSET[$name] + 1)) "$LB_DIR/$name/log")
         local other
         for other in $(live_honest); do
-            grep -q "member pruned.*${SHORT[$other]}" <<<"$fresh" && problem "$name pruned the live $other"
+            # "member pruned (missed heartbeats): ALIAS (SHORT)" or "...: SHORT"; anchored, because an
+            # attacker's alias may be another member's short id.
+            grep -qE "member pruned \(missed heartbeats\): (.* \()?${SHORT[$other]}\)?\$" <<<"$fresh" &&
+                problem "$name pruned the live $other"
         done
         if [[ -z ${KILLED[$name]:-} ]] && grep -q "this node was pruned" <<<"$fresh"; then
             problem "live $name was pruned"
