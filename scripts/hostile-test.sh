@@ -255,7 +255,14 @@ case_identity_key() {
 
 for name in amplify bad_record huge_tombstone replay forge_acks replay_pruned sybils sender_flood mint_token \
     control_api epoch_overflow identity_key; do
-    mesh_up || { mesh_down; continue; }
+    up=$SECONDS
+    if ! mesh_up; then
+        echo "FAIL ${name//_/-}: mesh $MESH_INDEX did not come up, so the case could not run"
+        FAILED=$((FAILED + 1))
+        mesh_down
+        continue
+    fi
+    echo "    mesh $MESH_INDEX up in $((SECONDS - up)) s"
     "case_$name"
     mesh_down
 done

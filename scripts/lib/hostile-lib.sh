@@ -11,6 +11,7 @@ MESH_INDEX=0
 PASSED=0
 FAILED=0
 CASE=""
+CASE_STARTED=0
 CASE_DIR=""
 TOKEN=""
 MESH=""
@@ -117,6 +118,7 @@ mesh_down() {
 
 case_begin() {
     CASE=$1
+    CASE_STARTED=$SECONDS
     PROBLEMS=()
     CASE_DIR=$LB_DIR/case-$CASE
     mkdir -p "$CASE_DIR"
@@ -134,13 +136,13 @@ mark_logs() {
 
 case_end() {
     if ((${#PROBLEMS[@]} == 0)); then
-        echo "PASS $CASE"
+        echo "PASS $CASE ($((SECONDS - CASE_STARTED)) s)"
         PASSED=$((PASSED + 1))
     else
         local joined
         # Each reason once, in the order first seen (sampling loops find the same one repeatedly).
         joined=$(printf '%s\n' "${PROBLEMS[@]}" | awk '!seen[$0]++ { printf "%s%s", (n++ ? "; " : ""), $0 }')
-        echo "FAIL $CASE: $joined"
+        echo "FAIL $CASE ($((SECONDS - CASE_STARTED)) s): $joined"
         FAILED=$((FAILED + 1))
     fi
 }
@@ -219,7 +221,10 @@ check_mesh() {
         mapfile -t live < <(live_honest)
         for name in "${live[@]}"; do ids+=("${ID[$name]}"); done
         for name in "${live[@]}"; do
-            v=$(view "$name")
+            if ! v=$(view "$name"); then
+                found+=("$name: smegctl get failed ($(lb_ctl "$name" get "$MESH" --json 2>&1 >/dev/null | cut -c 1-100))")
+                continue
+            fi
             count=$(j count-present "${ids[@]}" <<<"$v")
             [[ $count == "${#live[@]}" ]] || found+=("$name sees $count of ${#live[@]} live honest members")
             leaders+=("$(j leader <<<"$v")")
