@@ -10,7 +10,7 @@
 # plus each case's own bound (RSS, members.json size, reply ratio, token refusal, aliases, ...).
 # All cases run even when some fail; the last line is "N passed, N failed".
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 if [[ -z ${SMEG_BIN:-} ]]; then
     for product in smegd smegctl smeg-attack; do swift build --product "$product" >/dev/null || exit 1; done

@@ -24,18 +24,29 @@ struct Amplify: ParsableCommand {
                 .delta(Delta(level: 3, buckets: everyBucket, updates: Updates(), wantsReply: true))
             ),
         ]
-        for (name, message) in requests {
-            let before = context.port.sentBytes
-            try context.send(message)
-            let sent = context.port.sentBytes - before
-            var line = context.replies(quietFor: 400)
-            let replied = line["replyBytes"] as? Int ?? 0
-            line["attack"] = "amplify"
-            line["request"] = name
-            line["requestBytes"] = sent
-            line["ratio"] = Double(replied) / Double(max(sent, 1))
-            report(line)
+        for (index, (name, message)) in requests.enumerated() {
+            // Each request from an address of its own, so that each comes from one never heard from.
+            let source = try index == 0 ? options.from : Self.address(after: options.from, by: index)
+            let port = index == 0 ? context.port : try UDPPort(host: source)
+            let frame = try context.wire.seal(message: message, from: context.me, to: context.targetID)
+            port.send(frame, to: context.target)
+            let replies = port.receiveAll(quietFor: 400)
+            let replied = replies.reduce(0) { $0 + $1.count }
+            report([
+                "attack": "amplify", "request": name, "from": source, "requestBytes": frame.count,
+                "replyBytes": replied, "replyFrames": replies.count,
+                "replyKinds": replies.map { context.wire.open($0)?.message.kind ?? "unopened" },
+                "ratio": Double(replied) / Double(max(frame.count, 1)),
+            ])
         }
+    }
+
+    /// 127.0.0.3 and 1 give 127.0.0.4: another loopback address, so another unknown source.
+    static func address(after address: String, by offset: Int) throws -> String {
+        var octets = address.split(separator: ".").compactMap { Int($0) }
+        guard octets.count == 4, octets[3] + offset < 255 else { throw AttackFailure("no address after \(address)") }
+        octets[3] += offset
+        return octets.map(String.init).joined(separator: ".")
     }
 }
 

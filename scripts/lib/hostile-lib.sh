@@ -164,6 +164,7 @@ attack_bg() {
     shift 2
     "$SMEG_BIN/smeg-attack" "$sub" --token "$TOKEN" --to "127.0.0.1:${PORT[$target]}" \
         --to-key "${ID[$target]}" "$@" >"$CASE_DIR/attack.out" 2>"$CASE_DIR/attack.err" &
+    # shellcheck disable=SC2034 # the case waits for it
     ATTACK_PID=$!
 }
 
