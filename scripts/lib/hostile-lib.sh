@@ -240,7 +240,7 @@ check_mesh() {
     # After the settling time, so that a daemon that crashes a moment after the attack counts.
     for name in "${HONEST[@]}"; do
         [[ -n ${KILLED[$name]:-} ]] && continue
-        alive "$name" || problem "$name is not running ($(grep -m 1 -E 'crashed|Fatal' "$LB_DIR/$name/log" | cut -c 1-160))"
+        alive "$name" || problem "$name is not running ($(crash_reason "$name"))"
     done
     for name in "${HONEST[@]}"; do
         [[ -f $LB_DIR/$name/log ]] || continue
@@ -257,6 +257,14 @@ check_mesh() {
             problem "live $name was pruned"
         fi
     done
+}
+
+# crash_reason NAME: the runtime's own words from NAME's log (the failing check and its file).
+crash_reason() {
+    local log=$LB_DIR/$1/log reason
+    reason=$(grep -m 1 -oE 'Swift runtime failure: .*|Fatal error: .*' "$log" | sed -E 's| at /[^ ]*/| at |')
+    [[ -n $reason ]] || reason=$(grep -m 1 -E 'crashed|Fatal' "$log")
+    echo "${reason:-exited}" | cut -c 1-160
 }
 
 # check_counted NAME...: the attack shows in the targets' rejection counters.
