@@ -11,6 +11,14 @@ import MeshCore
 /// Today (version 1) every token holder derives the same frame key, so the receiver and the
 /// attacker's own identity play no part in sealing, and a forged sender is indistinguishable from
 /// a real one. That is exactly what the hostile stage wants to prove is fixed.
+///
+/// Switching to version 2 (`FrameSession`): keep one session per identity the attacker speaks
+/// as (sessions mutate, so this becomes a final class), seal to `receiver` at the target's address
+/// (an introduction when the receiver is unknown), and open replies with the session of the
+/// identity they were sealed to. `forge` cannot use the public API, which only ever writes the
+/// session's own id: build the frame from the documented layout instead, with the claimed id as
+/// sender and the introduction tag (computable by any token holder), so that the daemon must
+/// treat it as an unproven claim rather than refuse it on cryptography alone.
 struct AttackWire {
     let token: InviteToken
     /// The identity the attacker really holds: what version 2 would key a frame with, also when
