@@ -130,6 +130,7 @@ case_replay_pruned() {
     for name in h1 h2 h3 m; do restart_node "$name"; done
     wait_converged 20 || problem "the mesh did not settle after the restarts"
     mark_logs
+    mark_counters
     attack h1 replay-pruned --identity "$(identity_file m)" --record "$old"
     local deadline=$((SECONDS + 4))
     while ((SECONDS < deadline)); do
@@ -139,7 +140,10 @@ case_replay_pruned() {
         sleep 0.5
     done
     check_mesh
-    check_counted h1
+    # The replayed record is validly signed and sealed: only the store can refuse it, as a record
+    # at or below a removal (or a compacted removal's floor). Other refusals in this case come from
+    # the restart, not from the replay.
+    check_counted --only records/removed --only records/compacted h1
     case_end
 }
 

@@ -123,9 +123,15 @@ case_begin() {
     CASE_DIR=$LB_DIR/case-$CASE
     mkdir -p "$CASE_DIR"
     mark_logs
+    mark_counters
+    echo "--- $CASE (mesh $MESH_INDEX)"
+}
+
+# mark_counters: check_counted compares with the counters as they are now (again after a
+# restart, which starts them from zero).
+mark_counters() {
     local name
     for name in "${HONEST[@]}"; do METRICS_BEFORE[$name]=$(scrape "$name"); done
-    echo "--- $CASE (mesh $MESH_INDEX)"
 }
 
 # mark_logs: the false-prune check reads the daemons' logs from here on.
@@ -267,12 +273,12 @@ crash_reason() {
     echo "${reason:-exited}" | cut -c 1-160
 }
 
-# check_counted [--frames] [--ignore KIND/REASON]... NAME...: the attack shows in the targets'
+# check_counted [--frames] [--ignore KIND/REASON]... [--only KIND/REASON]... NAME...: the attack shows in the targets'
 # rejection counters (see metrics-delta in meshjson.py for what is left out, and why).
 check_counted() {
     local options=() name total=0 lines
     while [[ ${1:-} == --* ]]; do
-        if [[ $1 == --ignore ]]; then
+        if [[ $1 == --ignore || $1 == --only ]]; then
             options+=("$1" "$2")
             shift 2
         else

@@ -122,23 +122,26 @@ def metrics(_args):
 
 
 def metrics_delta(args):
-    """metrics-delta BEFORE AFTER [--frames] [--ignore KEY]...: the rejections counted in between,
-    then the per-reason deltas.
+    """metrics-delta BEFORE AFTER [--frames] [--ignore KEY]... [--only KEY]...: the rejections
+    counted in between, then the per-reason deltas.
 
     Refused stale records are always left out of the total: honest gossip repeats news all the
     time, so they grow without any attack and would make every case look counted. A case whose
     own side effects cause other refusals (a killed member's old records are refused as
     "removed") leaves those out too with --ignore; --frames counts only refused frames, for attacks
-    that can only be refused as frames.
+    that can only be refused as frames; --only KEY counts just the reasons named.
     """
     before, after = json.loads(args[0] or "{}"), json.loads(args[1] or "{}")
     options = args[2:]
     ignored = {"records/stale"} | {options[i + 1] for i, o in enumerate(options) if o == "--ignore"}
+    only = {options[i + 1] for i, o in enumerate(options) if o == "--only"}
     frames_only = "--frames" in options
     deltas = {k: after.get(k, 0) - before.get(k, 0) for k in sorted(set(before) | set(after))}
     deltas = {k: v for k, v in deltas.items() if v}
     counted = [
-        v for k, v in deltas.items() if v > 0 and k not in ignored and (k.startswith("frames/") or not frames_only)
+        v
+        for k, v in deltas.items()
+        if v > 0 and k not in ignored and (k.startswith("frames/") or not frames_only) and (not only or k in only)
     ]
     print(int(sum(counted)))
     print(" ".join(f"{k}+{int(v)}" for k, v in deltas.items()) or "none")
