@@ -21,7 +21,7 @@ LAYOUT = -Xswiftc -L$(STATIC_CXX) -Xswiftc -Xfrontend -Xswiftc -function-section
 	-Xlinker --symbol-ordering-file=$(CURDIR)/scripts/layout/smegd.order \
 	-Xlinker --no-warn-symbol-ordering -Xlinker -T -Xlinker $(CURDIR)/scripts/layout/private-text.ld
 
-.PHONY: all deps build release lint unit fuzz test netns-test daemon-test routing-test failure-test examples vm-test demo sim bench-crdt bench clean help
+.PHONY: all deps build release lint unit fuzz test netns-test daemon-test routing-test failure-test hostile-test examples vm-test demo sim bench-crdt bench clean help
 
 all: build
 
@@ -30,7 +30,7 @@ help:
 	@echo "make test   install dependencies, lint, build and run every test"
 	@echo "make fuzz   run the decoder fuzzers for longer (FUZZ_SECONDS per target)"
 	@echo "make bench  smegd against Serf on loopback, N = 20 and 100 (BENCH_N); see BENCHMARKS.md"
-	@echo "make daemon-test / routing-test / failure-test / examples / netns-test / vm-test   one stage of make test"
+	@echo "make daemon-test / routing-test / failure-test / hostile-test / examples / netns-test / vm-test   one stage of make test"
 	@echo "make sim    the simulator's bars at 1000 nodes, 20 seeds, without and with 10% loss"
 	@echo "make bench-crdt   merge and delta micro-benchmark on a 10,000-entry store"
 
@@ -61,6 +61,7 @@ test: deps lint unit
 	@scripts/daemon-netns-test.sh
 	@scripts/routing-test.sh
 	@scripts/failure-test.sh
+	@scripts/hostile-test.sh
 	@scripts/examples-test.sh
 	@scripts/vm-test.sh
 	@echo "make test: all stages passed"
@@ -85,6 +86,11 @@ examples: build
 # Six nodes: garbage input, kill -9 of leader and member, restart, partition and heal, 20% loss.
 failure-test: build
 	@scripts/failure-test.sh
+
+# A member with a valid token attacks four honest daemons on loopback, one attack per fresh mesh;
+# every case reports PASS or FAIL and the stage ends with "N passed, N failed".
+hostile-test: build
+	@scripts/hostile-test.sh
 
 vm-test: deps
 	@scripts/vm-test.sh

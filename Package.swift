@@ -70,6 +70,17 @@ var targets: [Target] = [
         ],
         swiftSettings: strict
     ),
+    // A member holding a valid invite token that misbehaves on purpose: scripts/hostile-test.sh
+    // runs it against real daemons to check that the mesh refuses, counts and survives each attack.
+    .executableTarget(
+        name: "smeg-attack",
+        dependencies: [
+            "MeshCore",
+            "GossipCRDT",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        swiftSettings: strict
+    ),
     // Runs many instances of the GossipCRDT protocol over a simulated network.
     .executableTarget(
         name: "smeg-sim",
@@ -145,6 +156,7 @@ let package = Package(
         .executable(name: "smeg-sim", targets: ["smeg-sim"]),
         .executable(name: "smeg-crdt-bench", targets: ["smeg-crdt-bench"]),
         .executable(name: "smeg-netcheck", targets: ["smeg-netcheck"]),
+        .executable(name: "smeg-attack", targets: ["smeg-attack"]),
         .library(name: "MeshCore", targets: ["MeshCore"]),
         .library(name: "GossipCRDT", targets: ["GossipCRDT"]),
     ],

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""JSON and metrics readings for the shell test stages, one subcommand each.
+
+Reads `smegctl ... --json` output, members.json, smeg-attack's JSON lines or a Prometheus scrape
+on standard input (or from the files named), and prints plain values a shell script can compare.
+Named meshjson, not json, so that it never shadows the standard module it imports.
+"""
+import base64
+import ipaddress
+import json
+import re
+import sys
+
+
+def load(source=None):
+    """The JSON document, or {} when there is none (a daemon that did not answer)."""
+    try:
+        text = open(source).read() if source else sys.stdin.read()
+        return json.loads(text) if text.strip() else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def members(view):
+    return view.get("members", [])
+
+
+def field(args):
+    """field PATH: the value at a dotted path (e.g. mesh.meshId), empty when absent."""
+    value = load()
+    for key in args[0].split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    print("" if value is None else value)
+
+
+def self_id(_args):
+    print(next((m["id"] for m in members(load()) if m.get("isSelf")), ""))
+
+
+def self_short(_args):
+    print(next((m["shortId"] for m in members(load()) if m.get("isSelf")), ""))
+
+
+def member_ids(_args):
+    for member in members(load()):
+        print(member["id"])
+
+
+def count_present(args):
+    """count-present ID...: how many of the given member keys the view holds."""
+    present = {m["id"] for m in members(load())}
+    print(sum(1 for key in args if key in present))
+
+
+def leader(_args):
+    print(load().get("mesh", {}).get("leader") or "")
+
+
+def version_of(args):
+    print(next((m["version"] for m in members(load()) if m["id"] == args[0]), 0))
+
+
+def alias_of(args):
+    print(next((m.get("alias") or "" for m in members(load()) if m["id"] == args[0]), ""))
+
+
+def alias_problems(_args):
+    """One line per alias that two members share, or that equals another member's short id."""
+    view = members(load())
+    seen = {}
+    shorts = {m["shortId"]: m["id"] for m in view}
+    for member in view:
+        alias = member.get("alias") or ""
+        if not alias:
+            continue
+        if alias in seen:
+            print(f"alias {alias} held by {seen[alias]} and {member['shortId']}")
+        seen.setdefault(alias, member["shortId"])
+        if alias in shorts and shorts[alias] != member["id"]:
+            print(f"alias {alias} of {member['shortId']} is another member's short id")
+
+
+def bad_content(_args):
+    """One line per member that advertises a default or foreign route, or an unusable endpoint."""
+    for member in members(load()):
+        for route in member.get("routes", []):
+            prefix = ipaddress.ip_network(route["prefix"], strict=False)
+            if prefix.prefixlen == 0 or prefix.overlaps(ipaddress.ip_network("8.8.8.8/32")):
+                print(f"{member['shortId']} advertises {route['prefix']}")
+        for endpoint in member.get("endpoints", []):
+            host = endpoint.rsplit(":", 1)[0].strip("[]")
+            try:
+                address = ipaddress.ip_address(host)
+            except ValueError:
+                print(f"{member['shortId']} has a named endpoint {endpoint}")
+                continue
+            if address.is_multicast or address.is_unspecified:
+                print(f"{member['shortId']} has endpoint {endpoint}")
+
+
+def record_owner(payload):
+    """The member a signed record belongs to: its WireGuard key, right after the format byte."""
+    return base64.b64encode(base64.b64decode(payload)[1:33]).decode()
+
+
+def record_of(args):
+    """record-of ID FILE: the base64 record of member ID in a members.json."""
+    saved = load(args[1])
+    print(next((r for r in saved.get("records", []) if record_owner(r) == args[0]), ""))
+
+
+def metrics(_args):
+    """A Prometheus scrape to {"frames/REASON": n, "records/REASON": n} for the reject counters."""
+    out = {}
+    pattern = re.compile(r'^smeg_(frames|records)_rejected_total\{reason="([^"]*)"\}\s+(\S+)')
+    for line in sys.stdin:
+        found = pattern.match(line)
+        if found:
+            key = f"{found.group(1)}/{found.group(2)}"
+            out[key] = out.get(key, 0) + float(found.group(3))
+    print(json.dumps(out, sort_keys=True))
+
+
+def metrics_delta(args):
+    """metrics-delta BEFORE AFTER [--frames] [--ignore KEY]... [--only KEY]...: the rejections
+    counted in between, then the per-reason deltas.
+
+    Refused stale records are always left out of the total: honest gossip repeats news all the
+    time, so they grow without any attack and would make every case look counted. A case whose
+    own side effects cause other refusals (a killed member's old records are refused as
+    "removed") leaves those out too with --ignore; --frames counts only refused frames, for attacks
+    that can only be refused as frames; --only KEY counts just the reasons named.
+    """
+    before, after = json.loads(args[0] or "{}"), json.loads(args[1] or "{}")
+    options = args[2:]
+    ignored = {"records/stale"} | {options[i + 1] for i, o in enumerate(options) if o == "--ignore"}
+    only = {options[i + 1] for i, o in enumerate(options) if o == "--only"}
+    frames_only = "--frames" in options
+    deltas = {k: after.get(k, 0) - before.get(k, 0) for k in sorted(set(before) | set(after))}
+    deltas = {k: v for k, v in deltas.items() if v}
+    counted = [
+        v
+        for k, v in deltas.items()
+        if v > 0 and k not in ignored and (k.startswith("frames/") or not frames_only) and (not only or k in only)
+    ]
+    print(int(sum(counted)))
+    print(" ".join(f"{k}+{int(v)}" for k, v in deltas.items()) or "none")
+
+
+def lines(args):
+    """lines KEY: that field of every smeg-attack JSON line on standard input that has it."""
+    for text in sys.stdin:
+        text = text.strip()
+        if text.startswith("{"):
+            value = json.loads(text).get(args[0])
+            if value is not None:
+                print(value)
+
+
+def record_count(args):
+    try:
+        print(len(load(args[0]).get("records", [])))
+    except (OSError, ValueError):
+        print(0)
+
+
+def merge_members(args):
+    """merge-members A B: members.json A with the records of B added (a state fixture)."""
+    first, second = load(args[0]), load(args[1])
+    first["records"] = first.get("records", []) + second.get("records", [])
+    print(json.dumps(first))
+
+
+COMMANDS = {
+    "field": field,
+    "self-id": self_id,
+    "self-short": self_short,
+    "members": member_ids,
+    "count-present": count_present,
+    "leader": leader,
+    "version-of": version_of,
+    "alias-of": alias_of,
+    "alias-problems": alias_problems,
+    "bad-content": bad_content,
+    "record-of": record_of,
+    "record-count": record_count,
+    "merge-members": merge_members,
+    "metrics": metrics,
+    "metrics-delta": metrics_delta,
+    "lines": lines,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.exit(f"usage: meshjson.py {{{','.join(COMMANDS)}}} ARGS...")
+    COMMANDS[sys.argv[1]](sys.argv[2:])
