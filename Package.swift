@@ -77,6 +77,7 @@ var targets: [Target] = [
         dependencies: [
             "MeshCore",
             "GossipCRDT",
+            "CSodium",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: strict

@@ -42,8 +42,13 @@ struct AttackOptions: ParsableArguments {
             guard let parsed = WireGuardPublicKey(base64: key) else { throw AttackFailure("bad --to-key \(key)") }
             return parsed.nodeID
         }
+        let parts = to.split(separator: ":")
+        guard parts.count == 2, let ip = IPAddress(String(parts[0])), let port = UInt16(parts[1]) else {
+            throw AttackFailure("expected HOST:PORT: \(to)")
+        }
         return AttackContext(
-            wire: AttackWire(token: invite, attacker: me), target: try UDPPort.parse(to), targetID: targetID,
+            wire: AttackWire(token: invite, attacker: me, destination: PeerAddress(ip: ip, port: port)),
+            target: try UDPPort.parse(to), targetID: targetID,
             port: try UDPPort(host: from))
     }
 }

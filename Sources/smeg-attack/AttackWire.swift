@@ -1,57 +1,89 @@
+import CSodium
+import Foundation
 import GossipCRDT
 import MeshCore
 
-/// Every frame the attacker sends is made here, and nowhere else.
+/// Every frame the attacker sends is made here, and nowhere else, so that the attacks never
+/// change when the frame format does.
 ///
-/// The frame format is about to change (version 2: the sender authenticated by an X25519 key
-/// shared by each pair of members, a replay window, and a nonce built from a counter, an echo and
-/// a salt). Keeping sealing behind this one type means the attacks themselves never change when
-/// it does: only `seal` and `forge` are switched to the new sealer.
-///
-/// Today (version 1) every token holder derives the same frame key, so the receiver and the
-/// attacker's own identity play no part in sealing, and a forged sender is indistinguishable from
-/// a real one. That is exactly what the hostile stage wants to prove is fixed.
-///
-/// Switching to version 2 (`FrameSession`): keep one session per identity the attacker speaks
-/// as (sessions mutate, so this becomes a final class), seal to `receiver` at the target's address
-/// (an introduction when the receiver is unknown), and open replies with the session of the
-/// identity they were sealed to. `forge` cannot use the public API, which only ever writes the
-/// session's own id: build the frame from the documented layout instead, with the claimed id as
-/// sender and the introduction tag (computable by any token holder), so that the daemon must
-/// treat it as an unproven claim rather than refuse it on cryptography alone.
-struct AttackWire {
+/// Frame version 2 (`FrameSession`): each identity the attacker speaks as has its own session,
+/// frames are sealed to the receiver's key at the target's address, and replies open only in the
+/// session of the identity they were sealed to. A frame in another member's name cannot be made
+/// through the public API, which only ever writes the session's own id, so `forge` builds one from
+/// the documented layout (docs/protocol.md, "Frame"): the claimed id as sender and the
+/// introduction tag, which any token holder can compute. That is the strongest forgery a token
+/// holder has: it passes every cryptographic check, so only the daemon's rule that an unproven
+/// sender may open nothing but a digest can refuse it.
+final class AttackWire {
     let token: InviteToken
-    /// The identity the attacker really holds: what version 2 would key a frame with, also when
-    /// it claims to be someone else.
+    /// The identity the attacker really holds.
     let attacker: NodeIdentity
-    private let sealer: FrameSealer
+    /// Where frames go; the session keeps per-address state (salts it sent, echoes).
+    private let destination: PeerAddress
+    private var sessions: [NodeID: FrameSession] = [:]
+    private let frameKey: [UInt8]
+    private let header: [UInt8]
 
-    init(token: InviteToken, attacker: NodeIdentity) {
+    init(token: InviteToken, attacker: NodeIdentity, destination: PeerAddress) {
         self.token = token
         self.attacker = attacker
-        self.sealer = FrameSealer(mesh: token.mesh, secret: token.secret)
+        self.destination = destination
+        self.frameKey = Sodium.blake2b(
+            [Array("smegmesh/v2/frame-key".utf8) + [0], Array(token.mesh.text.utf8)], outputLength: 32,
+            key: token.secret.bytes)
+        self.header = Array("SMEG".utf8) + [2] + token.mesh.bytes
     }
 
     var mesh: MeshID { token.mesh }
 
-    /// A frame that honestly comes from `identity` (the attacker, or one of its own sybils) and is
-    /// meant for `receiver`. With version 1 the receiver is not part of the frame.
+    /// A frame that honestly comes from `identity`, sealed to `receiver` (an introduction when the
+    /// receiver is not known). The receiver counts as present in the attacker's session, so that
+    /// the attacker echoes its salts like any member and gets its address validated.
     func seal(message: GossipMessage, from identity: NodeIdentity, to receiver: NodeID?) throws -> [UInt8] {
-        _ = receiver
-        return try sealer.seal(message, sender: identity.nodeID)
+        var session =
+            sessions[identity.nodeID] ?? FrameSession(mesh: token.mesh, secret: token.secret, identity: identity)
+        defer { sessions[identity.nodeID] = session }
+        let bytes = try GossipMessageCodec.encode(message)
+        guard let receiver else { return try session.sealIntroduction(bytes) }
+        session.retain(members: [receiver])
+        return try session.seal(bytes, to: receiver, at: destination)
     }
 
-    /// A frame that claims to come from `claimedSender`, whose private key the attacker does not
-    /// hold. With version 1 this is just a different sender field; with version 2 the best an
-    /// attacker can do is authenticate it with its own pair key, which the receiver must refuse.
+    /// A frame that claims to come from `claimedSender`: an introduction in its name, with a
+    /// fresh counter and salt. The receiver is not part of an introduction.
     func forge(message: GossipMessage, claimedSender: NodeID, to receiver: NodeID?) throws -> [UInt8] {
         _ = receiver
-        return try sealer.seal(message, sender: claimedSender)
+        let bytes = try GossipMessageCodec.encode(message)
+        let counter = UInt64(Date().timeIntervalSince1970 * 1e9)
+        var salt: UInt64 = 0
+        while salt == 0 { salt = UInt64.random(in: 1...UInt64.max) }
+        let nonce = Self.bigEndian(counter) + Self.bigEndian(0) + Self.bigEndian(salt)
+        let introKey = Sodium.blake2b(
+            [Array("smegmesh/v2/intro-key".utf8) + [0], claimedSender.bytes], outputLength: 32, key: frameKey)
+        let anyReceiver = [UInt8](repeating: 0, count: NodeID.byteCount)
+        let tag = Sodium.blake2b(
+            [Array("smegmesh/v2/frame-tag".utf8) + [0], header, nonce, claimedSender.bytes, anyReceiver, bytes],
+            outputLength: 16, key: introKey)
+        let plaintext = claimedSender.bytes + bytes + tag
+        var sealed = [UInt8](repeating: 0, count: plaintext.count + 16)
+        var written: UInt64 = 0
+        _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
+            &sealed, &written, plaintext, UInt64(plaintext.count), header, UInt64(header.count), nil, nonce, frameKey)
+        return header + nonce + sealed
     }
 
-    /// Opens a frame the attacker received, to report what the daemon answered. Nil when it does
-    /// not open (version 2 frames meant for someone else, garbage).
+    /// Opens a frame the attacker received, with whichever of its sessions it was sealed to.
     func open(_ frame: [UInt8]) -> (sender: NodeID, message: GossipMessage)? {
-        try? sealer.openMessage(frame)
+        for (id, var session) in sessions {
+            guard let opened = try? session.open(frame, from: destination) else { continue }
+            sessions[id] = session
+            guard let message = try? GossipMessageCodec.decode(opened.message) else { return nil }
+            return (opened.sender, message)
+        }
+        return nil
+    }
+
+    private static func bigEndian(_ value: UInt64) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * UInt64($0))) }
     }
 }

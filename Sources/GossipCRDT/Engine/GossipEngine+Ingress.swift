@@ -83,6 +83,9 @@ extension GossipEngine {
 
     private mutating func refusal(of tombstone: Tombstone, now: Instant) -> RejectReason? {
         let held = store.entry(for: tombstone.member)
+        // Removals of members never seen take room like new members do: without this a stream
+        // of removals of made-up ids would grow the store without bound.
+        if held == nil, store.floors[tombstone.member] == nil, store.count >= config.maxMembers { return .capacity }
         let ceiling = (held?.version ?? 0).adding(saturating: GossipLimits.versionStep)
         guard tombstone.version <= min(ceiling, GossipLimits.maxVersion) else { return .outOfBounds }
         guard tombstone.kind == .pruned else { return nil }

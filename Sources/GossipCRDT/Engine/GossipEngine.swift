@@ -133,6 +133,12 @@ public struct GossipEngine: Sendable {
             rejections.add(.malformed)
             return []
         }
+        // No store holds more than `maxMembers` entries: a digest claiming more is a lie told to
+        // draw a large answer (the claim once chose the bucket level).
+        if case .digest(let digest) = message, Int(digest.summary.count) > config.maxMembers {
+            rejections.add(.outOfBounds)
+            return []
+        }
         var out: [Outgoing]
         switch message {
         case .digest(let digest): out = receiveDigest(digest, from: from, now: now)

@@ -32,6 +32,10 @@ public struct Simulator {
     private var partitioned = false
 
     public init(config: SimulationConfig) {
+        var config = config
+        // The store limit bounds what a flood of identities costs a daemon; a simulated mesh is
+        // honest and may be larger than the daemon's default.
+        config.gossip.maxMembers = max(config.gossip.maxMembers, 2 * config.nodes + 64)
         self.config = config
         rng = SplitMix64(seed: config.seed &* 0x9E37_79B9_7F4A_7C15 &+ 1)
         payload = [UInt8](repeating: 0xA5, count: config.payloadBytes)
