@@ -1,7 +1,8 @@
 /// Seed scripts for the FuzzHostileMesh fuzzer, one per kind of attack, so that it starts from
 /// runs that reach deep states (a crash handled, a flood refused) instead of guessing opcodes.
 /// MeshCoreTests' FuzzCorpusTests writes them to Fuzz/FuzzHostileMesh/corpus and checks that
-/// the files match and that each still runs clean.
+/// the files match and that each still runs clean. No name starts with "crash-": .gitignore
+/// keeps libFuzzer's crash artifacts out by that prefix.
 extension HostileScript {
     /// Five honest members, the attacker at rank 3, 10 ms of latency at most.
     static let header: [UInt8] = [1, 1, 0, 0, 0, 0, 0, 0, 0, 42, 9]
@@ -10,8 +11,8 @@ extension HostileScript {
 
     public static let seeds: [(name: String, bytes: [UInt8])] = [
         ("quiet", header + wait(8)),
-        ("crash-leader", header + wait(2) + [13, 0] + wait(8)),
-        ("crash-member", header + wait(2) + [13, 3] + wait(8)),
+        ("leader-crash", header + wait(2) + [13, 0] + wait(8)),
+        ("member-crash", header + wait(2) + [13, 3] + wait(8)),
         // A heartbeat the attacker signed as leader, at epoch 2^64 - 1, to everyone.
         ("epoch-top-heartbeat", header + wait(2) + [15, 0, 3, 2, 1, 0, 7] + wait(4)),
         // A probe of the real leader's line at 2^48 + 1, from the attacker.
