@@ -22,6 +22,8 @@ public struct HostileScript {
         options.attackerRank = 2 + Int(reader.byte()) % (options.honest - 1)
         options.seed = reader.word()
         options.latencyMillis = 1 + UInt64(reader.byte() % 40)
+        // Removals are compacted to floors within a run, so that replays meet floors too.
+        options.gossip.tombstoneRetentionEpochs = 5
         mesh = HostileMesh(options: options)
         // Every honest member follows an epoch before the attack starts. Before its first epoch
         // a member counts every identity it learns as proven (so that a joiner has a leader), and
