@@ -16,6 +16,13 @@ extension HostileMesh {
         return elapsed.adding(saturating: 2).adding(saturating: config.epochSlack)
     }
 
+    /// The most entries an honest store may hold now: the members it started with, plus the
+    /// new identities its budget lets in (the burst, then the rate since the start).
+    public var entryLimit: Int {
+        let rate = Double(config.newMembersPerSecond) * now.since(.zero).seconds
+        return honest.count + 1 + config.newMemberBurst + Int(rate) + 1
+    }
+
     /// The violations now, as sentences (empty when all hold). Mutating: it remembers where the
     /// crashed member was seen removed, so that a later return is caught.
     ///
@@ -31,6 +38,10 @@ extension HostileMesh {
             let engine = engines[id]!
             if let number = engine.epoch?.number, number > epochLimit {
                 found.append("\(id) follows epoch \(number), above \(epochLimit) at \(now.nanoseconds / 1_000_000) ms")
+            }
+            let count = engine.store.count
+            if count > config.maxMembers || count > entryLimit {
+                found.append("\(id) holds \(count) entries, above \(min(config.maxMembers, entryLimit))")
             }
             for member in honest {
                 guard let entry = engine.store.entry(for: member) else {

@@ -24,6 +24,10 @@ public struct HostileScript {
         options.latencyMillis = 1 + UInt64(reader.byte() % 40)
         // Removals are compacted to floors within a run, so that replays meet floors too.
         options.gossip.tombstoneRetentionEpochs = 5
+        // Room and rate small enough that scripts reach them: the store bounds are invariants.
+        options.gossip.maxMembers = 32
+        options.gossip.newMemberBurst = 8
+        options.gossip.newMembersPerSecond = 2
         mesh = HostileMesh(options: options)
         // Every honest member follows an epoch before the attack starts. Before its first epoch
         // a member counts every identity it learns as proven (so that a joiner has a leader), and
