@@ -267,36 +267,6 @@ import Testing
         }
     }
 
-    /// Removals are entries too: a removal of an identity the store has never seen is a new
-    /// identity, held to the same room and rate as a record of one.
-    @Test func removalsOfFreshIdentitiesCountAgainstCapacityAndRate() {
-        var mesh = settled()
-        let target = mesh.honest[1]
-        for _ in 0..<5 {
-            let removals = (0..<1000).map { _ in
-                mesh.attackerSigned(
-                    Tombstone(member: mesh.mintSybil(), version: 1, kind: .pruned, issuer: mesh.attacker))
-            }
-            mesh.inject(
-                .delta(Delta(level: 0, buckets: [], updates: Updates(tombstones: removals), wantsReply: false)),
-                to: target)
-        }
-        #expect(mesh.engine(target).store.count <= mesh.honest.count + 1 + mesh.config.newMemberBurst)
-        #expect(mesh.engine(target).rejections[.capacity] >= 5000 - mesh.config.newMemberBurst)
-    }
-
-    @Test func aFullStoreRefusesNewIdentities() {
-        var options = HostileMesh.Options()
-        options.gossip.maxMembers = 20
-        var mesh = settled(options)
-        let target = mesh.honest[1]
-        let records = (0..<30).map { _ in mesh.attackerRecord(mesh.mintSybil(), version: 1) }
-        mesh.inject(
-            .delta(Delta(level: 0, buckets: [], updates: Updates(records: records), wantsReply: false)), to: target)
-        #expect(mesh.engine(target).store.count == 20)
-        #expect(mesh.engine(target).rejections[.capacity] == 30 - (20 - mesh.honest.count - 1))
-    }
-
     // MARK: Sync
 
     /// Twelve maximal records all fall into the one bucket of a small store's digest: about

@@ -76,20 +76,23 @@ extension GossipEngine {
 
     private mutating func refusal(of record: MemberRecord, fresh: inout Set<NodeID>, now: Instant) -> RejectReason? {
         guard record.version <= GossipLimits.maxVersion else { return .outOfBounds }
-        guard isNew(record.owner, fresh: fresh) else { return nil }
-        // A new identity. Checked before it may spend the budget, so that forged records cannot
+        guard store.entry(for: record.owner) == nil, !fresh.contains(record.owner) else { return nil }
+        if let floor = store.floors[record.owner], record.version <= floor { return nil }
+        // A new entry. Checked before it may spend the budget, so that forged records cannot
         // use up the room honest joiners need; the store verifies it again when it merges.
         guard validator.accept(record) else { return .invalid }
-        return admitNew(record.owner, fresh: &fresh, now: now)
+        return admitEntry(record.owner, fresh: &fresh, now: now)
     }
 
-    private func isNew(_ id: NodeID, fresh: Set<NodeID>) -> Bool {
-        store.entry(for: id) == nil && store.floors[id] == nil && !fresh.contains(id)
-    }
-
-    private mutating func admitNew(_ id: NodeID, fresh: inout Set<NodeID>, now: Instant) -> RejectReason? {
+    /// Room and rate for an entry the store does not hold. A member whose removal was compacted
+    /// is not new (a healed half of a partition comes back at once, so it spends no rate), but
+    /// it takes room again: without that, identities pruned and compacted could return together
+    /// past `maxMembers`, however slowly each was admitted.
+    private mutating func admitEntry(_ id: NodeID, fresh: inout Set<NodeID>, now: Instant) -> RejectReason? {
         guard store.count + fresh.count < config.maxMembers else { return .capacity }
-        guard newIdentities.take(now: now, config: config) else { return .capacity }
+        if store.floors[id] == nil {
+            guard newIdentities.take(now: now, config: config) else { return .capacity }
+        }
         fresh.insert(id)
         return nil
     }
@@ -113,9 +116,10 @@ extension GossipEngine {
         // The removal of an identity never seen is a new entry as much as its record would be:
         // without the same room and rate, any member could fill the store with removals of
         // fresh keys it signs itself.
-        guard isNew(tombstone.member, fresh: fresh) else { return nil }
+        guard store.entry(for: tombstone.member) == nil, !fresh.contains(tombstone.member) else { return nil }
+        if let floor = store.floors[tombstone.member], tombstone.version < floor { return nil }
         guard validator.accept(tombstone, issuer: store.record(for: tombstone.issuer)) else { return .invalid }
-        return admitNew(tombstone.member, fresh: &fresh, now: now)
+        return admitEntry(tombstone.member, fresh: &fresh, now: now)
     }
 }
 
