@@ -1,7 +1,8 @@
 /// Builds one message of the malicious member from script bytes: any case of ``GossipMessage``,
-/// with numbers drawn from the edges the engine bounds (0, 2^16, 2^48, 2^64 − 1, the epoch and
-/// versions the target holds, give or take), ids among the members, its sybils and fresh keys,
-/// and entries it signed itself, replays of what it received, or forgeries with bad proofs.
+/// or a delta flooding fresh identities, with numbers drawn from the edges the engine bounds
+/// (0, 2^16, 2^48, 2^64 − 1, the epoch and versions the target holds, give or take), ids among
+/// the members, its sybils and fresh keys, and entries it signed itself, replays of what it
+/// received, or forgeries with bad proofs.
 struct MessageBuilder {
     var reader: ByteReader
     var mesh: HostileMesh
@@ -10,7 +11,9 @@ struct MessageBuilder {
     var engine: GossipEngine { mesh.engine(target) }
 
     mutating func message() -> GossipMessage {
-        switch reader.byte() % 6 {
+        switch reader.byte() % 7 {
+        case 6:
+            return .delta(Delta(level: 0, buckets: [], updates: flood(), wantsReply: false))
         case 0:
             let summary = pickSummary()
             let epoch = reader.bool() ? pickStamp() : nil
@@ -118,6 +121,24 @@ struct MessageBuilder {
             return MemberRecord(
                 owner: owner, version: number(around: held(owner).adding(saturating: 1)), payload: payload)
         }
+    }
+
+    /// Up to 255 fresh identities at once, as records or as removals signed by the malicious
+    /// member: what the store's room and the new-identity rate are for.
+    mutating func flood() -> Updates {
+        var out = Updates()
+        let removals = reader.byte()
+        let low = reader.bool()
+        for index in 0..<Int(reader.byte()) {
+            let sybil = mesh.mintSybil(low: low)
+            if removals >> (index % 8) & 1 == 1 {
+                let removal = Tombstone(member: sybil, version: 1, kind: .pruned, issuer: mesh.attacker)
+                out.tombstones.append(mesh.attackerSigned(removal))
+            } else {
+                out.records.append(mesh.attackerRecord(sybil, version: 1))
+            }
+        }
+        return out
     }
 
     mutating func pickSybil() -> NodeID { mesh.sybils[Int(reader.byte()) % mesh.sybils.count] }

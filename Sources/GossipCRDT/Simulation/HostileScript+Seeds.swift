@@ -19,16 +19,20 @@ extension HostileScript {
         ("epoch-bound-probe", header + wait(2) + [4, 2, 4, 1, 6] + wait(4)),
         // An ack far ahead, then silence: the attacker must still be pruned.
         ("future-ack-then-mute", header + wait(2) + [4, 0, 5, 1, 4, 7, 1, 14] + wait(6)),
-        // Eight fresh identities with low keys, to everyone, while a member crashes.
+        // Eight fresh identities with low keys, to everyone, then a member crashes. The first
+        // entry takes a byte less: with no sybil yet, none is picked.
         (
             "sybil-flood",
-            header + wait(2) + [15, 0, 2, 0, 0, 8] + Array(repeating: [1, 1, 1, 1, 1], count: 8).flatMap { $0 }
-                + [0, 13, 2] + wait(8)
+            header + wait(2) + [15, 0, 2, 0, 0, 8, 1, 1, 1, 1]
+                + Array(repeating: [1, 1, 1, 1, 1], count: 7).flatMap { $0 } + [0, 13, 2] + wait(8)
         ),
         // A prune of a live member in the attacker's name, at the version held and 2^16 above.
         ("forged-prune", header + wait(2) + [4, 2, 2, 0, 0, 2, 0, 0, 3, 11, 0, 0, 3, 8, 0, 0] + wait(4)),
         // A digest that claims 100,000 entries, with the leader's epoch.
         ("huge-count-digest", header + wait(2) + [4, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 11, 1, 1, 0, 0] + wait(2)),
+        // 200 fresh identities in one delta, as records and as removals the attacker signed.
+        ("flood-records", header + wait(2) + [4, 1, 6, 0x00, 1, 200] + wait(6)),
+        ("flood-removals", header + wait(2) + [4, 1, 6, 0xFF, 0, 200] + wait(6)),
         // Replays of what the attacker heard after a crash.
         (
             "replay-after-crash",
