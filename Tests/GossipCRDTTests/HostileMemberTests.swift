@@ -365,6 +365,7 @@ import Testing
             0x48, 0x01, 0x01, 0x0d,
         ]
         var script = HostileScript(bytes)
+        script.steers = false
         let found = script.run()
         withKnownIssue("the successor inherits its predecessor's silence") {
             #expect(found == [])

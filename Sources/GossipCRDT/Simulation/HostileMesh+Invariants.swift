@@ -81,10 +81,9 @@ extension HostileMesh {
         return engines[leader]!.isLeader ? leader : nil
     }
 
-    /// Whether an honest member holds a sybil keyed below every honest member.
-    public var holdsLowSybil: Bool {
-        let lowest = honest[0]
-        return alive.contains { id in sybils.contains { $0 < lowest && engines[id]!.store.isPresent($0) } }
+    /// Whether an honest member holds a sybil.
+    public var holdsSybil: Bool {
+        alive.contains { id in sybils.contains { engines[id]!.store.isPresent($0) } }
     }
 
     /// Rejections summed over the alive honest members.
