@@ -14,6 +14,8 @@ public struct HostileScript {
     public private(set) var mesh: HostileMesh
     /// Whether the run steers around the known weaknesses (see `step`); off to replay them.
     public var steers = true
+    /// Part of the steering that came later: replays of inputs found before it need it off.
+    public var barsSybilsDuringFailover = true
     /// What happened, one line per step, for the report of a violation.
     public private(set) var log: [String] = []
 
@@ -76,6 +78,7 @@ public struct HostileScript {
             let message = builder.message()
             reader = builder.reader
             mesh = builder.mesh
+            guard !barred(message) else { return }
             log.append("send \(message.kind) to \(target): \(message)")
             mesh.inject(message, to: target)
         case 13:
@@ -104,9 +107,31 @@ public struct HostileScript {
             let message = builder.message()
             reader = builder.reader
             mesh = builder.mesh
+            guard !barred(message) else { return }
             log.append("send \(message.kind) to all: \(message)")
             for id in mesh.honest { mesh.inject(message, to: id) }
         }
+    }
+
+    /// While steering: no sybils until a crashed leader is pruned, the other side of the
+    /// fanout weakness (sybils flooded during the failover delay the successor's news).
+    mutating func barred(_ message: GossipMessage) -> Bool {
+        guard steers, barsSybilsDuringFailover, let crashed = mesh.crashed, crashed.id == mesh.honest[0],
+            mesh.now.since(crashed.at) <= mesh.pruneDeadline
+        else { return false }
+        let updates: Updates
+        switch message {
+        case .digest(let digest): updates = digest.rumors
+        case .delta(let delta): updates = delta.updates
+        default: return false
+        }
+        let sybils = Set(mesh.sybils)
+        guard
+            updates.records.contains(where: { sybils.contains($0.owner) })
+                || updates.tombstones.contains(where: { sybils.contains($0.member) })
+        else { return false }
+        log.append("send of sybils skipped during the failover")
+        return true
     }
 
     mutating func pickHonest() -> NodeID { mesh.honest[Int(reader.byte()) % mesh.honest.count] }
