@@ -97,11 +97,18 @@ import Testing
         for (index, (text, _)) in addressTexts.enumerated() {
             seeds.append(Seed(target: "FuzzAddress", name: "text-\(index)", bytes: Array(text.utf8)))
         }
+
+        // Scripts of attacks rather than encodings: any bytes decode, so what is checked is
+        // that each runs clean (see HostileScript).
+        for (name, bytes) in HostileScript.seeds {
+            seeds.append(Seed(target: "FuzzHostileMesh", name: name, bytes: bytes))
+        }
         return seeds
     }
 
     /// Throws unless `bytes` decode with the decoder the target's fuzzer calls; for seeds the
-    /// suite made, also checks that they decode to the value they were made from.
+    /// suite made, also checks that they decode to the value they were made from. A hostile-mesh
+    /// script always decodes; it must run without breaking an invariant.
     static func checkDecodes(_ target: String, _ name: String, _ bytes: [UInt8]) throws {
         switch target {
         case "FuzzRecord":
@@ -146,6 +153,10 @@ import Testing
         case "FuzzDNS":
             let query = try DNSMessage(decoding: bytes)
             #expect(!query.header.isResponse && query.questions.count == 1, "\(name) is not a one-question query")
+        case "FuzzHostileMesh":
+            var script = HostileScript(bytes)
+            let found = script.run()
+            #expect(found.isEmpty, "\(name) breaks an invariant: \(found.joined(separator: "; "))")
         default:
             Issue.record("no decoder known for fuzz target \(target): add it to FuzzCorpusTests")
         }

@@ -8,20 +8,24 @@
 ///   the member for good; the step leaves room for a leader that saw a few more publishes);
 /// - a prune of a member that is present here only from the leader this node follows or expects:
 ///   deciding that a member failed is the leader's power, not any member's;
-/// - new identities only while the store has room and at a bounded rate, so a flood of fresh
-///   keys costs bounded memory and cannot outrun the leader's pruning of those that never answer.
+/// - new identities (a record or a removal of a member never held) only while the store has
+///   room and at a bounded rate, so a flood of fresh keys costs bounded memory and cannot outrun
+///   the leader's pruning of those that never answer.
 extension GossipEngine {
     mutating func mergeIncoming(_ updates: Updates, now: Instant) -> [(before: MemberEntry?, after: MemberEntry)] {
         var admitted = Updates()
+        // New identities admitted from this batch: the store grows only when it merges, so the
+        // room left is the store's count plus these.
+        var fresh = Set<NodeID>()
         for record in updates.records {
-            if let reason = refusal(of: record, now: now) {
+            if let reason = refusal(of: record, fresh: &fresh, now: now) {
                 rejections.add(reason)
             } else {
                 admitted.records.append(record)
             }
         }
         for tombstone in updates.tombstones {
-            if let reason = refusal(of: tombstone, now: now) {
+            if let reason = refusal(of: tombstone, fresh: &fresh, now: now) {
                 rejections.add(reason)
                 noteRefusedRemovalOfSelf(tombstone, now: now)
             } else {
@@ -70,36 +74,55 @@ extension GossipEngine {
 
     var republishGap: Duration { config.heartbeatInterval * 5 }
 
-    private mutating func refusal(of record: MemberRecord, now: Instant) -> RejectReason? {
+    private mutating func refusal(of record: MemberRecord, fresh: inout Set<NodeID>, now: Instant) -> RejectReason? {
         guard record.version <= GossipLimits.maxVersion else { return .outOfBounds }
-        guard store.entry(for: record.owner) == nil, store.floors[record.owner] == nil else { return nil }
-        // A new identity. Checked before it may spend the budget, so that forged records cannot
+        guard store.entry(for: record.owner) == nil, !fresh.contains(record.owner) else { return nil }
+        if let floor = store.floors[record.owner], record.version <= floor { return nil }
+        // A new entry. Checked before it may spend the budget, so that forged records cannot
         // use up the room honest joiners need; the store verifies it again when it merges.
         guard validator.accept(record) else { return .invalid }
-        guard store.count < config.maxMembers else { return .capacity }
-        guard newIdentities.take(now: now, config: config) else { return .capacity }
+        return admitEntry(record.owner, fresh: &fresh, now: now)
+    }
+
+    /// Room and rate for an entry the store does not hold. A member whose removal was compacted
+    /// is not new (a healed half of a partition comes back at once, so it spends no rate), but
+    /// it takes room again: without that, identities pruned and compacted could return together
+    /// past `maxMembers`, however slowly each was admitted.
+    private mutating func admitEntry(_ id: NodeID, fresh: inout Set<NodeID>, now: Instant) -> RejectReason? {
+        guard store.count + fresh.count < config.maxMembers else { return .capacity }
+        if store.floors[id] == nil {
+            guard newIdentities.take(now: now, config: config) else { return .capacity }
+        }
+        fresh.insert(id)
         return nil
     }
 
-    private mutating func refusal(of tombstone: Tombstone, now: Instant) -> RejectReason? {
+    private mutating func refusal(of tombstone: Tombstone, fresh: inout Set<NodeID>, now: Instant) -> RejectReason? {
         let held = store.entry(for: tombstone.member)
         // Removals of members never seen take room like new members do: without this a stream
         // of removals of made-up ids would grow the store without bound.
         if held == nil, store.floors[tombstone.member] == nil, store.count >= config.maxMembers { return .capacity }
         let ceiling = (held?.version ?? 0).adding(saturating: GossipLimits.versionStep)
         guard tombstone.version <= min(ceiling, GossipLimits.maxVersion) else { return .outOfBounds }
-        guard tombstone.kind == .pruned else { return nil }
-        let issuer = tombstone.issuer
-        guard store.isPresent(issuer), !cannotLead.contains(issuer) else { return .notEntitled }
-        // Only a removal that would take a present member out needs the leader's authority; one
-        // that changes no presence here (an older removal, or one of a member already removed)
-        // is history every replica must come to hold alike, or their summaries never agree.
-        if let record = held?.record, tombstone.version >= record.version,
-            !liveness.recentLeaders.contains(issuer), !expects(issuer, now: now)
-        {
-            return .notEntitled
+        if tombstone.kind == .pruned {
+            let issuer = tombstone.issuer
+            guard store.isPresent(issuer), !cannotLead.contains(issuer) else { return .notEntitled }
+            // Only a removal that would take a present member out needs the leader's authority; one
+            // that changes no presence here (an older removal, or one of a member already removed)
+            // is history every replica must come to hold alike, or their summaries never agree.
+            if let record = held?.record, tombstone.version >= record.version,
+                !liveness.recentLeaders.contains(issuer), !expects(issuer, now: now)
+            {
+                return .notEntitled
+            }
         }
-        return nil
+        // The removal of an identity never seen is a new entry as much as its record would be:
+        // without the same room and rate, any member could fill the store with removals of
+        // fresh keys it signs itself.
+        guard store.entry(for: tombstone.member) == nil, !fresh.contains(tombstone.member) else { return nil }
+        if let floor = store.floors[tombstone.member], tombstone.version < floor { return nil }
+        guard validator.accept(tombstone, issuer: store.record(for: tombstone.issuer)) else { return .invalid }
+        return admitEntry(tombstone.member, fresh: &fresh, now: now)
     }
 }
 

@@ -186,7 +186,10 @@ public struct GossipEngine: Sendable {
             events.append(wasPresent ? .updated(id) : .joined(id))
             if !wasPresent { notePresent(id, isNew: before == nil && store.floors[id] == nil) }
             redial.forget(id)
-            liveness.book?.track(id)
+            // Never ourselves: we do not acknowledge our own epochs, so a leader that tracked its
+            // own record after republishing (a new endpoint, or a removal of itself it refused)
+            // would prune itself three epochs later and, the removal being its own, stay out.
+            if id != me { liveness.book?.track(id) }
             if validator.canLead(record) { cannotLead.remove(id) } else { cannotLead.insert(id) }
         } else if wasPresent, let tombstone = after.tombstone {
             events.append(tombstone.kind == .left ? .left(id) : .pruned(id))

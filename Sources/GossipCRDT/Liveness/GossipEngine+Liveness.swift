@@ -193,6 +193,11 @@ extension GossipEngine {
         switch judge(stamp, now: now) {
         case .behind, .refused(.notEntitled): return (correct(from), false)
         case .newer: return ([], true)
+        case .refused(.outOfBounds):
+            // No honest member follows an epoch beyond the bound, so this one is counted; a
+            // digest naming a leader we do not expect is ordinary during a handover, and is not.
+            rejections.add(.outOfBounds)
+            return ([], false)
         case .current, .refused: return ([], false)
         }
     }

@@ -158,8 +158,9 @@ extension GossipEngine {
         guard liveness.book != nil, !store.floors.isEmpty else { return [] }
         var changes: [(before: MemberEntry?, after: MemberEntry)] = []
         for record in updates.records {
+            // A courtesy to a stale member, so it waits while the store is full.
             guard let floor = store.floors[record.owner], record.version <= floor,
-                store.entry(for: record.owner) == nil
+                store.entry(for: record.owner) == nil, store.count < config.maxMembers
             else { continue }
             var tombstone = Tombstone(member: record.owner, version: floor, kind: .pruned, issuer: me)
             tombstone.proof = signer.proof(for: tombstone)
