@@ -99,9 +99,6 @@ extension GossipEngine {
 
     private mutating func refusal(of tombstone: Tombstone, fresh: inout Set<NodeID>, now: Instant) -> RejectReason? {
         let held = store.entry(for: tombstone.member)
-        // Removals of members never seen take room like new members do: without this a stream
-        // of removals of made-up ids would grow the store without bound.
-        if held == nil, store.floors[tombstone.member] == nil, store.count >= config.maxMembers { return .capacity }
         let ceiling = (held?.version ?? 0).adding(saturating: GossipLimits.versionStep)
         guard tombstone.version <= min(ceiling, GossipLimits.maxVersion) else { return .outOfBounds }
         if tombstone.kind == .pruned {
