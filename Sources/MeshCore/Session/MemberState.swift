@@ -76,6 +76,9 @@ struct MemberState: Sendable {
 /// Pair keys of senders that are not present members, kept for a few recent ones so that a
 /// joiner's first frames, or a departed member's last ones, do not each cost an X25519.
 /// Least recently used out; only keys whose frame passed the pair tag are ever inserted.
+///
+/// Nothing inserts into it since `StrangerCache` keeps non-present peers' keys with their state;
+/// it stays, always empty, until the `cachedKeys` footprint it backs is retired.
 struct PairKeyCache: Sendable {
     static let capacity = 32
 
