@@ -4,7 +4,8 @@ import Testing
 @testable import MeshCore
 
 /// Memory stays bounded whatever senders claim: a member holding the mesh secret can make up
-/// any number of sender ids, and only present members may cost state.
+/// any number of sender ids, and only present members, plus a fixed number of recent
+/// non-present peers, may cost state.
 @Suite struct FrameV2BoundsTests {
     typealias F = FrameV2Fixtures
 
@@ -43,16 +44,51 @@ import Testing
             #expect(try bob.open(frame, from: F.addressA).isReplayChecked == false)
             senders.append(identity.nodeID)
             #expect(bob.footprint.cachedKeys <= PairKeyCache.capacity)
+            #expect(bob.footprint.strangers <= StrangerCache.capacity)
         }
-        #expect(bob.footprint.members == 0)
-        // Making them present moves nothing into member state until they speak; departing
-        // members' keys go back to the bounded cache.
+        #expect(bob.footprint.members == 0 && bob.footprint.strangers == StrangerCache.capacity)
+        // Making them present moves only the cached strangers' state (the last 64 senders) into
+        // member state; the rest cost nothing until they speak or are sealed to. Departing
+        // members' state goes back to the bounded stranger cache.
         bob.retain(members: Set(senders))
-        #expect(bob.footprint.members == 0)
+        #expect(bob.footprint.members == StrangerCache.capacity && bob.footprint.strangers == 0)
         for sender in senders.prefix(100) { _ = try bob.seal([1], to: sender, at: F.addressA) }
-        #expect(bob.footprint.members == 100)
+        #expect(bob.footprint.members == StrangerCache.capacity + 100)
         bob.retain(members: [])
-        #expect(bob.footprint.members == 0 && bob.footprint.cachedKeys <= PairKeyCache.capacity)
+        #expect(bob.footprint.members == 0 && bob.footprint.strangers == StrangerCache.capacity)
+        #expect(bob.footprint.cachedKeys <= PairKeyCache.capacity)
+    }
+
+    @Test func manyProvenStrangersShareTheBoundedCache() throws {
+        var rng = IPAddressDifferentialTests.SplitMix(state: 33)
+        var bob = F.session(F.b)
+        let cipher = FrameCipher(mesh: Fixtures.mesh1, secret: Fixtures.secret)
+        var opened = 0
+        for index in 0..<100_000 {
+            let secret = (0..<4).flatMap { _ in withUnsafeBytes(of: rng.next()) { Array($0) } }
+            guard let id = Sodium.x25519PublicKey(privateKey: secret).flatMap(NodeID.init(bytes:)),
+                let key = cipher.pairKey(ownPrivate: secret, ownPublic: id, peer: F.b.nodeID)
+            else { continue }
+            let nonce = FrameCipher.Nonce(counter: UInt64(index + 1), echo: rng.next(), salt: rng.next() | 1)
+            let frame = cipher.seal(message: [], sender: id, receiver: F.b.nodeID.bytes, key: key, nonce: nonce)
+            let result = try bob.open(frame, from: F.victim)
+            #expect(result.isSenderProven && !result.isAddressValidated)
+            opened += 1
+            if index % 1_000 == 0 { #expect(bob.footprint.strangers <= StrangerCache.capacity) }
+        }
+        #expect(opened > 99_000)
+        #expect(bob.footprint == FrameSession.Footprint(members: 0, strangers: StrangerCache.capacity, cachedKeys: 0))
+    }
+
+    @Test func manySealTargetsShareTheBoundedCache() throws {
+        var rng = IPAddressDifferentialTests.SplitMix(state: 34)
+        var alice = F.session(F.a)
+        for index in 0..<100_000 {
+            let id = NodeID(rng.next(), rng.next(), rng.next(), rng.next())
+            _ = try? alice.seal([], to: id, at: F.addressB)
+            if index % 1_000 == 0 { #expect(alice.footprint.strangers <= StrangerCache.capacity) }
+        }
+        #expect(alice.footprint == FrameSession.Footprint(members: 0, strangers: StrangerCache.capacity, cachedKeys: 0))
     }
 
     @Test func perMemberStateIsBounded() {

@@ -14,15 +14,23 @@ import GossipCRDT
 /// and bounds the bytes a reply to an unproved address may total.
 ///
 /// A value type with no locks: the daemon owns one per mesh on its event loop and mutates it in
-/// place. State is bounded by the present set the daemon passes to `retain(members:)` plus a fixed
-/// cache; a frame that fails to open leaves no per-sender state behind.
+/// place. State is bounded by the present set the daemon passes to `retain(members:)` plus two
+/// fixed caches; a frame that fails to open, or an introduction, leaves no per-sender state behind.
+///
+/// Echo, salts and validated addresses are also kept for the 64 most recent peers that are not
+/// present (`StrangerCache`), created when this node seals to one or a proven frame from one
+/// opens. A join needs them: the bootstrap node holds the joiner present before the joiner holds
+/// the bootstrap node's record, and without that state neither side could validate the other's
+/// address, so both stayed held to the reply budget.
 ///
 /// Frames from senders outside the present set are authenticated but not replay-checked, since
-/// keeping a window for every id that ever appears would let one member exhaust memory with made-up
-/// peers. A replay of such a frame can do no more than its first delivery did: its records are
-/// signed and already merged (the store ignores what it holds), its liveness claim is as stale
-/// as the frame, and the replies it causes are held to the amplification budget, because no
-/// address is ever validated for a sender that is not present.
+/// a window that eviction can drop guarantees nothing, and keeping one for every id that ever
+/// appears would let one member exhaust memory with made-up peers. A replay of such a frame can do
+/// no more than its first delivery did: its records are signed and already merged (the store
+/// ignores what it holds), its liveness claim is as stale as the frame, and the replies it causes
+/// are held to the amplification budget, because a non-present sender's frame counts as coming
+/// from a validated address only when its counter is above every counter accepted from that
+/// sender before, which a replay's is not.
 public struct FrameSession: Sendable {
     /// Nanoseconds since 1970, the unit of frame counters.
     public typealias Clock = @Sendable () -> UInt64
@@ -73,7 +81,9 @@ public struct FrameSession: Sendable {
     private let clock: Clock
     private var random: any RandomNumberGenerator & Sendable
     private var present: Set<NodeID> = []
+    /// State of present members only; non-present peers' state lives in `strangers`.
     private var members: [NodeID: MemberState] = [:]
+    private var strangers = StrangerCache()
     private var others = PairKeyCache()
 
     /// - Parameters:
@@ -116,18 +126,32 @@ public struct FrameSession: Sendable {
 
     // MARK: Membership
 
-    /// Sets the present members: the only senders whose frames are replay-checked and whose
-    /// addresses are validated. State of members that left is dropped (their pair keys move to
-    /// the small cache); a member that joins starts with an empty window, opened by its next frame.
+    /// Sets the present members: the only senders whose frames are replay-checked. State of
+    /// members that left moves to the bounded stranger cache, and a joining member's state moves
+    /// out of it, so salts sent and addresses validated before a record arrived are not lost. A
+    /// member that joins starts with an empty window, opened by its next frame.
     public mutating func retain(members newPresent: Set<NodeID>) {
         for id in present.subtracting(newPresent) {
-            if let state = members.removeValue(forKey: id) { others.insert(state.pairKey, for: id) }
+            if let state = members.removeValue(forKey: id) { strangers.insert(state, for: id) }
+        }
+        for id in newPresent.subtracting(present) {
+            if let state = strangers.remove(id) { members[id] = state }
         }
         present = newPresent
     }
 
     public func isValidated(_ address: PeerAddress, for member: NodeID) -> Bool {
-        members[member]?.isValidated(address) ?? false
+        state(of: member)?.isValidated(address) ?? false
+    }
+
+    private func state(of peer: NodeID) -> MemberState? {
+        members[peer] ?? strangers.peek(peer)
+    }
+
+    /// Keeps `state` in the map that matches the peer's presence, so each peer is in at most one.
+    private mutating func store(_ state: MemberState, for peer: NodeID) {
+        _ = others.remove(peer)
+        if present.contains(peer) { members[peer] = state } else { strangers.insert(state, for: peer) }
     }
 
     // MARK: Sealing
@@ -148,11 +172,20 @@ public struct FrameSession: Sendable {
         _ message: [UInt8], to receiver: NodeID, at address: PeerAddress, budget: inout ReplyBudget
     ) throws(FrameError) -> [UInt8] {
         let size = try checkSize(message, budget: budget)
-        let key = try pairKeyForSealing(to: receiver)
-        let nonce = try nextNonce(echo: members[receiver]?.echo ?? 0)
-        members[receiver]?.recordSent(salt: nonce.salt, to: address)
+        // Sealing is this node's choice to talk to `receiver`, so it may cost state even for a
+        // peer that is not present yet: its echo of this salt is what validates `address`.
+        var state: MemberState
+        if let known = self.state(of: receiver) {
+            state = known
+        } else {
+            state = MemberState(pairKey: try pairKey(for: receiver))
+        }
+        let nonce = try nextNonce(echo: state.echo)
+        state.recordSent(salt: nonce.salt, to: address)
+        store(state, for: receiver)
         _ = budget.consume(frameSize: size)
-        return cipher.seal(message: message, sender: nodeID, receiver: receiver.bytes, key: key, nonce: nonce)
+        return cipher.seal(
+            message: message, sender: nodeID, receiver: receiver.bytes, key: state.pairKey, nonce: nonce)
     }
 
     /// Seals an introduction: a frame for whoever answers at a bootstrap address, whose id this
@@ -176,16 +209,9 @@ public struct FrameSession: Sendable {
         return size
     }
 
-    private mutating func pairKeyForSealing(to receiver: NodeID) throws(FrameError) -> [UInt8] {
-        if let state = members[receiver] { return state.pairKey }
-        let key: [UInt8]
-        if let cached = others.key(for: receiver) { key = cached } else { key = try computePairKey(receiver) }
-        if present.contains(receiver) {
-            members[receiver] = MemberState(pairKey: others.remove(receiver) ?? key)
-        } else {
-            others.insert(key, for: receiver)
-        }
-        return key
+    private func pairKey(for peer: NodeID) throws(FrameError) -> [UInt8] {
+        if let cached = others.peek(peer) { return cached }
+        return try computePairKey(peer)
     }
 
     /// counter = max(last + 1, now): unique and increasing for this sender across receivers and
@@ -216,7 +242,7 @@ public struct FrameSession: Sendable {
         let sender = unsealed.sender
         guard sender != nodeID else { throw .fromSelf }
         let key: [UInt8]
-        if let known = members[sender]?.pairKey ?? others.peek(sender) {
+        if let known = state(of: sender)?.pairKey ?? others.peek(sender) {
             key = known
         } else {
             key = try computePairKey(sender)
@@ -233,16 +259,20 @@ public struct FrameSession: Sendable {
         var checked = false
         var validated = false
         if proven, present.contains(sender) {
-            var state = members[sender] ?? MemberState(pairKey: others.peek(sender) ?? key)
+            var state = members[sender] ?? MemberState(pairKey: key)
             guard state.window.accept(counter) else { throw .replay }
-            if state.window.highest == counter { state.echo = unsealed.nonce.salt }
+            state.noteSalt(unsealed.nonce.salt, counter: counter)
             state.noteEcho(unsealed.nonce.echo, from: address)
             validated = state.isValidated(address)
-            _ = others.remove(sender)
-            members[sender] = state
+            store(state, for: sender)
             checked = true
         } else if proven {
-            others.insert(key, for: sender)
+            // No window to refuse a replay, so only the newest frame so far may claim its address.
+            var state = strangers.peek(sender) ?? MemberState(pairKey: key)
+            let newest = state.noteSalt(unsealed.nonce.salt, counter: counter)
+            state.noteEcho(unsealed.nonce.echo, from: address)
+            validated = newest && state.isValidated(address)
+            store(state, for: sender)
         }
         return Opened(
             sender: sender, message: unsealed.message, counter: counter, isSenderProven: proven,
@@ -282,11 +312,14 @@ public struct FrameSession: Sendable {
     // MARK: Introspection
 
     /// How much per-sender state the session holds, for status output: `members` never exceeds
-    /// the present set, `cachedKeys` never exceeds a small constant.
+    /// the present set; `strangers` and `cachedKeys` never exceed small constants.
     public struct Footprint: Sendable, Equatable {
         public let members: Int
+        public let strangers: Int
         public let cachedKeys: Int
     }
 
-    public var footprint: Footprint { Footprint(members: members.count, cachedKeys: others.count) }
+    public var footprint: Footprint {
+        Footprint(members: members.count, strangers: strangers.count, cachedKeys: others.count)
+    }
 }

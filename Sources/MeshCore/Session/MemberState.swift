@@ -1,10 +1,11 @@
 import GossipCRDT
 
-/// What the session remembers about one present member, all of it bounded.
+/// What the session remembers about one peer, all of it bounded: a present member, or one of the
+/// few recent non-present peers in `StrangerCache`.
 ///
-/// Created only when a frame from the member opens completely or when this node seals to it, and
-/// dropped when the member leaves the present set, so neither junk nor departed members cost
-/// memory.
+/// Created only when a proven frame from the peer opens completely (never from an introduction or
+/// a frame that fails) or when this node seals to it, so junk costs no memory; non-present peers
+/// share a fixed-size cache.
 struct MemberState: Sendable {
     /// Addresses per member whose sent salts are remembered, and salts per address: enough for a
     /// member reached at an underlay address and its overlay fallback, with a few frames in flight.
@@ -23,6 +24,10 @@ struct MemberState: Sendable {
     /// The salt of the member's frame with the highest counter accepted; echoed in every frame
     /// sealed to it, and 0 until one is accepted.
     var echo: UInt64 = 0
+    /// The counter of the frame `echo` came from. Kept apart from the window because a
+    /// non-present peer has no replay check, yet must still echo its newest salt, not a reordered
+    /// older one; it also tells a fresh frame from a replay when granting a stranger a budget.
+    private(set) var echoCounter: UInt64 = 0
     /// Most recently used address last.
     private(set) var sent: [SentSalts] = []
     /// Addresses the member proved it receives at; most recently validated last.
@@ -30,6 +35,16 @@ struct MemberState: Sendable {
 
     init(pairKey: [UInt8]) {
         self.pairKey = pairKey
+    }
+
+    /// Takes the salt of a proven frame as the one to echo if no newer frame was seen; returns
+    /// whether the frame was the newest so far.
+    @discardableResult
+    mutating func noteSalt(_ salt: UInt64, counter: UInt64) -> Bool {
+        guard counter > echoCounter else { return false }
+        echo = salt
+        echoCounter = counter
+        return true
     }
 
     mutating func recordSent(salt: UInt64, to address: PeerAddress) {
@@ -61,6 +76,9 @@ struct MemberState: Sendable {
 /// Pair keys of senders that are not present members, kept for a few recent ones so that a
 /// joiner's first frames, or a departed member's last ones, do not each cost an X25519.
 /// Least recently used out; only keys whose frame passed the pair tag are ever inserted.
+///
+/// Nothing inserts into it since `StrangerCache` keeps non-present peers' keys with their state;
+/// it stays, always empty, until the `cachedKeys` footprint it backs is retired.
 struct PairKeyCache: Sendable {
     static let capacity = 32
 
@@ -90,5 +108,38 @@ struct PairKeyCache: Sendable {
 
     mutating func remove(_ id: NodeID) -> [UInt8]? {
         entries.removeValue(forKey: id)?.key
+    }
+}
+
+/// Echo, salt and validation state of recent peers that are not present members, so that a joiner
+/// and its bootstrap node validate each other's addresses before either holds the other's record.
+/// Without it the joiner's frames carried no echo and its sent salts were forgotten, so both sides
+/// stayed held to the reply budget and answered each other with bare digests forever.
+///
+/// Least recently used out, so memory is fixed however many peers a member makes up; entries are
+/// only created by sealing to a peer or by a proven frame from it, never by an introduction or a
+/// frame that fails to open. Replay windows are not enforced here (see `FrameSession`).
+struct StrangerCache: Sendable {
+    static let capacity = 64
+
+    private var entries: [NodeID: (state: MemberState, lastUse: UInt64)] = [:]
+    private var clock: UInt64 = 0
+
+    var count: Int { entries.count }
+
+    func peek(_ id: NodeID) -> MemberState? { entries[id]?.state }
+
+    mutating func insert(_ state: MemberState, for id: NodeID) {
+        clock &+= 1
+        if entries[id] == nil, entries.count >= Self.capacity,
+            let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
+        {
+            entries[oldest] = nil
+        }
+        entries[id] = (state, clock)
+    }
+
+    mutating func remove(_ id: NodeID) -> MemberState? {
+        entries.removeValue(forKey: id)?.state
     }
 }

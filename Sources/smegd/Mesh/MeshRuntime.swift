@@ -45,6 +45,10 @@ actor MeshRuntime {
     private var handshakeRetries: [WireGuardKey: (due: ContinuousClock.Instant, attempts: Int)] = [:]
     private var persistDue: ContinuousClock.Instant?
     private var exportedRejections = RejectionCounts()
+    /// When a bare digest last replaced an over-budget reply to each sender. At most one per
+    /// sender per 500 ms, so that two nodes that somehow cannot validate each other's addresses
+    /// cannot ping-pong bare digests at full speed; at most 64 entries, stale ones pruned first.
+    private var substitutedAt: [NodeID: ContinuousClock.Instant] = [:]
     private var exportedGauges: (Int, Bool)?
     private(set) var lastError: String?
     private(set) var stopped = false
@@ -202,7 +206,8 @@ actor MeshRuntime {
 
     /// Seals and sends. What goes back to the sender of `inbound` goes to the address its frame
     /// came from, within that frame's reply budget; the first reply that does not fit is
-    /// replaced by a bare digest, whose answer echoes our salt and so validates the address.
+    /// replaced by a bare digest, whose answer echoes our salt and so validates the address
+    /// (at most once per sender per 500 ms, see `substitutedAt`; otherwise it is dropped).
     private func send(_ outgoing: [Outgoing], replyingTo inbound: MeshWire.Opened? = nil) {
         let dualStack = transport.isIPv6
         var budget = inbound.flatMap { $0.budget.isUnlimited ? nil : $0.budget }
@@ -223,7 +228,17 @@ actor MeshRuntime {
                         frame = try wire.seal(bytes, to: id, at: address, budget: &budget)
                     } catch FrameError.overBudget {
                         guard !substituted else { continue }
+                        let now = ContinuousClock.now
+                        if let last = substitutedAt[id], now - last < .milliseconds(500) {
+                            reject("reply-over-budget")
+                            continue
+                        }
                         substituted = true
+                        if substitutedAt.count >= 64 {
+                            substitutedAt = substitutedAt.filter { now - $0.value < .milliseconds(500) }
+                        }
+                        if substitutedAt.count >= 64 { substitutedAt.removeAll() }
+                        substitutedAt[id] = now
                         let bare = GossipMessage.digest(Digest(summary: engine.store.summary, epoch: engine.epoch))
                         frame = try wire.seal(GossipMessageCodec.encode(bare), to: id, at: address, budget: &budget)
                         reject("reply-over-budget")
