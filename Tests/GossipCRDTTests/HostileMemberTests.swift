@@ -209,12 +209,11 @@ import Testing
         #expect(gone != nil && gone! <= bound, "sybils that never ack are pruned: \(String(describing: gone))")
     }
 
-    /// KNOWN WEAKNESS, not fixed here. Before a member follows any epoch it counts every
-    /// identity it learns as proven (`notePresent`: so that a joiner's first sync gives it a
-    /// leader). A mesh restarting from disk (or a joiner) is in that state until the first
-    /// heartbeat reaches it; a low-keyed sybil delivered in that moment becomes the rightful
-    /// leader in its view for good. It then refuses the real leader's epochs (notEntitled) for
-    /// `silentIntervalsBeforeFailover` intervals per such sybil, misses them, and is pruned.
+    /// A mesh restarting from disk follows no epoch until the first heartbeat reaches it. When a
+    /// node in that state counted every identity it learnt as proven (as a joiner must), a
+    /// low-keyed sybil delivered then became the rightful leader in its view for good: it
+    /// refused the real leader's epochs, missed them and was pruned. A node that restored
+    /// members now judges everyone new as young from the start.
     @Test func aSybilLearntBeforeTheFirstEpochStallsTheMesh() {
         var mesh = HostileMesh()
         let sybil = mesh.mintSybil(low: true)
@@ -227,22 +226,16 @@ import Testing
             mesh.advance(by: .milliseconds(500))
             found += mesh.violations()
         }
-        withKnownIssue("a sybil learnt before any epoch counts as proven") {
-            #expect(found == [])
-            #expect(mesh.honestLeader == mesh.honest[0])
-        }
+        #expect(found == [])
+        #expect(mesh.honestLeader == mesh.honest[0])
     }
 
-    /// KNOWN WEAKNESS, not fixed here. A member proves itself by time (`provenAfter`, four
-    /// intervals) and is pruned by epochs (three missed). While a crashed leader is being
-    /// replaced no epochs open for `silentIntervalsBeforeFailover` intervals, so a sybil keyed
-    /// below the members that arrived shortly before the crash (or during the failover) comes
-    /// of age before the new leader can prune it, and is then the rightful leader in every view.
-    /// Here three sybils arrive 1 s before the crash; when the members give up on the silent
-    /// leader 3 s after its last epoch, the sybils are 4 s old and proven, so they wait another
-    /// 3 s for each in turn: no epoch opens for 12 s, the crashed leader is still held past the
-    /// deadline, and every further such sybil (up to `newMemberBurst` per member) adds 3 s more
-    /// without any failure detection.
+    /// A member proves itself by epochs (`provenAfterEpochs`), as it is pruned by epochs. While a
+    /// crashed leader is being replaced no epochs open for `silentIntervalsBeforeFailover`
+    /// intervals; when youth was measured in time, sybils that arrived 1 s before the crash came
+    /// of age during the failover, were then the rightful leader in every view, and stalled it
+    /// 3 s per sybil with the crashed leader still held. Counted in epochs, they stay young until
+    /// the successor has pruned them.
     @Test func aSybilHeldWhenTheLeaderCrashesComesOfAgeAndStallsTheFailover() {
         var mesh = settled()
         var rumor = Updates()
@@ -261,10 +254,8 @@ import Testing
             mesh.advance(by: .milliseconds(500))
             found += mesh.violations()
         }
-        withKnownIssue("a sybil comes of age during a failover") {
-            #expect(leaderAfterFailover == mesh.honest[1])
-            #expect(found == [])
-        }
+        #expect(leaderAfterFailover == mesh.honest[1])
+        #expect(found == [])
     }
 
     // MARK: Sync

@@ -46,11 +46,13 @@ public struct GossipConfig: Sendable, Hashable {
 
     public init() {}
 
-    /// How long a member must have been present before it may lead in this node's view: two
-    /// intervals longer than it takes the leader to prune a member that never acknowledges
-    /// (`missedEpochsBeforePrune` intervals and the ack window, plus the prune's spread), so
+    /// Epochs a member must have been present through, in this node's view, before it may lead
+    /// here: two more than it takes the leader to prune a member that never acknowledges, so
     /// fresh identities with low keys (a sybil flood) are pruned before they could take over.
-    public var provenAfter: Duration {
-        heartbeatInterval * Int(clamping: missedEpochsBeforePrune.adding(saturating: 2))
-    }
+    /// Counted in epochs, not time: while a failover opens no epochs, nothing is pruned either,
+    /// so time alone would let sybils come of age during one.
+    public var provenAfterEpochs: UInt64 { missedEpochsBeforePrune.adding(saturating: 2) }
+
+    /// `provenAfterEpochs` at one epoch per interval, for reports and test bounds.
+    public var provenAfter: Duration { heartbeatInterval * Int(clamping: provenAfterEpochs) }
 }

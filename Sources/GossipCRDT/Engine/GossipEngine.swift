@@ -77,6 +77,7 @@ public struct GossipEngine: Sendable {
     /// mesh) without raising events: WireGuard can come up from it before any gossip.
     public mutating func restore(_ saved: MemberStore) {
         store = saved
+        liveness.restored = saved.presentMembers.contains { $0 != me }
         cannotLead = Set(
             saved.entries.compactMap { entry in entry.record.flatMap { validator.canLead($0) ? nil : entry.id } })
     }

@@ -296,6 +296,7 @@ extension GossipEngine {
 
     private mutating func adopt(_ stamp: EpochStamp, signed: Heartbeat?, now: Instant) {
         let previous = liveness.epoch?.leader
+        liveness.epochsAdopted = liveness.epochsAdopted.adding(saturating: 1)
         liveness.epoch = stamp
         liveness.signed = signed
         liveness.heardAt = now

@@ -3,15 +3,19 @@
 /// The seeds' rule is "the lowest live key leads". Taken literally, anyone who holds the mesh
 /// secret could mint thousands of identities with low keys that never answer: every honest node
 /// would wait three intervals on each in turn, and nothing would be pruned meanwhile. So a member
-/// must have been present for `GossipConfig.provenAfter` (longer than it takes the leader to
-/// prune a member that never acknowledges) before this node expects it to lead. Identities that
+/// must have been present through `GossipConfig.provenAfterEpochs` epochs (more than it takes
+/// the leader to prune a member that never acknowledges) before this node expects it to lead. Identities that
 /// do acknowledge are stopped only by owner admissions (a later part of the trust model).
 ///
-/// Youth is local: each node times members from when it first saw them through gossip. Nodes
+/// Youth is local: each node counts the epochs it adopted since it first saw a member through
+/// gossip. Epochs rather than time, because pruning runs on epochs: during a failover no epoch
+/// opens and nobody is pruned, and time alone would let sybils come of age meanwhile. Nodes
 /// see a new member within a round or two of each other, so their views agree but for a moment
-/// at a handover, which costs at most an epoch. Members known before this node followed any epoch
-/// (restored from disk, or learnt in a joiner's first sync) count as proven: there is no better
-/// evidence yet, and treating the whole mesh as young would leave a joiner without a leader.
+/// at a handover, which costs at most an epoch. Members restored from disk count as proven, and
+/// so do members a joiner (a node that restored nobody) learns before it follows any epoch:
+/// there is no better evidence yet, and treating the whole mesh as young would leave a joiner
+/// without a leader. A node that restored members judges everyone new as young from the start,
+/// so a sybil delivered to a restarting mesh before its first heartbeat cannot take over.
 extension GossipEngine {
     /// Starts the clock on a member that just appeared. `isNew`: no entry of it was held (it
     /// is not a member coming back). A member coming back after a prune was proven before unless
@@ -19,16 +23,20 @@ extension GossipEngine {
     /// return as a veteran, while both halves of a healed partition trust each other at once.
     mutating func notePresent(_ id: NodeID, isNew: Bool) {
         if isNew {
-            guard id == me || liveness.epoch != nil else { return }
-            liveness.presentSince[id] = clockNow
+            guard id == me || liveness.epoch != nil || liveness.restored else { return }
+            liveness.presentSince[id] = liveness.epochsAdopted
         } else if liveness.presentSince[id] != nil {
-            liveness.presentSince[id] = clockNow
+            liveness.presentSince[id] = liveness.epochsAdopted
         }
     }
 
     func isProven(_ id: NodeID, now: Instant) -> Bool {
         guard let since = liveness.presentSince[id] else { return true }
-        return now.since(since) >= config.provenAfter
+        return isOfAge(since)
+    }
+
+    private func isOfAge(_ since: UInt64) -> Bool {
+        liveness.epochsAdopted.subtracting(saturating: since) >= config.provenAfterEpochs
     }
 
     /// Forgets members that came of age while present, or of which nothing is held any more,
@@ -37,12 +45,12 @@ extension GossipEngine {
         guard !liveness.presentSince.isEmpty else { return }
         liveness.presentSince = liveness.presentSince.filter { id, since in
             guard let entry = store.entry(for: id) else { return false }
-            return !entry.isPresent || now.since(since) < config.provenAfter
+            return !entry.isPresent || !isOfAge(since)
         }
     }
 
     private func young(now: Instant) -> Set<NodeID> {
-        Set(liveness.presentSince.compactMap { id, since in now.since(since) < config.provenAfter ? id : nil })
+        Set(liveness.presentSince.compactMap { id, since in isOfAge(since) ? nil : id })
     }
 
     /// The lowest present, proven key that may lead, skipping leaders that went silent. The

@@ -26,7 +26,11 @@ struct LivenessState: Sendable {
     /// Members that appeared through gossip since this node started, with when: they may lead
     /// only once `GossipConfig.provenAfter` has passed. Members restored from disk are not here,
     /// so a restarted node trusts the leaders it knew at once.
-    var presentSince: [NodeID: Instant] = [:]
+    var presentSince: [NodeID: UInt64] = [:]
+    /// New epochs this node has adopted (its own included): the clock of `presentSince`.
+    var epochsAdopted: UInt64 = 0
+    /// The node started from a saved replica with other members in it.
+    var restored = false
     /// The last few leaders whose epochs this node followed. A prune of a present member is
     /// accepted from them (a removal the previous leader issued just before a handover is as
     /// valid as the current leader's), and from nobody else.
