@@ -245,8 +245,15 @@ extension GossipEngine {
     /// Whether this node expects `leader` to lead now: it is the rightful leader, or the next
     /// one after it once the rightful leader has been quiet for all but the last interval of the
     /// failover wait (it may have failed a moment before we noticed).
+    ///
+    /// A joiner (it restored nobody and has followed no epoch yet) cannot tell the ages of the
+    /// members its first sync brought, so its own idea of the rightful leader may name a member
+    /// that joined a moment before it and does not lead yet. It takes the first epoch the mesh
+    /// shows it from any present member allowed to lead: a member could mislead it only until
+    /// that member's silence makes it fail over, and only this joiner.
     func expects(_ leader: NodeID, now: Instant) -> Bool {
         guard store.isPresent(leader), !liveness.suspects.contains(leader) else { return false }
+        if liveness.epoch == nil, !liveness.restored, !cannotLead.contains(leader) { return true }
         var view = self
         guard let rightful = view.rightfulLeader(now: now) else { return false }
         if leader == rightful { return true }
