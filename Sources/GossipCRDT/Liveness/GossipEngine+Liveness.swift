@@ -124,6 +124,16 @@ extension GossipEngine {
     }
 
     mutating func receiveHeartbeat(_ heartbeat: Heartbeat, from: NodeID, now: Instant) -> [Outgoing] {
+        // A leader we gave up on for silence that signs a new epoch is alive after all (it was
+        // slow to start, or cut off from us): it may lead again. Without this, a member suspected
+        // once, when it restarted a moment after the others, would be refused for good while it
+        // leads a line of its own.
+        let leader = heartbeat.epoch.leader
+        if liveness.suspects.contains(leader), let record = store.record(for: leader),
+            validator.accept(heartbeat, leader: record)
+        {
+            liveness.suspects.remove(leader)
+        }
         switch judge(heartbeat.epoch, now: now) {
         case .current:
             noteStable(heartbeat.stableSummary)
@@ -156,6 +166,7 @@ extension GossipEngine {
             rejections.add(.notEntitled)
             return []
         }
+        liveness.suspects.remove(from)
         switch judge(stamp, now: now) {
         case .refused(let reason):
             rejections.add(reason)
