@@ -141,8 +141,10 @@ extension GossipEngine {
         case .behind:
             return correct(from)
         case .refused(let reason):
+            // No answer: two members that follow different leaders would otherwise trade
+            // heartbeats for as long as they disagree. Digests (one per round) carry the hint.
             rejections.add(reason)
-            return reason == .notEntitled ? correct(from) : []
+            return []
         case .newer:
             guard let record = store.record(for: heartbeat.epoch.leader),
                 validator.accept(heartbeat, leader: record)
