@@ -82,6 +82,30 @@ public struct GossipEngine: Sendable {
             saved.entries.compactMap { entry in entry.record.flatMap { validator.canLead($0) ? nil : entry.id } })
     }
 
+    /// What to save of the epoch line so that a restart keeps the bound (nil until this node
+    /// knows the line): the highest number accepted, and where the line could be now.
+    public var epochMemory: EpochMemory? {
+        guard liveness.anchored, liveness.highestAt != nil else { return nil }
+        return EpochMemory(highest: liveness.highestNumber, line: projectedNumber(now: clockNow))
+    }
+
+    /// Restores a saved epoch line, `downtime` after it was saved. The line is projected over
+    /// the downtime at one epoch per interval, so the restarted node's bound admits the mesh's
+    /// line, which went on meanwhile; its own epochs, should it lead, continue from the highest
+    /// it had accepted. With the downtime unknown (nil: the wall clock went back, so it cannot be
+    /// measured) only the numbering is restored and the bound stays open until this node follows
+    /// a leader: a bound that is too tight would refuse the mesh's leader for good.
+    public mutating func restoreEpochs(_ memory: EpochMemory, downtime: Duration?, now: Instant) {
+        clockNow = max(clockNow, now)
+        let saved = min(memory.line, GossipLimits.maxEpoch)
+        liveness.highestNumber = min(memory.highest, saved)
+        guard let downtime else { return }
+        let interval = max(config.heartbeatInterval.nanoseconds, 1)
+        liveness.boundNumber = min(saved.adding(saturating: downtime.nanoseconds / interval), GossipLimits.maxEpoch)
+        liveness.highestAt = now
+        liveness.anchored = true
+    }
+
     /// Bootstrap addresses are tried every round while the view holds nobody but us.
     public mutating func setBootstrapPeers(count: Int) {
         bootstrapCount = max(0, count)

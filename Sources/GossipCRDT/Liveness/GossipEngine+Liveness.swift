@@ -189,6 +189,8 @@ extension GossipEngine {
             return []
         }
         if ack.epoch.number >= held.epoch {
+            // Another member follows our line, so it is (part of) the mesh's line.
+            liveness.anchored = true
             book.acks[from] = LeaderBook.Acked(epoch: ack.epoch.number, summaryHash: ack.summaryHash)
             if ack.epoch.number >= book.current, let index = book.laggards.firstIndex(of: from) {
                 book.laggards.remove(at: index)
@@ -288,7 +290,7 @@ extension GossipEngine {
     }
 
     /// Where the reference line would be now at one epoch per interval.
-    private func projectedNumber(now: Instant) -> UInt64 {
+    func projectedNumber(now: Instant) -> UInt64 {
         guard let since = liveness.highestAt else { return 0 }
         let interval = max(config.heartbeatInterval.nanoseconds, 1)
         return liveness.boundNumber.adding(saturating: now.since(since).nanoseconds / interval)
@@ -323,9 +325,10 @@ extension GossipEngine {
         liveness.highestNumber = max(liveness.highestNumber, stamp.number)
         // The bound is projected from the line furthest ahead: a line that lagged (the half of a
         // partition that spent seconds failing over) must not tighten it, or the other half's
-        // leader would look like a forger when the partition heals. A node alone (a joiner that
-        // has not reached anyone yet) numbers epochs from nothing, which says nothing.
-        if stamp.leader != me || store.presentCount > 1 {
+        // leader would look like a forger when the partition heals. Our own line counts only
+        // once anchored (see `LivenessState.anchored`).
+        if stamp.leader != me { liveness.anchored = true }
+        if liveness.anchored {
             if liveness.highestAt == nil || stamp.number > projectedNumber(now: now) {
                 liveness.boundNumber = stamp.number
                 liveness.highestAt = now

@@ -13,6 +13,12 @@ struct LivenessState: Sendable {
     /// may run ahead of it only as fast as time does.
     var boundNumber: UInt64 = 0
     var highestAt: Instant?
+    /// Whether this node's own epochs say anything about the mesh's line: it followed another
+    /// leader's epoch, another member acknowledged one of ours, or it restored a saved line.
+    /// A node that restarted (or joined) and leads alone numbers from what it last knew, or
+    /// from nothing; while unanchored its own epochs must not become the bound's reference,
+    /// or the real leader's line, far ahead, would look forged to it for good.
+    var anchored = false
     /// The signed heartbeat of the epoch we follow, forwarded to members that are behind. Nil
     /// when the epoch was learnt from a probe (unsigned, but authenticated by its frame).
     var signed: Heartbeat?

@@ -52,6 +52,7 @@ struct Daemon: Service {
                 tasks.addTask {
                     await Self.dispatch(transport: transport, directory: directory, metrics: metrics)
                 }
+                tasks.addTask { await Self.watchSends(transport: transport, metrics: metrics, logger: logger) }
                 await Self.waitForShutdown()
                 tasks.cancelAll()
             }
@@ -86,11 +87,38 @@ struct Daemon: Service {
         }
     }
 
+    /// Exports the gossip datagrams the kernel refused to send, and says so in the log (at most
+    /// once a minute): a send that fails is otherwise invisible, and a member that can be heard
+    /// but not answered looks dead to the mesh.
+    private static func watchSends(transport: GossipTransport, metrics: MetricsRegistry, logger: Logger) async {
+        var exported = 0
+        var loggedAt: ContinuousClock.Instant?
+        var loggedCount = 0
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            let failed = transport.failedSends
+            guard failed != exported else { continue }
+            metrics.increment("smeg_gossip_send_failures_total", by: Double(failed - exported))
+            exported = failed
+            let now = ContinuousClock.now
+            if loggedAt.map({ now - $0 >= .seconds(60) }) ?? true {
+                let reason = transport.lastSendError
+                logger.warning(
+                    "\(failed - loggedCount) gossip datagrams could not be sent\(reason.isEmpty ? "" : " (\(reason))"); members may see this node as unreachable. Check routes and gossipBind"
+                )
+                loggedAt = now
+                loggedCount = failed
+            }
+        }
+    }
+
     static func declareMetrics(_ metrics: MetricsRegistry) {
         metrics.declare("smeg_members", .gauge, help: "Present members of each mesh, this node included.")
         metrics.declare("smeg_is_leader", .gauge, help: "1 when this node leads the mesh's heartbeat epochs.")
         metrics.declare("smeg_gossip_frames_total", .counter, help: "Gossip frames sent and received.")
         metrics.declare("smeg_gossip_bytes_total", .counter, help: "Gossip bytes sent and received (whole frames).")
+        metrics.declare(
+            "smeg_gossip_send_failures_total", .counter, help: "Gossip datagrams the kernel refused to send.")
         metrics.declare("smeg_frames_rejected_total", .counter, help: "Frames dropped before the protocol, by reason.")
         metrics.declare("smeg_records_rejected_total", .counter, help: "Records and tombstones refused, by reason.")
         metrics.declare("smeg_syncs_total", .counter, help: "Anti-entropy exchanges started by peers.")

@@ -21,6 +21,28 @@ enum GossipAddressing {
         }
     }
 
+    /// `address` written for a socket of the given family: an IPv4-mapped IPv6 address becomes
+    /// plain IPv4 for an IPv4 socket, and IPv4 becomes mapped for a dual-stack IPv6 socket; nil
+    /// when the socket cannot reach it at all (real IPv6 from an IPv4 socket). The kernel refuses
+    /// a sockaddr of the other family, and a datagram refused that way is lost without a word:
+    /// addresses restored from disk as mapped IPv6 once cut every member of a daemon bound to
+    /// an IPv4 address off from all but those it heard from first.
+    static func matching(_ address: SocketAddress, ipv6Socket: Bool) -> SocketAddress? {
+        guard let ip = address.ipAddress, let port = address.port else { return nil }
+        switch address {
+        case .v4 where ipv6Socket:
+            return try? SocketAddress(ipAddress: "::ffff:\(ip)", port: port)
+        case .v6 where !ipv6Socket:
+            let lowered = ip.lowercased()
+            guard lowered.hasPrefix("::ffff:"), !lowered.dropFirst(7).contains(":") else { return nil }
+            return try? SocketAddress(ipAddress: String(ip.dropFirst(7)), port: port)
+        case .v4, .v6:
+            return address
+        case .unixDomainSocket:
+            return nil
+        }
+    }
+
     /// "HOST:PORT" text of a socket address, IPv4-mapped addresses shown as IPv4.
     static func text(_ address: SocketAddress) -> String? {
         guard let ip = address.ipAddress, let port = address.port else { return nil }

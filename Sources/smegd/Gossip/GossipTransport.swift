@@ -34,13 +34,20 @@ final class GossipTransport: Sendable {
                 host: host, port: port, options: options, purpose: "the gossip socket", logger: logger))
     }
 
-    /// Sends one frame without blocking; a failure (no route, full buffer) is a lost datagram.
+    /// Sends one frame without blocking; a failure (no route, full buffer, an address this
+    /// socket's family cannot reach) is a lost datagram, counted in `failedSends`.
     func send(_ bytes: [UInt8], to address: SocketAddress) {
-        socket.send(bytes, to: address)
+        guard let matched = GossipAddressing.matching(address, ipv6Socket: socket.isIPv6) else {
+            socket.countFailedSend()
+            return
+        }
+        socket.send(bytes, to: matched)
     }
 
     /// Datagrams the kernel refused to send (unreachable, buffer full) since start.
     var failedSends: Int { socket.failedSends }
+
+    var lastSendError: String { socket.lastSendError }
 
     /// Stops the receiver thread and closes the socket.
     func close() {

@@ -542,6 +542,10 @@ actor MeshRuntime {
         }
         var membership = MembershipSnapshot.capture(engine.store, lastAddresses: addresses)
         membership.frameCounter = wire.session.counterHighWater
+        if let memory = engine.epochMemory {
+            membership.epochs = PersistedEpochs(
+                highest: memory.highest, line: memory.line, savedAt: Self.wallClockMillis())
+        }
         do {
             try state.save(membership, meshId: mesh.text)
         } catch {
@@ -565,7 +569,9 @@ actor MeshRuntime {
             for member in engine.members { refreshRecord(member.owner) }
             var addresses: [NodeID: SocketAddress] = [:]
             for (id, endpoint) in restored.addresses {
-                guard let address = GossipAddressing.socketAddress(endpoint.host, port: endpoint.port, dualStack: true)
+                guard
+                    let address = GossipAddressing.socketAddress(
+                        endpoint.host, port: endpoint.port, dualStack: transport.isIPv6)
                 else { continue }
                 addresses[id] = address
             }
@@ -574,11 +580,22 @@ actor MeshRuntime {
                 session: FrameSession(
                     mesh: mesh, secret: secret, identity: identity, counterHighWater: saved.frameCounter ?? 0))
             wire.restoreLearned(addresses)
+            if let saved = saved.epochs {
+                // A clock that went back (or a file from the future) cannot measure the downtime.
+                let now = Self.wallClockMillis()
+                let downtime = now >= saved.savedAt ? Duration.milliseconds(Int64(clamping: now - saved.savedAt)) : nil
+                engine.restoreEpochs(
+                    EpochMemory(highest: saved.highest, line: saved.line), downtime: downtime, now: clock.now())
+            }
             retainPerMemberState()
             let store = restored.store
             let counts = "\(store.presentCount) members, \(store.tombstoned.count) removals and \(store.floors.count)"
             logger.info("restored \(counts) version floors from disk (\(restored.refused) rejected)")
         }
+    }
+
+    private static func wallClockMillis() -> UInt64 {
+        UInt64(clamping: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
     private func resolveBootstrap() {

@@ -46,4 +46,16 @@ struct PersistedMembership: Codable, Equatable, Sendable {
     /// start above it after a restart, so members' replay windows accept our frames even when
     /// the wall clock went back. Absent in files of older daemons.
     var frameCounter: UInt64?
+    /// The heartbeat epoch line when saved (GossipEngine.epochMemory), so that a restarted
+    /// node's epoch bound still admits the mesh's leader. Absent in files of older daemons and
+    /// before this node knew the line.
+    var epochs: PersistedEpochs?
+}
+
+/// `EpochMemory` with the wall-clock time it was saved at: the downtime is measured from it.
+struct PersistedEpochs: Codable, Equatable, Sendable {
+    var highest: UInt64
+    var line: UInt64
+    /// Milliseconds since 1970 when saved.
+    var savedAt: UInt64
 }

@@ -46,6 +46,7 @@ final class UDPSocket: Sendable {
     private final class Flags: Sendable {
         let closed = Atomic<Bool>(false)
         let sendFailures = Atomic<Int>(0)
+        let lastSendErrno = Atomic<Int32>(0)
     }
 
     /// Binds `host:port`; `purpose` names the socket in errors ("the DNS socket").
@@ -141,11 +142,26 @@ final class UDPSocket: Sendable {
                     socklen_t(length))
             }
         }
-        if sent < 0 { flags.sendFailures.add(1, ordering: .relaxed) }
+        if sent < 0 {
+            flags.lastSendErrno.store(errno, ordering: .relaxed)
+            flags.sendFailures.add(1, ordering: .relaxed)
+        }
+    }
+
+    /// A datagram dropped before the kernel saw it (no address of the socket's family).
+    func countFailedSend() {
+        flags.lastSendErrno.store(EAFNOSUPPORT, ordering: .relaxed)
+        flags.sendFailures.add(1, ordering: .relaxed)
     }
 
     /// Datagrams the kernel refused to send (unreachable, buffer full) since start.
     var failedSends: Int { flags.sendFailures.load(ordering: .relaxed) }
+
+    /// Why the kernel last refused a datagram ("" before any refusal), for the log.
+    var lastSendError: String {
+        let code = flags.lastSendErrno.load(ordering: .relaxed)
+        return code == 0 ? "" : String(cString: strerror(code))
+    }
 
     /// Stops the receiver thread and closes the socket.
     func close() {
