@@ -21,7 +21,7 @@ LAYOUT = -Xswiftc -L$(STATIC_CXX) -Xswiftc -Xfrontend -Xswiftc -function-section
 	-Xlinker --symbol-ordering-file=$(CURDIR)/scripts/layout/smegd.order \
 	-Xlinker --no-warn-symbol-ordering -Xlinker -T -Xlinker $(CURDIR)/scripts/layout/private-text.ld
 
-.PHONY: all deps build release lint unit fuzz test netns-test daemon-test routing-test failure-test hostile-test examples vm-test demo sim bench-crdt bench clean help
+.PHONY: all deps build release lint unit fuzz test netns-test daemon-test routing-test failure-test hostile-test hostile-netns-test examples vm-test demo sim bench-crdt bench clean help
 
 all: build
 
@@ -30,7 +30,7 @@ help:
 	@echo "make test   install dependencies, lint, build and run every test"
 	@echo "make fuzz   run the decoder fuzzers for longer (FUZZ_SECONDS per target)"
 	@echo "make bench  smegd against Serf on loopback, N = 20 and 100 (BENCH_N); see BENCHMARKS.md"
-	@echo "make daemon-test / routing-test / failure-test / hostile-test / examples / netns-test / vm-test   one stage of make test"
+	@echo "make daemon-test / routing-test / failure-test / hostile-test / hostile-netns-test / examples / netns-test / vm-test   one stage of make test"
 	@echo "make sim    the simulator's bars at 1000 nodes, 20 seeds, without and with 10% loss"
 	@echo "make bench-crdt   merge and delta micro-benchmark on a 10,000-entry store"
 
@@ -67,6 +67,7 @@ test: deps lint unit
 	@scripts/routing-test.sh
 	@scripts/failure-test.sh
 	@scripts/hostile-test.sh
+	@scripts/hostile-netns-test.sh
 	@scripts/examples-test.sh
 	@scripts/vm-test.sh
 	@echo "make test: all stages passed"
@@ -96,6 +97,11 @@ failure-test: build
 # every case reports PASS or FAIL and the stage ends with "N passed, N failed".
 hostile-test: build
 	@scripts/hostile-test.sh
+
+# The same attacker against four nodes with real (userspace) WireGuard in namespaces: after each
+# attack every honest node still pings every other one, and a node killed meanwhile is pruned.
+hostile-netns-test: build
+	@scripts/hostile-netns-test.sh
 
 vm-test: deps
 	@scripts/vm-test.sh

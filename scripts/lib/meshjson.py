@@ -26,10 +26,14 @@ def members(view):
 
 
 def field(args):
-    """field PATH: the value at a dotted path (e.g. mesh.meshId), empty when absent."""
+    """field PATH: the value at a dotted path (e.g. mesh.meshId, meshes.0.meshId: a number
+    indexes a list), empty when absent."""
     value = load()
     for key in args[0].split("."):
-        value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, list) and key.isdigit():
+            value = value[int(key)] if int(key) < len(value) else None
+        else:
+            value = value.get(key) if isinstance(value, dict) else None
     print("" if value is None else value)
 
 
