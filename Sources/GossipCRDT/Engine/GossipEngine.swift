@@ -219,6 +219,10 @@ public struct GossipEngine: Sendable {
         } else if wasPresent, let tombstone = after.tombstone {
             events.append(tombstone.kind == .left ? .left(id) : .pruned(id))
             liveness.book?.untrack(id)
+        } else if before == nil, store.floors[id] == nil {
+            // Its removal is the first this node hears of it: it was never present here, so its
+            // record arriving later is a newcomer's, not a veteran's coming back.
+            noteRemovedUnseen(id)
         }
         if !after.isPresent { cannotLead.remove(id) }
         if let tombstone = after.tombstone, !after.isPresent, id != me {

@@ -30,6 +30,14 @@ extension GossipEngine {
         }
     }
 
+    /// A member first heard of through its removal counts as young should its record follow:
+    /// otherwise a sybil whose prune outran its record came back as a veteran and, with a low
+    /// key, became the rightful leader at once (found by the hostile property test).
+    mutating func noteRemovedUnseen(_ id: NodeID) {
+        guard id != me, liveness.epoch != nil || liveness.restored else { return }
+        liveness.presentSince[id] = liveness.epochsAdopted
+    }
+
     func isProven(_ id: NodeID, now: Instant) -> Bool {
         guard let since = liveness.presentSince[id] else { return true }
         return isOfAge(since)
@@ -40,11 +48,13 @@ extension GossipEngine {
     }
 
     /// Forgets members that came of age while present, or of which nothing is held any more,
-    /// so the table holds only the young and the removed young.
+    /// so the table holds only the young and the removed young. A removed young member whose
+    /// removal was compacted to a floor stays young: its record above the floor would otherwise
+    /// make it a veteran. Bounded like the floors.
     mutating func forgetProven(now: Instant) {
         guard !liveness.presentSince.isEmpty else { return }
         liveness.presentSince = liveness.presentSince.filter { id, since in
-            guard let entry = store.entry(for: id) else { return false }
+            guard let entry = store.entry(for: id) else { return store.floors[id] != nil }
             return !entry.isPresent || !isOfAge(since)
         }
     }
