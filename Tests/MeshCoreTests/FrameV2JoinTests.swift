@@ -108,6 +108,6 @@ import Testing
         #expect(throws: FrameError.self) { try bob.open(tampered, from: F.addressA) }
         let forCarol = try alice.seal([3], to: F.c.nodeID, at: F.addressB)
         #expect(throws: FrameError.badPairTag) { try bob.open(forCarol, from: F.addressA) }
-        #expect(bob.footprint == FrameSession.Footprint(members: 0, strangers: 0, cachedKeys: 0))
+        #expect(bob.footprint == FrameSession.Footprint(members: 0, strangers: 0))
     }
 }

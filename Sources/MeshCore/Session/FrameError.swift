@@ -29,6 +29,9 @@ public enum FrameError: Error, Hashable, Sendable, CustomStringConvertible {
     case lowOrderKey
     /// The frame claims to come from this node: a reflection of our own frame.
     case fromSelf
+    /// The claimed sender is unknown and frames from unknown senders have used up this second's
+    /// key agreements (`KeyAgreementBudget`); the frame was not an introduction either.
+    case keyAgreementLimit
     /// The message does not fit in one datagram with the frame overhead.
     case messageTooLarge(length: Int, limit: Int)
     /// The reply does not fit in the anti-amplification budget of the frame that caused it.
@@ -49,6 +52,7 @@ public enum FrameError: Error, Hashable, Sendable, CustomStringConvertible {
         case .replay: return "frame replayed or too old"
         case .lowOrderKey: return "small-order X25519 key refused"
         case .fromSelf: return "frame claims to come from this node"
+        case .keyAgreementLimit: return "too many frames from unknown senders: dropped before its key agreement"
         case .messageTooLarge(let length, let limit): return "message of \(length) bytes exceeds \(limit)"
         case .overBudget(let size, let remaining):
             return "reply of \(size) bytes exceeds the \(remaining) bytes left for an unvalidated address"
@@ -70,6 +74,7 @@ public enum FrameError: Error, Hashable, Sendable, CustomStringConvertible {
         case .replay: return "replay"
         case .lowOrderKey: return "low_order_key"
         case .fromSelf: return "from_self"
+        case .keyAgreementLimit: return "key_agreement_limit"
         case .messageTooLarge: return "message_too_large"
         case .overBudget: return "over_budget"
         case .counterExhausted: return "counter_exhausted"

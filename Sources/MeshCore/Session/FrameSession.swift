@@ -14,8 +14,10 @@ import GossipCRDT
 /// and bounds the bytes a reply to an unproved address may total.
 ///
 /// A value type with no locks: the daemon owns one per mesh on its event loop and mutates it in
-/// place. State is bounded by the present set the daemon passes to `retain(members:)` plus two
-/// fixed caches; a frame that fails to open, or an introduction, leaves no per-sender state behind.
+/// place. State is bounded by the present set the daemon passes to `retain(members:)` plus a
+/// fixed cache; a frame that fails to open, or an introduction, leaves no per-sender state behind
+/// (but the pair key of a present member, which depends on nothing the frame says). Frames from
+/// senders it holds no key for may cost only `KeyAgreementBudget` X25519s a second.
 ///
 /// Echo, salts and validated addresses are also kept for the 64 most recent peers that are not
 /// present (`StrangerCache`), created when this node seals to one or a proven frame from one
@@ -84,7 +86,7 @@ public struct FrameSession: Sendable {
     /// State of present members only; non-present peers' state lives in `strangers`.
     private var members: [NodeID: MemberState] = [:]
     private var strangers = StrangerCache()
-    private var others = PairKeyCache()
+    private var agreements = KeyAgreementBudget()
 
     /// - Parameters:
     ///   - counterHighWater: the persisted `counterHighWater` of a previous run, or 0.
@@ -150,7 +152,6 @@ public struct FrameSession: Sendable {
 
     /// Keeps `state` in the map that matches the peer's presence, so each peer is in at most one.
     private mutating func store(_ state: MemberState, for peer: NodeID) {
-        _ = others.remove(peer)
         if present.contains(peer) { members[peer] = state } else { strangers.insert(state, for: peer) }
     }
 
@@ -178,7 +179,7 @@ public struct FrameSession: Sendable {
         if let known = self.state(of: receiver) {
             state = known
         } else {
-            state = MemberState(pairKey: try pairKey(for: receiver))
+            state = MemberState(pairKey: try computePairKey(receiver))
         }
         let nonce = try nextNonce(echo: state.echo)
         state.recordSent(salt: nonce.salt, to: address)
@@ -209,11 +210,6 @@ public struct FrameSession: Sendable {
         return size
     }
 
-    private func pairKey(for peer: NodeID) throws(FrameError) -> [UInt8] {
-        if let cached = others.peek(peer) { return cached }
-        return try computePairKey(peer)
-    }
-
     /// counter = max(last + 1, now): unique and increasing for this sender across receivers and
     /// restarts. The salt is never 0, which means "nothing to echo".
     private mutating func nextNonce(echo: UInt64) throws(FrameError) -> FrameCipher.Nonce {
@@ -242,10 +238,22 @@ public struct FrameSession: Sendable {
         let sender = unsealed.sender
         guard sender != nodeID else { throw .fromSelf }
         let key: [UInt8]
-        if let known = state(of: sender)?.pairKey ?? others.peek(sender) {
+        if let known = state(of: sender)?.pairKey {
             key = known
-        } else {
+        } else if present.contains(sender) {
+            // A present member's key depends on the two identities alone, so it is kept even if
+            // this frame fails: a forger naming members then costs one agreement per member.
             key = try computePairKey(sender)
+            members[sender] = MemberState(pairKey: key)
+        } else if agreements.take(now: clock()) {
+            key = try computePairKey(sender)
+        } else {
+            // Over the budget: only an introduction, which needs no agreement, may still open.
+            guard tagMatches(unsealed, key: cipher.introKey(sender: sender), receiver: FrameCipher.anyReceiver)
+            else { throw .keyAgreementLimit }
+            return Opened(
+                sender: sender, message: unsealed.message, counter: unsealed.nonce.counter, isSenderProven: false,
+                isReplayChecked: false, isAddressValidated: false, replyBudget: ReplyBudget(receivedBytes: frame.count))
         }
         let proven: Bool
         if tagMatches(unsealed, key: key, receiver: nodeID.bytes) {
@@ -312,14 +320,13 @@ public struct FrameSession: Sendable {
     // MARK: Introspection
 
     /// How much per-sender state the session holds, for status output: `members` never exceeds
-    /// the present set; `strangers` and `cachedKeys` never exceed small constants.
+    /// the present set; `strangers` never exceeds `StrangerCache.capacity`.
     public struct Footprint: Sendable, Equatable {
         public let members: Int
         public let strangers: Int
-        public let cachedKeys: Int
     }
 
     public var footprint: Footprint {
-        Footprint(members: members.count, strangers: strangers.count, cachedKeys: others.count)
+        Footprint(members: members.count, strangers: strangers.count)
     }
 }

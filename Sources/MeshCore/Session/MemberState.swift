@@ -73,44 +73,6 @@ struct MemberState: Sendable {
     func isValidated(_ address: PeerAddress) -> Bool { validated.contains(address) }
 }
 
-/// Pair keys of senders that are not present members, kept for a few recent ones so that a
-/// joiner's first frames, or a departed member's last ones, do not each cost an X25519.
-/// Least recently used out; only keys whose frame passed the pair tag are ever inserted.
-///
-/// Nothing inserts into it since `StrangerCache` keeps non-present peers' keys with their state;
-/// it stays, always empty, until the `cachedKeys` footprint it backs is retired.
-struct PairKeyCache: Sendable {
-    static let capacity = 32
-
-    private var entries: [NodeID: (key: [UInt8], lastUse: UInt64)] = [:]
-    private var clock: UInt64 = 0
-
-    var count: Int { entries.count }
-
-    mutating func key(for id: NodeID) -> [UInt8]? {
-        guard let entry = entries[id] else { return nil }
-        clock &+= 1
-        entries[id] = (entry.key, clock)
-        return entry.key
-    }
-
-    func peek(_ id: NodeID) -> [UInt8]? { entries[id]?.key }
-
-    mutating func insert(_ key: [UInt8], for id: NodeID) {
-        clock &+= 1
-        if entries[id] == nil, entries.count >= Self.capacity,
-            let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
-        {
-            entries[oldest] = nil
-        }
-        entries[id] = (key, clock)
-    }
-
-    mutating func remove(_ id: NodeID) -> [UInt8]? {
-        entries.removeValue(forKey: id)?.key
-    }
-}
-
 /// Echo, salt and validation state of recent peers that are not present members, so that a joiner
 /// and its bootstrap node validate each other's addresses before either holds the other's record.
 /// Without it the joiner's frames carried no echo and its sent salts were forgotten, so both sides
