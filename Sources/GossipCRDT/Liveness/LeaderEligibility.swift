@@ -43,6 +43,11 @@ extension GossipEngine {
         return isOfAge(since)
     }
 
+    func isYoung(_ id: NodeID) -> Bool {
+        guard let since = liveness.presentSince[id] else { return false }
+        return !isOfAge(since)
+    }
+
     private func isOfAge(_ since: UInt64) -> Bool {
         liveness.epochsAdopted.subtracting(saturating: since) >= config.provenAfterEpochs
     }
