@@ -71,8 +71,8 @@ extension GossipEngine {
     /// The lowest present, proven key that may lead, skipping leaders that went silent. The
     /// leader we follow (ourselves while we lead) is proven by leading. When nobody proven may
     /// lead (a new mesh, a mesh of clients only), the leader we follow, else the lowest present
-    /// key other than a young self, so a joiner never opens a rival line before it has heard
-    /// the mesh's leader.
+    /// key not suspected, skipping a young self only before its first epoch, so a joiner never
+    /// opens a rival line before it has heard the mesh's leader.
     mutating func rightfulLeader(now: Instant) -> NodeID? {
         var followed = liveness.epoch?.leader
         if let id = followed, !store.isPresent(id) || liveness.suspects.contains(id) || cannotLead.contains(id) {
@@ -88,8 +88,11 @@ extension GossipEngine {
         if let followed { excluded.remove(followed) }
         if let lowest = store.lowestPresent(excluding: excluded) { return lowest }
         if let followed { return followed }
+        // Only a joiner that has followed no epoch yet stays out: one that has followed this
+        // mesh's leader is a successor like any other, and skipping a young self while the
+        // others all chose it walked a young mesh's failover down the keys 3 s at a time.
         var skip = liveness.suspects
-        if young.contains(me) && store.presentCount > 1 { skip.insert(me) }
+        if young.contains(me) && store.presentCount > 1 && liveness.epoch == nil { skip.insert(me) }
         return store.lowestPresent(excluding: skip.union(cannotLead)) ?? store.lowestPresent(excluding: skip)
             ?? store.lowestPresent(excluding: liveness.suspects)
     }
