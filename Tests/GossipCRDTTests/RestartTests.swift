@@ -1,5 +1,6 @@
-@testable import GossipCRDT
 import Testing
+
+@testable import GossipCRDT
 
 /// Nodes that restart from disk know the members but not the mesh's epoch numbers.
 @Suite struct RestartTests {
