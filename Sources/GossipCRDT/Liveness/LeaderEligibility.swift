@@ -93,8 +93,12 @@ extension GossipEngine {
         // others all chose it walked a young mesh's failover down the keys 3 s at a time.
         var skip = liveness.suspects
         if young.contains(me) && store.presentCount > 1 && liveness.epoch == nil { skip.insert(me) }
-        return store.lowestPresent(excluding: skip.union(cannotLead)) ?? store.lowestPresent(excluding: skip)
-            ?? store.lowestPresent(excluding: liveness.suspects)
+        if let lowest = store.lowestPresent(excluding: skip.union(cannotLead)) { return lowest }
+        // Nobody allowed to lead is left (a mesh of clients, or a client cut off from every
+        // peer): a young self still stays out, or a client that lost its peers for a moment
+        // would lead a line of its own.
+        if young.contains(me) && store.presentCount > 1 { skip.insert(me) }
+        return store.lowestPresent(excluding: skip) ?? store.lowestPresent(excluding: liveness.suspects)
     }
 
     /// The lowest present, proven member allowed to lead that is not in `excluded`.
