@@ -51,7 +51,7 @@ lint: deps
 # The CPU-bound suites (thousands of X25519s, simulated meshes, hostile scripts) run on their own:
 # in one process with the others they hold both threads of the cooperative pool for seconds on
 # a 2-core machine, and the suites that serve real sockets in-process time out waiting for it.
-HEAVY_SUITES = FrameV2BoundsTests|FrameV2NetworkTests|HostileMemberTests|HostileCapacityTests|SimulationTests
+HEAVY_SUITES = FrameV2BoundsTests|FrameV2NetworkTests|HostileMemberTests|HostileCapacityTests|HostileRegressionTests|KeyAgreementBudgetTests|SimulationTests
 unit: build
 	$(SWIFT) test $(SWIFT_TEST_FLAGS) --skip "$(HEAVY_SUITES)"
 	$(SWIFT) test $(SWIFT_TEST_FLAGS) --filter "$(HEAVY_SUITES)"
