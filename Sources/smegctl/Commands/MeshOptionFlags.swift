@@ -36,7 +36,7 @@ struct MeshOptionFlags: ParsableArguments {
     var description: String?
 
     func validate() throws {
-        if let role, role != "peer" && role != "client" {
+        if let role, MeshOptions.role(named: role) == nil {
             throw ValidationError("--role must be peer or client, not '\(role)'")
         }
         if let listenPort, !(1...65535).contains(listenPort) {

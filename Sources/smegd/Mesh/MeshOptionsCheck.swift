@@ -6,15 +6,7 @@ import MeshCore
 enum MeshOptionsCheck {
     /// Checks `options` for a node of `mesh`, whose members accept routes under `policy`.
     static func validate(_ options: MeshOptions, mesh: MeshID, policy: RoutePolicy) throws {
-        if let role = options.role, role != "peer" && role != "client" {
-            throw ControlError.badRequest("role must be peer or client, not '\(role)'")
-        }
-        if let port = options.listenPort, !(1...65535).contains(port) {
-            throw ControlError.badRequest("listenPort must be between 1 and 65535")
-        }
-        if let keepalive = options.keepalive, !(0...65535).contains(keepalive) {
-            throw ControlError.badRequest("keepalive must be between 0 and 65535 seconds")
-        }
+        if let reason = options.invalidReason { throw ControlError.badRequest(reason) }
         if let endpoint = options.endpoint, Endpoint(endpoint) == nil {
             throw ControlError.badRequest("endpoint '\(endpoint)' is not HOST:PORT (IPv6 as [ADDRESS]:PORT)")
         }
@@ -80,8 +72,7 @@ enum MeshOptionsCheck {
         let identity = try NodeIdentity.generate()
         var record = NodeRecord(
             identity: identity, mesh: mesh, endpoints: options.endpoint.flatMap(Endpoint.init).map { [$0] } ?? [],
-            wireGuardPort: UInt16(options.listenPort ?? 51820), gossipPort: 51900,
-            role: options.role == "client" ? .client : .peer)
+            wireGuardPort: options.resolvedListenPort, gossipPort: 51900, role: options.resolvedRole)
         record.alias = options.alias ?? ""
         record.description = options.description ?? ""
         record.routes = advertisedRoutes(options)

@@ -3,7 +3,7 @@ import MeshCore
 
 /// What the control API shows of a mesh.
 extension MeshRuntime {
-    var roleText: String { persisted.options.role ?? "peer" }
+    var roleText: String { persisted.options.resolvedRole.description }
 
     var backendName: String { interfaceBackendName }
 

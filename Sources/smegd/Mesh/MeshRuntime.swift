@@ -81,7 +81,7 @@ actor MeshRuntime {
         self.logger = logger
         self.interface = MeshInterface(
             name: InterfaceName.forMesh(mesh), mtu: settings.mtu, choice: settings.backend,
-            controlPlaneOnly: settings.controlPlaneOnly, exitTable: UInt32(persisted.options.listenPort ?? 51820),
+            controlPlaneOnly: settings.controlPlaneOnly, exitTable: UInt32(persisted.options.resolvedListenPort),
             manageForwarding: settings.manageForwarding, logger: logger)
         self.engine = GossipEngine(
             me: identity.nodeID, config: settings.gossip,
@@ -376,8 +376,8 @@ actor MeshRuntime {
     /// everything the mesh has seen of it.
     private func publishOwnRecord(minimumVersion: UInt64 = 0) throws {
         let options = persisted.options
-        let role: NodeRecord.Role = options.role == "client" ? .client : .peer
-        let listenPort = UInt16(options.listenPort ?? 51820)
+        let role = options.resolvedRole
+        let listenPort = options.resolvedListenPort
         var record = NodeRecord(
             identity: identity, mesh: mesh, endpoints: ownEndpoints(role: role, listenPort: listenPort),
             wireGuardPort: listenPort, gossipPort: settings.gossipPort, role: role,
@@ -509,16 +509,15 @@ actor MeshRuntime {
         let options = persisted.options
         let inputs = DesiredMeshState.Inputs(
             mesh: mesh, identity: identity, interfaceName: interfaceName,
-            listenPort: UInt16(options.listenPort ?? 51820),
-            role: options.role == "client" ? .client : .peer,
-            keepalive: options.keepalive.map { UInt16(clamping: $0) }, members: members)
+            listenPort: options.resolvedListenPort, role: options.resolvedRole,
+            keepalive: options.resolvedKeepalive, members: members)
         topology = DesiredMeshState.topology(for: inputs)
         let desired = DesiredMeshState.compute(inputs, topology: topology)
         let started = ContinuousClock.now
         do {
             let applied = try interface.apply(desired)
             let summary = applied.summary
-            if options.role == "client" {
+            if options.resolvedRole == .client {
                 for key in applied.added { handshakeRetries[key] = (ContinuousClock.now + .seconds(1), 0) }
             }
             let elapsed = ContinuousClock.now - started
