@@ -74,6 +74,12 @@ import Testing
             }
         }
 
+        /// `member` appeared through gossip a moment ago, in `viewer`'s view.
+        mutating func makeYoung(_ member: NodeID, in viewer: NodeID) {
+            let adopted = mesh.engines[viewer]!.liveness.epochsAdopted
+            mesh.engines[viewer]!.liveness.presentSince[member] = adopted
+        }
+
         func converged(on leader: NodeID) -> Bool {
             mesh.engines.values.allSatisfy { node in
                 node.leader == leader && mesh.engines.keys.allSatisfy { node.store.isPresent($0) }
@@ -189,8 +195,7 @@ import Testing
         // As after six `join`s a few seconds ago: each member saw every other one (and itself)
         // appear through gossip within the last epoch or two.
         for key in mesh.mesh.engines.keys {
-            let adopted = mesh.mesh.engines[key]!.liveness.epochsAdopted
-            for other in mesh.mesh.engines.keys { mesh.mesh.engines[key]!.liveness.presentSince[other] = adopted }
+            for other in mesh.mesh.engines.keys { mesh.makeYoung(other, in: key) }
         }
         mesh.started.remove(id(1))
         let killed = mesh.now

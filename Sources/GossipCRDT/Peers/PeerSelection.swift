@@ -1,11 +1,14 @@
 /// Choosing whom to talk to.
 extension GossipEngine {
     /// Up to `count` distinct present members other than us (and `except`), uniformly at random,
-    /// of which at most one is young (see `LeaderEligibility`).
+    /// young ones (see `LeaderEligibility`) taking one slot, or more only when too few settled
+    /// members are left to fill the rest.
     ///
     /// Young members are new joiners, which sync on their own, or identities minted in a flood
     /// that answer nothing: unlimited, a flood of those took most of every fanout, and a crashed
-    /// leader's prune, spread by its successor, reached the last honest member after the bar.
+    /// leader's prune, spread by its successor, reached the last honest member after the bar. In
+    /// a small mesh that is still joining (the demo's four nodes, two of them young) the young
+    /// fill what the settled cannot, or news would reach the newest members a round late.
     ///
     /// Rejection sampling over the trie's live counts: O(count · log N) per round instead of
     /// materialising the view, which is what keeps 10,000 simulated nodes cheap.
@@ -13,26 +16,37 @@ extension GossipEngine {
         let excluded = (store.isPresent(me) ? 1 : 0) + (except.map { store.isPresent($0) ? 1 : 0 } ?? 0)
         let available = store.presentCount - excluded
         guard available > 0, count > 0 else { return [] }
-        if available <= count, liveness.presentSince.isEmpty {
+        if available <= count {
             return store.presentMembers.filter { $0 != me && $0 != except }
         }
+        let young = liveness.presentSince.keys.filter {
+            $0 != me && $0 != except && isYoung($0) && store.isPresent($0)
+        }.count
+        let youngSlots = max(1, count - (available - young))
         var picked: [NodeID] = []
-        var youngPicked = false
         // In a flood most present members are young, and sampling would mostly hit them: then
         // the settled members are listed (O(N), only while a flood lasts) and drawn from.
-        let young = liveness.presentSince.keys.filter { isYoung($0) && store.isPresent($0) }.count
         if young * 2 > available {
             var settled = store.presentMembers.filter { $0 != me && $0 != except && !isYoung($0) }
-            while picked.count < count - 1, !settled.isEmpty {
+            while picked.count < count - youngSlots, !settled.isEmpty {
                 picked.append(settled.remove(at: Int.random(in: 0..<settled.count, using: &rng)))
             }
-            if let id = store.randomPresent(using: &rng), id != me, id != except, isYoung(id) {
+            var attempts = 0
+            var youngTaken = 0
+            while picked.count < count, youngTaken < youngSlots, attempts < count * 8 {
+                attempts += 1
+                guard let id = store.randomPresent(using: &rng), id != me, id != except, isYoung(id),
+                    !picked.contains(id)
+                else { continue }
                 picked.append(id)
-            } else if !settled.isEmpty {
+                youngTaken += 1
+            }
+            while picked.count < count, !settled.isEmpty {
                 picked.append(settled.remove(at: Int.random(in: 0..<settled.count, using: &rng)))
             }
             return picked
         }
+        var youngPicked = 0
         var attempts = 0
         while picked.count < count && attempts < count * 8 {
             attempts += 1
@@ -40,8 +54,8 @@ extension GossipEngine {
                 continue
             }
             if isYoung(id) {
-                if youngPicked { continue }
-                youngPicked = true
+                if youngPicked >= youngSlots { continue }
+                youngPicked += 1
             }
             picked.append(id)
         }
