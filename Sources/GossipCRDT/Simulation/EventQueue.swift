@@ -1,8 +1,9 @@
 /// A min-heap of timed events, ordered by time and then by insertion, so that runs replay exactly.
 ///
 /// The heap holds only small keys; payloads sit in a slot array with a free list, which keeps the
-/// sift operations cheap with millions of in-flight messages.
-struct EventQueue<Payload> {
+/// sift operations cheap with millions of in-flight messages. Public for the daemon's own
+/// in-process harness (`SimulatedMesh` in SmegdTests), which drives real frames over it.
+public struct EventQueue<Payload> {
     private struct Key {
         var time: UInt64
         var sequence: UInt64
@@ -18,11 +19,13 @@ struct EventQueue<Payload> {
     private var free: [Int] = []
     private var sequence: UInt64 = 0
 
-    var isEmpty: Bool { heap.isEmpty }
-    var count: Int { heap.count }
-    var nextTime: UInt64? { heap.first?.time }
+    public init() {}
 
-    mutating func push(_ payload: Payload, at time: UInt64) {
+    public var isEmpty: Bool { heap.isEmpty }
+    public var count: Int { heap.count }
+    public var nextTime: UInt64? { heap.first?.time }
+
+    public mutating func push(_ payload: Payload, at time: UInt64) {
         let slot: Int
         if let reused = free.popLast() {
             slot = reused
@@ -42,7 +45,7 @@ struct EventQueue<Payload> {
         }
     }
 
-    mutating func pop() -> (time: UInt64, payload: Payload)? {
+    public mutating func pop() -> (time: UInt64, payload: Payload)? {
         guard let top = heap.first else { return nil }
         let last = heap.removeLast()
         if !heap.isEmpty {

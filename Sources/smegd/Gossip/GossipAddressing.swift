@@ -43,6 +43,25 @@ enum GossipAddressing {
         }
     }
 
+    /// The session's form of a datagram's source; nil for a source that is not IP.
+    static func peer(_ address: SocketAddress) -> PeerAddress? {
+        guard let text = address.ipAddress, let port = address.port, let ip = IPAddress(text),
+            let port16 = UInt16(exactly: port)
+        else { return nil }
+        return PeerAddress(ip: ip, port: port16)
+    }
+
+    /// Where to send a frame for `peer` (see `matching`).
+    static func socketAddress(_ peer: PeerAddress, ipv6Socket: Bool) -> SocketAddress? {
+        let text: String
+        switch peer.ip {
+        case .v4(let v4): text = "\(v4)"
+        case .v6(let v6): text = "\(v6)"
+        }
+        guard let address = try? SocketAddress(ipAddress: text, port: Int(peer.port)) else { return nil }
+        return matching(address, ipv6Socket: ipv6Socket)
+    }
+
     /// "HOST:PORT" text of a socket address, IPv4-mapped addresses shown as IPv4.
     static func text(_ address: SocketAddress) -> String? {
         guard let ip = address.ipAddress, let port = address.port else { return nil }

@@ -1,18 +1,17 @@
 import GossipCRDT
 import MeshCore
-import NIOCore
 
 /// One mesh's frames on the gossip socket: the authenticated frame session, where each member
 /// was last heard from, and the members still speaking frame version 1.
 ///
-/// The rules live in `FrameSession` (MeshCore); this only converts between the socket's
-/// addresses and the session's, and applies the reply budget to what goes back to the address
-/// a frame came from.
+/// The rules live in `FrameSession` (MeshCore); this adds the decoding of messages, what an
+/// introduction may carry, learnt addresses and the version-1 senders. Addresses are the
+/// session's `PeerAddress`: the shell converts to and from its socket's at the edge.
 struct MeshWire: Sendable {
     private(set) var session: FrameSession
     /// The underlay address each present member was last heard from in a frame that proved
     /// its sender: the one address that works through its NAT.
-    private(set) var learned: [NodeID: SocketAddress] = [:]
+    private(set) var learned: [NodeID: PeerAddress] = [:]
     /// Claimed senders of version-1 frames, for the log and `status` (bounded: a claim).
     private(set) var legacySenders: Set<NodeID> = []
     static let maxLegacySenders = 64
@@ -35,17 +34,16 @@ struct MeshWire: Sendable {
         /// False for an introduction (a joiner that does not know our id yet): the sender is a
         /// claim, so nothing may be learnt about it from this frame.
         var proven: Bool
-        var source: SocketAddress
+        var source: PeerAddress
         var budget: ReplyBudget
     }
 
-    mutating func open(_ datagram: Datagram) -> Inbound {
-        guard let source = Self.peerAddress(datagram.source) else { return .refused(reason: "bad-source") }
+    mutating func open(_ bytes: [UInt8], from source: PeerAddress) -> Inbound {
         let opened: FrameSession.Opened
         do {
-            opened = try session.open(datagram.bytes, from: source)
+            opened = try session.open(bytes, from: source)
         } catch .versionOne {
-            guard let sender = try? session.versionOneSender(of: datagram.bytes) else {
+            guard let sender = try? session.versionOneSender(of: bytes) else {
                 return .legacy(sender: nil, newlySeen: false)
             }
             guard !legacySenders.contains(sender) else { return .legacy(sender: sender, newlySeen: false) }
@@ -67,20 +65,20 @@ struct MeshWire: Sendable {
         }
         return .frame(
             Opened(
-                sender: opened.sender, message: message, proven: opened.isSenderProven, source: datagram.source,
+                sender: opened.sender, message: message, proven: opened.isSenderProven, source: source,
                 budget: opened.replyBudget))
     }
 
     /// Remembers where a present member was heard from. An address inside the mesh (a frame
     /// relayed through the mesh itself) never replaces the underlay one: it dies with the
     /// relaying peer, and the overlay fallback finds it anyway.
-    mutating func learn(_ member: NodeID, at source: SocketAddress, overlay: IPPrefix) {
-        guard !GossipAddressing.isInside(source, overlay) else { return }
+    mutating func learn(_ member: NodeID, at source: PeerAddress, overlay: IPPrefix) {
+        guard !overlay.contains(source.ip) else { return }
         learned[member] = source
         legacySenders.remove(member)
     }
 
-    mutating func restoreLearned(_ addresses: [NodeID: SocketAddress]) {
+    mutating func restoreLearned(_ addresses: [NodeID: PeerAddress]) {
         for (id, address) in addresses { learned[id] = address }
     }
 
@@ -97,24 +95,16 @@ struct MeshWire: Sendable {
     /// Seals `message` for `receiver` at `address`; within `budget` when the address is the one
     /// an unvalidated frame came from.
     mutating func seal(
-        _ message: [UInt8], to receiver: NodeID, at address: SocketAddress, budget: inout ReplyBudget?
+        _ message: [UInt8], to receiver: NodeID, at address: PeerAddress, budget: inout ReplyBudget?
     ) throws -> [UInt8] {
-        guard let peer = Self.peerAddress(address) else { throw FrameError.truncated }
         if var limit = budget {
             defer { budget = limit }
-            return try session.seal(message, to: receiver, at: peer, budget: &limit)
+            return try session.seal(message, to: receiver, at: address, budget: &limit)
         }
-        return try session.seal(message, to: receiver, at: peer)
+        return try session.seal(message, to: receiver, at: address)
     }
 
     mutating func sealIntroduction(_ message: [UInt8]) throws -> [UInt8] {
         try session.sealIntroduction(message)
-    }
-
-    static func peerAddress(_ address: SocketAddress) -> PeerAddress? {
-        guard let text = address.ipAddress, let port = address.port, let ip = IPAddress(text),
-            let port16 = UInt16(exactly: port)
-        else { return nil }
-        return PeerAddress(ip: ip, port: port16)
     }
 }

@@ -28,7 +28,6 @@ extension MeshRuntime {
     }
 
     func detail() -> MeshDetail {
-        let now = ContinuousClock.now
         let names = aliasTable()
         let members = engine.members.compactMap { member -> MemberView? in
             guard let record = records[member.owner] else { return nil }
@@ -38,7 +37,7 @@ extension MeshRuntime {
                 alias: names.alias(of: member.owner),
                 description: record.description.isEmpty ? nil : record.description, address: "\(record.address)",
                 endpoints: record.endpoints.map(\.description), role: "\(record.role)",
-                lastSeenSeconds: isSelf ? 0 : lastHeard[member.owner].map { (now - $0).seconds },
+                lastSeenSeconds: isSelf ? 0 : secondsSinceHeard(member.owner),
                 isLeader: engine.leader == member.owner, isSelf: isSelf, services: record.services,
                 routes: record.routes.map { RouteView(prefix: "\($0.prefix)", path: $0.path.map(\.text)) },
                 version: record.version,

@@ -19,7 +19,8 @@ actor MeshRuntime {
     /// Which routes members accept; fixed for the mesh's life.
     nonisolated let policy: RoutePolicy
     private let secret: MeshSecret
-    private var wire: MeshWire
+    /// Frames, the engine, addresses: every decision between a datagram and the membership.
+    private var core: GossipCore
     private let validator: MeshRecordValidator
     private let transport: GossipTransport
     private let interface: MeshInterface
@@ -28,27 +29,21 @@ actor MeshRuntime {
     private let clock: DaemonClock
     private var logger: Logger
 
-    var engine: GossipEngine
+    var engine: GossipEngine { core.engine }
     /// Decoded, verified records by member, refreshed when a version changes.
-    var records: [NodeID: NodeRecord] = [:]
+    var records: [NodeID: NodeRecord] { core.records }
     /// Who forwards what, from the present members; recomputed at each reconcile.
     private(set) var topology: MeshTopology
     /// Routes of this node's other meshes it advertises here (set by the bridge coordinator).
     private var bridgedRoutes: [AdvertisedRoute] = []
     /// Told when the members or their routes changed, so bridges into other meshes can follow.
     private let routesChanged: @Sendable () -> Void
-    private var bootstrap: [SocketAddress] = []
-    var lastHeard: [NodeID: ContinuousClock.Instant] = [:]
     var lastFrame: ContinuousClock.Instant?
     private var reconcileDue: ContinuousClock.Instant?
     /// A client's new sessions that have not completed a handshake: when to start it again.
     private var handshakeRetries: [WireGuardKey: (due: ContinuousClock.Instant, attempts: Int)] = [:]
     private var persistDue: ContinuousClock.Instant?
     private var exportedRejections = RejectionCounts()
-    /// When a bare digest last replaced an over-budget reply to each sender. At most one per
-    /// sender per 500 ms, so that two nodes that somehow cannot validate each other's addresses
-    /// cannot ping-pong bare digests at full speed; at most 64 entries, stale ones pruned first.
-    private var substitutedAt: [NodeID: ContinuousClock.Instant] = [:]
     private var exportedGauges: (Int, Bool)?
     private(set) var lastError: String?
     private(set) var stopped = false
@@ -69,7 +64,6 @@ actor MeshRuntime {
         self.routesChanged = routesChanged
         self.topology = MeshTopology(mesh: mesh, members: [])
         self.secret = secret
-        self.wire = MeshWire(session: FrameSession(mesh: mesh, secret: secret, identity: identity))
         self.validator = MeshRecordValidator(
             mesh: mesh, policy: policy, endpoints: settings.endpointPolicy)
         self.transport = transport
@@ -83,10 +77,13 @@ actor MeshRuntime {
             name: InterfaceName.forMesh(mesh), mtu: settings.mtu, choice: settings.backend,
             controlPlaneOnly: settings.controlPlaneOnly, exitTable: UInt32(persisted.options.resolvedListenPort),
             manageForwarding: settings.manageForwarding, logger: logger)
-        self.engine = GossipEngine(
-            me: identity.nodeID, config: settings.gossip,
-            validator: MeshRecordValidator(mesh: mesh, policy: policy, endpoints: settings.endpointPolicy),
-            signer: MeshGossipSigner(identity: identity, mesh: mesh), rng: SystemRandomNumberGenerator())
+        self.core = GossipCore(
+            engine: GossipEngine(
+                me: identity.nodeID, config: settings.gossip,
+                validator: MeshRecordValidator(mesh: mesh, policy: policy, endpoints: settings.endpointPolicy),
+                signer: MeshGossipSigner(identity: identity, mesh: mesh), rng: SystemRandomNumberGenerator()),
+            wire: MeshWire(session: FrameSession(mesh: mesh, secret: secret, identity: identity)), mesh: mesh,
+            overlayFallback: !settings.controlPlaneOnly)
     }
 
     // MARK: Life cycle
@@ -129,11 +126,11 @@ actor MeshRuntime {
     }
 
     private func finishLeaving() async {
-        send(engine.leave(now: clock.now()))
+        perform(core.leave(now: clock.now()))
         let deadline = ContinuousClock.now + settings.leaveGrace
         while ContinuousClock.now < deadline {
             try? await Task.sleep(for: settings.tickInterval)
-            send(engine.tick(now: clock.now()))
+            perform(core.tick(now: clock.now()))
         }
         interface.remove()
         do {
@@ -148,54 +145,27 @@ actor MeshRuntime {
 
     // MARK: Gossip in and out
 
-    /// Handles one datagram addressed to this mesh. Only a frame that proves its sender, from
-    /// a member present after it was handled, teaches anything about that member (where it is,
-    /// when it was heard); replies to its source address stay within the frame's reply budget.
+    /// Handles one datagram addressed to this mesh (`GossipCore.receive` decides).
     func receive(_ datagram: Datagram) {
         guard !stopped else { return }
         count("in", bytes: datagram.bytes.count)
-        let inbound: MeshWire.Opened
-        switch wire.open(datagram) {
-        case .refused(let reason):
-            reject(reason)
+        guard let source = GossipAddressing.peer(datagram.source) else {
+            reject("bad-source")
             return
-        case .legacy(let sender, let newlySeen):
-            reject("frame-version-1")
-            if newlySeen, let sender {
-                logger.warning(
-                    "member \(describe(sender)) still speaks frame version 1; upgrade it (its frames are refused)")
-            }
-            return
-        case .frame(let opened):
-            inbound = opened
         }
-        let now = ContinuousClock.now
-        lastFrame = now
-        if case .digest(let digest) = inbound.message {
-            metrics.increment("smeg_syncs_total", labels: ["mesh": mesh.text])
-            if inbound.proven, digest.summary == engine.store.summary { peerHasOurView(inbound.sender) }
-        }
-        let replies = engine.receive(inbound.message, from: inbound.sender, now: clock.now())
-        // Events first: a member that just appeared must be in the frame session before the
-        // replies are sealed, so that the salts sent to it are remembered and its echo can
-        // validate its address.
+        perform(core.receive(datagram.bytes, from: source, now: clock.now()))
         handleEvents()
-        if inbound.proven, engine.store.isPresent(inbound.sender) {
-            wire.learn(inbound.sender, at: inbound.source, overlay: OverlayAddress.meshPrefix(of: mesh))
-            lastHeard[inbound.sender] = now
-        }
-        send(replies, replyingTo: inbound)
     }
 
     private func tick() {
-        send(engine.tick(now: clock.now()))
+        perform(core.tick(now: clock.now()))
         handleEvents()
         exportRejections()
         let now = ContinuousClock.now
         if let due = reconcileDue, now >= due { reconcileNow() }
         if !handshakeRetries.isEmpty { retryHandshakes(now: now) }
         if let due = persistDue, now >= due { persistNow() }
-        if engine.store.presentCount <= 1, bootstrap.isEmpty, !persisted.bootstrap.isEmpty { resolveBootstrap() }
+        if engine.store.presentCount <= 1, core.bootstrap.isEmpty, !persisted.bootstrap.isEmpty { resolveBootstrap() }
         let gauges = (engine.store.presentCount, engine.isLeader)
         if exportedGauges.map({ $0 != gauges }) ?? true {
             exportedGauges = gauges
@@ -204,110 +174,47 @@ actor MeshRuntime {
         }
     }
 
-    /// Seals and sends. What goes back to the sender of `inbound` goes to the address its frame
-    /// came from, within that frame's reply budget; the first reply that does not fit is
-    /// replaced by a bare digest, whose answer echoes our salt and so validates the address
-    /// (at most once per sender per 500 ms, see `substitutedAt`; otherwise it is dropped).
-    private func send(_ outgoing: [Outgoing], replyingTo inbound: MeshWire.Opened? = nil) {
-        let dualStack = transport.isIPv6
-        var budget = inbound.flatMap { $0.budget.isUnlimited ? nil : $0.budget }
-        var substituted = false
-        for item in outgoing {
-            let frame: [UInt8]
-            let address: SocketAddress
-            do {
-                let bytes = try GossipMessageCodec.encode(item.message)
-                switch item.to {
-                case .bootstrap(let index):
-                    guard bootstrap.indices.contains(index) else { continue }
-                    address = bootstrap[index]
-                    frame = try wire.sealIntroduction(bytes)
-                case .member(let id) where id == inbound?.sender:
-                    address = inbound!.source
-                    do {
-                        frame = try wire.seal(bytes, to: id, at: address, budget: &budget)
-                    } catch FrameError.overBudget {
-                        guard !substituted else { continue }
-                        let now = ContinuousClock.now
-                        if let last = substitutedAt[id], now - last < .milliseconds(500) {
-                            reject("reply-over-budget")
-                            continue
-                        }
-                        substituted = true
-                        if substitutedAt.count >= 64 {
-                            substitutedAt = substitutedAt.filter { now - $0.value < .milliseconds(500) }
-                        }
-                        if substitutedAt.count >= 64 { substitutedAt.removeAll() }
-                        substitutedAt[id] = now
-                        let bare = GossipMessage.digest(Digest(summary: engine.store.summary, epoch: engine.epoch))
-                        frame = try wire.seal(GossipMessageCodec.encode(bare), to: id, at: address, budget: &budget)
-                        reject("reply-over-budget")
-                    }
-                case .member(let id):
-                    guard let found = self.address(of: id, dualStack: dualStack) else { continue }
-                    address = found
-                    var unlimited: ReplyBudget?
-                    frame = try wire.seal(bytes, to: id, at: address, budget: &unlimited)
-                }
-            } catch {
-                logger.debug("could not seal a gossip message: \(error)")
-                continue
-            }
-            transport.send(frame, to: address)
-            count("out", bytes: frame.count)
-        }
+    /// How long ago a present member was last heard from in a proven frame, for `get`.
+    func secondsSinceHeard(_ id: NodeID) -> Double? {
+        core.lastHeard[id].map { clock.now().since($0).seconds }
     }
 
-    /// Where to send: the address a member was last heard from (it works through NAT), else
-    /// the gossip port on the first endpoint of its record, else its overlay address: a client
-    /// behind NAT publishes no endpoint, and another client can reach it only through the mesh.
-    private func address(of id: NodeID, dualStack: Bool) -> SocketAddress? {
-        if let address = wire.learned[id] { return address }
-        guard let record = records[id] else { return nil }
-        for endpoint in record.endpoints {
-            if let address = GossipAddressing.socketAddress(
-                endpoint.host, port: record.gossipPort, dualStack: dualStack)
-            {
-                return address
+    /// Carries out what the core decided.
+    private func perform(_ effects: [GossipCore.Effect]) {
+        let ipv6 = transport.isIPv6
+        for effect in effects {
+            switch effect {
+            case .send(let frame, let peer):
+                guard let address = GossipAddressing.socketAddress(peer, ipv6Socket: ipv6) else { continue }
+                transport.send(frame, to: address)
+                count("out", bytes: frame.count)
+            case .rejected(let reason):
+                reject(reason)
+            case .legacySender(let sender):
+                logger.warning(
+                    "member \(core.describe(sender)) still speaks frame version 1; upgrade it (its frames are refused)")
+            case .peerHasOurView(let sender):
+                peerHasOurView(sender)
+            case .opened:
+                lastFrame = ContinuousClock.now
+            case .synced:
+                metrics.increment("smeg_syncs_total", labels: ["mesh": mesh.text])
             }
         }
-        guard dualStack, !settings.controlPlaneOnly else { return nil }
-        return GossipAddressing.socketAddress(.ipv6(record.address), port: record.gossipPort, dualStack: true)
     }
 
     // MARK: Membership changes
 
-    /// Per-member state (frame session, addresses, decoded records) only for members the store
-    /// holds: identities that came and were pruned, or left, cost nothing once they are gone.
-    private func retainPerMemberState() {
-        var present = Set<NodeID>()
-        var reachable = Set<NodeID>()
-        for entry in engine.store.entries {
-            if entry.isPresent {
-                present.insert(entry.id)
-                reachable.insert(entry.id)
-            } else if entry.tombstone?.kind == .pruned {
-                reachable.insert(entry.id)
-            }
-        }
-        wire.retain(present: present, reachable: reachable)
-        records = records.filter { reachable.contains($0.key) }
-        lastHeard = lastHeard.filter { present.contains($0.key) }
-    }
-
     private func handleEvents() {
         var changed = false
-        var presence = false
-        for event in engine.drainEvents() {
-            switch event {
-            case .joined(let id):
-                refreshRecord(id)
-                logger.info("member joined: \(describe(id))")
+        for happened in core.takeEvents() {
+            let who = happened.who
+            switch happened.event {
+            case .joined:
+                logger.info("member joined: \(who)")
                 changed = true
-                presence = true
-            case .updated(let id):
-                refreshRecord(id)
-                logger.debug("member updated: \(describe(id))")
+            case .updated:
+                logger.debug("member updated: \(who)")
                 changed = true
             case .pruned(let id) where id == identity.nodeID && !leaveRequested:
                 // The leader thought us dead (a partition, a stall): we are alive, so come back.
@@ -318,21 +225,14 @@ actor MeshRuntime {
                     lastError = "cannot republish this node's record: \(error)"
                 }
                 changed = true
-            case .pruned(let id):
-                // Keep its addresses: the engine re-dials pruned members (a failed member may
-                // come back, and after a partition the other half is "pruned"), and a datagram
-                // to a member needs an address.
-                logger.notice("member pruned (missed heartbeats): \(describe(id))")
-                lastHeard[id] = nil
+            case .pruned:
+                logger.notice("member pruned (missed heartbeats): \(who)")
                 changed = true
-                presence = true
-            case .left(let id):
-                logger.notice("member left: \(describe(id))")
-                forget(id)
+            case .left:
+                logger.notice("member left: \(who)")
                 changed = true
-                presence = true
-            case .leaderChanged(let leader):
-                logger.info("leader is now \(leader.map(describe) ?? "nobody")")
+            case .leaderChanged:
+                logger.info("leader is now \(who)")
             case .republishNeeded(let minimum):
                 logger.notice("our record was superseded or removed; republishing at version \(minimum) or later")
                 do {
@@ -342,32 +242,12 @@ actor MeshRuntime {
                 }
             }
         }
-        if presence { retainPerMemberState() }
         if changed {
             let now = ContinuousClock.now
             if reconcileDue == nil { reconcileDue = now + settings.reconcileDebounce }
             if persistDue == nil { persistDue = now + settings.persistInterval }
             routesChanged()
         }
-    }
-
-    private func refreshRecord(_ id: NodeID) {
-        guard let member = engine.store.record(for: id), let signed = try? SignedNodeRecord.decode(member.payload)
-        else {
-            records[id] = nil
-            return
-        }
-        records[id] = signed.record
-    }
-
-    private func forget(_ id: NodeID) {
-        records[id] = nil
-        lastHeard[id] = nil
-    }
-
-    private func describe(_ id: NodeID) -> String {
-        let alias = records[id]?.alias ?? ""
-        return alias.isEmpty ? "\(id)" : "\(alias) (\(id))"
     }
 
     // MARK: This node's record
@@ -393,11 +273,8 @@ actor MeshRuntime {
             record.routes.append(route)
         }
         let signed = try SignedNodeRecord.sign(record, identity: identity, mesh: mesh, policy: policy)
-        send(
-            engine.publish(
-                MemberRecord(owner: identity.nodeID, version: record.version, payload: signed.encoded), now: clock.now()
-            ))
-        records[identity.nodeID] = record
+        let member = MemberRecord(owner: identity.nodeID, version: record.version, payload: signed.encoded)
+        perform(core.publish(member, decoded: record, now: clock.now()))
         handleEvents()
         persistDue = ContinuousClock.now
     }
@@ -499,7 +376,7 @@ actor MeshRuntime {
 
     /// Members heard speaking frame version 1, for `status`.
     var legacyMembers: [String]? {
-        let ids = wire.legacySenders.sorted().map { "\($0)" }
+        let ids = core.wire.legacySenders.sorted().map { "\($0)" }
         return ids.isEmpty ? nil : ids
     }
 
@@ -536,11 +413,9 @@ actor MeshRuntime {
     private func persistNow() {
         persistDue = nil
         var addresses: [String: String] = [:]
-        for (id, address) in wire.learned {
-            if let text = GossipAddressing.text(address) { addresses[WireGuardPublicKey(nodeID: id).base64] = text }
-        }
+        for (id, address) in core.wire.learned { addresses[WireGuardPublicKey(nodeID: id).base64] = "\(address)" }
         var membership = MembershipSnapshot.capture(engine.store, lastAddresses: addresses)
-        membership.frameCounter = wire.session.counterHighWater
+        membership.frameCounter = core.wire.session.counterHighWater
         if let memory = engine.epochMemory {
             membership.epochs = PersistedEpochs(
                 highest: memory.highest, line: memory.line, savedAt: Self.wallClockMillis())
@@ -564,29 +439,27 @@ actor MeshRuntime {
             return
         case .value(let saved):
             let restored = MembershipSnapshot.restore(saved, validator: validator)
-            engine.restore(restored.store)
-            for member in engine.members { refreshRecord(member.owner) }
-            var addresses: [NodeID: SocketAddress] = [:]
+            var addresses: [NodeID: PeerAddress] = [:]
             for (id, endpoint) in restored.addresses {
-                guard
-                    let address = GossipAddressing.socketAddress(
-                        endpoint.host, port: endpoint.port, dualStack: transport.isIPv6)
-                else { continue }
-                addresses[id] = address
+                switch endpoint.host {
+                case .ipv4(let ip): addresses[id] = PeerAddress(ip: .v4(ip), port: endpoint.port)
+                case .ipv6(let ip): addresses[id] = PeerAddress(ip: .v6(ip), port: endpoint.port)
+                case .name: continue  // written from datagram sources, so never a name
+                }
+            }
+            // A clock that went back (or a file from the future) cannot measure the downtime.
+            let now = Self.wallClockMillis()
+            let downtime = saved.epochs.flatMap { epochs in
+                now >= epochs.savedAt ? Duration.milliseconds(Int64(clamping: now - epochs.savedAt)) : nil
             }
             // Counters must keep rising across restarts even if the wall clock went back.
-            wire = MeshWire(
+            let wire = MeshWire(
                 session: FrameSession(
                     mesh: mesh, secret: secret, identity: identity, counterHighWater: saved.frameCounter ?? 0))
-            wire.restoreLearned(addresses)
-            if let saved = saved.epochs {
-                // A clock that went back (or a file from the future) cannot measure the downtime.
-                let now = Self.wallClockMillis()
-                let downtime = now >= saved.savedAt ? Duration.milliseconds(Int64(clamping: now - saved.savedAt)) : nil
-                engine.restoreEpochs(
-                    EpochMemory(highest: saved.highest, line: saved.line), downtime: downtime, now: clock.now())
-            }
-            retainPerMemberState()
+            core.restore(
+                restored.store, addresses: addresses, wire: wire,
+                epochs: saved.epochs.map { EpochMemory(highest: $0.highest, line: $0.line) }, downtime: downtime,
+                now: clock.now())
             let store = restored.store
             let counts = "\(store.presentCount) members, \(store.tombstoned.count) removals and \(store.floors.count)"
             logger.info("restored \(counts) version floors from disk (\(restored.refused) rejected)")
@@ -597,13 +470,15 @@ actor MeshRuntime {
         UInt64(clamping: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
+    /// Bootstrap endpoints may be names: resolved here, in the shell, never in the core.
     private func resolveBootstrap() {
         let dualStack = transport.isIPv6
-        bootstrap = persisted.bootstrap.compactMap { text in
-            guard let endpoint = Endpoint(text) else { return nil }
-            return GossipAddressing.socketAddress(endpoint.host, port: endpoint.port, dualStack: dualStack)
+        core.bootstrap = persisted.bootstrap.compactMap { text in
+            guard let endpoint = Endpoint(text),
+                let address = GossipAddressing.socketAddress(endpoint.host, port: endpoint.port, dualStack: dualStack)
+            else { return nil }
+            return GossipAddressing.peer(address)
         }
-        engine.setBootstrapPeers(count: bootstrap.count)
     }
 
     // MARK: Metrics
