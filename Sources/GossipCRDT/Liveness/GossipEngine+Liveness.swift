@@ -91,9 +91,7 @@ extension GossipEngine {
         adopt(heartbeat, now: now)
         noteStable(heartbeat.stableSummary)
         compactStableTombstones()
-        return pickPeers(config.fanout, youngLimited: false).map {
-            Outgoing(to: .member($0), message: .heartbeat(heartbeat))
-        }
+        return pickPeers(config.fanout).map { Outgoing(to: .member($0), message: .heartbeat(heartbeat)) }
     }
 
     /// At the ack deadline: prune members that missed too many epochs, list the ones to probe,
@@ -157,7 +155,7 @@ extension GossipEngine {
             let replies = follow(heartbeat.epoch, signed: heartbeat, now: now)
             noteStable(heartbeat.stableSummary)
             return replies
-                + pickPeers(config.fanout, except: from, youngLimited: false).map {
+                + pickPeers(config.fanout, except: from).map {
                     Outgoing(to: .member($0), message: .heartbeat(heartbeat))
                 }
         }

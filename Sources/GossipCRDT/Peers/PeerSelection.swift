@@ -12,30 +12,12 @@ extension GossipEngine {
     ///
     /// Rejection sampling over the trie's live counts: O(count · log N) per round instead of
     /// materialising the view, which is what keeps 10,000 simulated nodes cheap.
-    ///
-    /// Heartbeats pass `youngLimited: false`: in a mesh whose members all joined a moment ago
-    /// (99 at once in `make bench`) nearly everyone is young to everyone, and a heartbeat that
-    /// could reach one young member per push crawled through the mesh, leaving groups on a stale
-    /// leader for tens of seconds. A heartbeat that reaches a sybil is merely wasted; news is
-    /// what the limit protects.
-    mutating func pickPeers(_ count: Int, except: NodeID? = nil, youngLimited: Bool = true) -> [NodeID] {
+    mutating func pickPeers(_ count: Int, except: NodeID? = nil) -> [NodeID] {
         let excluded = (store.isPresent(me) ? 1 : 0) + (except.map { store.isPresent($0) ? 1 : 0 } ?? 0)
         let available = store.presentCount - excluded
         guard available > 0, count > 0 else { return [] }
         if available <= count {
             return store.presentMembers.filter { $0 != me && $0 != except }
-        }
-        guard youngLimited else {
-            var picked: [NodeID] = []
-            var attempts = 0
-            while picked.count < count && attempts < count * 8 {
-                attempts += 1
-                guard let id = store.randomPresent(using: &rng), id != me, id != except, !picked.contains(id) else {
-                    continue
-                }
-                picked.append(id)
-            }
-            return picked
         }
         let young = liveness.presentSince.keys.filter {
             $0 != me && $0 != except && isYoung($0) && store.isPresent($0)
