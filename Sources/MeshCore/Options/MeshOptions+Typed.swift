@@ -10,8 +10,8 @@ extension MeshOptions {
         NodeRecord.Role.allCases.first { $0.description == text }
     }
 
-    /// Why these options cannot be used, or nil; shared by `smegctl` (before sending) and
-    /// `smegd` (before writing), so the two refuse the same input with the same words.
+    /// Why these options cannot be used, or nil: smegd's check before it writes anything.
+    /// (`smegctl` checks the same ranges before sending, in words that name its flags.)
     public var invalidReason: String? {
         if let role, Self.role(named: role) == nil { return "role must be peer or client, not '\(role)'" }
         if let listenPort, !(1...65535).contains(listenPort) { return "listenPort must be between 1 and 65535" }

@@ -51,28 +51,14 @@ enum GossipAddressing {
         return PeerAddress(ip: ip, port: port16)
     }
 
-    /// Where to send a frame for `peer` (see `matching`).
-    static func socketAddress(_ peer: PeerAddress, ipv6Socket: Bool) -> SocketAddress? {
+    /// The socket address of `peer`, in the peer's own family: `GossipTransport.send` writes it
+    /// for its socket's family (`matching`).
+    static func socketAddress(_ peer: PeerAddress) -> SocketAddress? {
         let text: String
         switch peer.ip {
         case .v4(let v4): text = "\(v4)"
         case .v6(let v6): text = "\(v6)"
         }
-        guard let address = try? SocketAddress(ipAddress: text, port: Int(peer.port)) else { return nil }
-        return matching(address, ipv6Socket: ipv6Socket)
-    }
-
-    /// "HOST:PORT" text of a socket address, IPv4-mapped addresses shown as IPv4.
-    static func text(_ address: SocketAddress) -> String? {
-        guard let ip = address.ipAddress, let port = address.port else { return nil }
-        if ip.hasPrefix("::ffff:"), !ip.dropFirst(7).contains(":") { return "\(ip.dropFirst(7)):\(port)" }
-        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
-    }
-
-    /// True when `address` lies inside `prefix` (an overlay prefix): such a datagram came
-    /// through the mesh itself, relayed by a peer, not over the underlay.
-    static func isInside(_ address: SocketAddress, _ prefix: IPPrefix) -> Bool {
-        guard let ip = address.ipAddress, let parsed = IPAddress(ip) else { return false }
-        return prefix.contains(parsed)
+        return try? SocketAddress(ipAddress: text, port: Int(peer.port))
     }
 }

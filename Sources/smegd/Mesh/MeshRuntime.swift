@@ -181,11 +181,10 @@ actor MeshRuntime {
 
     /// Carries out what the core decided.
     private func perform(_ effects: [GossipCore.Effect]) {
-        let ipv6 = transport.isIPv6
         for effect in effects {
             switch effect {
             case .send(let frame, let peer):
-                guard let address = GossipAddressing.socketAddress(peer, ipv6Socket: ipv6) else { continue }
+                guard let address = GossipAddressing.socketAddress(peer) else { continue }
                 transport.send(frame, to: address)
                 count("out", bytes: frame.count)
             case .rejected(let reason):
