@@ -50,6 +50,53 @@ import Testing
         #expect(joinedSomewhereElse > 4, "news is pushed on at once")
     }
 
+    /// Two members join through one peer a moment apart, after the mesh's own news has died
+    /// down: the second one's first exchange brings the first joiner as news, and it must not
+    /// wait for rumours to bring the rest (nothing else would: it knows no other address). Seen
+    /// in the routing stage: a client that learnt only the other client stayed on an island,
+    /// was pruned, and led a line of its own.
+    @Test func aJoinerThatHearsOtherNewsFirstStillGetsEverything() {
+        var mesh = converged(5)
+        for step in 0..<30 { mesh.tickAll(now: ms(UInt64(step) * 200)) }
+        for joinerID: UInt64 in [100, 101] {
+            var joiner = engine(joinerID)
+            joiner.publish(record(joinerID, 1), now: ms(6_000))
+            joiner.setBootstrapPeers(count: 1)
+            let out = joiner.tick(now: ms(6_000))
+            mesh.engines[id(joinerID)] = joiner
+            // The joiner reaches its bootstrap peer only; nobody else reaches it.
+            mesh.dropped = { outgoing, sender in
+                (sender == id(joinerID) && outgoing.to != .member(id(1)))
+                    || (outgoing.to == .member(id(joinerID)) && sender != id(1))
+            }
+            let redirected = out.map { Outgoing(to: .member(id(1)), message: $0.message) }
+            mesh.deliver(redirected, from: id(joinerID), now: ms(6_000))
+        }
+        #expect(mesh.engines[id(101)]!.store.presentCount == 7)
+        #expect(mesh.engines[id(101)]!.store.summary == mesh.engines[id(1)]!.store.summary)
+    }
+
+    /// A joiner whose first news named only part of the mesh keeps asking its bootstrap peer
+    /// and never leads a line of its own, however long the mesh stays silent.
+    @Test func aJoinerKeepsItsBootstrapPeerAndNeverLeadsAlone() {
+        var joiner = engine(100)
+        joiner.publish(record(100, 1), now: ms(0))
+        joiner.setBootstrapPeers(count: 1)
+        let news = Digest(
+            summary: MemberStore.with(Updates(records: [record(50, 1)])).summary, epoch: nil,
+            rumors: Updates(records: [record(50, 1)]))
+        _ = joiner.receive(.digest(news), from: id(50), now: ms(10))
+        #expect(joiner.store.presentCount == 2)
+        var pruned = false
+        for step in 1...100 {
+            let out = joiner.tick(now: ms(UInt64(step) * 200))
+            #expect(out.contains { $0.to == .bootstrap(0) }, "round \(step) asks the bootstrap peer")
+            pruned = pruned || !joiner.store.isPresent(id(50))
+        }
+        #expect(!joiner.isLeader && joiner.epoch == nil)
+        #expect(!pruned)
+    }
+
     @Test func newsSpreadsToEveryoneWithinAFewRounds() {
         var mesh = converged(200)
         let out = mesh.engines[id(50)]!.publish(record(50, 2), now: ms(0))

@@ -106,9 +106,16 @@ public struct GossipEngine: Sendable {
         liveness.anchored = true
     }
 
-    /// Bootstrap addresses are tried every round while the view holds nobody but us.
+    /// Bootstrap addresses are tried every round while the view holds nobody but us, and while
+    /// we are joining.
     public mutating func setBootstrapPeers(count: Int) {
         bootstrapCount = max(0, count)
+    }
+
+    /// Joining: given bootstrap peers, restored nobody, and not yet following any epoch. Until
+    /// the mesh's leader is heard, what the first sync brought may be only part of the mesh.
+    var isJoining: Bool {
+        bootstrapCount > 0 && liveness.epoch == nil && !liveness.restored && store.presentCount > 0
     }
 
     /// Publishes (or updates) our own record. Its version must exceed everything known of us.

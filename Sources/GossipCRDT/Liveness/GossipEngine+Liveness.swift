@@ -18,18 +18,29 @@ extension GossipEngine {
         liveness.suspects = liveness.suspects.filter { store.isPresent($0) }
         let rightful = rightfulLeader(now: now)
         if rightful != me {
-            if liveness.book != nil { liveness.book = nil }
+            if liveness.book != nil {
+                liveness.book = nil
+                liveness.handingOver = true
+            }
             if let rightful, now.since(liveness.heardAt!) > silence {
                 // The leader we expect has gone quiet: skip it, and give the next one as long.
                 liveness.suspects.insert(rightful)
                 liveness.heardAt = now
-                if rightfulLeader(now: now) == me { return lead(now: now, replacing: rightful) }
+                if rightfulLeader(now: now) == me, !isJoining { return lead(now: now, replacing: rightful) }
+                // The leader we follow may be alive and following someone we count young: a
+                // digest to it draws its current heartbeat (`correct`), which it vouches for.
+                if let followed = liveness.epoch?.leader, followed != me, store.isPresent(followed) {
+                    let plain = Digest(summary: store.summary, epoch: liveness.epoch)
+                    return [Outgoing(to: .member(followed), message: .digest(plain))]
+                }
             }
             return []
         }
         guard var book = liveness.book else {
-            // Alone with bootstrap peers to try, we are joining: the mesh has a leader already.
-            if bootstrapCount > 0 && store.presentCount <= 1 { return [] }
+            // Joining (bootstrap peers to try, no epoch followed yet): the mesh has a leader
+            // already, and a joiner whose first sync brought only part of the mesh (another
+            // joiner, say) would otherwise lead a line of its own and prune the others.
+            if isJoining { return [] }
             return lead(now: now)
         }
         var out: [Outgoing] = []
@@ -137,9 +148,13 @@ extension GossipEngine {
         switch judge(heartbeat.epoch, now: now) {
         case .current:
             noteStable(heartbeat.stableSummary)
-            return []
+            // Learnt from a probe: keep the signed copy, to correct and to hand over with.
+            if liveness.signed == nil, heartbeat.epoch.leader != me { liveness.signed = heartbeat }
+            return handOver(heartbeat, except: from)
         case .behind:
             return correct(from)
+        case .refused(.notEntitled) where isVouched(heartbeat, by: from):
+            return follow(heartbeat.epoch, signed: heartbeat, now: now)
         case .refused(let reason):
             // No answer: two members that follow different leaders would otherwise trade
             // heartbeats for as long as they disagree. Digests (one per round) carry the hint.
@@ -154,6 +169,7 @@ extension GossipEngine {
             }
             let replies = follow(heartbeat.epoch, signed: heartbeat, now: now)
             noteStable(heartbeat.stableSummary)
+            if liveness.handingOver { return replies + handOver(heartbeat, except: from) }
             return replies
                 + pickPeers(config.fanout, except: from).map {
                     Outgoing(to: .member($0), message: .heartbeat(heartbeat))
@@ -206,6 +222,10 @@ extension GossipEngine {
     mutating func hint(_ stamp: EpochStamp?, from: NodeID, now: Instant) -> (replies: [Outgoing], ahead: Bool) {
         guard let stamp else { return (correct(from), false) }
         switch judge(stamp, now: now) {
+        case .refused(.notEntitled)
+        where from == liveness.epoch?.leader && from != me && stamp.number > liveness.epoch!.number:
+            // Our leader follows someone else now: ask it for the heartbeat it would vouch for.
+            return ([], true)
         case .behind, .refused(.notEntitled): return (correct(from), false)
         case .newer: return ([], true)
         case .refused(.outOfBounds):
@@ -334,7 +354,12 @@ extension GossipEngine {
                 liveness.highestAt = now
             }
         }
-        if stamp.leader != me { liveness.book = nil }
+        if stamp.leader != me {
+            if liveness.book != nil || previous == me { liveness.handingOver = true }
+            liveness.book = nil
+        } else {
+            liveness.handingOver = false
+        }
         if previous != stamp.leader {
             events.append(.leaderChanged(stamp.leader))
             liveness.recentLeaders.removeAll { $0 == stamp.leader }

@@ -26,6 +26,9 @@ struct LivenessState: Sendable {
     var suspects: Set<NodeID> = []
     /// Present only while we lead.
     var book: LeaderBook?
+    /// We stopped leading and have not yet passed our successor's signed heartbeat to every
+    /// member: those that count the successor young accept it only from us (`isVouched`).
+    var handingOver = false
     /// Per tombstoned member: the epoch from which every live member was known to hold the
     /// tombstone. Compaction waits `tombstoneRetentionEpochs` after it.
     var stableSince: [NodeID: UInt64] = [:]

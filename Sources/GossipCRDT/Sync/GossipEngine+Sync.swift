@@ -33,9 +33,13 @@ extension GossipEngine {
         // While a little news is still travelling, rumors will settle the difference; comparing
         // buckets now would ship whole buckets for entries that are already on their way. A burst
         // too large for rumors (a healed partition), or a newcomer's first sync, goes to buckets
-        // at once, so anti-entropy never starves behind a stream of news.
+        // at once, so anti-entropy never starves behind a stream of news. A joiner that has
+        // followed no epoch counts as a newcomer while the other side holds more than it: the
+        // news in its first reply (another joiner) would otherwise pass for the whole mesh, and
+        // its bootstrap peer may be the only member it can reach.
         let counts = (store.count, Int(digest.summary.count))
-        let newcomer = min(counts.0, counts.1) <= 1
+        let joining = liveness.epoch == nil && !liveness.restored && counts.0 < counts.1
+        let newcomer = min(counts.0, counts.1) <= 1 || joining
         let small = GossipLimits.maxRumors / 4
         let settling =
             (!digest.rumors.isEmpty || !rumors.isEmpty) && digest.rumors.count < small && rumors.count < small
@@ -128,8 +132,8 @@ extension GossipEngine {
     }
 
     /// One gossip round: a digest to `fanout` peers while there is news (`idleFanout` when there
-    /// is none), to the bootstrap peers while we know nobody, and to one pruned member that is due
-    /// to be re-dialled.
+    /// is none), to the bootstrap peers while we know nobody or are still joining, and to one
+    /// pruned member that is due to be re-dialled.
     mutating func round(now: Instant) -> [Outgoing] {
         let news = currentRumors()
         pushedThisRound = false
@@ -139,10 +143,11 @@ extension GossipEngine {
         let digest = GossipMessage.digest(Digest(summary: store.summary, epoch: liveness.epoch, rumors: rumorUpdates))
         var out: [Outgoing] = []
         let peers = pickPeers(news.isEmpty ? config.idleFanout : config.fanout)
-        if peers.isEmpty {
+        out += peers.map { Outgoing(to: .member($0), message: digest) }
+        // The bootstrap addresses are the only ones a joiner knows to be reachable: the members
+        // its first sync names may all sit behind NAT.
+        if peers.isEmpty || isJoining {
             out += (0..<bootstrapCount).map { Outgoing(to: .bootstrap($0), message: digest) }
-        } else {
-            out += peers.map { Outgoing(to: .member($0), message: digest) }
         }
         if let id = redial.next(now: now, config: config) {
             let plain = Digest(summary: store.summary, epoch: liveness.epoch)
