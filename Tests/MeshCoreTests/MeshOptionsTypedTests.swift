@@ -34,3 +34,30 @@ import Testing
         #expect(MeshOptions(role: "boss").resolvedRole == .peer)
     }
 }
+
+/// One check for both sides: smegd words a problem with the API's keys, smegctl with its flags.
+@Suite struct MeshOptionProblemTests {
+    @Test func eachFieldIsCheckedOnceAndWordedForBothSides() {
+        let cases: [(MeshOptions, MeshOptionProblem.Field)] = [
+            (MeshOptions(role: "boss"), .role), (MeshOptions(listenPort: 0), .listenPort),
+            (MeshOptions(keepalive: 70_000), .keepalive), (MeshOptions(endpoint: "nowhere"), .endpoint),
+            (MeshOptions(advertiseRoutes: ["fd00::/64", "10.0.0.0/33"]), .advertiseRoutes),
+        ]
+        for (options, field) in cases {
+            let problem = options.problem
+            #expect(problem?.field == field)
+            #expect(problem?.description.hasPrefix(field.wording + " ") == true)
+            #expect(problem?.flagDescription.hasPrefix(field.flag + " ") == true)
+        }
+        #expect(MeshOptions(listenPort: 0).invalidReason == "listenPort must be between 1 and 65535")
+        #expect(MeshOptions(listenPort: 0).problem?.flagDescription == "--listen-port must be between 1 and 65535")
+        #expect(
+            MeshOptions(endpoint: "nowhere").invalidReason
+                == "endpoint 'nowhere' is not HOST:PORT (IPv6 as [ADDRESS]:PORT)")
+        #expect(
+            MeshOptions(
+                role: "client", listenPort: 51_821, endpoint: "[2001:db8::1]:51821", keepalive: 25,
+                advertiseRoutes: ["fd00:1::/64"]
+            ).problem == nil)
+    }
+}

@@ -153,16 +153,14 @@ private actor RecordingService: ControlService {
             #expect(stat(path, &attributes) == 0)
             #expect(attributes.st_mode & 0o777 == 0o660)
             let client = ControlClient(socketPath: path)
-            let list = try await offPool { try client.call("GET", "/v1/meshes", as: MeshListResponse.self) }
+            let list = try await offPool { try client.call(ControlAPI.listMeshes()) }
             #expect(list.meshes.first?.meshId == "m1")
             let created = try await offPool {
-                try client.call(
-                    "POST", "/v1/meshes", body: CreateMeshRequest(options: MeshOptions(role: "peer")),
-                    as: CreateMeshResponse.self)
+                try client.call(ControlAPI.create(CreateMeshRequest(options: MeshOptions(role: "peer"))))
             }
             #expect(created.token == "smeg1-x")
             let missing = await #expect(throws: ControlClientError.self) {
-                try await offPool { try client.call("GET", "/v1/meshes/nope", as: MeshDetail.self) }
+                try await offPool { try client.call(ControlAPI.mesh("nope")) }
             }
             #expect(missing == .api(status: 404, message: "no mesh nope"))
         }
@@ -178,7 +176,7 @@ private actor RecordingService: ControlService {
                 try RawSocket.write(path: path, bytes: Array("\u{0}\u{1}GARBAGE \r\n\r\n\r\n".utf8))
                 try RawSocket.write(path: path, bytes: [UInt8](repeating: 0xff, count: 100_000))
             }
-            let status = try await offPool { try client.call("GET", "/v1/status", as: StatusResponse.self) }
+            let status = try await offPool { try client.call(ControlAPI.status()) }
             #expect(status.backend == "none")
         }
     }

@@ -80,7 +80,7 @@ import Testing
             #expect(text.contains(#""error":"#))
             for socket in held { socket.close() }
             let status = try await eventually {
-                try ControlClient(socketPath: path).call("GET", "/v1/status", as: StatusResponse.self)
+                try ControlClient(socketPath: path).call(ControlAPI.status())
             }
             #expect(status.backend == "none")
         }
@@ -107,7 +107,7 @@ import Testing
             #expect(outcome.sent < request.count)
             #expect(elapsed < .seconds(5))
             let status = try await offPool {
-                try ControlClient(socketPath: path).call("GET", "/v1/status", as: StatusResponse.self)
+                try ControlClient(socketPath: path).call(ControlAPI.status())
             }
             #expect(status.version == "t")
         }

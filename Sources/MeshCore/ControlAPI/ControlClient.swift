@@ -99,17 +99,10 @@ public struct ControlClient: Sendable {
         self.timeoutSeconds = timeoutSeconds
     }
 
-    /// Sends a request and decodes a 2xx JSON answer as `Response`; other statuses become `.api`.
-    public func call<Response: Decodable>(
-        _ method: String, _ path: String, body: (some Encodable)? = nil as String?, as: Response.Type
-    ) throws -> Response {
-        let payload = try body.map { try JSONEncoder().encode($0) }.map { [UInt8]($0) }
-        let response = try send(method: method, path: path, body: payload).requireSuccess()
-        do {
-            return try JSONDecoder().decode(Response.self, from: Data(response.body))
-        } catch {
-            throw ControlClientError.badResponse("cannot decode \(Response.self): \(error)")
-        }
+    /// Makes one call and reads its 2xx answer; other statuses become `.api`.
+    public func call<Response>(_ call: ControlCall<Response>) throws -> Response {
+        let response = try send(method: call.route.method, path: call.route.path, body: call.body).requireSuccess()
+        return try call.decode(response.body)
     }
 
     /// Sends one raw request and returns the status and body.

@@ -46,8 +46,7 @@ struct Create: ParsableCommand {
 
     func run() throws {
         let response = try global.client.call(
-            "POST", "/v1/meshes", body: CreateMeshRequest(name: name, options: mesh.options, policy: policy),
-            as: CreateMeshResponse.self)
+            ControlAPI.create(CreateMeshRequest(name: name, options: mesh.options, policy: policy)))
         if output.json { return try Output.json(response) }
         let summary = response.mesh
         print("Created mesh \(summary.meshId)\(summary.name.map { " (\($0))" } ?? "") on \(summary.interface)")

@@ -51,7 +51,7 @@ struct Join: ParsableCommand {
             request.bootstrap = bootstrap
             request.secret = try readSecret(secretFile)
         }
-        let summary = try global.client.call("POST", "/v1/meshes/join", body: request, as: MeshSummary.self)
+        let summary = try global.client.call(ControlAPI.join(request))
         if output.json { return try Output.json(summary) }
         print("Joined mesh \(summary.meshId)\(summary.name.map { " (\($0))" } ?? "") on \(summary.interface)")
         print("  this node: \(summary.address) in \(summary.prefix), role \(summary.role)")

@@ -35,16 +35,9 @@ struct MeshOptionFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Free-text description of this node.", valueName: "text"))
     var description: String?
 
+    /// The same check smegd makes (`MeshOptions.problem`), worded with this command's flags.
     func validate() throws {
-        if let role, MeshOptions.role(named: role) == nil {
-            throw ValidationError("--role must be peer or client, not '\(role)'")
-        }
-        if let listenPort, !(1...65535).contains(listenPort) {
-            throw ValidationError("--listen-port must be between 1 and 65535")
-        }
-        if let keepalive, !(0...65535).contains(keepalive) {
-            throw ValidationError("--keepalive must be between 0 and 65535 seconds")
-        }
+        if let problem = options.problem { throw ValidationError(problem.flagDescription) }
     }
 
     var options: MeshOptions {

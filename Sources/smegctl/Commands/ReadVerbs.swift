@@ -8,7 +8,7 @@ struct List: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let response = try global.client.call("GET", "/v1/meshes", as: MeshListResponse.self)
+        let response = try global.client.call(ControlAPI.listMeshes())
         if output.json { return try Output.json(response) }
         if response.meshes.isEmpty {
             print("This node is in no mesh. Start one with `smegctl create` or join with `smegctl join TOKEN`.")
@@ -28,7 +28,7 @@ struct Get: ParsableCommand {
     var mesh: String
 
     func run() throws {
-        let detail = try global.client.call("GET", "/v1/meshes/\(PathSegment.escape(mesh))", as: MeshDetail.self)
+        let detail = try global.client.call(ControlAPI.mesh(mesh))
         if output.json { return try Output.json(detail) }
         print(TextTable.meshHeader(detail.mesh))
         print("")
@@ -47,7 +47,7 @@ struct Status: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let status = try global.client.call("GET", "/v1/status", as: StatusResponse.self)
+        let status = try global.client.call(ControlAPI.status())
         if output.json { return try Output.json(status) }
         print(TextTable.status(status, socket: global.socketPath))
     }
@@ -77,8 +77,7 @@ struct Invite: ParsableCommand {
     }
 
     func run() throws {
-        let invite = try global.client.call(
-            "GET", "/v1/meshes/\(PathSegment.escape(mesh))/invite", as: InviteResponse.self)
+        let invite = try global.client.call(ControlAPI.invite(mesh))
         if output.json { return try Output.json(invite) }
         if secret {
             guard let value = invite.secret else {
@@ -102,7 +101,7 @@ struct Graph: ParsableCommand {
     var mesh: String?
 
     func run() throws {
-        var graph = try global.client.call("GET", "/v1/graph", as: GraphResponse.self)
+        var graph = try global.client.call(ControlAPI.graph())
         if let mesh {
             graph.meshes = graph.meshes.filter { $0.mesh.meshId == mesh || $0.mesh.name == mesh }
             guard !graph.meshes.isEmpty else { throw CLIFailure("this node is in no mesh called '\(mesh)'") }
@@ -132,7 +131,7 @@ struct Query: ParsableCommand {
     var service: String?
 
     func run() throws {
-        let detail = try global.client.call("GET", "/v1/meshes/\(PathSegment.escape(mesh))", as: MeshDetail.self)
+        let detail = try global.client.call(ControlAPI.mesh(mesh))
         let filter = MemberFilter(alias: alias, role: role, service: service)
         try Output.json(detail.members.filter(filter.matches))
     }
@@ -146,7 +145,6 @@ struct Hosts: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let response = try global.client.send(method: "GET", path: "/v1/hosts", body: nil).requireSuccess()
-        print(String(decoding: response.body, as: UTF8.self), terminator: "")
+        print(try global.client.call(ControlAPI.hosts()), terminator: "")
     }
 }

@@ -11,8 +11,7 @@ struct Leave: ParsableCommand {
     var mesh: String
 
     func run() throws {
-        _ = try global.client.send(method: "DELETE", path: "/v1/meshes/\(PathSegment.escape(mesh))", body: nil)
-            .requireSuccess()
+        _ = try global.client.call(ControlAPI.leave(mesh))
         print("Left mesh \(mesh).")
     }
 }
@@ -29,9 +28,7 @@ struct Alias: ParsableCommand {
     var alias: String
 
     func run() throws {
-        _ = try global.client.call(
-            "PUT", "/v1/meshes/\(PathSegment.escape(mesh))/self/alias", body: SetValueRequest(value: alias),
-            as: MeshDetail.self)
+        _ = try global.client.call(ControlAPI.setAlias(mesh, alias))
         print("Alias set to \(alias).")
     }
 }
@@ -48,9 +45,7 @@ struct Describe: ParsableCommand {
     var text: String
 
     func run() throws {
-        _ = try global.client.call(
-            "PUT", "/v1/meshes/\(PathSegment.escape(mesh))/self/description", body: SetValueRequest(value: text),
-            as: MeshDetail.self)
+        _ = try global.client.call(ControlAPI.setDescription(mesh, text))
         print("Description set.")
     }
 }
@@ -70,9 +65,7 @@ struct Service: ParsableCommand {
         @Argument(help: "Service value.") var value: String
 
         func run() throws {
-            _ = try global.client.call(
-                "PUT", "/v1/meshes/\(PathSegment.escape(mesh))/self/services/\(PathSegment.escape(name))",
-                body: SetValueRequest(value: value), as: MeshDetail.self)
+            _ = try global.client.call(ControlAPI.setService(mesh, name: name, value: value))
             print("Service \(name) set.")
         }
     }
@@ -86,10 +79,7 @@ struct Service: ParsableCommand {
         @Argument(help: "Service name.") var name: String
 
         func run() throws {
-            _ = try global.client.send(
-                method: "DELETE",
-                path: "/v1/meshes/\(PathSegment.escape(mesh))/self/services/\(PathSegment.escape(name))", body: nil
-            ).requireSuccess()
+            _ = try global.client.call(ControlAPI.deleteService(mesh, name: name))
             print("Service \(name) deleted.")
         }
     }

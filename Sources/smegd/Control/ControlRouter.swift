@@ -1,7 +1,8 @@
 import Foundation
 import MeshCore
 
-/// Maps `/v1/...` requests to `ControlService` calls and every outcome to a JSON reply.
+/// Maps `/v1/...` requests (`ControlRoute`, the API's one definition) to `ControlService`
+/// calls and every outcome to a JSON reply.
 ///
 /// Nothing a client sends can escape as a crash: unknown paths are 404, wrong methods 405,
 /// undecodable bodies 400, and any unexpected error becomes a 500 with its text.
@@ -21,68 +22,39 @@ struct ControlRouter: Sendable {
     }
 
     private func route(_ request: HTTPRequest) async throws -> HTTPReply {
-        let pathOnly = request.path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
-        let rawSegments = pathOnly.split(separator: "/")
-        let decoded = rawSegments.compactMap(PathSegment.unescape)
-        guard decoded.count == rawSegments.count else {
-            throw ControlError.badRequest("malformed percent-encoding in path \(pathOnly)")
+        let route: ControlRoute
+        do {
+            route = try ControlRoute(method: request.method, path: request.path)
+        } catch {
+            throw ControlError(status: error.status, message: error.message)
         }
-        let segments = decoded
-        guard segments.first == ControlAPI.version else {
-            throw ControlError.notFound("unknown path \(pathOnly); this daemon serves /\(ControlAPI.version)/...")
-        }
-        let method = request.method
-        switch Array(segments.dropFirst()) {
-        case ["status"]:
-            try allow(method, "GET")
-            return try Self.json(await service.status())
-        case ["graph"]:
-            try allow(method, "GET")
-            return try Self.json(await service.graph())
-        case ["hosts"]:
-            try allow(method, "GET")
+        switch route {
+        case .status: return try Self.json(await service.status())
+        case .graph: return try Self.json(await service.graph())
+        case .hosts:
             guard let hosts else { throw ControlError.notFound("this daemon serves no hosts export") }
             return HTTPReply(
                 status: 200, body: Array(await hosts.hostsText().utf8), contentType: "text/plain; charset=utf-8")
-        case ["meshes"]:
-            try allow(method, "GET", "POST")
-            if method == "GET" { return try Self.json(await service.listMeshes()) }
-            return try Self.json(await service.createMesh(decode(request.body)), status: 201)
-        case ["meshes", "join"]:
-            try allow(method, "POST")
-            return try Self.json(await service.joinMesh(decode(request.body)), status: 201)
-        case let parts where parts.count == 2 && parts[0] == "meshes":
-            try allow(method, "GET", "DELETE")
-            if method == "GET" { return try Self.json(await service.mesh(parts[1])) }
-            try await service.leaveMesh(parts[1])
+        case .listMeshes: return try Self.json(await service.listMeshes())
+        case .createMesh: return try Self.json(await service.createMesh(decode(request.body)), status: 201)
+        case .joinMesh: return try Self.json(await service.joinMesh(decode(request.body)), status: 201)
+        case .mesh(let mesh): return try Self.json(await service.mesh(mesh))
+        case .leaveMesh(let mesh):
+            try await service.leaveMesh(mesh)
             return HTTPReply(status: 204, body: [])
-        case let parts where parts.count == 3 && parts[0] == "meshes" && parts[2] == "invite":
-            try allow(method, "GET")
-            return try Self.json(await service.invite(parts[1]))
-        case let parts where parts.count == 4 && parts[0] == "meshes" && parts[2] == "self":
-            try allow(method, "PUT")
+        case .invite(let mesh): return try Self.json(await service.invite(mesh))
+        case .setAlias(let mesh):
             let value: SetValueRequest = try decode(request.body)
-            switch parts[3] {
-            case "alias":
-                try MeshOptionsCheck.validateAlias(value.value)
-                return try Self.json(await service.setAlias(parts[1], value.value))
-            case "description": return try Self.json(await service.setDescription(parts[1], value.value))
-            default: throw ControlError.notFound("unknown field \(parts[3]); use alias, description or services/NAME")
-            }
-        case let parts where parts.count == 5 && parts[0] == "meshes" && parts[2] == "self" && parts[3] == "services":
-            try allow(method, "PUT", "DELETE")
-            if method == "DELETE" { return try Self.json(await service.deleteService(parts[1], name: parts[4])) }
+            try MeshOptionsCheck.validateAlias(value.value)
+            return try Self.json(await service.setAlias(mesh, value.value))
+        case .setDescription(let mesh):
             let value: SetValueRequest = try decode(request.body)
-            return try Self.json(await service.setService(parts[1], name: parts[4], value: value.value))
-        default:
-            throw ControlError.notFound("unknown path \(pathOnly); see docs/api.md for the endpoints")
-        }
-    }
-
-    private func allow(_ method: String, _ allowed: String...) throws {
-        guard allowed.contains(method) else {
-            throw ControlError(
-                status: 405, message: "method \(method) not allowed here; use \(allowed.joined(separator: " or "))")
+            return try Self.json(await service.setDescription(mesh, value.value))
+        case .setService(let mesh, let name):
+            let value: SetValueRequest = try decode(request.body)
+            return try Self.json(await service.setService(mesh, name: name, value: value.value))
+        case .deleteService(let mesh, let name):
+            return try Self.json(await service.deleteService(mesh, name: name))
         }
     }
 

@@ -18,8 +18,9 @@ enum SocketPreparation {
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         guard FileManager.default.fileExists(atPath: path) else { return }
         do {
+            let probe = ControlRoute.status
             _ = try ControlClient(socketPath: path, timeoutSeconds: 2).send(
-                method: "GET", path: "/v1/status", body: nil)
+                method: probe.method, path: probe.path, body: nil)
             throw InUse(path: path)
         } catch ControlClientError.daemonNotRunning {
             try FileManager.default.removeItem(atPath: path)  // stale socket of a dead daemon

@@ -6,13 +6,7 @@ import MeshCore
 enum MeshOptionsCheck {
     /// Checks `options` for a node of `mesh`, whose members accept routes under `policy`.
     static func validate(_ options: MeshOptions, mesh: MeshID, policy: RoutePolicy) throws {
-        if let reason = options.invalidReason { throw ControlError.badRequest(reason) }
-        if let endpoint = options.endpoint, Endpoint(endpoint) == nil {
-            throw ControlError.badRequest("endpoint '\(endpoint)' is not HOST:PORT (IPv6 as [ADDRESS]:PORT)")
-        }
-        for route in options.advertiseRoutes ?? [] where IPPrefix(route) == nil {
-            throw ControlError.badRequest("advertised route '\(route)' is not a prefix such as fd00:1::/64")
-        }
+        if let problem = options.problem { throw ControlError.badRequest(problem.description) }
         if options.advertiseDefaultRoute == true && !policy.allowExitNodes {
             throw ControlError.badRequest(
                 "mesh \(mesh) does not allow exit nodes, so this node cannot advertise the default route; "
