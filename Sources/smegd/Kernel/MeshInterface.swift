@@ -2,16 +2,14 @@ import CMnl
 import Logging
 import MeshCore
 
-/// The kernel side of one mesh: its WireGuard interface, address and MTU.
+/// The kernel side of one mesh on Linux: its WireGuard interface, addresses, routes and MTU.
 ///
 /// Owned by one `MeshRuntime` actor, which is what makes the non-thread-safe netlink sockets
-/// and backends inside it safe to use. In control-plane-only mode every call is a no-op, so the
-/// same daemon code runs hundreds of times on one machine for tests and benchmarks.
-final class MeshInterface {
+/// and backends inside it safe to use.
+final class MeshInterface: MeshKernel {
     let name: String
     let mtu: Int
     private let choice: WireGuardBackendChoice
-    private let controlPlaneOnly: Bool
     private let logger: Logger
     private var backend: (any WireGuardBackend)?
     private var route: NetlinkSocket?
@@ -22,34 +20,23 @@ final class MeshInterface {
     private let manageForwarding: Bool
 
     init(
-        name: String, mtu: Int, choice: WireGuardBackendChoice, controlPlaneOnly: Bool, exitTable: UInt32,
-        manageForwarding: Bool, logger: Logger
+        name: String, mtu: Int, choice: WireGuardBackendChoice, exitTable: UInt32, manageForwarding: Bool,
+        logger: Logger
     ) {
         self.name = name
         self.mtu = mtu
         self.choice = choice
-        self.controlPlaneOnly = controlPlaneOnly
         self.exitTable = exitTable
         self.manageForwarding = manageForwarding
         self.logger = logger
     }
 
-    /// "kernel", "userspace", or "none" in control-plane-only mode (or before the first apply).
-    var backendName: String {
-        controlPlaneOnly ? "none" : backend.map { $0.kind.rawValue } ?? "none"
-    }
+    /// "kernel" or "userspace"; "none" before the first apply.
+    var backendName: String { backend.map { $0.kind.rawValue } ?? "none" }
 
     /// Brings the interface to `desired`: creates it if needed, then sends only the differences
-    /// of peers and addresses, and sets MTU and up. Returns a short summary for the log.
-    struct Applied {
-        /// A short summary for the log.
-        var summary: String
-        /// Peers added to the device by this apply.
-        var added: [WireGuardKey]
-    }
-
-    func apply(_ desired: DesiredMeshState) throws -> Applied {
-        if controlPlaneOnly { return Applied(summary: "control-plane-only: nothing applied", added: []) }
+    /// of peers and addresses, and sets MTU and up.
+    func apply(_ desired: DesiredMeshState) throws -> MeshNode.Applied {
         let backend = try openBackend()
         let route = try routeSocket()
         let exits = ExitRouting(table: exitTable, routes: desired.routes)
@@ -72,7 +59,7 @@ final class MeshInterface {
         let summary =
             "\(desired.device.peers.count) peers (+\(added) -\(removed) ~\(changed)), "
             + "addresses +\(plan.add.count) -\(plan.remove.count), routes ~\(routes.replace.count) -\(routes.remove.count)"
-        return Applied(summary: summary, added: newPeers.map(\.publicKey))
+        return MeshNode.Applied(summary: summary, added: newPeers.map(\.publicKey))
     }
 
     /// Starts a peer's first handshake again: removes it and adds it back with the same
@@ -82,7 +69,7 @@ final class MeshInterface {
     /// reaches its peer before the peer has added the client. Returns false when there is
     /// nothing to do (the handshake happened, or the peer is gone).
     func restartHandshake(with key: WireGuardKey) throws -> Bool {
-        guard !controlPlaneOnly, let backend else { return false }
+        guard let backend else { return false }
         guard let peer = try backend.device(named: name).peers.first(where: { $0.publicKey == key }),
             peer.lastHandshake == nil
         else { return false }
@@ -96,17 +83,10 @@ final class MeshInterface {
         return true
     }
 
-    /// Handshake times and traffic per peer, keyed by base64 public key; empty when unknown.
-    func peerStatistics() -> [String: WireGuardPeer] {
-        guard !controlPlaneOnly, let backend, let device = try? backend.device(named: name) else { return [:] }
-        var result: [String: WireGuardPeer] = [:]
-        for peer in device.peers { result[peer.publicKey.base64] = peer }
-        return result
-    }
+    func hostEndpoints(port: UInt16) -> [Endpoint] { HostAddresses.endpoints(port: port) }
 
     /// Deletes the interface (on leave, or at shutdown when configured).
     func remove() {
-        guard !controlPlaneOnly else { return }
         do {
             // The interface's routes go with it; the exit rules do not.
             try ExitRouting(table: exitTable, routes: []).reconcileRules(on: routeSocket())

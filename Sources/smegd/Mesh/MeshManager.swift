@@ -354,34 +354,11 @@ actor MeshManager: ControlService {
         return port
     }
 
-    /// A token whose bootstrap endpoints are where this node's gossip answers: the public
-    /// endpoint the operator gave for this mesh (its host, at the gossip port) first, then the
-    /// addresses of this host's interfaces.
     private func inviteToken(_ runtime: MeshRuntime) async throws -> InviteToken {
-        let persisted = await runtime.persisted
-        guard let data = Data(base64Encoded: persisted.secret), let secret = MeshSecret(bytes: Array(data)) else {
-            throw ControlError(status: 500, message: "the stored secret of mesh \(runtime.mesh) is damaged")
-        }
-        let port = UInt16(transport.localPort ?? config.gossipPort)
-        var endpoints: [Endpoint] = []
-        if let text = persisted.options.endpoint, let given = Endpoint(text),
-            let endpoint = Endpoint(host: given.host, port: port)
-        {
-            endpoints.append(endpoint)
-        }
-        let local =
-            config.controlPlaneOnly ? HostAddresses.loopbackEndpoint(port: port) : HostAddresses.endpoints(port: port)
-        endpoints += local.filter { !endpoints.contains($0) }
-        if endpoints.isEmpty { endpoints = HostAddresses.loopbackEndpoint(port: port) }
-        let bootstrap = Array(endpoints.prefix(InviteToken.maxEndpoints))
         do {
-            if let charter = try StoredMesh.charter(of: persisted, mesh: runtime.mesh) {
-                return try InviteToken(secret: secret, bootstrap: bootstrap, charter: charter)
-            }
+            return try await runtime.inviteToken(gossipPort: UInt16(transport.localPort ?? config.gossipPort))
         } catch {
             throw ControlError(status: 500, message: "mesh \(runtime.mesh): \(error)")
         }
-        return try InviteToken(
-            mesh: runtime.mesh, secret: secret, bootstrap: bootstrap, name: persisted.name, policy: runtime.policy)
     }
 }

@@ -1,17 +1,13 @@
 import GossipCRDT
 import MeshCore
 
-/// What the control API shows of a mesh.
-extension MeshRuntime {
-    var roleText: String { persisted.options.resolvedRole.description }
-
-    var backendName: String { interfaceBackendName }
-
+/// What the control API shows of a mesh, as of `now`.
+extension MeshNode {
     func summary() -> MeshSummary {
         MeshSummary(
             meshId: mesh.text, name: persisted.name, interface: interfaceName,
             address: "\(identity.address(in: mesh))", prefix: "\(OverlayAddress.meshPrefix(of: mesh))",
-            role: roleText, members: engine.store.presentCount, leader: engine.leader.map { "\($0)" },
+            role: options.role.description, members: engine.store.presentCount, leader: engine.leader.map { "\($0)" },
             isLeader: engine.isLeader, policy: policy == .default ? nil : RoutePolicyView(policy),
             bridge: persisted.options.bridge, settingsSigned: persisted.charter != nil,
             owner: (try? StoredMesh.charter(of: persisted, mesh: mesh))??.owner.base64)
@@ -27,7 +23,7 @@ extension MeshRuntime {
         return AliasTable(claims: claims)
     }
 
-    func detail() -> MeshDetail {
+    func detail(now: Instant) -> MeshDetail {
         let names = aliasTable()
         let members = engine.members.compactMap { member -> MemberView? in
             guard let record = records[member.owner] else { return nil }
@@ -37,7 +33,7 @@ extension MeshRuntime {
                 alias: names.alias(of: member.owner),
                 description: record.description.isEmpty ? nil : record.description, address: "\(record.address)",
                 endpoints: record.endpoints.map(\.description), role: "\(record.role)",
-                lastSeenSeconds: isSelf ? 0 : secondsSinceHeard(member.owner),
+                lastSeenSeconds: isSelf ? 0 : gossip.lastHeard[member.owner].map { now.since($0).seconds },
                 isLeader: engine.leader == member.owner, isSelf: isSelf, services: record.services,
                 routes: record.routes.map { RouteView(prefix: "\($0.prefix)", path: $0.path.map(\.text)) },
                 version: record.version,
@@ -58,13 +54,29 @@ extension MeshRuntime {
         }
     }
 
-    func status() -> MeshStatus {
+    func status(now: Instant) -> MeshStatus {
         MeshStatus(
             meshId: mesh.text, interface: interfaceName, members: engine.store.presentCount,
             leader: engine.leader.map { "\($0)" },
-            lastSyncSecondsAgo: lastFrame.map { (ContinuousClock.now - $0).seconds },
+            lastSyncSecondsAgo: lastFrame.map { now.since($0).seconds },
             lastError: lastError, aliasConflicts: aliasConflicts(), settingsSigned: persisted.charter != nil,
             started: true, oldFrameVersion: legacyMembers)
+    }
+
+    /// Members heard speaking frame version 1, for `status`.
+    var legacyMembers: [String]? {
+        let ids = gossip.wire.legacySenders.sorted().map { "\($0)" }
+        return ids.isEmpty ? nil : ids
+    }
+
+    /// Every present member with a verified record and the alias it claims; the zone applies
+    /// `AliasTable` to the same claims the member views use, so both show the same names.
+    func dnsMesh() -> DNSZone.Mesh {
+        let members = engine.members.compactMap { member -> DNSZone.Member? in
+            guard let record = records[member.owner] else { return nil }
+            return DNSZone.Member(id: member.owner, alias: record.alias, address: record.address)
+        }
+        return DNSZone.Mesh(id: mesh, name: persisted.name, members: members)
     }
 
     /// Void alias claims, this node's first: its operator is the one who can act on it.

@@ -1,0 +1,81 @@
+import GossipCRDT
+import MeshCore
+
+/// Turning membership into kernel state: what to apply (debounced, retried after a failure),
+/// and a client's first handshakes.
+extension MeshNode {
+    /// What the kernel reported after an `apply`.
+    struct Applied: Equatable, Sendable {
+        /// A short summary for the log.
+        var summary: String
+        /// Peers added to the device by this apply.
+        var added: [WireGuardKey]
+    }
+
+    /// The desired WireGuard, address and route state from the present members, now.
+    mutating func reconcile(now: Instant) -> [Effect] {
+        reconcileDue = nil
+        let inputs = DesiredMeshState.Inputs(
+            mesh: mesh, identity: identity, interfaceName: interfaceName, listenPort: options.listenPort,
+            role: options.role, keepalive: options.keepalive,
+            members: engine.members.compactMap { records[$0.owner] })
+        topology = DesiredMeshState.topology(for: inputs)
+        return [.apply(DesiredMeshState.compute(inputs, topology: topology))]
+    }
+
+    /// The outcome of an `apply`, and how long the kernel took.
+    mutating func applied(_ result: Result<Applied, any Error>, took elapsed: Duration, now: Instant) -> [Effect] {
+        let labels = ["mesh": mesh.text]
+        switch result {
+        case .success(let applied):
+            if options.role == .client {
+                for key in applied.added { handshakeRetries[key] = HandshakeRetry(due: now + .seconds(1), attempts: 0) }
+            }
+            lastError = nil
+            return [
+                .metric(.set("smeg_reconcile_seconds", elapsed.seconds, labels: labels)),
+                .metric(.increment("smeg_reconciles_total", labels: labels)),
+                .log(.debug, "reconciled \(interfaceName): \(applied.summary) in \(elapsed)"),
+            ]
+        case .failure(let error):
+            lastError = "reconcile \(interfaceName) failed: \(error)"
+            reconcileDue = now + .seconds(2)  // retry, the kernel may recover
+            return [.log(.error, lastError!), .metric(.increment("smeg_reconcile_errors_total", labels: labels))]
+        }
+    }
+
+    /// A peer whose digest equals our store has our record, so it has added us (or will at its
+    /// next reconcile): a handshake started now is answered.
+    mutating func peerHasOurView(_ sender: NodeID, now: Instant) {
+        guard let key = WireGuardKey(bytes: sender.bytes), let retry = handshakeRetries[key] else { return }
+        let soon = now + settings.reconcileDebounce + .milliseconds(200)
+        if soon < retry.due { handshakeRetries[key]?.due = soon }
+    }
+
+    /// The handshakes due to be started again. WireGuard retries a handshake only every 5 s,
+    /// and a client's first attempt is lost whenever it reaches its peer before the peer has
+    /// added the client.
+    mutating func retryHandshakes(now: Instant) -> [Effect] {
+        handshakeRetries.filter { now >= $0.value.due }.keys.sorted { $0.base64 < $1.base64 }.map {
+            .restartHandshake($0)
+        }
+    }
+
+    /// The outcome of a restart: true when it was started again, false when there was nothing
+    /// to do (the handshake happened, or the peer is gone). Up to five times a session; after
+    /// that WireGuard's own retry every 5 s carries on.
+    mutating func restarted(_ key: WireGuardKey, _ result: Result<Bool, any Error>, now: Instant) -> [Effect] {
+        guard let retry = handshakeRetries[key] else { return [] }
+        switch result {
+        case .success(true) where retry.attempts < 4:
+            handshakeRetries[key] = HandshakeRetry(due: now + .seconds(1), attempts: retry.attempts + 1)
+            return [.log(.debug, "restarted the first handshake with \(key.base64)")]
+        case .success:
+            handshakeRetries[key] = nil
+            return []
+        case .failure(let error):
+            handshakeRetries[key] = nil
+            return [.log(.warning, "could not restart the handshake with \(key.base64): \(error)")]
+        }
+    }
+}

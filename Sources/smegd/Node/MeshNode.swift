@@ -1,0 +1,259 @@
+import GossipCRDT
+import Logging
+import MeshCore
+
+/// Everything this node decides about one mesh, with no socket, kernel, disk, clock or logger
+/// of its own: datagrams, ticks, kernel results and operator changes in; effects out. The
+/// `MeshRuntime` actor feeds it and performs what it returns, so the daemon's per-mesh logic
+/// (when to publish, reconcile, retry a handshake, persist; what to log and count) runs in one
+/// process in tests, the way `GossipEngine` does for the protocol.
+struct MeshNode {
+    /// What the shell must do after an input, in order.
+    enum Effect {
+        case send([UInt8], to: PeerAddress)
+        /// Bring the kernel to this state; the result goes back through `applied`.
+        case apply(DesiredMeshState)
+        /// Start a client's first handshake again; the result goes back through `restarted`.
+        case restartHandshake(WireGuardKey)
+        /// Write the membership file.
+        case save(PersistedMembership)
+        case log(Logger.Level, String)
+        case metric(MetricUpdate)
+        /// The members or their routes changed: bridges into other meshes follow.
+        case routesChanged
+    }
+
+    let mesh: MeshID
+    let identity: NodeIdentity
+    let policy: RoutePolicy
+    let settings: MeshSettings
+    let secret: MeshSecret
+    let validator: MeshRecordValidator
+    private(set) var persisted: PersistedMesh
+    private(set) var options: NodeOptions
+    /// Frames, the engine, addresses: every decision between a datagram and the membership.
+    var gossip: GossipCore
+    /// Who forwards what, from the present members; recomputed at each reconcile.
+    var topology: MeshTopology
+    /// Routes of this node's other meshes it advertises here (set by the bridge coordinator).
+    var bridgedRoutes: [AdvertisedRoute] = []
+    /// The host's own addresses, which a peer without an operator endpoint publishes; refreshed
+    /// by the shell.
+    var hostEndpoints: [Endpoint] = []
+    private(set) var lastFrame: Instant?
+    var lastError: String?
+    var reconcileDue: Instant?
+    var persistDue: Instant?
+    /// A client's new sessions that have not completed a handshake: when to start each again.
+    var handshakeRetries: [WireGuardKey: HandshakeRetry] = [:]
+    private var exportedRejections = RejectionCounts()
+    private var exportedGauges: (members: Int, leads: Bool)?
+    private(set) var leaving = false
+
+    struct HandshakeRetry: Equatable {
+        var due: Instant
+        var attempts: Int
+    }
+
+    init(
+        persisted: PersistedMesh, mesh: MeshID, secret: MeshSecret, identity: NodeIdentity, policy: RoutePolicy,
+        settings: MeshSettings, rng: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
+    ) {
+        self.persisted = persisted
+        self.options = NodeOptions(persisted.options)
+        self.mesh = mesh
+        self.secret = secret
+        self.identity = identity
+        self.policy = policy
+        self.settings = settings
+        self.topology = MeshTopology(mesh: mesh, members: [])
+        let validator = MeshRecordValidator(mesh: mesh, policy: policy, endpoints: settings.endpointPolicy)
+        self.validator = validator
+        self.gossip = GossipCore(
+            engine: GossipEngine(
+                me: identity.nodeID, config: settings.gossip, validator: validator,
+                signer: MeshGossipSigner(identity: identity, mesh: mesh), rng: rng),
+            wire: MeshWire(session: FrameSession(mesh: mesh, secret: secret, identity: identity)), mesh: mesh,
+            overlayFallback: !settings.controlPlaneOnly)
+    }
+
+    var engine: GossipEngine { gossip.engine }
+    var records: [NodeID: NodeRecord] { gossip.records }
+    var interfaceName: String { InterfaceName.forMesh(mesh) }
+    private var labels: [String: String] { ["mesh": mesh.text] }
+
+    /// Nothing known but ourselves and no bootstrap address resolved: the shell resolves the
+    /// token's bootstrap names again.
+    var needsBootstrap: Bool {
+        engine.store.presentCount <= 1 && gossip.bootstrap.isEmpty && !persisted.bootstrap.isEmpty
+    }
+
+    // MARK: Inputs
+
+    /// After the remembered membership is restored: publish this node's record and bring the
+    /// kernel up from what is known, before any gossip.
+    mutating func start(now: Instant) -> [Effect] {
+        var effects = publishOwnRecord(now: now, failure: "cannot publish this node's record")
+        effects += reconcile(now: now)
+        return effects
+    }
+
+    /// One datagram for this mesh from `source` (nil: a source address that is no peer).
+    mutating func receive(_ bytes: [UInt8], from source: PeerAddress?, now: Instant) -> [Effect] {
+        var effects = [Effect.metric(.frame("in", bytes: bytes.count, mesh: mesh))]
+        guard let source else { return effects + [.metric(.rejected("bad-source"))] }
+        effects += perform(gossip.receive(bytes, from: source, now: now), now: now)
+        return effects + handleEvents(now: now)
+    }
+
+    mutating func tick(now: Instant, wallMillis: UInt64) -> [Effect] {
+        var effects = perform(gossip.tick(now: now), now: now)
+        effects += handleEvents(now: now)
+        effects += exportRejections()
+        if let due = reconcileDue, now >= due { effects += reconcile(now: now) }
+        effects += retryHandshakes(now: now)
+        if let due = persistDue, now >= due { effects.append(persist(wallMillis: wallMillis)) }
+        let gauges = (members: engine.store.presentCount, leads: engine.isLeader)
+        if exportedGauges.map({ $0 != gauges }) ?? true {
+            exportedGauges = gauges
+            effects.append(.metric(.set("smeg_members", Double(gauges.members), labels: labels)))
+            effects.append(.metric(.set("smeg_is_leader", gauges.leads ? 1 : 0, labels: labels)))
+        }
+        return effects
+    }
+
+    /// Where the token's bootstrap endpoints are now (the shell resolves names).
+    mutating func setBootstrap(_ addresses: [PeerAddress]) { gossip.bootstrap = addresses }
+
+    /// Announces a signed departure; the shell keeps ticking for the leave grace.
+    mutating func leave(now: Instant) -> [Effect] {
+        leaving = true
+        return perform(gossip.leave(now: now), now: now)
+    }
+
+    /// Left: what to clear from the metrics.
+    func metricsToClear() -> [Effect] {
+        ["smeg_members", "smeg_is_leader", "smeg_reconcile_seconds"].map { .metric(.clear($0, labels: labels)) }
+    }
+
+    /// Something the shell could not do (a write, a publish): shown in `status` and logged.
+    mutating func failed(_ what: String, _ error: any Error) -> [Effect] {
+        lastError = "\(what): \(error)"
+        return [.log(.error, lastError!)]
+    }
+
+    /// Replaces the stored mesh after an operator change (alias, description, services) and
+    /// republishes; the caller saves it once this succeeded.
+    mutating func update(_ updated: PersistedMesh, now: Instant) throws -> [Effect] {
+        let previous = (persisted, options)
+        persisted = updated
+        options = NodeOptions(updated.options)
+        do {
+            return try signAndPublish(now: now)
+        } catch {
+            (persisted, options) = previous
+            throw error
+        }
+    }
+
+    /// Puts the stored mesh back after the shell could not save an update (the record that
+    /// went out stays; the next publish carries the restored options).
+    mutating func revert(to previous: PersistedMesh) {
+        persisted = previous
+        options = NodeOptions(previous.options)
+    }
+
+    /// Gossip only, while a departure spreads: nothing is reconciled or saved any more.
+    mutating func gossipTick(now: Instant) -> [Effect] {
+        perform(gossip.tick(now: now), now: now)
+    }
+
+    // MARK: Gossip effects and membership events
+
+    mutating func perform(_ effects: [GossipCore.Effect], now: Instant) -> [Effect] {
+        var out: [Effect] = []
+        for effect in effects {
+            switch effect {
+            case .send(let frame, let peer):
+                out.append(.send(frame, to: peer))
+                out.append(.metric(.frame("out", bytes: frame.count, mesh: mesh)))
+            case .rejected(let reason):
+                out.append(.metric(.rejected(reason)))
+            case .legacySender(let sender):
+                out.append(
+                    .log(
+                        .warning,
+                        "member \(gossip.describe(sender)) still speaks frame version 1; upgrade it (its frames are refused)"
+                    ))
+            case .peerHasOurView(let sender):
+                peerHasOurView(sender, now: now)
+            case .opened:
+                lastFrame = now
+            case .synced:
+                out.append(.metric(.increment("smeg_syncs_total", labels: labels)))
+            }
+        }
+        return out
+    }
+
+    mutating func handleEvents(now: Instant) -> [Effect] {
+        var effects: [Effect] = []
+        var changed = false
+        for happened in gossip.takeEvents() {
+            let who = happened.who
+            switch happened.event {
+            case .joined:
+                effects.append(.log(.info, "member joined: \(who)"))
+                changed = true
+            case .updated:
+                effects.append(.log(.debug, "member updated: \(who)"))
+                changed = true
+            case .pruned(let id) where id == identity.nodeID && !leaving:
+                // The leader thought us dead (a partition, a stall): we are alive, so come back.
+                effects.append(.log(.notice, "this node was pruned by the leader; republishing"))
+                effects += publishOwnRecord(
+                    now: now, minimumVersion: engine.nextOwnVersion, failure: "cannot republish this node's record")
+                changed = true
+            case .pruned:
+                effects.append(.log(.notice, "member pruned (missed heartbeats): \(who)"))
+                changed = true
+            case .left:
+                effects.append(.log(.notice, "member left: \(who)"))
+                changed = true
+            case .leaderChanged:
+                effects.append(.log(.info, "leader is now \(who)"))
+            case .republishNeeded(let minimum):
+                effects.append(
+                    .log(.notice, "our record was superseded or removed; republishing at version \(minimum) or later"))
+                effects += publishOwnRecord(
+                    now: now, minimumVersion: minimum, failure: "cannot republish this node's record")
+            }
+        }
+        if changed {
+            if reconcileDue == nil { reconcileDue = now + settings.reconcileDebounce }
+            if persistDue == nil { persistDue = now + settings.persistInterval }
+            effects.append(.routesChanged)
+        }
+        return effects
+    }
+
+    private mutating func exportRejections() -> [Effect] {
+        var effects: [Effect] = []
+        for reason in RejectReason.allCases {
+            let fresh = engine.rejections[reason] - exportedRejections[reason]
+            guard fresh > 0 else { continue }
+            effects.append(
+                .metric(
+                    .increment("smeg_records_rejected_total", by: Double(fresh), labels: ["reason": reason.rawValue])))
+            exportedRejections.add(reason, fresh)
+        }
+        return effects
+    }
+
+    mutating func noteSaved(error: (any Error)?) -> [Effect] {
+        guard let error else { return [] }
+        return failed("cannot save membership", error)
+    }
+
+    mutating func clearError() { lastError = nil }
+}

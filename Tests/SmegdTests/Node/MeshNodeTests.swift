@@ -1,0 +1,200 @@
+import Foundation
+import GossipCRDT
+import MeshCore
+import Testing
+
+@testable import smegd
+
+/// The per-mesh core on its own: what it asks the kernel, the disk and the log for, given
+/// kernel results and time. No socket, root or real clock.
+@Suite struct MeshNodeTests {
+    let mesh = MeshID(bytes: Array(40..<50))!
+    let secret = MeshSecret(bytes: Array(repeating: 7, count: 32))!
+
+    func node(
+        _ options: MeshOptions = MeshOptions(), seed: UInt8 = 1, policy: RoutePolicy = .default
+    ) throws
+        -> MeshNode
+    {
+        let identity = try NodeIdentity(seed: [seed] + Array(repeating: 5, count: 31))
+        let persisted = PersistedMesh(
+            meshId: mesh.text, name: "unit", secret: Data(secret.bytes).base64EncodedString(), options: options,
+            bootstrap: [])
+        var node = MeshNode(
+            persisted: persisted, mesh: mesh, secret: secret, identity: identity, policy: policy,
+            settings: MeshSettings(config: DaemonConfig(), gossipPort: 7946))
+        node.hostEndpoints = [Endpoint("10.9.0.\(seed):51820")!]
+        return node
+    }
+
+    func key(_ byte: UInt8) -> WireGuardKey { WireGuardKey(bytes: Array(repeating: byte, count: 32))! }
+
+    func seconds(_ value: Double) -> GossipCRDT.Instant { GossipCRDT.Instant(nanoseconds: UInt64(value * 1e9)) }
+
+    func restarts(_ effects: [MeshNode.Effect]) -> [WireGuardKey] {
+        effects.compactMap { if case .restartHandshake(let key) = $0 { key } else { nil } }
+    }
+
+    func applies(_ effects: [MeshNode.Effect]) -> Int {
+        effects.filter { if case .apply = $0 { true } else { false } }.count
+    }
+
+    @Test func startingPublishesTheRecordAndAsksForTheKernelState() throws {
+        var node = try node()
+        let effects = node.start(now: .zero)
+        #expect(applies(effects) == 1)
+        let mine = node.records[node.identity.nodeID]
+        #expect(mine?.endpoints == [Endpoint("10.9.0.1:51820")!], "a peer publishes the host's addresses")
+        #expect(mine?.wireGuardPort == MeshOptions.defaultListenPort)
+        guard case .apply(let desired) = effects.last else { Issue.record("no apply"); return }
+        #expect(desired.device.peers.isEmpty)
+        #expect(desired.device.listenPort == MeshOptions.defaultListenPort)
+    }
+
+    @Test func aClientPublishesNoEndpointAndAnOperatorEndpointWins() throws {
+        var client = try node(MeshOptions(role: "client"))
+        _ = client.start(now: .zero)
+        #expect(client.records[client.identity.nodeID]?.endpoints == [])
+        var peer = try node(MeshOptions(endpoint: "198.51.100.7:4000"), seed: 2)
+        _ = peer.start(now: .zero)
+        #expect(peer.records[peer.identity.nodeID]?.endpoints == [Endpoint("198.51.100.7:4000")!])
+    }
+
+    /// A client restarts each new session's first handshake every second, five times at most,
+    /// and stops as soon as the kernel says there is nothing to do.
+    @Test func aClientRetriesFirstHandshakesEverySecondFiveTimesAtMost() throws {
+        var node = try node(MeshOptions(role: "client"))
+        _ = node.start(now: .zero)
+        let added = MeshNode.Applied(summary: "", added: [key(1), key(2)])
+        _ = node.applied(.success(added), took: .zero, now: seconds(0))
+        #expect(restarts(node.tick(now: seconds(0.5), wallMillis: 0)).isEmpty)
+        var restarted: [WireGuardKey: Int] = [:]
+        for step in 1...100 {
+            let now = seconds(Double(step) * 0.1)
+            for key in restarts(node.tick(now: now, wallMillis: 0)) {
+                restarted[key, default: 0] += 1
+                // Key 2's handshake completes after its second restart.
+                let started = key == self.key(1) || restarted[key]! < 3
+                _ = node.restarted(key, .success(started), now: now)
+            }
+        }
+        #expect(restarted[key(1)] == 5)
+        #expect(restarted[key(2)] == 3)
+        #expect(node.handshakeRetries.isEmpty)
+    }
+
+    @Test func aPeerLeavesHandshakesToWireGuard() throws {
+        var node = try node()
+        _ = node.start(now: .zero)
+        _ = node.applied(.success(MeshNode.Applied(summary: "", added: [key(1)])), took: .zero, now: .zero)
+        for step in 1...30 { #expect(restarts(node.tick(now: seconds(Double(step) * 0.1), wallMillis: 0)).isEmpty) }
+    }
+
+    /// A peer that proves it holds our record has added us: the retry comes forward to just
+    /// after its reconcile, never later than it was.
+    @Test func aPeerHoldingOurViewBringsTheRetryForward() throws {
+        var node = try node(MeshOptions(role: "client"))
+        _ = node.start(now: .zero)
+        let peerID = NodeID(bytes: key(9).bytes)!
+        _ = node.applied(.success(MeshNode.Applied(summary: "", added: [key(9)])), took: .zero, now: .zero)
+        node.peerHasOurView(peerID, now: seconds(0.1))
+        #expect(node.handshakeRetries[key(9)]?.due == seconds(0.1) + .milliseconds(300))
+        node.peerHasOurView(peerID, now: seconds(0.9))
+        #expect(node.handshakeRetries[key(9)]?.due == seconds(0.4), "never later")
+    }
+
+    struct KernelDown: Error, CustomStringConvertible {
+        var description: String { "netlink: operation not permitted" }
+    }
+
+    @Test func aFailedApplyIsShownAndRetriedAfterTwoSeconds() throws {
+        var node = try node()
+        _ = node.start(now: .zero)
+        let effects = node.applied(.failure(KernelDown()), took: .zero, now: seconds(1))
+        #expect(
+            effects.contains { if case .log(.error, let text) = $0 { text.contains("not permitted") } else { false } })
+        #expect(node.status(now: seconds(1)).lastError?.contains("reconcile") == true)
+        #expect(applies(node.tick(now: seconds(2.9), wallMillis: 0)) == 0)
+        #expect(applies(node.tick(now: seconds(3.0), wallMillis: 0)) == 1)
+        _ = node.applied(.success(MeshNode.Applied(summary: "", added: [])), took: .zero, now: seconds(3))
+        #expect(node.status(now: seconds(3)).lastError == nil)
+    }
+
+    @Test func theMembershipIsSavedOnceAfterAPublish() throws {
+        var node = try node()
+        _ = node.start(now: .zero)
+        let saves = { (effects: [MeshNode.Effect]) in effects.filter { if case .save = $0 { true } else { false } } }
+        #expect(saves(node.tick(now: seconds(0.1), wallMillis: 1_000)).count == 1)
+        #expect(saves(node.tick(now: seconds(0.2), wallMillis: 1_100)).isEmpty)
+    }
+
+    /// What one node saved restores into a fresh core with the same identity: the members come
+    /// back verified, and a corrupt file is logged, not fatal.
+    @Test func aSavedMembershipRestores() throws {
+        var net = SimulatedMesh()
+        for _ in 0..<3 { try net.add() }
+        _ = net.time(until: .seconds(5)) { $0.agree([0, 1, 2]) }
+        net.run(for: .seconds(2))
+        let saved = try #require(net.nodes[1].saved)
+        let identity = net.nodes[1].identity
+        let persisted = net.nodes[1].core.persisted
+        var fresh = MeshNode(
+            persisted: persisted, mesh: net.mesh, secret: net.secret, identity: identity, policy: .default,
+            settings: MeshSettings(config: DaemonConfig(), gossipPort: 7946))
+        let savedAt = try #require(saved.epochs?.savedAt)
+        let effects = fresh.restore(.value(saved), wallMillis: savedAt + 5_000, now: .zero)
+        #expect(fresh.engine.store.presentCount == 3)
+        #expect(
+            effects.contains {
+                if case .log(.info, let text) = $0 { text.contains("restored 3 members") } else { false }
+            })
+        #expect(fresh.gossip.wire.learned.count == 2, "where the members were last heard from")
+        let corrupt = fresh.restore(.corrupt(problem: "members.json: not JSON"), wallMillis: 0, now: .zero)
+        #expect(corrupt.count == 1)
+    }
+
+    @Test func onlyABridgeTakesBridgedRoutesAndOnlyThoseThePolicyAllows() throws {
+        let site = OverlayAddress.meshPrefix(of: MeshID(bytes: Array(60..<70))!)
+        let other = MeshID(bytes: Array(60..<70))!
+        let routes = [
+            AdvertisedRoute(prefix: site, path: [other]),
+            AdvertisedRoute(prefix: .ipv6Default, path: [other]),
+        ]
+        var plain = try node()
+        _ = plain.start(now: .zero)
+        #expect(plain.setBridgedRoutes(routes, now: .zero).isEmpty)
+        var bridge = try node(MeshOptions(bridge: true), seed: 3, policy: RoutePolicy(allowBridgedMeshes: true))
+        _ = bridge.start(now: .zero)
+        _ = bridge.setBridgedRoutes(routes, now: seconds(1))
+        #expect(bridge.records[bridge.identity.nodeID]?.routes.map(\.prefix) == [site], "no exit without the policy")
+        #expect(bridge.setBridgedRoutes(routes, now: seconds(2)).isEmpty, "unchanged: no republish")
+    }
+
+    @Test func anUpdateThatCannotBeSignedKeepsTheOldOptions() throws {
+        var node = try node()
+        _ = node.start(now: .zero)
+        var updated = node.persisted
+        updated.options.alias = "db"
+        _ = try node.update(updated, now: seconds(1))
+        #expect(node.records[node.identity.nodeID]?.alias == "db")
+        var tooMany = node.persisted
+        for index in 0..<(RecordLimits.maxServices + 1) { tooMany.services["s\(index)"] = "\(index)" }
+        #expect(throws: (any Error).self) { try node.update(tooMany, now: seconds(2)) }
+        #expect(node.persisted.services.isEmpty)
+        #expect(node.options.alias == "db")
+    }
+
+    /// The operator's endpoint comes first, at the gossip port; then the host's own addresses,
+    /// without repeats, as many as a token holds.
+    @Test func anInviteNamesTheOperatorsEndpointFirstAtTheGossipPort() throws {
+        let node = try node(MeshOptions(endpoint: "198.51.100.7:51820"))
+        let local = [Endpoint("198.51.100.7:7946")!] + (1...20).map { Endpoint("10.0.0.\($0):7946")! }
+        let token = try node.inviteToken(gossipPort: 7946, local: local)
+        #expect(token.bootstrap.first == Endpoint("198.51.100.7:7946")!)
+        #expect(Set(token.bootstrap).count == token.bootstrap.count)
+        #expect(token.bootstrap.count == InviteToken.maxEndpoints)
+        #expect(token.secret == secret && token.mesh == mesh)
+        let alone = try self.node().inviteToken(gossipPort: 7946, local: [])
+        #expect(alone.bootstrap == HostAddresses.loopbackEndpoint(port: 7946))
+    }
+}
