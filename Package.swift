@@ -31,10 +31,18 @@ var targets: [Target] = [
     // Pure replicated state: no I/O, no clock, no randomness of its own.
     .target(name: "GossipCRDT", swiftSettings: strict),
 
-    // The mesh domain: identity, addresses, records, codec, sealing, kernel control.
+    // The mesh domain, pure: identity, addresses, records, codecs, sealing, the desired kernel
+    // state and the control API's definition. No socket, file or process.
     .target(
         name: "MeshCore",
-        dependencies: ["GossipCRDT", "CSodium", "CMnl"],
+        dependencies: ["GossipCRDT", "CSodium"],
+        swiftSettings: strict
+    ),
+    // The drivers, as NIOPosix is to NIOCore: rtnetlink and generic netlink, the WireGuard
+    // backends (kernel netlink, wireguard-go over UAPI), files, the control socket's client.
+    .target(
+        name: "MeshLinux",
+        dependencies: ["MeshCore", "CMnl"],
         swiftSettings: strict
     ),
 
@@ -42,6 +50,7 @@ var targets: [Target] = [
         name: "smegd",
         dependencies: [
             "MeshCore",
+            "MeshLinux",
             "GossipCRDT",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -57,6 +66,7 @@ var targets: [Target] = [
         name: "smegctl",
         dependencies: [
             "MeshCore",
+            "MeshLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: strict
@@ -66,6 +76,7 @@ var targets: [Target] = [
         name: "smeg-netcheck",
         dependencies: [
             "MeshCore",
+            "MeshLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: strict
@@ -76,6 +87,7 @@ var targets: [Target] = [
         name: "smeg-attack",
         dependencies: [
             "MeshCore",
+            "MeshLinux",
             "GossipCRDT",
             "CSodium",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -104,14 +116,14 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "MeshCoreTests",
-        dependencies: ["MeshCore", "CSodium", "CMnl"],
+        dependencies: ["MeshCore", "MeshLinux", "CSodium", "CMnl"],
         swiftSettings: strict
     ),
     // The daemon's pure parts (configuration, API routing) tested in-process.
     .testTarget(
         name: "SmegdTests",
         dependencies: [
-            "smegd", "MeshCore",
+            "smegd", "MeshCore", "MeshLinux",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -123,13 +135,13 @@ var targets: [Target] = [
     // The CLI's output formatting (tables, DOT, filters) tested in-process.
     .testTarget(
         name: "SmegctlTests",
-        dependencies: ["smegctl", "MeshCore"],
+        dependencies: ["smegctl", "MeshCore", "MeshLinux"],
         swiftSettings: strict
     ),
     // Multi-process tests: they run the built executables (and, as root, network namespaces).
     .testTarget(
         name: "IntegrationTests",
-        dependencies: ["MeshCore"],
+        dependencies: ["MeshCore", "MeshLinux"],
         swiftSettings: strict
     ),
 ]
@@ -141,7 +153,7 @@ if fuzzing {
         targets.append(
             .executableTarget(
                 name: name,
-                dependencies: ["MeshCore", "GossipCRDT"],
+                dependencies: ["MeshCore", "MeshLinux", "GossipCRDT"],
                 path: "Fuzz/\(name)",
                 swiftSettings: strict
             )
@@ -159,6 +171,7 @@ let package = Package(
         .executable(name: "smeg-netcheck", targets: ["smeg-netcheck"]),
         .executable(name: "smeg-attack", targets: ["smeg-attack"]),
         .library(name: "MeshCore", targets: ["MeshCore"]),
+        .library(name: "MeshLinux", targets: ["MeshLinux"]),
         .library(name: "GossipCRDT", targets: ["GossipCRDT"]),
     ],
     dependencies: [

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MeshCore
+import MeshLinux
 
 #if canImport(Glibc)
     import Glibc

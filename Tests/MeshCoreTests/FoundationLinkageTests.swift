@@ -1,6 +1,7 @@
 import CMnl
 import CSodium
 import MeshCore
+import MeshLinux
 import Testing
 
 /// Proves the two system libraries are really linked and callable, not just declared.

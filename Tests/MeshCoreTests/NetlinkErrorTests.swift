@@ -3,6 +3,7 @@ import Glibc
 import Testing
 
 @testable import MeshCore
+@testable import MeshLinux
 
 @Suite struct NetlinkErrorTests {
     /// An `NLMSG_ERROR` as a kernel with extended ACKs sends it.

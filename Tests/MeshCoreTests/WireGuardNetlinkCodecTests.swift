@@ -1,4 +1,5 @@
 import MeshCore
+import MeshLinux
 import Testing
 
 /// The set-device encoder's split messages, decoded again with the get-device decoder (the

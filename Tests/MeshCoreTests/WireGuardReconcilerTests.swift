@@ -1,4 +1,5 @@
 import MeshCore
+import MeshLinux
 import Testing
 
 @Suite struct WireGuardReconcilerTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MeshCore
+import MeshLinux
 import NIOCore
 import NIOPosix
 import Synchronization

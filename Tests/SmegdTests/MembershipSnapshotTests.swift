@@ -1,6 +1,7 @@
 import Foundation
 import GossipCRDT
 import MeshCore
+import MeshLinux
 import Testing
 
 @testable import smegd

@@ -1,5 +1,6 @@
 import Foundation
 import MeshCore
+import MeshLinux
 import Testing
 
 @testable import smegd

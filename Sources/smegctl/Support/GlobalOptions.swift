@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MeshCore
+import MeshLinux
 
 /// Options every verb accepts.
 struct GlobalOptions: ParsableArguments {

@@ -1,5 +1,6 @@
 import Logging
 import MeshCore
+import MeshLinux
 
 /// Keeps the `hostsFile` export equal to the membership: compares once a second, and writes
 /// (atomically, mode 0644) only when the text changed, so tools watching the file see a change

@@ -1,4 +1,5 @@
 import MeshCore
+import MeshLinux
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,5 @@
-import CMnl
 import MeshCore
+import MeshLinux
 
 /// The addresses a peer advertises when the operator gave no public endpoint: every global
 /// address on this host's interfaces, excluding loopback, link-local and mesh interfaces, and
@@ -12,7 +12,7 @@ enum HostAddresses {
     static let maximum = 4
 
     static func endpoints(port: UInt16) -> [Endpoint] {
-        guard let socket = try? NetlinkSocket(bus: NETLINK_ROUTE), let links = try? socket.dumpLinks(),
+        guard let socket = try? NetlinkSocket.route(), let links = try? socket.dumpLinks(),
             let addresses = try? socket.dumpAddresses()
         else { return [] }
         let skipped = Set(

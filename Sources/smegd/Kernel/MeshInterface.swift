@@ -1,6 +1,6 @@
-import CMnl
 import Logging
 import MeshCore
+import MeshLinux
 
 /// The kernel side of one mesh on Linux: its WireGuard interface, addresses, routes and MTU.
 ///
@@ -115,7 +115,7 @@ final class MeshInterface: MeshKernel {
 
     private func routeSocket() throws -> NetlinkSocket {
         if let route { return route }
-        let socket = try NetlinkSocket(bus: NETLINK_ROUTE)
+        let socket = try NetlinkSocket.route()
         route = socket
         return socket
     }

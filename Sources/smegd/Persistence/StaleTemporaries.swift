@@ -1,5 +1,6 @@
 import Foundation
 import MeshCore
+import MeshLinux
 
 /// Temporary files that a crash-safe write leaves behind when the daemon is killed between
 /// creating and renaming them (kill -9, power loss). Each may hold a copy of a secret (a mesh

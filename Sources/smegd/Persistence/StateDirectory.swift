@@ -1,5 +1,6 @@
 import Foundation
 import MeshCore
+import MeshLinux
 
 /// The on-disk layout under `stateDir`:
 ///

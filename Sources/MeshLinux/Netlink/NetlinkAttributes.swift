@@ -1,4 +1,5 @@
 import CMnl
+import MeshCore
 
 /// Attribute iteration without libmnl's callback API, whose C function pointers cannot capture
 /// Swift state; the bounds checks are libmnl's own (`mnl_attr_ok`).

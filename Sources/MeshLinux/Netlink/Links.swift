@@ -1,4 +1,5 @@
 import CMnl
+import MeshCore
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 import CMnl
+import MeshCore
 
 /// A netlink request under construction in a buffer of fixed capacity.
 ///

@@ -1,17 +1,9 @@
 import CMnl
+import MeshCore
 
 #if canImport(Glibc)
     import Glibc
 #endif
-
-/// How the backend is chosen: by configuration, or `auto`.
-public enum WireGuardBackendChoice: String, Sendable, Codable, CaseIterable {
-    /// A live UAPI socket wins (as in wireguard-tools); else the kernel if it can create a
-    /// WireGuard link; else start the userspace implementation.
-    case auto
-    case kernel
-    case userspace
-}
 
 /// Opens the backend for one interface and makes sure the interface exists.
 public enum WireGuardBackendSelector {

@@ -1,3 +1,5 @@
+import MeshCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
