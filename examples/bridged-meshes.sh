@@ -8,7 +8,9 @@
 # office1. When the bridge leaves "office", the route goes away again. Run as root:
 # examples/bridged-meshes.sh
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+cd "$(dirname "$0")/.."
+source scripts/lib/mesh-lab.sh
+lab_begin bridged-meshes --build # as root; builds the debug binaries if needed; removes the lab on exit
 lab_setup_switch
 lab_add_node lab1 1
 lab_add_node office1 2
@@ -20,15 +22,15 @@ office_token=$(lab_ctl office1 create --alias office1 --name office --allow-brid
     grep -o 'smeg1-[a-z0-9]*')
 lab_ctl bridge join --alias bridge --bridge "$lab_token" >/dev/null
 lab_ctl bridge join --alias bridge --bridge "$office_token" >/dev/null
-lab_mesh=$(example_mesh lab1)
-office_mesh=$(example_mesh office1)
-lab1=$(lab_address lab1 "$lab_mesh")
-office1=$(lab_address office1 "$office_mesh")
-office_prefix=$(lab_ctl office1 list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["meshes"][0]["prefix"])')
+lab_id=$(lab_mesh lab1)
+office_id=$(lab_mesh office1)
+lab1=$(lab_address lab1 "$lab_id")
+office1=$(lab_address office1 "$office_id")
+office_prefix=$(lab_ctl office1 list --json | lab_json field meshes.0.prefix)
 
 echo "across the bridge, both ways:"
-example_pings lab1 "$office1"
-example_pings office1 "$lab1"
+lab_wait_ping lab1 "$office1"
+lab_wait_ping office1 "$lab1"
 lab_ctl lab1 get lab
 lab_ctl bridge graph >"$LAB_DIR/bridged.dot" && echo "(the bridge's view as DOT: smegctl graph)"
 

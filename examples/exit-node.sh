@@ -5,7 +5,9 @@
 # ULA sources, masquerade: see docs/routing.md). The mesh's creator must allow exit nodes.
 # Run as root: examples/exit-node.sh
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+cd "$(dirname "$0")/.."
+source scripts/lib/mesh-lab.sh
+lab_begin exit-node --build # as root; builds the debug binaries if needed; removes the lab on exit
 internet=2001:db8:ffff::1
 lab_setup_switch
 lab_add_node vps 1
@@ -19,7 +21,7 @@ lab_ctl exit join --alias exit --advertise-default-route "$token" >/dev/null
 lab_ctl laptop join --alias laptop --role client "$token" >/dev/null
 
 echo "the laptop reaches the internet through the exit:"
-example_pings laptop "$internet"
+lab_wait_ping laptop "$internet"
 lab_ctl laptop get office
 echo
 echo "the laptop's policy routing (wg-quick style: its own table, marked WireGuard packets skip it):"

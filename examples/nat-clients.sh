@@ -8,7 +8,9 @@
 # laptops reach each other through their peers. Then the first laptop's peer dies, and the
 # laptop moves to the other peer by itself. Run as root: examples/nat-clients.sh
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+cd "$(dirname "$0")/.."
+source scripts/lib/mesh-lab.sh
+lab_begin nat-clients --build # as root; builds the debug binaries if needed; removes the lab on exit
 lab_setup_switch
 lab_add_node vps1 1
 lab_add_node vps2 2
@@ -20,27 +22,25 @@ token=$(lab_ctl vps1 create --alias vps1 --name home | grep -o 'smeg1-[a-z0-9]*'
 lab_ctl vps2 join --alias vps2 "$token" >/dev/null
 lab_ctl laptop1 join --alias laptop1 --role client "$token" >/dev/null
 lab_ctl laptop2 join --alias laptop2 --role client "$token" >/dev/null
-mesh=$(example_mesh vps1)
+mesh=$(lab_mesh vps1)
 declare -A addr
 for name in vps1 vps2 laptop1 laptop2; do addr[$name]=$(lab_address "$name" "$mesh"); done
 
 echo "every node pings every other:"
 for from in vps1 vps2 laptop1 laptop2; do
-    for to in vps1 vps2 laptop1 laptop2; do [[ $from == "$to" ]] || example_pings "$from" "${addr[$to]}"; done
+    for to in vps1 vps2 laptop1 laptop2; do [[ $from == "$to" ]] || lab_wait_ping "$from" "${addr[$to]}"; done
 done
 lab_ctl vps1 get home
 
-via=$(lab_ctl vps1 get home --json | python3 -c '
-import json, sys
-members = json.load(sys.stdin)["members"]
-via = [m["via"] for m in members if m.get("alias") == "laptop1"][0]
-print([m["alias"] for m in members if m["shortId"] == via][0])')
+home=$(lab_ctl vps1 get home --json)
+via_id=$(lab_json member alias=laptop1 via <<<"$home")
+via=$(lab_json member shortId="$via_id" alias <<<"$home")
 other=vps1
 [[ $via == vps1 ]] && other=vps2
 echo
 echo "laptop1 is attached to $via; stopping $via (every process in it, like a power cut)"
 lab_kill_node "$via"
-example_pings laptop1 "${addr[$other]}"
-example_pings laptop1 "${addr[laptop2]}"
+lab_wait_ping laptop1 "${addr[$other]}"
+lab_wait_ping laptop1 "${addr[laptop2]}"
 lab_ctl "$other" get home
 echo "nat-clients: laptop1 moved to $other by itself and reaches everyone again"

@@ -46,24 +46,24 @@ command -v serf >/dev/null || {
     exit 1
 }
 
-LB_DIR=$(mktemp -d /tmp/smegbench.XXXXXX)
-# shellcheck source=scripts/lib/loopback.sh
-source scripts/lib/loopback.sh
+LAB_DIR=$(mktemp -d /tmp/smegbench.XXXXXX)
+# shellcheck source=scripts/lib/mesh-lab.sh
+source scripts/lib/mesh-lab.sh
 POLL=(python3 scripts/lib/bench.py)
 NFT_TABLE="smegbench$$"
 NFT_CHAIN=idle
 have_nft=0
-RAW="$LB_DIR/raw.jsonl"
+RAW="$LAB_DIR/raw.jsonl"
 : >"$RAW"
 
 cleanup() {
     trap - EXIT INT TERM
-    lb_stop_all
+    lab_stop_all
     ((have_nft)) && nft delete table inet "$NFT_TABLE" 2>/dev/null
     if [[ ${BENCH_KEEP:-0} == 1 ]]; then
-        echo "bench: logs kept in $LB_DIR" >&2
+        echo "bench: logs kept in $LAB_DIR" >&2
     else
-        rm -rf "$LB_DIR"
+        rm -rf "$LAB_DIR"
     fi
 }
 trap cleanup EXIT
@@ -104,7 +104,7 @@ for n in $BENCH_N; do
     ((n > max_n)) && max_n=$n
 done
 STRIDE=$((max_n + BENCH_TRIALS + 4))
-BASE=$(lb_free_range $((4 * STRIDE)))
+BASE=$(lab_free_range $((4 * STRIDE)))
 SMEGD_GOSSIP=$BASE
 SMEGD_METRICS=$((BASE + STRIDE))
 SERF_BIND=$((BASE + 2 * STRIDE))
@@ -128,12 +128,12 @@ start_member() {
     name=$(name_of "$i")
     if [[ $SYSTEM == smegd ]]; then
         # metricsListen is on by default; each daemon needs its own port.
-        lb_smegd_start "$name" $((SMEGD_GOSSIP + i)) --set metricsListen=127.0.0.1:$((SMEGD_METRICS + i))
-        PID[$i]=$LB_LAST_PID
+        lab_start_loopback "$name" $((SMEGD_GOSSIP + i)) --set metricsListen=127.0.0.1:$((SMEGD_METRICS + i))
+        PID[$i]=$LAB_LAST_PID
     else
-        lb_start_bg "$LB_DIR/$name.log" serf agent -node="$name" -bind=127.0.0.1:$((SERF_BIND + i)) \
+        lab_spawn "$LAB_DIR/$name.log" serf agent -node="$name" -bind=127.0.0.1:$((SERF_BIND + i)) \
             -rpc-addr=127.0.0.1:$((SERF_RPC + i))
-        PID[$i]=$LB_LAST_PID
+        PID[$i]=$LAB_LAST_PID
     fi
 }
 
@@ -141,10 +141,10 @@ wait_member() {
     local i=$1 name
     name=$(name_of "$i")
     if [[ $SYSTEM == smegd ]]; then
-        lb_smegd_wait "$name" "${PID[$i]}"
+        lab_wait_daemon "$name"
         return
     fi
-    lb_wait_ready "serf agent $name" "${PID[$i]}" "$LB_DIR/$name.log" \
+    lab_wait_ready "serf agent $name" "${PID[$i]}" "$LAB_DIR/$name.log" \
         serf members -rpc-addr=127.0.0.1:$((SERF_RPC + i))
 }
 
@@ -154,7 +154,7 @@ declare -a JOIN=()
 join_command() {
     local i=$1
     if [[ $SYSTEM == smegd ]]; then
-        JOIN=("$SMEG_BIN/smegctl" --socket "$(lb_smegd_socket "$(name_of "$i")")" join "$TOKEN")
+        JOIN=("$SMEG_BIN/smegctl" --socket "$(lab_socket "$(name_of "$i")")" join "$TOKEN")
     else
         JOIN=(serf join -rpc-addr=127.0.0.1:$((SERF_RPC + i)) 127.0.0.1:$((SERF_BIND)))
     fi
@@ -162,11 +162,11 @@ join_command() {
 
 # targets_file I...: the poller's list of members to watch (index and control address).
 targets_file() {
-    local file="$LB_DIR/targets" i
+    local file="$LAB_DIR/targets" i
     : >"$file"
     for i in "$@"; do
         if [[ $SYSTEM == smegd ]]; then
-            echo "$i $(lb_smegd_socket "$(name_of "$i")")" >>"$file"
+            echo "$i $(lab_socket "$(name_of "$i")")" >>"$file"
         else
             echo "$i 127.0.0.1:$((SERF_RPC + i))" >>"$file"
         fi
@@ -180,7 +180,8 @@ record() {
         "$N" "$SYSTEM" "$1" "$2" "${3:-null}" "${4:-}" >>"$RAW"
 }
 
-seconds_of() { python3 -c 'import json,sys; print(json.loads(sys.argv[1] or "{}").get("seconds"))' "$1"; }
+# seconds_of RESULT: a measurement's seconds, or None when it has none (a timeout).
+seconds_of() { lab_json field seconds None <<<"$1"; }
 
 without() {
     local drop=$1 i
@@ -198,7 +199,7 @@ setup() {
     for i in $(seq 0 $((N - 2))); do start_member "$i"; done
     for i in $(seq 0 $((N - 2))); do wait_member "$i"; done
     if [[ $SYSTEM == smegd ]]; then
-        TOKEN=$(lb_ctl "$(name_of 0)" create --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+        TOKEN=$(lab_ctl "$(name_of 0)" create --json | lab_json field token)
     fi
     log "$SYSTEM N=$N: $((N - 1)) members up, joining them"
     began=$(date +%s.%N)
@@ -306,7 +307,7 @@ run() {
         fail_trial leader 1 "$(smegd_leader)"
     fi
     log "$SYSTEM N=$N: done, stopping"
-    lb_stop_all
+    lab_stop_all
 }
 
 started=$(date +%s)
@@ -318,7 +319,7 @@ wall=$(($(date +%s) - started))
 
 mkdir -p "$BENCH_OUT"
 stamp=$(date +%Y%m%d-%H%M%S)
-python3 - "$LB_DIR/meta.json" <<EOF
+python3 - "$LAB_DIR/meta.json" <<EOF
 import json, os, subprocess, sys
 def out(*cmd):
     return subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]
@@ -339,6 +340,6 @@ EOF
 bar_n=100
 [[ " $BENCH_N " == *" 100 "* ]] || bar_n=$max_n
 echo
-"${POLL[@]}" report --raw "$RAW" --meta "$LB_DIR/meta.json" --bar-n "$bar_n" \
+"${POLL[@]}" report --raw "$RAW" --meta "$LAB_DIR/meta.json" --bar-n "$bar_n" \
     --json "$BENCH_OUT/bench-$stamp.json" --text "$BENCH_OUT/bench-$stamp.txt"
 echo "bench: $wall s wall; raw numbers in $BENCH_OUT/bench-$stamp.json"

@@ -17,7 +17,7 @@ for name in n1 n2 n3; do lab_start "$name"; done
 
 lab_ctl n1 create --alias one --name lab >"$LAB_DIR/create.txt"
 token=$(grep -o 'smeg1-[a-z0-9]*' "$LAB_DIR/create.txt")
-mesh=$(lab_ctl n1 list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["meshes"][0]["meshId"])')
+mesh=$(lab_mesh n1)
 lab_log "created mesh $mesh on n1"
 join_started=$SECONDS
 lab_ctl n2 join --alias two "$token" >/dev/null
@@ -32,11 +32,10 @@ lab_wait 30 "all-pairs ping -6 between n1 n2 n3" lab_pings n1 n2 n3
 lab_log "all-pairs ping -6 works ($((SECONDS - join_started)) s after the first join)"
 
 # kill -9 of a member: pruned from membership and from WireGuard on the others.
-key3=$(lab_ctl n3 get "$mesh" --json | python3 -c 'import json,sys; print([m["id"] for m in json.load(sys.stdin)["members"] if m["isSelf"]][0])')
+key3=$(lab_ctl n3 get "$mesh" --json | lab_json member isSelf=true id)
 lab_kill9 n3
 killed_at=$SECONDS
-members_are() { [[ $(lab_members "$1" "$mesh") == "$2" ]]; }
-lab_wait 20 "n1 and n2 prune n3" bash -c "$(declare -f lab_members lab_ctl members_are); SMEGCTL=$SMEGCTL LAB_DIR=$LAB_DIR mesh=$mesh; members_are n1 2 && members_are n2 2"
+lab_wait 20 "n1 and n2 prune n3" lab_all_see "$mesh" 2 n1 n2
 lab_log "n3 pruned everywhere after $((SECONDS - killed_at)) s"
 no_peer() { ! lab_exec "$1" wg show all peers | grep -qF "$key3"; }
 lab_wait 10 "n3 removed from n1's WireGuard peers" no_peer n1
@@ -45,7 +44,7 @@ lab_pings n1 n2 || lab_fail "n1 and n2 lost each other after n3 died"
 
 # restart: same identity and address, back in the mesh without any manual step.
 lab_start n3
-lab_wait 20 "n3 back in the mesh" bash -c "$(declare -f lab_members lab_ctl members_are); SMEGCTL=$SMEGCTL LAB_DIR=$LAB_DIR mesh=$mesh; members_are n1 3 && members_are n3 3"
+lab_wait 20 "n3 back in the mesh" lab_all_see "$mesh" 3 n1 n3
 [[ $(lab_address n3 "$mesh") == "${addr[n3]}" ]] || lab_fail "n3 came back with another address"
 lab_wait 30 "all-pairs ping -6 after n3's restart" lab_pings n1 n2 n3
 lab_log "n3 restarted with the same address ${addr[n3]} and all pairs ping again"

@@ -19,8 +19,8 @@ for index in 1 2 3 4 5 6; do
     lab_add_node "n$index" "$index"
     lab_start "n$index" --set metricsListen=127.0.0.1:9469
 done
-token=$(lab_ctl n1 create --alias n1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-mesh=$(lab_ctl n1 list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["meshes"][0]["meshId"])')
+token=$(lab_ctl n1 create --alias n1 --json | lab_json field token)
+mesh=$(lab_mesh n1)
 for name in n2 n3 n4 n5 n6; do lab_ctl "$name" join --alias "$name" "$token" >/dev/null; done
 
 declare -A addr

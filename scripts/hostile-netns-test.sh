@@ -13,7 +13,6 @@ source scripts/lib/mesh-lab.sh
 lab_begin hostile-netns-test
 ATTACK="$(dirname "$SMEGD")/smeg-attack"
 [[ -x $ATTACK ]] || lab_fail "no smeg-attack next to smegd: swift build --product smeg-attack"
-j() { python3 scripts/lib/meshjson.py "$@"; }
 
 started=$SECONDS
 honest=(n1 n2 n3 n4)
@@ -24,8 +23,8 @@ for name in "${honest[@]}" m; do
     lab_start "$name" --set metricsListen=127.0.0.1:9469
     index=$((index + 1))
 done
-token=$(lab_ctl n1 create --alias n1 --json | j field token)
-mesh=$(lab_ctl n1 list --json | j field meshes.0.meshId)
+token=$(lab_ctl n1 create --alias n1 --json | lab_json field token)
+mesh=$(lab_mesh n1)
 for name in n2 n3 n4; do lab_ctl "$name" join --alias "$name" "$token" >/dev/null; done
 lab_ctl m join --alias mallory --role client "$token" >/dev/null
 
@@ -35,7 +34,7 @@ declare -A addr id ip
 index=1
 for name in "${honest[@]}" m; do
     addr[$name]=$(lab_address "$name" "$mesh")
-    id[$name]=$(lab_ctl "$name" get "$mesh" --json | j self-id)
+    id[$name]=$(lab_ctl "$name" get "$mesh" --json | lab_json self-id)
     ip[$name]=10.77.0.$index
     index=$((index + 1))
 done

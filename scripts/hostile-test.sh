@@ -18,15 +18,15 @@ if [[ -z ${SMEG_BIN:-} ]]; then
 fi
 export SMEG_BIN
 ROOT_DIR=$(mktemp -d)
-LB_DIR=$ROOT_DIR
-# shellcheck source=scripts/lib/loopback.sh
-source scripts/lib/loopback.sh
+LAB_DIR=$ROOT_DIR
+# shellcheck source=scripts/lib/mesh-lab.sh
+source scripts/lib/mesh-lab.sh
 # shellcheck source=scripts/lib/hostile-lib.sh
 source scripts/lib/hostile-lib.sh
 
 # HOSTILE_KEEP=1 keeps the daemons' logs and state for reading after a failure.
 cleanup() {
-    lb_stop_all
+    lab_stop_all
     if [[ -n ${HOSTILE_KEEP:-} ]]; then
         echo "hostile-test: logs and state kept in $ROOT_DIR"
     else
@@ -36,14 +36,14 @@ cleanup() {
 trap cleanup EXIT
 
 started=$SECONDS
-PORT_BASE=$(lb_free_range 400) || exit 1
+PORT_BASE=$(lab_free_range 400) || exit 1
 
 case_amplify() {
     case_begin amplify
     attack h2 amplify --from 127.0.0.3
     local ratio
-    ratio=$(j lines ratio <"$CASE_DIR/attack.out" | sort -g | tail -n 1)
-    echo "    reply bytes per request byte: $(j lines ratio <"$CASE_DIR/attack.out" | tr '\n' ' ')"
+    ratio=$(lab_json lines ratio <"$CASE_DIR/attack.out" | sort -g | tail -n 1)
+    echo "    reply bytes per request byte: $(lab_json lines ratio <"$CASE_DIR/attack.out" | tr '\n' ' ')"
     awk -v r="${ratio:-0}" 'BEGIN { exit !(r <= 3) }' || problem "amplification ratio $ratio > 3"
     check_mesh
     check_counted h2
@@ -56,17 +56,17 @@ case_bad_record() {
     sleep 0.5
     local name found
     for name in $(live_honest); do
-        found=$(view "$name" | j alias-problems)
+        found=$(view "$name" | lab_json alias-problems)
         [[ -z $found ]] || problem "$name: ${found//$'\n'/; }"
-        found=$(view "$name" | j bad-content)
+        found=$(view "$name" | lab_json bad-content)
         [[ -z $found ]] || problem "$name: ${found//$'\n'/; }"
     done
     # Loopback endpoints are what every daemon of this very stage advertises, so accepting them
     # cannot count as a failure here; the line says what happened.
     local id accepted=""
     while read -r id; do
-        [[ $(view h1 | j count-present "$id") == 1 ]] && accepted+=" ${id:0:8}"
-    done < <(grep -E 'endpoint (127\.0\.0\.1|\[::1\])' "$CASE_DIR/attack.out" | j lines member)
+        [[ $(view h1 | lab_json count-present "$id") == 1 ]] && accepted+=" ${id:0:8}"
+    done < <(grep -E 'endpoint (127\.0\.0\.1|\[::1\])' "$CASE_DIR/attack.out" | lab_json lines member)
     echo "    note: records with loopback endpoints accepted by h1:${accepted:- none}"
     check_mesh
     check_counted h2
@@ -76,12 +76,12 @@ case_bad_record() {
 case_huge_tombstone() {
     case_begin huge-tombstone
     local version
-    version=$(view h1 | j version-of "${ID[h4]}")
+    version=$(view h1 | lab_json member id="${ID[h4]}" version 0)
     attack h3 huge-tombstone --identity "$(identity_file m)" --victim "${ID[h4]}" --victim-version "$version"
     local deadline=$((SECONDS + 4)) name
     while ((SECONDS < deadline)); do
         for name in $(live_honest); do
-            [[ $(view "$name" | j count-present "${ID[h4]}") == 1 ]] || problem "$name lost the live victim h4"
+            [[ $(view "$name" | lab_json count-present "${ID[h4]}") == 1 ]] || problem "$name lost the live victim h4"
         done
         sleep 0.5
     done
@@ -122,11 +122,11 @@ case_forge_acks() {
 case_replay_pruned() {
     case_begin replay-pruned
     local old="$CASE_DIR/old-record" name
-    j record-of "${ID[h4]}" "$(state_file h1 members.json)" >"$old"
+    lab_json record-of "${ID[h4]}" "$(state_file h1 members.json)" >"$old"
     kill_member h4
     check_pruned h4 10
     # All at once, so that nobody is pruned for being down while the others restart.
-    lb_stop "${PID[h1]}" "${PID[h2]}" "${PID[h3]}" "${PID[m]}"
+    lab_stop "${PID[h1]}" "${PID[h2]}" "${PID[h3]}" "${PID[m]}"
     for name in h1 h2 h3 m; do restart_node "$name"; done
     wait_converged 20 || problem "the mesh did not settle after the restarts"
     mark_logs
@@ -135,7 +135,7 @@ case_replay_pruned() {
     local deadline=$((SECONDS + 4))
     while ((SECONDS < deadline)); do
         for name in $(live_honest); do
-            [[ $(view "$name" | j count-present "${ID[h4]}") == 0 ]] || problem "$name holds the pruned h4 again"
+            [[ $(view "$name" | lab_json count-present "${ID[h4]}") == 0 ]] || problem "$name holds the pruned h4 again"
         done
         sleep 0.5
     done
@@ -150,10 +150,10 @@ case_replay_pruned() {
 case_sybils() {
     case_begin sybils
     local before
-    before=$(lb_rss_kib "${PID[h2]}")
+    before=$(lab_rss_kib "${PID[h2]}")
     kill_member h4
     attack h2 sybils --count 5000
-    echo "    $(j lines datagrams <"$CASE_DIR/attack.out") datagrams, $(j lines sentBytes <"$CASE_DIR/attack.out") bytes"
+    echo "    $(lab_json lines datagrams <"$CASE_DIR/attack.out") datagrams, $(lab_json lines sentBytes <"$CASE_DIR/attack.out") bytes"
     check_pruned h4 10
     check_growth h2 "$before" 6
     check_mesh
@@ -166,9 +166,9 @@ case_sybils() {
 case_sender_flood() {
     case_begin sender-flood
     local before
-    before=$(lb_rss_kib "${PID[h3]}")
+    before=$(lab_rss_kib "${PID[h3]}")
     attack h3 sender-flood --frames 200000
-    echo "    $(j lines sentFrames <"$CASE_DIR/attack.out") frames in $(j lines seconds <"$CASE_DIR/attack.out") s"
+    echo "    $(lab_json lines sentFrames <"$CASE_DIR/attack.out") frames in $(lab_json lines seconds <"$CASE_DIR/attack.out") s"
     check_growth h3 "$before" 3
     check_mesh
     check_counted h3
@@ -178,11 +178,11 @@ case_sender_flood() {
 case_mint_token() {
     case_begin mint-token
     local minted
-    minted=$("$SMEG_BIN/smeg-attack" mint-token --token "$TOKEN" | j field token)
+    minted=$("$SMEG_BIN/smeg-attack" mint-token --token "$TOKEN" | lab_json field token)
     start_node f 9
     if [[ -z $minted ]]; then
         problem "smeg-attack could not mint a token"
-    elif lb_ctl f join --alias fresh "$minted" >"$CASE_DIR/join.out" 2>&1; then
+    elif lab_ctl f join --alias fresh "$minted" >"$CASE_DIR/join.out" 2>&1; then
         problem "join accepted the re-minted token (route policy allowing exits and 8.8.8.0/24)"
     else
         echo "    join refused: $(tail -n 1 "$CASE_DIR/join.out")"
@@ -197,37 +197,37 @@ case_control_api() {
     # several megabytes, which must arrive whole even though the client closes its side early.
     start_node big 8
     local big_token big_mesh
-    lb_ctl big create --json >"$CASE_DIR/create.json"
-    big_token=$(j field token <"$CASE_DIR/create.json")
-    big_mesh=$(j field mesh.meshId <"$CASE_DIR/create.json")
+    lab_ctl big create --json >"$CASE_DIR/create.json"
+    big_token=$(lab_json field token <"$CASE_DIR/create.json")
+    big_mesh=$(lab_json field mesh.meshId <"$CASE_DIR/create.json")
     "$SMEG_BIN/smeg-attack" sybils --token "$big_token" --to "127.0.0.1:${PORT[big]}" --count 5000 \
         --save "$CASE_DIR/sybils.json" >/dev/null
-    lb_stop "${PID[big]}"
-    local members_file="$LB_DIR/big/state/meshes/$big_mesh/members.json"
-    j merge-members "$members_file" "$CASE_DIR/sybils.json" >"$CASE_DIR/members.json" &&
+    lab_stop "${PID[big]}"
+    local members_file="$LAB_DIR/big/state/meshes/$big_mesh/members.json"
+    lab_json merge-members "$members_file" "$CASE_DIR/sybils.json" >"$CASE_DIR/members.json" &&
         cp "$CASE_DIR/members.json" "$members_file"
     restart_node big
     # Ten reads: a response cut short by the close is a race (about one read in three here).
     local attempt
     for attempt in $(seq 10); do
-        python3 scripts/lib/control_api.py big-response "$(lb_smegd_socket big)" "/v1/meshes/$big_mesh" 1000000 \
+        python3 scripts/lib/control_api.py big-response "$(lab_socket big)" "/v1/meshes/$big_mesh" 1000000 \
             >"$CASE_DIR/api.out" 2>&1 || problem "read $attempt: $(tail -n 1 "$CASE_DIR/api.out")"
         echo "    read $attempt: $(tail -n 1 "$CASE_DIR/api.out")"
     done
     case_end
 
     # The slow client runs in the background while the connection cap is tested, to save 15 s.
-    local slow_out="$LB_DIR/slow-headers.out"
-    python3 scripts/lib/control_api.py slow-headers "$(lb_smegd_socket h2)" 0.2 15 >"$slow_out" 2>&1 &
+    local slow_out="$LAB_DIR/slow-headers.out"
+    python3 scripts/lib/control_api.py slow-headers "$(lab_socket h2)" 0.2 15 >"$slow_out" 2>&1 &
     local slow=$!
 
     case_begin api-connection-cap
-    python3 scripts/lib/control_api.py connection-flood "$(lb_smegd_socket h1)" 1500 3 >"$CASE_DIR/flood.out" 2>&1 ||
+    python3 scripts/lib/control_api.py connection-flood "$(lab_socket h1)" 1500 3 >"$CASE_DIR/flood.out" 2>&1 ||
         problem "$(tail -n 1 "$CASE_DIR/flood.out")"
     echo "    $(tail -n 1 "$CASE_DIR/flood.out")"
     local answered=0
     for _ in $(seq 25); do
-        timeout 2 "$SMEG_BIN/smegctl" --socket "$(lb_smegd_socket h1)" status >/dev/null 2>&1 && answered=1 && break
+        timeout 2 "$SMEG_BIN/smegctl" --socket "$(lab_socket h1)" status >/dev/null 2>&1 && answered=1 && break
         sleep 0.2
     done
     ((answered)) || problem "h1 stopped answering its control socket after the connection flood"
@@ -253,14 +253,14 @@ case_identity_key() {
     case_begin identity-key
     local key
     key=$(identity_file h4)
-    lb_stop "${PID[h4]}"
+    lab_stop "${PID[h4]}"
     rm -f "$key"
     start_node h4 4
     sleep 3
     [[ ! -e $key ]] || problem "h4 created a new identity.key instead of refusing the mesh"
-    grep -q "identity.key" "$LB_DIR/h4/log" || problem "h4's log does not name the missing identity.key"
+    grep -q "identity.key" "$LAB_DIR/h4/smegd.log" || problem "h4's log does not name the missing identity.key"
     local id
-    for id in $(view h1 | j members); do
+    for id in $(view h1 | lab_json members); do
         [[ " ${ID[*]} " == *" $id "* ]] || problem "h1 sees an unknown member ${id:0:8} (a new identity of h4?)"
     done
     case_end

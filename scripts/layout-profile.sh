@@ -22,77 +22,70 @@ out=${1:-scripts/layout/smegd.order}
 command -v valgrind >/dev/null || apt-get install -y -qq valgrind >/dev/null
 make -s release >/dev/null
 SMEG_BIN=$PWD/.build-release/release
-LB_DIR=$(mktemp -d)
-# shellcheck source=scripts/lib/loopback.sh
-source scripts/lib/loopback.sh
+SMEGD=$SMEG_BIN/smegd
+SMEGCTL=$SMEG_BIN/smegctl
 # shellcheck source=scripts/lib/mesh-lab.sh
 source scripts/lib/mesh-lab.sh
-cleanup() {
-    lb_stop_all
-    lab_cleanup
-    rm -rf "$LB_DIR"
-}
-trap cleanup EXIT
+trap lab_cleanup EXIT
 
 # Valgrind 3.19 cannot read DWARF 5: profile a copy without debug sections (symbols stay).
-strip --strip-debug -o "$LB_DIR/smegd" "$SMEG_BIN/smegd"
-base=$(lb_free_range 10)
+strip --strip-debug -o "$LAB_DIR/smegd" "$SMEG_BIN/smegd"
+base=$(lab_free_range 10)
 declare -A pid
 
 # under_callgrind OUTPUT: prints the path of a wrapper that runs the profiled copy of smegd with
 # its arguments under callgrind, writing OUTPUT.
 under_callgrind() {
     local wrapper
-    wrapper=$LB_DIR/callgrind-$(basename "$1" .callgrind)
+    wrapper=$LAB_DIR/callgrind-$(basename "$1" .callgrind)
     cat >"$wrapper" <<SH
 #!/bin/sh
-exec valgrind --tool=callgrind --demangle=no --callgrind-out-file="$1" "$LB_DIR/smegd" "\$@"
+exec valgrind --tool=callgrind --demangle=no --callgrind-out-file="$1" "$LAB_DIR/smegd" "\$@"
 SH
     chmod +x "$wrapper"
     echo "$wrapper"
 }
 # profiled NAME PORT [smegd flags...]: a loopback daemon under callgrind (NAME.callgrind).
 profiled() {
-    LB_SMEGD=$(under_callgrind "$LB_DIR/$1.callgrind") lb_smegd_start "$@"
-    pid[$1]=$LB_LAST_PID
+    SMEGD=$(under_callgrind "$LAB_DIR/$1.callgrind") lab_start_loopback "$@"
+    pid[$1]=$LAB_LAST_PID
 }
 reads() {
     local name=$1
-    lb_ctl "$name" list >/dev/null
-    lb_ctl "$name" list --json >/dev/null
-    lb_ctl "$name" get mesh >/dev/null
-    lb_ctl "$name" get mesh --json >/dev/null
-    lb_ctl "$name" graph >/dev/null
-    lb_ctl "$name" status >/dev/null
-    lb_ctl "$name" status --json >/dev/null
-    lb_ctl "$name" hosts >/dev/null
-    lb_ctl "$name" invite mesh >/dev/null
-    lb_ctl "$name" query mesh --role peer >/dev/null
-    lb_ctl "$name" get nosuchmesh >/dev/null 2>&1 || true
+    lab_ctl "$name" list >/dev/null
+    lab_ctl "$name" list --json >/dev/null
+    lab_ctl "$name" get mesh >/dev/null
+    lab_ctl "$name" get mesh --json >/dev/null
+    lab_ctl "$name" graph >/dev/null
+    lab_ctl "$name" status >/dev/null
+    lab_ctl "$name" status --json >/dev/null
+    lab_ctl "$name" hosts >/dev/null
+    lab_ctl "$name" invite mesh >/dev/null
+    lab_ctl "$name" query mesh --role peer >/dev/null
+    lab_ctl "$name" get nosuchmesh >/dev/null 2>&1 || true
 }
 
 # leader_alias: the alias of the member p0 sees leading.
 leader_alias() {
-    lb_ctl p0 get mesh --json | python3 -c '
-import json, sys
-print(next((m.get("alias") or "?" for m in json.load(sys.stdin)["members"] if m["isLeader"]), "?"))'
+    local name
+    name=$(lab_ctl p0 get mesh --json | lab_json leader-name)
+    echo "${name:-?}"
 }
 
 natives=(n2 n3 n4 n5 n6 n7)
 profiled p0 "$base" --set metricsListen=127.0.0.1:$((base + 9)) --log-level info
 profiled p1 $((base + 1)) --set metricsListen=off --log-level warning
 for i in 2 3 4 5 6 7; do
-    lb_smegd_start "n$i" $((base + i)) --set metricsListen=off --log-level warning
-    pid[n$i]=$LB_LAST_PID
+    lab_start_loopback "n$i" $((base + i)) --set metricsListen=off --log-level warning
+    pid[n$i]=$LAB_LAST_PID
 done
-for name in p0 p1 "${natives[@]}"; do LB_READY_SECONDS=60 lb_smegd_wait "$name" "${pid[$name]}"; done
-token=$(lb_ctl p0 create --name mesh --alias p0 --json |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-lb_ctl p1 join "$token" --alias p1 >/dev/null
-for name in "${natives[@]}"; do lb_ctl "$name" join "$token" --alias "$name" >/dev/null; done
+for name in p0 p1 "${natives[@]}"; do LAB_READY_SECONDS=60 lab_wait_daemon "$name"; done
+token=$(lab_ctl p0 create --name mesh --alias p0 --json | lab_json field token)
+lab_ctl p1 join "$token" --alias p1 >/dev/null
+for name in "${natives[@]}"; do lab_ctl "$name" join "$token" --alias "$name" >/dev/null; done
 sleep 20
-lb_ctl p1 service set mesh http 8080 >/dev/null
-lb_ctl p0 describe mesh "the first node" >/dev/null
+lab_ctl p1 service set mesh http 8080 >/dev/null
+lab_ctl p0 describe mesh "the first node" >/dev/null
 reads p0
 reads p1
 curl -fsS "http://127.0.0.1:$((base + 9))/metrics" >/dev/null
@@ -114,29 +107,27 @@ if ((${#natives[@]} > 1)); then
     sleep 15
 fi
 if ((${#natives[@]} > 0)); then
-    lb_ctl "${natives[-1]}" leave mesh >/dev/null
+    lab_ctl "${natives[-1]}" leave mesh >/dev/null
     sleep 5
-    lb_ctl "${natives[-1]}" join "$token" >/dev/null
+    lab_ctl "${natives[-1]}" join "$token" >/dev/null
 fi
-lb_ctl p1 alias mesh renamed >/dev/null
+lab_ctl p1 alias mesh renamed >/dev/null
 sleep 15
 reads p0
 reads p1
-lb_stop "${pid[p0]}" "${pid[p1]}"
+lab_stop "${pid[p0]}" "${pid[p1]}"
 
 # WireGuard mode: lab_start runs $SMEGD.
-SMEGCTL=$SMEG_BIN/smegctl
 lab_setup_switch
 lab_add_node w1 1
 lab_add_node w2 2
 lab_add_nat_client w3 3
-SMEGD=$(under_callgrind "$LB_DIR/wg.callgrind") lab_start w1 --log-level info
+SMEGD=$(under_callgrind "$LAB_DIR/wg.callgrind") lab_start w1 --log-level info
 SMEGD=$SMEG_BIN/smegd
 lab_start w2
 lab_start w3
-token=$(lab_ctl w1 create --name wg --alias w1 --json |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-mesh=$(lab_ctl w1 list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["meshes"][0]["meshId"])')
+token=$(lab_ctl w1 create --name wg --alias w1 --json | lab_json field token)
+mesh=$(lab_ctl w1 list --json | lab_json field meshes.0.meshId)
 lab_ctl w2 join "$token" --alias w2 >/dev/null
 lab_ctl w3 join "$token" --alias w3 --role client >/dev/null
 lab_wait 120 "w1 sees 3 members" lab_all_see "$mesh" 3 w1
@@ -152,7 +143,7 @@ lab_ctl w1 get wg >/dev/null
 lab_term w1
 
 mkdir -p "$(dirname "$out")"
-python3 - "$LB_DIR/p0.callgrind" "$LB_DIR/p1.callgrind" "$LB_DIR/wg.callgrind" >"$out" <<'PY'
+python3 - "$LAB_DIR/p0.callgrind" "$LAB_DIR/p1.callgrind" "$LAB_DIR/wg.callgrind" >"$out" <<'PY'
 import re, sys
 def functions(path):
     names = set()

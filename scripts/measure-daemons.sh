@@ -7,46 +7,45 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-100}
 SMEG_BIN=${SMEG_BIN:-$(swift build -c release --show-bin-path)}
-LB_DIR=$(mktemp -d)
-# shellcheck source=scripts/lib/loopback.sh
-source scripts/lib/loopback.sh
-cleanup() {
-    lb_stop_all
-    rm -rf "$LB_DIR"
-}
-trap cleanup EXIT
-base=$(lb_free_range "$n")
+LAB_DIR=$(mktemp -d)
+# shellcheck source=scripts/lib/mesh-lab.sh
+source scripts/lib/mesh-lab.sh
+trap lab_cleanup EXIT
+base=$(lab_free_range "$n")
 pids=()
 
 start() {
-    lb_smegd_start "$1" $((base + $1)) --set metricsListen=off --log-level warning
-    pids+=("$LB_LAST_PID")
+    lab_start_loopback "$1" $((base + $1)) --set metricsListen=off --log-level warning
+    pids+=("$LAB_LAST_PID")
 }
 
 start 0
-lb_smegd_wait 0 "${pids[0]}"
+lab_wait_daemon 0
 sleep 2
-idle=$(lb_rss_kib "${pids[0]}")
-token=$(lb_ctl 0 create --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+idle=$(lab_rss_kib "${pids[0]}")
+token=$(lab_ctl 0 create --json | lab_json field token)
 for i in $(seq 1 $((n - 1))); do start "$i"; done
-for i in $(seq 1 $((n - 1))); do lb_smegd_wait "$i" "${pids[$i]}"; done
+for i in $(seq 1 $((n - 1))); do lab_wait_daemon "$i"; done
 t0=$(date +%s.%N)
-for i in $(seq 1 $((n - 1))); do lb_ctl "$i" join "$token" >/dev/null & done
+for i in $(seq 1 $((n - 1))); do lab_ctl "$i" join "$token" >/dev/null & done
 converged=""
 for _ in $(seq 600); do
     low=$n
     for i in 0 $((n / 2)) $((n - 1)); do
-        m=$(lb_ctl "$i" list --json | python3 -c 'import json,sys; d=json.load(sys.stdin)["meshes"]; print(d[0]["members"] if d else 0)')
+        m=$(lab_ctl "$i" list --json | lab_json field meshes.0.members 0)
         ((m < low)) && low=$m
     done
-    if ((low == n)); then converged=$(python3 -c "import time; print(f'{time.time() - $t0:.2f}')"); break; fi
+    if ((low == n)); then
+        converged=$(awk -v from="$t0" -v to="$(date +%s.%N)" 'BEGIN { printf "%.2f", to - from }')
+        break
+    fi
     sleep 0.1
 done
 sleep 10
 total=0
 most=0
 for pid in "${pids[@]}"; do
-    rss=$(lb_rss_kib "$pid")
+    rss=$(lab_rss_kib "$pid")
     total=$((total + rss))
     ((rss > most)) && most=$rss
 done

@@ -39,11 +39,10 @@ for name in p1 e1 e2 br b1 c2; do lab_start "$name"; done
 lab_start c1 --set dnsListen=127.0.0.1:53
 
 alpha_token=$(lab_ctl p1 create --name alpha --alias p1 --allow-exit-nodes --allow-bridged-meshes --json |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-beta_token=$(lab_ctl b1 create --name beta --alias b1 --allow-bridged-meshes --json |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-alpha=$(lab_ctl p1 list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["meshes"][0]["meshId"])')
-beta=$(lab_ctl b1 list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["meshes"][0]["meshId"])')
+    lab_json field token)
+beta_token=$(lab_ctl b1 create --name beta --alias b1 --allow-bridged-meshes --json | lab_json field token)
+alpha=$(lab_mesh p1)
+beta=$(lab_mesh b1)
 lab_ctl e1 join --alias e1 --advertise-default-route "$alpha_token" >/dev/null
 lab_ctl e2 join --alias e2 --advertise-default-route "$alpha_token" >/dev/null
 lab_ctl c1 join --alias c1 --role client "$alpha_token" >/dev/null
@@ -56,7 +55,7 @@ alpha_nodes=(p1 e1 e2 c1 c2 br)
 declare -A addr
 for name in "${alpha_nodes[@]}"; do addr[$name]=$(lab_address "$name" "$alpha"); done
 addr[b1]=$(lab_address b1 "$beta")
-beta_prefix=$(lab_ctl b1 list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["meshes"][0]["prefix"])')
+beta_prefix=$(lab_ctl b1 list --json | lab_json field meshes.0.prefix)
 alpha_if=smeg${alpha:0:8}
 
 
@@ -66,13 +65,7 @@ detail() { lab_ctl "$1" get "$alpha" --json; }
 # wg_holder NAME PREFIX: the short id (first 8 hex digits of the key) of the WireGuard peer whose
 # AllowedIPs on NAME's alpha interface contain exactly PREFIX, or nothing.
 wg_holder() {
-    lab_exec "$1" wg show "$alpha_if" allowed-ips | python3 -c '
-import base64, sys
-wanted = sys.argv[1]
-for line in sys.stdin:
-    key, *ips = line.split()
-    if wanted in ips:
-        print(base64.b64decode(key)[:4].hex())' "$2"
+    lab_exec "$1" wg show "$alpha_if" allowed-ips | lab_json wg-holder "$2"
 }
 
 # 1. clients behind NAT: one peer each, the one everybody agrees on.
@@ -80,13 +73,9 @@ lab_wait 60 "all-pairs ping -6 in alpha" lab_pings "${alpha_nodes[@]}"
 lab_log "1/6 all pairs of alpha ping, clients included ($((SECONDS - started)) s since start)"
 attached() {
     # attached CLIENT: the peer p1 says the client is attached through
-    detail p1 | python3 -c '
-import json, sys
-for m in json.load(sys.stdin)["members"]:
-    if m.get("alias") == sys.argv[1]:
-        print(m.get("via") or "")' "$1"
+    detail p1 | lab_json member alias="$1" via ""
 }
-alpha_prefix=$(lab_ctl p1 list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["meshes"][0]["prefix"])')
+alpha_prefix=$(lab_ctl p1 list --json | lab_json field meshes.0.prefix)
 for client in c1 c2; do
     via=$(attached "$client")
     [[ -n $via ]] || lab_fail "p1 does not know which peer $client is attached to"
@@ -109,11 +98,7 @@ lab_log "    dig @c1 resolves <alias>.alpha.smeg to each member's address; unkno
 # 2. exits: each chooser's daemon names its exit for ::/0, WireGuard carries ::/0 to it (or,
 # for a client that leaves the choice to its peer, to that peer), and the internet answers.
 exit_of() {
-    detail "$1" | python3 -c '
-import json, sys
-for r in json.load(sys.stdin).get("routing") or []:
-    if r["prefix"] == "::/0":
-        print(r.get("exit") or "", r["via"])' 2>/dev/null
+    detail "$1" | lab_json route ::/0 2>/dev/null
 }
 reaches_internet() {
     local name
@@ -121,7 +106,7 @@ reaches_internet() {
 }
 choosers=(p1 c1 c2 br)
 lab_wait 30 "every chooser reaches $internet through an exit" reaches_internet "${choosers[@]}"
-short() { detail "$1" | python3 -c 'import json,sys; print([m["shortId"] for m in json.load(sys.stdin)["members"] if m["isSelf"]][0])'; }
+short() { detail "$1" | lab_json member isSelf=true shortId; }
 e1_id=$(short e1)
 e2_id=$(short e2)
 declare -A chose

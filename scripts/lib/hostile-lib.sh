@@ -2,7 +2,8 @@
 # Helpers of scripts/hostile-test.sh: a fresh loopback mesh per case (honest h1..h4 and the
 # attacker's client daemon m), the attack runner, and the checks every case shares. Each check
 # adds a reason to PROBLEMS instead of exiting, so that every case runs and reports.
-# Needs SMEG_BIN, ROOT_DIR, PORT_BASE and loopback.sh.
+# Needs SMEG_BIN, ROOT_DIR, PORT_BASE and mesh-lab.sh; each mesh's daemons are under its own
+# LAB_DIR in ROOT_DIR.
 
 declare -A PID=() PORT=() METRICS=() ID=() SHORT=() KILLED=() LOG_OFFSET=() METRICS_BEFORE=()
 declare -a PROBLEMS=()
@@ -17,9 +18,7 @@ TOKEN=""
 MESH=""
 ATTACK_PID=""
 
-j() { python3 scripts/lib/meshjson.py "$@"; }
-
-view() { lb_ctl "$1" get "$MESH" --json 2>/dev/null; }
+view() { lab_ctl "$1" get "$MESH" --json 2>/dev/null; }
 
 problem() { PROBLEMS+=("$*"); }
 
@@ -33,10 +32,10 @@ live_honest() {
     done
 }
 
-identity_file() { echo "$LB_DIR/$1/state/meshes/$MESH/identity.key"; }
-state_file() { echo "$LB_DIR/$1/state/meshes/$MESH/$2"; }
+identity_file() { echo "$LAB_DIR/$1/state/meshes/$MESH/identity.key"; }
+state_file() { echo "$LAB_DIR/$1/state/meshes/$MESH/$2"; }
 
-scrape() { curl -s --max-time 2 "http://127.0.0.1:${METRICS[$1]}/metrics" | j metrics; }
+scrape() { curl -s --max-time 2 "http://127.0.0.1:${METRICS[$1]}/metrics" | lab_json metrics; }
 
 # start_node NAME INDEX: a daemon on this mesh's ports (gossip PORT_BASE + 20 * mesh + INDEX,
 # metrics 10 above), waited for.
@@ -50,11 +49,13 @@ start_node() {
 # restart_node NAME: starts NAME again on its ports and state, stopping it first if it runs.
 restart_node() {
     local name=$1
-    alive "$name" && lb_stop "${PID[$name]}"
-    lb_smegd_start "$name" "${PORT[$name]}" --set "metricsListen=127.0.0.1:${METRICS[$name]}"
-    PID[$name]=$LB_LAST_PID
+    alive "$name" && lab_stop "${PID[$name]}"
+    # The log holds the current run only: the identity-key case reads all of it.
+    mkdir -p "$LAB_DIR/$name" && : >"$LAB_DIR/$name/smegd.log"
+    lab_start_loopback "$name" "${PORT[$name]}" --set "metricsListen=127.0.0.1:${METRICS[$name]}"
+    PID[$name]=$LAB_LAST_PID
     unset "KILLED[$name]"
-    lb_smegd_wait "$name" "${PID[$name]}"
+    lab_wait_daemon "$name"
 }
 
 # Every live honest daemon sees every live honest member (and m, when it runs) and the same leader.
@@ -69,8 +70,8 @@ converged() {
     for name in $(live_honest); do
         local v
         v=$(view "$name")
-        [[ $(j count-present "${ids[@]}" <<<"$v") == "$want" ]] || return 1
-        leaders+=("$(j leader <<<"$v")")
+        [[ $(lab_json count-present "${ids[@]}" <<<"$v") == "$want" ]] || return 1
+        leaders+=("$(lab_json leader <<<"$v")")
     done
     [[ -n ${leaders[0]:-} ]] && (($(printf '%s\n' "${leaders[@]}" | sort -u | wc -l) == 1))
 }
@@ -88,22 +89,22 @@ wait_converged() {
 # client (clients never lead, so the leader is always honest).
 mesh_up() {
     MESH_INDEX=$((MESH_INDEX + 1))
-    LB_DIR=$ROOT_DIR/mesh-$MESH_INDEX
-    mkdir -p "$LB_DIR"
+    LAB_DIR=$ROOT_DIR/mesh-$MESH_INDEX
+    mkdir -p "$LAB_DIR"
     KILLED=()
     local index=1 name
     for name in "${HONEST[@]}" m; do
         start_node "$name" "$index" || return 1
         index=$((index + 1))
     done
-    lb_ctl h1 create --alias h1 --json >"$LB_DIR/create.json" || return 1
-    TOKEN=$(j field token <"$LB_DIR/create.json")
-    MESH=$(j field mesh.meshId <"$LB_DIR/create.json")
-    for name in h2 h3 h4; do lb_ctl "$name" join --alias "$name" "$TOKEN" >/dev/null || return 1; done
-    lb_ctl m join --alias mallory --role client "$TOKEN" >/dev/null || return 1
+    lab_ctl h1 create --alias h1 --json >"$LAB_DIR/create.json" || return 1
+    TOKEN=$(lab_json field token <"$LAB_DIR/create.json")
+    MESH=$(lab_json field mesh.meshId <"$LAB_DIR/create.json")
+    for name in h2 h3 h4; do lab_ctl "$name" join --alias "$name" "$TOKEN" >/dev/null || return 1; done
+    lab_ctl m join --alias mallory --role client "$TOKEN" >/dev/null || return 1
     for name in "${HONEST[@]}" m; do
-        ID[$name]=$(view "$name" | j self-id)
-        SHORT[$name]=$(view "$name" | j self-short)
+        ID[$name]=$(view "$name" | lab_json self-id)
+        SHORT[$name]=$(view "$name" | lab_json self-short)
     done
     wait_converged 20 || {
         echo "mesh $MESH_INDEX did not converge" >&2
@@ -112,7 +113,7 @@ mesh_up() {
 }
 
 mesh_down() {
-    lb_stop_all
+    lab_stop_all
     PID=()
 }
 
@@ -120,7 +121,7 @@ case_begin() {
     CASE=$1
     CASE_STARTED=$SECONDS
     PROBLEMS=()
-    CASE_DIR=$LB_DIR/case-$CASE
+    CASE_DIR=$LAB_DIR/case-$CASE
     mkdir -p "$CASE_DIR"
     mark_logs
     mark_counters
@@ -137,7 +138,7 @@ mark_counters() {
 # mark_logs: the false-prune check reads the daemons' logs from here on.
 mark_logs() {
     local name
-    for name in "${HONEST[@]}"; do LOG_OFFSET[$name]=$(stat -c %s "$LB_DIR/$name/log" 2>/dev/null || echo 0); done
+    for name in "${HONEST[@]}"; do LOG_OFFSET[$name]=$(stat -c %s "$LAB_DIR/$name/smegd.log" 2>/dev/null || echo 0); done
 }
 
 case_end() {
@@ -176,7 +177,7 @@ attack_bg() {
 
 leader_name() {
     local short name
-    short=$(view h1 | j leader)
+    short=$(view h1 | lab_json leader)
     for name in "${HONEST[@]}" m; do [[ ${SHORT[$name]} == "$short" ]] && echo "$name" && return; done
 }
 
@@ -192,7 +193,7 @@ check_pruned() {
     while ((SECONDS - from <= bound)); do
         gone=1
         for name in $(live_honest); do
-            [[ $(view "$name" | j count-present "${ID[$victim]}") == 0 ]] || gone=0
+            [[ $(view "$name" | lab_json count-present "${ID[$victim]}") == 0 ]] || gone=0
         done
         if ((gone)); then
             echo "    killed $victim pruned everywhere after $((SECONDS - from)) s"
@@ -208,7 +209,7 @@ check_pruned() {
 check_growth() {
     local name=$1 before=$2 deadline=$((SECONDS + $3)) rss most=0 size biggest=0
     while ((SECONDS < deadline)) && alive "$name"; do
-        rss=$(lb_rss_kib "${PID[$name]}" 2>/dev/null || echo 0)
+        rss=$(lab_rss_kib "${PID[$name]}" 2>/dev/null || echo 0)
         ((rss > most)) && most=$rss
         size=$(stat -c %s "$(state_file "$name" members.json)" 2>/dev/null || echo 0)
         ((size > biggest)) && biggest=$size
@@ -229,12 +230,12 @@ check_mesh() {
         for name in "${live[@]}"; do ids+=("${ID[$name]}"); done
         for name in "${live[@]}"; do
             if ! v=$(view "$name"); then
-                found+=("$name: smegctl get failed ($(lb_ctl "$name" get "$MESH" --json 2>&1 >/dev/null | cut -c 1-100))")
+                found+=("$name: smegctl get failed ($(lab_ctl "$name" get "$MESH" --json 2>&1 >/dev/null | cut -c 1-100))")
                 continue
             fi
-            count=$(j count-present "${ids[@]}" <<<"$v")
+            count=$(lab_json count-present "${ids[@]}" <<<"$v")
             [[ $count == "${#live[@]}" ]] || found+=("$name sees $count of ${#live[@]} live honest members")
-            leaders+=("$(j leader <<<"$v")")
+            leaders+=("$(lab_json leader <<<"$v")")
         done
         local distinct
         distinct=$(printf '%s\n' "${leaders[@]}" | sort -u | grep -c . || true)
@@ -249,9 +250,9 @@ check_mesh() {
         alive "$name" || problem "$name is not running ($(crash_reason "$name"))"
     done
     for name in "${HONEST[@]}"; do
-        [[ -f $LB_DIR/$name/log ]] || continue
+        [[ -f $LAB_DIR/$name/smegd.log ]] || continue
         local fresh
-        fresh=$(tail -c +$((LOG_OFFSET[$name] + 1)) "$LB_DIR/$name/log")
+        fresh=$(tail -c +$((LOG_OFFSET[$name] + 1)) "$LAB_DIR/$name/smegd.log")
         local other
         for other in $(live_honest); do
             # "member pruned (missed heartbeats): ALIAS (SHORT)" or "...: SHORT"; anchored, because an
@@ -267,7 +268,7 @@ check_mesh() {
 
 # crash_reason NAME: the runtime's own words from NAME's log (the failing check and its file).
 crash_reason() {
-    local log=$LB_DIR/$1/log reason
+    local log=$LAB_DIR/$1/smegd.log reason
     reason=$(grep -m 1 -oE 'Swift runtime failure: .*|Fatal error: .*' "$log" | sed -E 's| at /[^ ]*/| at |')
     [[ -n $reason ]] || reason=$(grep -m 1 -E 'crashed|Fatal' "$log")
     echo "${reason:-exited}" | cut -c 1-160
@@ -291,7 +292,7 @@ check_counted() {
             echo "    rejections counted on $name: unknown, it is not running"
             continue
         fi
-        mapfile -t lines < <(j metrics-delta "${METRICS_BEFORE[$name]}" "$(scrape "$name")" "${options[@]}")
+        mapfile -t lines < <(lab_json metrics-delta "${METRICS_BEFORE[$name]}" "$(scrape "$name")" "${options[@]}")
         total=$((total + ${lines[0]:-0}))
         echo "    rejections counted on $name: ${lines[1]:-none}"
     done

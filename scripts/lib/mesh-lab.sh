@@ -1,35 +1,63 @@
-# Helpers for running real smegd nodes in network namespaces on one machine (sourced).
+# shellcheck shell=bash
+# The lab: real smegd daemons on one machine, for the test stages, the demo and the examples
+# (sourced). Every function is lab_*; every daemon NAME keeps its state, control socket and log
+# under LAB_DIR/NAME, wherever it runs, so lab_ctl and the readings below work for both kinds:
 #
-# Topology: a "switch" namespace holds a bridge; every node namespace has one veth into it with
-# an address in 10.77.0.0/24 (IPv4 underlay) and fd77::/64 (IPv6 underlay). Only namespaces this
-# script creates are touched.
+# - nodes in network namespaces, with (userspace) WireGuard: lab_begin, lab_setup_switch, then
+#   lab_add_node or lab_add_nat_client, and lab_start. A "switch" namespace holds a bridge; every
+#   node namespace has one veth into it with an address in 10.77.0.0/24 (IPv4 underlay) and
+#   fd77::/64 (IPv6 underlay). Only namespaces this script creates are touched.
+#   Each smegd runs in its node's network namespace and in a private mount namespace where
+#   /run/wireguard is bind-mounted from the node's own directory: userspace WireGuard keeps its
+#   UAPI socket there, and every node's interface for a mesh has the same name. The directory
+#   outlives a smegd process, so a restarted daemon finds the wireguard-go that kept running.
+# - control-plane-only daemons on loopback, many per script (no root needed): lab_start_loopback,
+#   lab_wait_daemon, and lab_free_range for their ports.
 #
-# Each smegd runs in its node's network namespace and in a private mount namespace where
-# /run/wireguard is bind-mounted from the node's own directory: userspace WireGuard keeps its
-# UAPI socket there, and every node's interface for a mesh has the same name. The directory
-# outlives a smegd process, so a restarted daemon finds the wireguard-go that kept running.
+# SMEG_BIN, when set, is the directory of the binaries (then nothing is built); LAB_DIR a
+# scratch directory (default: a new one, removed by lab_cleanup unless LAB_KEEP=1).
 
 LAB_PREFIX=${LAB_PREFIX:-smeglab$$}
 LAB_DIR=${LAB_DIR:-$(mktemp -d)}
 LAB_SWITCH="$LAB_PREFIX-sw"
+LAB_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 declare -a LAB_NODES=()
 declare -a LAB_ROUTERS=()
+declare -a LAB_PIDS=()
+declare -a LAB_LINKS=()
 declare -A LAB_PID=()
+LAB_LAST_PID=""
 
 lab_log() { echo "$(date +%T) $*"; }
 
-# lab_begin SCRIPT [SWIFT BUILD FLAGS...]: the common start of every namespace script. Fails
-# unless root and unless smegd and smegctl are built (SMEG_BIN overrides where), sets SMEGD and
-# SMEGCTL, and arranges that the lab is removed on exit, with each node's last log lines when
-# the script failed.
+lab_fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# lab_json SUBCOMMAND ARGS...: scripts/lib/meshjson.py, the one reader of the daemons' JSON.
+lab_json() { python3 "$LAB_LIB/meshjson.py" "$@"; }
+
+# lab_begin SCRIPT [--build] [SWIFT BUILD FLAGS...]: the common start of every namespace script.
+# Fails unless root, sets SMEGD and SMEGCTL (from SMEG_BIN, or SwiftPM's bin path for the flags,
+# first building smegd and smegctl with --build, for scripts a user runs without make), and
+# arranges that the lab is removed on exit, with each node's last log lines when the script
+# failed.
 lab_begin() {
-    local script=$1
+    local script=$1 build=0
     shift
+    [[ ${1:-} == --build ]] && build=1 && shift
     [[ $(id -u) -eq 0 ]] || { echo "$script: FAIL: needs root (network namespaces): run it as root" >&2; exit 1; }
-    local bin=${SMEG_BIN:-$(swift build "$@" --show-bin-path)}
-    SMEGD="$bin/smegd"
-    SMEGCTL="$bin/smegctl"
-    [[ -x $SMEGD && -x $SMEGCTL ]] || { echo "$script: no smegd and smegctl in $bin: build them first" >&2; exit 1; }
+    if [[ -z ${SMEG_BIN:-} ]]; then
+        if ((build)); then
+            swift build "$@" --product smegd >/dev/null || exit 1
+            swift build "$@" --product smegctl >/dev/null || exit 1
+        fi
+        SMEG_BIN=$(swift build "$@" --show-bin-path) || exit 1
+    fi
+    SMEGD="$SMEG_BIN/smegd"
+    SMEGCTL="$SMEG_BIN/smegctl"
+    [[ -x $SMEGD && -x $SMEGCTL ]] || { echo "$script: no smegd and smegctl in $SMEG_BIN: build them first" >&2; exit 1; }
     trap 'lab_end $?' EXIT
 }
 
@@ -45,62 +73,170 @@ lab_end() {
     lab_cleanup
 }
 
-lab_fail() {
-    echo "FAIL: $*" >&2
-    exit 1
+# lab_cleanup: stops every process the lab started, removes its namespaces and LAB_DIR.
+lab_cleanup() {
+    # LAB_HOLD=SECONDS keeps a failed lab up for inspection (ip netns exec LAB_PREFIX-NAME ...).
+    if [[ -n ${LAB_HOLD:-} ]]; then
+        echo "lab: holding $LAB_PREFIX (state in $LAB_DIR) for ${LAB_HOLD}s" >&2
+        sleep "$LAB_HOLD" || true
+    fi
+    lab_stop_all
+    local name ns link router
+    for name in "${LAB_NODES[@]}"; do
+        ns="$LAB_PREFIX-$name"
+        # wireguard-go exits when its TUN link goes; a namespace with a live process outlives `ip netns del`.
+        for link in $(ip -n "$ns" -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^smeg' || true); do
+            ip -n "$ns" link del "$link" 2>/dev/null || true
+        done
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    for router in "${LAB_ROUTERS[@]}"; do ip netns del "$router" 2>/dev/null || true; done
+    ip netns del "$LAB_SWITCH" 2>/dev/null || true
+    if [[ "${LAB_KEEP:-0}" != 1 ]]; then rm -rf "$LAB_DIR"; fi
 }
 
-lab_setup_switch() {
-    ip netns add "$LAB_SWITCH"
-    ip -n "$LAB_SWITCH" link add br0 type bridge
-    ip -n "$LAB_SWITCH" link set br0 up
-    ip -n "$LAB_SWITCH" link set lo up
-}
+# --- Processes
 
-# lab_add_node NAME INDEX: a namespace NAME with 10.77.0.INDEX and fd77::INDEX on the switch.
-lab_add_node() {
-    local name=$1 index=$2 ns="$LAB_PREFIX-$1"
-    ip netns add "$ns"
-    ip link add "v$index-$$" type veth peer name "s$index-$$"
-    ip link set "v$index-$$" netns "$ns"
-    ip link set "s$index-$$" netns "$LAB_SWITCH"
-    ip -n "$LAB_SWITCH" link set "s$index-$$" master br0 up
-    ip -n "$ns" link set lo up
-    ip -n "$ns" link set "v$index-$$" name eth0
-    ip -n "$ns" addr add "10.77.0.$index/24" dev eth0
-    ip -n "$ns" addr add "fd77::$index/64" dev eth0 nodad
-    ip -n "$ns" link set eth0 up
-    mkdir -p "$LAB_DIR/$name/wg" "$LAB_DIR/$name/state"
-    LAB_NODES+=("$name")
-}
-
-# lab_start NAME [smegd flags...]: starts smegd in the node (logs to $LAB_DIR/NAME/smegd.log).
-lab_start() {
-    local name=$1 ns="$LAB_PREFIX-$1"
+# lab_spawn LOG CMD...: CMD in the background, its output appended to LOG; its pid is in
+# LAB_LAST_PID, and lab_stop_all stops it.
+lab_spawn() {
+    local log=$1
     shift
-    ip netns exec "$ns" unshare --mount --propagation private sh -c '
-        mount --bind "$0/wg" /run/wireguard 2>/dev/null || { mkdir -p /run/wireguard && mount --bind "$0/wg" /run/wireguard; }
-        exec "$@"' "$LAB_DIR/$name" \
-        "$SMEGD" --state-dir "$LAB_DIR/$name/state" --socket "$LAB_DIR/$name/smegd.sock" \
-        --set metricsListen=off --set wireguardBackend=userspace ${LAB_SMEGD_FLAGS:-} "$@" >>"$LAB_DIR/$name/smegd.log" 2>&1 &
-    LAB_PID[$name]=$!
-    for _ in $(seq 100); do
-        [[ -S "$LAB_DIR/$name/smegd.sock" ]] && "$SMEGCTL" --socket "$LAB_DIR/$name/smegd.sock" status >/dev/null 2>&1 && return 0
-        kill -0 "${LAB_PID[$name]}" 2>/dev/null || { tail -n 20 "$LAB_DIR/$name/smegd.log" >&2; lab_fail "smegd on $name exited"; }
+    "$@" >>"$log" 2>&1 &
+    LAB_LAST_PID=$!
+    LAB_PIDS+=("$LAB_LAST_PID")
+}
+
+# lab_forget PID...: processes that are gone; a reaped pid may be reused, and must not be killed.
+lab_forget() {
+    local keep=() pid
+    for pid in "${LAB_PIDS[@]}"; do [[ " $* " == *" $pid "* ]] || keep+=("$pid"); done
+    LAB_PIDS=("${keep[@]}")
+}
+
+# lab_stop PID...: SIGTERM, a moment's grace, then SIGKILL; reaps them.
+lab_stop() {
+    local pid alive
+    (($# > 0)) || return 0
+    kill -TERM "$@" 2>/dev/null || true
+    for _ in $(seq 20); do
+        alive=0
+        for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1 && break; done
+        ((alive)) || break
         sleep 0.1
     done
-    lab_fail "smegd on $name did not open its control socket"
+    kill -KILL "$@" 2>/dev/null || true
+    for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
+    lab_forget "$@"
 }
+
+# lab_stop_all: every process started through the lab that is still running.
+lab_stop_all() {
+    lab_stop "${LAB_PIDS[@]}"
+    LAB_PIDS=()
+}
+
+# lab_wait_ready WHAT PID LOG CMD...: retries CMD every 50 ms (LAB_READY_SECONDS, default 10, at
+# most) until it succeeds; fails early, with the tail of LOG, when PID exits.
+lab_wait_ready() {
+    local what=$1 pid=$2 log=$3
+    shift 3
+    for _ in $(seq $((${LAB_READY_SECONDS:-10} * 20))); do
+        "$@" >/dev/null 2>&1 && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "$what did not start; its log:" >&2
+    tail -n 20 "$log" >&2 || true
+    return 1
+}
+
+lab_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# --- Daemons (either kind)
+
+lab_socket() { echo "$LAB_DIR/$1/smegd.sock"; }
 
 lab_ctl() {
     local name=$1
     shift
-    "$SMEGCTL" --socket "$LAB_DIR/$name/smegd.sock" "$@"
+    "${SMEGCTL:-$SMEG_BIN/smegctl}" --socket "$LAB_DIR/$name/smegd.sock" "$@"
 }
 
-lab_kill9() {
-    kill -9 "${LAB_PID[$1]}" 2>/dev/null || true
-    wait "${LAB_PID[$1]}" 2>/dev/null || true
+# lab_smegd NAME [CMD...] -- [smegd flags...]: starts NAME's smegd through CMD (nothing, or
+# LAB_IN: a program that ends by exec'ing it, so that its pid is smegd's), with its state, socket and log under LAB_DIR/NAME. SMEGD, when
+# set, is the program run instead of SMEG_BIN/smegd (a wrapper, e.g. under a profiler).
+lab_smegd() {
+    local name=$1 runner=()
+    shift
+    while (($#)) && [[ $1 != -- ]]; do
+        runner+=("$1")
+        shift
+    done
+    shift
+    mkdir -p "$LAB_DIR/$name"
+    lab_spawn "$LAB_DIR/$name/smegd.log" "${runner[@]}" "${SMEGD:-$SMEG_BIN/smegd}" \
+        --state-dir "$LAB_DIR/$name/state" --socket "$LAB_DIR/$name/smegd.sock" "$@"
+    LAB_PID[$name]=$LAB_LAST_PID
+}
+
+# lab_wait_daemon NAME: until NAME's daemon answers on its control socket; fails (returns 1,
+# with its log) if it exits first.
+lab_wait_daemon() {
+    lab_wait_ready "smegd on $1" "${LAB_PID[$1]}" "$LAB_DIR/$1/smegd.log" lab_ctl "$1" status
+}
+
+# lab_start_loopback NAME GOSSIP_PORT [smegd flags...]: a control-plane-only smegd on 127.0.0.1,
+# not waited for (lab_wait_daemon), so that many can start at once. Its pid is in LAB_LAST_PID.
+lab_start_loopback() {
+    local name=$1 port=$2
+    shift 2
+    lab_smegd "$name" -- --control-plane-only --gossip-port "$port" --set gossipBind=127.0.0.1 "$@"
+}
+
+# lab_free_range COUNT: prints a random base port B such that B..B+COUNT-1 are all free and lie
+# below the kernel's ephemeral range, so no outgoing connection can take one of them later.
+lab_free_range() {
+    local count=$1 low base busy
+    low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range)
+    ((low - count > 10000)) || low=65535
+    for _ in $(seq 50); do
+        base=$((10000 + RANDOM % (low - count - 10000)))
+        busy=$(ss -Htuln | awk '{n = split($5, a, ":"); print a[n]}' |
+            awk -v lo="$base" -v hi="$((base + count))" '$1 >= lo && $1 < hi' | head -n 1)
+        if [[ -z $busy ]]; then
+            echo "$base"
+            return 0
+        fi
+    done
+    echo "no free range of $count ports found" >&2
+    return 1
+}
+
+# lab_mesh NAME: the id of the (first) mesh NAME's daemon is in.
+lab_mesh() {
+    lab_ctl "$1" list --json | lab_json field meshes.0.meshId
+}
+
+# lab_address NAME MESH: the node's overlay address in the mesh, from its own daemon.
+lab_address() {
+    lab_ctl "$1" list --json | lab_json mesh "$2" address ""
+}
+
+# lab_interface NAME MESH: the name of the node's WireGuard interface for the mesh.
+lab_interface() {
+    lab_ctl "$1" list --json | lab_json mesh "$2" interface ""
+}
+
+# lab_members NAME MESH: the number of members NAME's daemon sees in the mesh (0 when it does
+# not answer).
+lab_members() {
+    lab_ctl "$1" get "$2" --json 2>/dev/null | lab_json member-count || true
+}
+
+# lab_leader NAME MESH: the alias of the member NAME's daemon shows as leader.
+lab_leader() {
+    lab_ctl "$1" get "$2" --json 2>/dev/null | lab_json leader-name 2>/dev/null || true
 }
 
 # lab_all_see MESH COUNT NAME...: every named node's daemon sees COUNT members in MESH.
@@ -108,77 +244,6 @@ lab_all_see() {
     local mesh=$1 count=$2 name
     shift 2
     for name in "$@"; do [[ $(lab_members "$name" "$mesh") == "$count" ]] || return 1; done
-}
-
-# lab_pings NAME...: every listed node pings every other one at ${addr[NAME]}, an associative
-# array of overlay addresses the calling script fills in.
-lab_pings() {
-    local from to
-    for from in "$@"; do
-        for to in "$@"; do
-            [[ $from == "$to" ]] || lab_ping "$from" "${addr[$to]}" >/dev/null || return 1
-        done
-    done
-}
-
-# lab_kill_node NAME: the machine dies: kill -9 of every process in its namespace (smegd and
-# wireguard-go), so its WireGuard stops answering too, not just its daemon.
-lab_kill_node() {
-    local ns="$LAB_PREFIX-$1" pid
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-    wait "${LAB_PID[$1]}" 2>/dev/null || true
-}
-
-# lab_exec NAME CMD...: runs a command in the node's network namespace and WireGuard mount.
-# lab_term NAME: SIGTERM to the node's smegd, as systemd sends on stop; fails unless the
-# daemon exits (a graceful shutdown) within 15 s.
-lab_term() {
-    local pid=${LAB_PID[$1]}
-    kill -TERM "$pid" 2>/dev/null || lab_fail "smegd on $1 was not running"
-    for _ in $(seq 150); do
-        kill -0 "$pid" 2>/dev/null || {
-            wait "$pid" 2>/dev/null || true
-            return 0
-        }
-        sleep 0.1
-    done
-    lab_fail "smegd on $1 did not exit within 15 s of SIGTERM"
-}
-
-# lab_interface NAME MESH: the name of the node's WireGuard interface for the mesh.
-lab_interface() {
-    lab_ctl "$1" list --json | python3 -c '
-import json, sys
-for m in json.load(sys.stdin)["meshes"]:
-    if m["meshId"] == sys.argv[1]:
-        print(m["interface"])' "$2"
-}
-
-# lab_has_link NAME LINK: true while the link exists in the node's namespace.
-lab_has_link() {
-    ip -n "$LAB_PREFIX-$1" link show dev "$2" >/dev/null 2>&1
-}
-
-lab_exec() {
-    local name=$1 ns="$LAB_PREFIX-$1"
-    shift
-    ip netns exec "$ns" unshare --mount --propagation private sh -c 'mount --bind "$0/wg" /run/wireguard && exec "$@"' \
-        "$LAB_DIR/$name" "$@"
-}
-
-# lab_address NAME MESH: the node's overlay address in the mesh, from its own daemon.
-lab_address() {
-    lab_ctl "$1" list --json | python3 -c '
-import json, sys
-mesh = sys.argv[1]
-for m in json.load(sys.stdin)["meshes"]:
-    if m["meshId"] == mesh:
-        print(m["address"])' "$2"
-}
-
-# lab_members NAME MESH: the number of members NAME's daemon sees in the mesh.
-lab_members() {
-    lab_ctl "$1" get "$2" --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["members"]))' 2>/dev/null || echo 0
 }
 
 # lab_wait SECONDS DESCRIPTION CMD...: retries CMD every 0.2 s until it succeeds.
@@ -192,32 +257,55 @@ lab_wait() {
     done
 }
 
-# lab_ping NAME ADDRESS [TIMEOUT]: one ping -6, waiting TIMEOUT seconds (default 1) for the
-# answer; timings use a short timeout so a lost first ping does not count as a second.
-lab_ping() {
-    ip netns exec "$LAB_PREFIX-$1" ping -6 -c 1 -W "${3:-1}" "$2"
+# --- Nodes in network namespaces
+
+lab_setup_switch() {
+    ip netns add "$LAB_SWITCH"
+    ip -n "$LAB_SWITCH" link add br0 type bridge
+    ip -n "$LAB_SWITCH" link set br0 up
+    ip -n "$LAB_SWITCH" link set lo up
 }
 
-lab_cleanup() {
-    # LAB_HOLD=SECONDS keeps a failed lab up for inspection (ip netns exec LAB_PREFIX-NAME ...).
-    if [[ -n ${LAB_HOLD:-} ]]; then
-        echo "lab: holding $LAB_PREFIX (state in $LAB_DIR) for ${LAB_HOLD}s" >&2
-        sleep "$LAB_HOLD" || true
-    fi
-    for name in "${!LAB_PID[@]}"; do kill -TERM "${LAB_PID[$name]}" 2>/dev/null || true; done
-    sleep 0.3
-    for name in "${!LAB_PID[@]}"; do kill -9 "${LAB_PID[$name]}" 2>/dev/null || true; done
-    for name in "${LAB_NODES[@]}"; do
-        local ns="$LAB_PREFIX-$name"
-        # wireguard-go exits when its TUN link goes; a namespace with a live process outlives `ip netns del`.
-        for link in $(ip -n "$ns" -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^smeg' || true); do
-            ip -n "$ns" link del "$link" 2>/dev/null || true
-        done
-        ip netns del "$ns" 2>/dev/null || true
-    done
-    for router in "${LAB_ROUTERS[@]}"; do ip netns del "$router" 2>/dev/null || true; done
-    ip netns del "$LAB_SWITCH" 2>/dev/null || true
-    if [[ "${LAB_KEEP:-0}" != 1 ]]; then rm -rf "$LAB_DIR"; fi
+# lab_netns NS: a new namespace with its loopback up.
+lab_netns() {
+    ip netns add "$1"
+    ip -n "$1" link set lo up
+}
+
+# lab_veth NS IFNAME PEER_NS PEER_IFNAME: a veth pair between two namespaces. Each end is made
+# under a name unique to this script ($$) in the host's namespace, where concurrent labs meet,
+# and renamed once it is in its own.
+lab_veth() {
+    local ns=$1 ifname=$2 peer_ns=$3 peer_ifname=$4 index=${#LAB_LINKS[@]}
+    LAB_LINKS+=("$ifname")
+    ip link add "a$index-$$" type veth peer name "b$index-$$"
+    ip link set "a$index-$$" netns "$ns"
+    ip link set "b$index-$$" netns "$peer_ns"
+    ip -n "$ns" link set "a$index-$$" name "$ifname"
+    ip -n "$peer_ns" link set "b$index-$$" name "$peer_ifname"
+}
+
+# lab_uplink NS IFNAME PORT: NS's link IFNAME to the switch, where it is the bridge port PORT.
+lab_uplink() {
+    lab_veth "$1" "$2" "$LAB_SWITCH" "$3"
+    ip -n "$LAB_SWITCH" link set "$3" master br0 up
+}
+
+# lab_node_dirs NAME: the directories of a node's WireGuard sockets and smegd state.
+lab_node_dirs() {
+    mkdir -p "$LAB_DIR/$1/wg" "$LAB_DIR/$1/state"
+    LAB_NODES+=("$1")
+}
+
+# lab_add_node NAME INDEX: a namespace NAME with 10.77.0.INDEX and fd77::INDEX on the switch.
+lab_add_node() {
+    local name=$1 index=$2 ns="$LAB_PREFIX-$1"
+    lab_netns "$ns"
+    lab_uplink "$ns" eth0 "s$index"
+    ip -n "$ns" addr add "10.77.0.$index/24" dev eth0
+    ip -n "$ns" addr add "fd77::$index/64" dev eth0 nodad
+    ip -n "$ns" link set eth0 up
+    lab_node_dirs "$name"
 }
 
 # lab_add_nat_client NAME INDEX: a node behind its own NAT router. The router namespace
@@ -226,20 +314,12 @@ lab_cleanup() {
 # a typical home router.
 lab_add_nat_client() {
     local name=$1 index=$2 ns="$LAB_PREFIX-$1" router="$LAB_PREFIX-$1-nat"
-    ip netns add "$router"
-    ip netns add "$ns"
-    ip link add "r$index-$$" type veth peer name "w$index-$$"
-    ip link set "r$index-$$" netns "$router"
-    ip link set "w$index-$$" netns "$LAB_SWITCH"
-    ip -n "$LAB_SWITCH" link set "w$index-$$" master br0 up
-    ip -n "$router" link set "r$index-$$" name wan
+    lab_netns "$router"
+    lab_netns "$ns"
+    lab_uplink "$router" wan "w$index"
     ip -n "$router" addr add "10.77.0.$((100 + index))/24" dev wan
     ip -n "$router" link set wan up
-    ip -n "$router" link set lo up
-    ip link add "c$index-$$" type veth peer name "l$index-$$"
-    ip link set "c$index-$$" netns "$ns"
-    ip link set "l$index-$$" netns "$router"
-    ip -n "$router" link set "l$index-$$" name lan
+    lab_veth "$router" lan "$ns" eth0
     ip -n "$router" addr add "192.168.$index.1/24" dev lan
     ip -n "$router" link set lan up
     ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1
@@ -251,23 +331,111 @@ table ip nat {
     }
 }
 NFT
-    ip -n "$ns" link set lo up
-    ip -n "$ns" link set "c$index-$$" name eth0
     ip -n "$ns" addr add "192.168.$index.2/24" dev eth0
     ip -n "$ns" link set eth0 up
     ip -n "$ns" route add default via "192.168.$index.1"
-    mkdir -p "$LAB_DIR/$name/wg" "$LAB_DIR/$name/state"
-    LAB_NODES+=("$name")
+    lab_node_dirs "$name"
     LAB_ROUTERS+=("$router")
 }
 
-# lab_leader NAME MESH: the alias of the member NAME's daemon shows as leader.
-lab_leader() {
-    lab_ctl "$1" get "$2" --json 2>/dev/null | python3 -c '
-import json, sys
-for m in json.load(sys.stdin)["members"]:
-    if m["isLeader"]:
-        print(m.get("alias") or m["shortId"])' 2>/dev/null || true
+# lab_in NAME: sets LAB_IN to the command that runs its arguments in the node's network
+# namespace and WireGuard mount (a command, not a function, so that it can run in the background
+# and the process started is the one it runs).
+lab_in() {
+    # shellcheck disable=SC2016 # $0 and $@ are the inner shell's
+    LAB_IN=(ip netns exec "$LAB_PREFIX-$1" unshare --mount --propagation private sh -c '
+        mount --bind "$0/wg" /run/wireguard 2>/dev/null || { mkdir -p /run/wireguard && mount --bind "$0/wg" /run/wireguard; }
+        exec "$@"' "$LAB_DIR/$1")
+}
+
+# lab_exec NAME CMD...: runs a command in the node's network namespace and WireGuard mount.
+lab_exec() {
+    lab_in "$1"
+    shift
+    "${LAB_IN[@]}" "$@"
+}
+
+# lab_start NAME [smegd flags...]: starts smegd in the node (logs to $LAB_DIR/NAME/smegd.log)
+# and waits until it answers.
+lab_start() {
+    local name=$1
+    shift
+    lab_in "$name"
+    # shellcheck disable=SC2086 # LAB_SMEGD_FLAGS is a list of flags
+    lab_smegd "$name" "${LAB_IN[@]}" -- --set metricsListen=off --set wireguardBackend=userspace \
+        ${LAB_SMEGD_FLAGS:-} "$@"
+    lab_wait_daemon "$name" || lab_fail "smegd on $name did not start"
+}
+
+lab_kill9() {
+    kill -9 "${LAB_PID[$1]}" 2>/dev/null || true
+    wait "${LAB_PID[$1]}" 2>/dev/null || true
+    lab_forget "${LAB_PID[$1]}"
+}
+
+# lab_kill_node NAME: the machine dies: kill -9 of every process in its namespace (smegd and
+# wireguard-go), so its WireGuard stops answering too, not just its daemon.
+lab_kill_node() {
+    local ns="$LAB_PREFIX-$1" pid
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+    wait "${LAB_PID[$1]}" 2>/dev/null || true
+    lab_forget "${LAB_PID[$1]}"
+}
+
+# lab_term NAME: SIGTERM to the node's smegd, as systemd sends on stop; fails unless the
+# daemon exits (a graceful shutdown) within 15 s.
+lab_term() {
+    local pid=${LAB_PID[$1]}
+    kill -TERM "$pid" 2>/dev/null || lab_fail "smegd on $1 was not running"
+    for _ in $(seq 150); do
+        kill -0 "$pid" 2>/dev/null || {
+            wait "$pid" 2>/dev/null || true
+            lab_forget "$pid"
+            return 0
+        }
+        sleep 0.1
+    done
+    lab_fail "smegd on $1 did not exit within 15 s of SIGTERM"
+}
+
+# lab_has_link NAME LINK: true while the link exists in the node's namespace.
+lab_has_link() {
+    ip -n "$LAB_PREFIX-$1" link show dev "$2" >/dev/null 2>&1
+}
+
+# lab_ping NAME ADDRESS [TIMEOUT]: one ping -6, waiting TIMEOUT seconds (default 1) for the
+# answer; timings use a short timeout so a lost first ping does not count as a second.
+lab_ping() {
+    ip netns exec "$LAB_PREFIX-$1" ping -6 -c 1 -W "${3:-1}" "$2"
+}
+
+# lab_pings NAME...: every listed node pings every other one at ${addr[NAME]}, an associative
+# array of overlay addresses the calling script fills in.
+lab_pings() {
+    local from to
+    for from in "$@"; do
+        for to in "$@"; do
+            # shellcheck disable=SC2154 # addr is the caller's
+            [[ $from == "$to" ]] || lab_ping "$from" "${addr[$to]}" >/dev/null || return 1
+        done
+    done
+}
+
+# lab_wait_ping FROM ADDRESS: waits (30 s at most) until FROM pings ADDRESS, and says so.
+lab_wait_ping() {
+    lab_wait 30 "$1 pings $2" lab_ping "$1" "$2"
+    echo "  $1 -> $2: ping ok"
+}
+
+# lab_filter NS CHAIN...: the lab's own nftables table in NS, with the named filter chains
+# (input, output), for lab_block and lab_loss to add rules to and lab_heal to remove.
+lab_filter() {
+    local ns=$1 chain
+    shift
+    ip netns exec "$ns" nft add table inet smeglab 2>/dev/null || true
+    for chain in "$@"; do
+        ip netns exec "$ns" nft add chain inet smeglab "$chain" "{ type filter hook $chain priority 0; }" 2>/dev/null || true
+    done
 }
 
 # lab_block NAME ADDRESS...: drops every packet between NAME and the given underlay addresses
@@ -275,9 +443,7 @@ for m in json.load(sys.stdin)["members"]:
 lab_block() {
     local name=$1 ns="$LAB_PREFIX-$1"
     shift
-    ip netns exec "$ns" nft add table inet smeglab 2>/dev/null || true
-    ip netns exec "$ns" nft add chain inet smeglab input '{ type filter hook input priority 0; }' 2>/dev/null || true
-    ip netns exec "$ns" nft add chain inet smeglab output '{ type filter hook output priority 0; }' 2>/dev/null || true
+    lab_filter "$ns" input output
     local address family
     for address in "$@"; do
         family=ip
@@ -292,8 +458,7 @@ lab_block() {
 # hop: PERCENT loss on every link.
 lab_loss() {
     local ns="$LAB_PREFIX-$1" percent=$2
-    ip netns exec "$ns" nft add table inet smeglab 2>/dev/null || true
-    ip netns exec "$ns" nft add chain inet smeglab input '{ type filter hook input priority 0; }' 2>/dev/null || true
+    lab_filter "$ns" input
     ip netns exec "$ns" nft add rule inet smeglab input meta l4proto udp numgen random mod 100 "<" "$percent" drop
 }
 

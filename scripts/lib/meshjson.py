@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """JSON and metrics readings for the shell test stages, one subcommand each.
 
-Reads `smegctl ... --json` output, members.json, smeg-attack's JSON lines or a Prometheus scrape
-on standard input (or from the files named), and prints plain values a shell script can compare.
+Reads `smegctl ... --json` output, members.json, smeg-attack's JSON lines, a Prometheus scrape
+or `wg show IFACE allowed-ips` on standard input (or from the files named), and prints plain
+values a shell script can compare. A lookup whose value is absent prints an empty line and exits
+1, so that a `set -e` script stops where the value went missing, unless the caller gives a
+DEFAULT to print instead (for callers that test for the empty value themselves).
 Named meshjson, not json, so that it never shadows the standard module it imports.
 """
 import base64
@@ -25,16 +28,75 @@ def members(view):
     return view.get("members", [])
 
 
+def shell_value(value):
+    """A JSON value as a script compares it: booleans as true/false, as the JSON spells them."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def found(value, default):
+    """Prints a lookup's value; an absent one (None) as DEFAULT, or as an empty line and exit 1."""
+    if value is not None:
+        print(shell_value(value))
+    elif default:
+        print(default[0])
+    else:
+        print()
+        sys.exit(1)
+
+
 def field(args):
-    """field PATH: the value at a dotted path (e.g. mesh.meshId, meshes.0.meshId: a number
-    indexes a list), empty when absent."""
+    """field PATH [DEFAULT]: the value at a dotted path (e.g. mesh.meshId, meshes.0.meshId: a
+    number indexes a list)."""
     value = load()
     for key in args[0].split("."):
         if isinstance(value, list) and key.isdigit():
             value = value[int(key)] if int(key) < len(value) else None
         else:
             value = value.get(key) if isinstance(value, dict) else None
-    print("" if value is None else value)
+    found(value, args[1:])
+
+
+def member(args):
+    """member KEY=VALUE FIELD [DEFAULT]: FIELD of the first member whose KEY is VALUE (alias=c1,
+    shortId=1a2b3c4d, id=KEY...); a null FIELD counts as absent."""
+    key, _, wanted = args[0].partition("=")
+    match = next((m for m in members(load()) if key in m and shell_value(m[key]) == wanted), {})
+    found(match.get(args[1]), args[2:])
+
+
+def member_count(_args):
+    """The number of members in a view; 0 when there is none (a daemon that did not answer)."""
+    print(len(members(load())))
+
+
+def leader_name(_args):
+    """The alias, or else the short id, of the member the view marks as leader; nothing if none."""
+    for m in members(load()):
+        if m.get("isLeader"):
+            print(m.get("alias") or m["shortId"])
+
+
+def mesh(args):
+    """mesh MESH FIELD [DEFAULT]: FIELD of mesh MESH (its id) in a `smegctl list --json`."""
+    match = next((m for m in load().get("meshes") or [] if m.get("meshId") == args[0]), {})
+    found(match.get(args[1]), args[2:])
+
+
+def route(args):
+    """route PREFIX: the exit (empty when the route has none) and the next hop of the view's
+    routing entry for PREFIX, on one line; nothing if the view routes no such prefix."""
+    for entry in load().get("routing") or []:
+        if entry["prefix"] == args[0]:
+            print(entry.get("exit") or "", entry["via"])
+
+
+def wg_holder(args):
+    """wg-holder PREFIX: reads `wg show IFACE allowed-ips`; the short id (the first 4 bytes of
+    the key, in hex) of every peer whose AllowedIPs list PREFIX exactly."""
+    for line in sys.stdin:
+        words = line.split()
+        if args[0] in words[1:]:
+            print(base64.b64decode(words[0])[:4].hex())
 
 
 def self_id(_args):
@@ -46,8 +108,8 @@ def self_short(_args):
 
 
 def member_ids(_args):
-    for member in members(load()):
-        print(member["id"])
+    for m in members(load()):
+        print(m["id"])
 
 
 def count_present(args):
@@ -58,14 +120,6 @@ def count_present(args):
 
 def leader(_args):
     print(load().get("mesh", {}).get("leader") or "")
-
-
-def version_of(args):
-    print(next((m["version"] for m in members(load()) if m["id"] == args[0]), 0))
-
-
-def alias_of(args):
-    print(next((m.get("alias") or "" for m in members(load()) if m["id"] == args[0]), ""))
 
 
 def alias_problems(_args):
@@ -161,13 +215,6 @@ def lines(args):
                 print(value)
 
 
-def record_count(args):
-    try:
-        print(len(load(args[0]).get("records", [])))
-    except (OSError, ValueError):
-        print(0)
-
-
 def merge_members(args):
     """merge-members A B: members.json A with the records of B added (a state fixture)."""
     first, second = load(args[0]), load(args[1])
@@ -177,17 +224,20 @@ def merge_members(args):
 
 COMMANDS = {
     "field": field,
+    "member": member,
+    "member-count": member_count,
+    "leader-name": leader_name,
+    "mesh": mesh,
+    "route": route,
+    "wg-holder": wg_holder,
     "self-id": self_id,
     "self-short": self_short,
     "members": member_ids,
     "count-present": count_present,
     "leader": leader,
-    "version-of": version_of,
-    "alias-of": alias_of,
     "alias-problems": alias_problems,
     "bad-content": bad_content,
     "record-of": record_of,
-    "record-count": record_count,
     "merge-members": merge_members,
     "metrics": metrics,
     "metrics-delta": metrics_delta,
