@@ -340,6 +340,8 @@ EOF
 bar_n=100
 [[ " $BENCH_N " == *" 100 "* ]] || bar_n=$max_n
 echo
+verdict=0
 "${POLL[@]}" report --raw "$RAW" --meta "$LAB_DIR/meta.json" --bar-n "$bar_n" \
-    --json "$BENCH_OUT/bench-$stamp.json" --text "$BENCH_OUT/bench-$stamp.txt"
+    --json "$BENCH_OUT/bench-$stamp.json" --text "$BENCH_OUT/bench-$stamp.txt" || verdict=$?
 echo "bench: $wall s wall; raw numbers in $BENCH_OUT/bench-$stamp.json"
+exit "$verdict"

@@ -1,6 +1,7 @@
 """The side-by-side table, the bar verdict and the JSON file, from the raw lines bench.sh wrote."""
 
 import json
+import sys
 import statistics
 
 
@@ -138,4 +139,9 @@ def cmd_report(args):
     if args.text:
         with open(args.text, "w") as file:
             file.write(text)
+    # Memory is the bar the daemon's code layout exists for (docs/operations.md): a stale order
+    # file or a heavier daemon must fail the bench, not only print "NO".
+    if bar and bar["rss_not_higher"] is False:
+        print(f"bench: FAIL: smegd's mean RSS per process is above serf's at N = {args.bar_n}", file=sys.stderr)
+        return 1
     return 0
