@@ -6,59 +6,104 @@ import MeshCore
 
 /// Many `MeshNode`s, the daemon's per-mesh logic with real frames (pair keys, reply budgets,
 /// introductions), record signing and republishing, over a simulated network in virtual time:
-/// joins, kills, partitions and heals, without sockets, root or real time. The kernel is a
-/// recorder: every node's last desired WireGuard state is kept, and every apply succeeds.
+/// joins, kills, partitions and heals, nodes behind NATs of each kind (`SimulatedNAT`), laptops
+/// that sleep, and the WireGuard sessions that all of this lets come up (`SimulatedWireGuard`),
+/// without sockets, root or real time. The kernel is WireGuard's handshake and a recorder of
+/// each node's last desired state.
 struct SimulatedMesh {
     struct Node {
         var core: MeshNode
         let identity: NodeIdentity
-        let address: PeerAddress
+        /// Where the node itself sits: a public address, or a LAN address behind `nat`.
+        let lan: IPAddress
+        let nat: Int?
+        var wireGuard: SimulatedWireGuard
         var alive = true
+        /// A sleeping laptop: no ticks, and whatever arrives is lost.
+        var asleep = false
         /// What the node last asked the kernel for.
         var desired: DesiredMeshState?
         /// The last membership file it wrote.
         var saved: PersistedMembership?
         var applies = 0
+
+        /// Where its gossip answers, as another node on its LAN would reach it.
+        var address: PeerAddress { PeerAddress(ip: lan, port: SimulatedMesh.gossipPort) }
+        var key: WireGuardKey { WireGuardKey(bytes: identity.nodeID.bytes)! }
     }
+
+    static let gossipPort: UInt16 = 7946
+    static let wireGuardPort: UInt16 = 51820
 
     let mesh = MeshID(bytes: Array(40..<50))!
     let secret = MeshSecret(bytes: Array(repeating: 7, count: 32))!
     private(set) var nodes: [Node] = []
+    private(set) var nats: [SimulatedNAT] = []
     private(set) var now = GossipCRDT.Instant.zero
-    private var queue = EventQueue<(to: PeerAddress, from: PeerAddress, bytes: [UInt8])>()
+    private var queue = EventQueue<Datagram>()
     private var rng = SplitMix64(seed: 11)
     /// Pairs of node indices that cannot reach each other.
     var cut: (Int, Int) -> Bool = { _, _ in false }
     private(set) var frames = 0
-    /// When the last frame on each link arrives: links are FIFO, as a real path mostly is (and
+    /// When the last datagram on each link arrives: links are FIFO, as a real path mostly is (and
     /// a replay window of 16 is sized for that), with 1-20 ms of delay each.
-    private var linkClear: [Int: UInt64] = [:]
+    private var linkClear: [Link: UInt64] = [:]
+    private var byLAN: [IPAddress: Int] = [:]
+
+    private struct Link: Hashable {
+        var from: PeerAddress
+        var to: PeerAddress
+    }
     private(set) var refusals: [String: Int] = [:]
     private(set) var errors: [String] = []
 
     var tickInterval = Duration.milliseconds(100)
 
-    /// Adds a node and starts it; every node but the first joins through the first one's address.
+    private struct Datagram {
+        var to: PeerAddress
+        var from: PeerAddress
+        var bytes: [UInt8]
+        var sender: Int
+    }
+
+    /// Adds a node and starts it; every node but the first joins through the first one's
+    /// address. `behind`: the node sits alone behind a NAT of that behaviour.
     @discardableResult
-    mutating func add(role: NodeRecord.Role = .peer) throws -> Int {
+    mutating func add(role: NodeRecord.Role = .peer, behind: SimulatedNAT.Behaviour? = nil) throws -> Int {
         let index = nodes.count
         let identity = try NodeIdentity(
             seed: [UInt8(index & 0xFF), UInt8(index >> 8)] + Array(repeating: 5, count: 30))
-        let address = PeerAddress(ip: IPAddress("10.1.\(index / 200).\(index % 200 + 1)")!, port: 7946)
+        var nat: Int?
+        let lan: IPAddress
+        if let behind {
+            nat = nats.count
+            nats.append(SimulatedNAT(publicIP: IPAddress("203.0.113.\(nats.count + 1)")!, behaviour: behind))
+            lan = IPAddress("192.168.\(nats.count).2")!
+        } else {
+            lan = IPAddress("10.1.\(index / 200).\(index % 200 + 1)")!
+        }
         let persisted = PersistedMesh(
             meshId: mesh.text, name: "sim", secret: Data(secret.bytes).base64EncodedString(),
             options: MeshOptions(role: role == .client ? "client" : nil), bootstrap: [])
         var core = MeshNode(
             persisted: persisted, mesh: mesh, secret: secret, identity: identity, policy: .default,
-            settings: MeshSettings(config: DaemonConfig(), gossipPort: address.port), rng: SplitMix64(seed: rng.next()))
-        core.hostEndpoints = [Endpoint("\(address.ip):51820")!]
+            settings: MeshSettings(config: DaemonConfig(), gossipPort: Self.gossipPort),
+            rng: SplitMix64(seed: rng.next()))
+        core.hostEndpoints = [Endpoint("\(lan):\(Self.wireGuardPort)")!]
         if index > 0 { core.setBootstrap([nodes[0].address]) }
-        nodes.append(Node(core: core, identity: identity, address: address))
+        let node = Node(
+            core: core, identity: identity, lan: lan, nat: nat,
+            wireGuard: SimulatedWireGuard(key: WireGuardKey(bytes: identity.nodeID.bytes)!))
+        nodes.append(node)
+        byLAN[lan] = index
         perform(nodes[index].core.start(now: now), from: index)
         return index
     }
 
     mutating func kill(_ index: Int) { nodes[index].alive = false }
+
+    /// Puts a laptop to sleep or wakes it: while asleep it runs nothing and hears nothing.
+    mutating func setAsleep(_ index: Int, _ asleep: Bool) { nodes[index].asleep = asleep }
 
     /// Runs every tick and delivery up to `now + duration`.
     mutating func run(for duration: Duration) {
@@ -73,39 +118,71 @@ struct SimulatedMesh {
                 continue
             }
             now = tickAt
-            for index in nodes.indices where nodes[index].alive {
-                perform(
-                    nodes[index].core.tick(now: now, wallMillis: 1_800_000_000_000 + now.nanoseconds / 1_000_000),
-                    from: index)
+            for index in nodes.indices where nodes[index].alive && !nodes[index].asleep {
+                let wall = 1_800_000_000_000 + now.nanoseconds / 1_000_000
+                perform(nodes[index].core.tick(now: now, wallMillis: wall), from: index)
+                send(nodes[index].wireGuard.tick(now: now), from: index)
             }
             nextTick = now + tickInterval
         }
     }
 
-    private mutating func deliver(_ item: (to: PeerAddress, from: PeerAddress, bytes: [UInt8])) {
-        guard let target = nodes.firstIndex(where: { $0.address == item.to }), nodes[target].alive else { return }
-        perform(nodes[target].core.receive(item.bytes, from: item.from, now: now), from: target)
+    // MARK: The network
+
+    /// Sends from node `index`: through its NAT if it has one.
+    private mutating func send(_ bytes: [UInt8], from index: Int, port: UInt16, to destination: PeerAddress) {
+        frames += 1
+        var source = PeerAddress(ip: nodes[index].lan, port: port)
+        if let nat = nodes[index].nat { source = nats[nat].outbound(from: source, to: destination, now: now) }
+        let link = Link(from: source, to: destination)
+        let arrival = max(now.nanoseconds + (1 + rng.next() % 20) * 1_000_000, (linkClear[link] ?? 0) + 1)
+        linkClear[link] = arrival
+        queue.push(Datagram(to: destination, from: source, bytes: bytes, sender: index), at: arrival)
+    }
+
+    private mutating func send(_ packets: [SimulatedWireGuard.Packet], from index: Int) {
+        for packet in packets { send(packet.bytes, from: index, port: Self.wireGuardPort, to: packet.to) }
+    }
+
+    private mutating func deliver(_ datagram: Datagram) {
+        var destination = datagram.to
+        if let nat = nats.firstIndex(where: { $0.publicIP == destination.ip }) {
+            guard let inside = nats[nat].inbound(to: destination.port, from: datagram.from, now: now) else { return }
+            destination = inside
+        }
+        guard let target = byLAN[destination.ip], nodes[target].alive,
+            !nodes[target].asleep, !cut(datagram.sender, target)
+        else { return }
+        // A LAN address behind a NAT is reachable only through the NAT's public address.
+        if let nat = nodes[target].nat, datagram.to.ip == nodes[target].lan, nodes[datagram.sender].nat != nat {
+            return
+        }
+        switch destination.port {
+        case Self.gossipPort:
+            perform(nodes[target].core.receive(datagram.bytes, from: datagram.from, now: now), from: target)
+        case Self.wireGuardPort:
+            send(nodes[target].wireGuard.receive(datagram.bytes, from: datagram.from, now: now), from: target)
+        default:
+            break
+        }
     }
 
     private mutating func perform(_ effects: [MeshNode.Effect], from index: Int) {
         for effect in effects {
             switch effect {
             case .send(let bytes, let to):
-                frames += 1
-                guard let target = nodes.firstIndex(where: { $0.address == to }), !cut(index, target) else { continue }
-                let link = index * 4096 + target
-                let arrival = max(now.nanoseconds + (1 + rng.next() % 20) * 1_000_000, (linkClear[link] ?? 0) + 1)
-                linkClear[link] = arrival
-                queue.push((to, nodes[index].address, bytes), at: arrival)
+                send(bytes, from: index, port: Self.gossipPort, to: to)
             case .apply(let desired):
-                let before = Set(nodes[index].desired?.device.peers.map(\.publicKey) ?? [])
                 nodes[index].desired = desired
                 nodes[index].applies += 1
-                let added = desired.device.peers.map(\.publicKey).filter { !before.contains($0) }
+                let (added, packets) = nodes[index].wireGuard.apply(desired, now: now)
+                send(packets, from: index)
                 let applied = MeshNode.Applied(summary: "simulated", added: added)
                 perform(nodes[index].core.applied(.success(applied), took: .zero, now: now), from: index)
             case .restartHandshake(let key):
-                perform(nodes[index].core.restarted(key, .success(false), now: now), from: index)
+                let (restarted, packets) = nodes[index].wireGuard.restart(key, now: now)
+                send(packets, from: index)
+                perform(nodes[index].core.restarted(key, .success(restarted), now: now), from: index)
             case .save(let membership):
                 nodes[index].saved = membership
             case .log(let level, let message):
@@ -116,6 +193,17 @@ struct SimulatedMesh {
                 break
             }
         }
+    }
+
+    /// Node `from` pings node `to` over WireGuard (a session of its own with it, or a handshake
+    /// first); `lastEcho` says when the answer came.
+    mutating func ping(_ from: Int, _ to: Int) {
+        guard nodes[from].alive, !nodes[from].asleep else { return }
+        send(nodes[from].wireGuard.ping(nodes[to].key, now: now), from: from)
+    }
+
+    func lastEcho(_ from: Int, _ to: Int) -> GossipCRDT.Instant? {
+        nodes[from].wireGuard.lastEcho(from: nodes[to].key)
     }
 
     // MARK: Views
@@ -139,6 +227,17 @@ struct SimulatedMesh {
     /// The WireGuard peers node `index` last asked its kernel for.
     func desiredPeers(at index: Int) -> Set<WireGuardKey> {
         Set(nodes[index].desired?.device.peers.map(\.publicKey) ?? [])
+    }
+
+    /// Whether nodes `a` and `b` both hold a completed handshake with each other.
+    func sessionUp(_ a: Int, _ b: Int) -> Bool {
+        nodes[a].wireGuard.isUp(nodes[b].key) && nodes[b].wireGuard.isUp(nodes[a].key)
+    }
+
+    /// The other node each client's kernel holds a session with (its attachment).
+    func attachment(of client: Int) -> Int? {
+        guard let key = nodes[client].desired?.device.peers.first?.publicKey else { return nil }
+        return nodes.firstIndex { $0.key == key }
     }
 
     /// Runs in steps of `step` until `done` holds or `limit` passes; the virtual time it took.

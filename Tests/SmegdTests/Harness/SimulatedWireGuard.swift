@@ -1,0 +1,176 @@
+import GossipCRDT
+import MeshCore
+
+/// WireGuard's handshake, as far as reachability goes, for the harness: no cryptography, but
+/// the same rules about who may start a session and where packets go. A peer is only
+/// answered when it is configured; an endpoint is learnt from the source of every packet that
+/// arrives (roaming); an initiation is retried every 5 s for 90 s; a persistent keepalive sends
+/// a packet every N seconds of silence; a side that sent and heard nothing back for 15 s starts
+/// a new handshake; a packet for a session the receiver no longer has is dropped. So whether a
+/// session comes up, and when, is decided by the NATs in between and their timing, not by the
+/// harness.
+struct SimulatedWireGuard {
+    struct Peer {
+        var endpoint: PeerAddress?
+        var keepalive: UInt16
+        /// When the last handshake completed; nil before the first.
+        var handshake: Instant?
+        var initiatedAt: Instant?
+        /// Since when this side has wanted a session (a configure or a restart), for the 90 s
+        /// WireGuard keeps retrying.
+        var wantedSince: Instant?
+        var lastSent: Instant?
+        /// The first data packet sent since the peer was last heard from.
+        var unanswered: Instant?
+        /// When the last echo of a ping came back.
+        var lastEcho: Instant?
+    }
+
+    enum Kind: UInt8 {
+        /// `data` is a ping, answered with an `echo`; both are data, and a keepalive is not.
+        case initiation = 1, response = 2, data = 3, keepalive = 4, echo = 5
+    }
+
+    /// A datagram to send from this node's WireGuard port.
+    struct Packet {
+        var to: PeerAddress
+        var bytes: [UInt8]
+    }
+
+    let key: WireGuardKey
+    private(set) var peers: [WireGuardKey: Peer] = [:]
+    /// The peers in a fixed order, so that a run is the same every time.
+    private var order: [WireGuardKey] = []
+
+    init(key: WireGuardKey) { self.key = key }
+
+    static func decode(_ bytes: [UInt8]) -> (Kind, WireGuardKey)? {
+        guard bytes.count == 34, bytes[0] == 0x57, let kind = Kind(rawValue: bytes[1]),
+            let key = WireGuardKey(bytes: Array(bytes[2...]))
+        else { return nil }
+        return (kind, key)
+    }
+
+    private func packet(_ kind: Kind, to: PeerAddress) -> Packet {
+        Packet(to: to, bytes: [0x57, kind.rawValue] + key.bytes)
+    }
+
+    /// Configures the device as `desired` asks; returns the peers it added. As the kernel does,
+    /// a desired peer without an endpoint keeps the one learnt from its packets, and a new peer
+    /// is poked at once (smegd sends a packet to every new peer, `HandshakePoke`).
+    mutating func apply(_ desired: DesiredMeshState, now: Instant) -> (added: [WireGuardKey], packets: [Packet]) {
+        var added: [WireGuardKey] = []
+        var packets: [Packet] = []
+        let wanted = Dictionary(uniqueKeysWithValues: desired.device.peers.map { ($0.publicKey, $0) })
+        peers = peers.filter { wanted[$0.key] != nil }
+        for configured in desired.device.peers {
+            let key = configured.publicKey
+            let endpoint = configured.endpoint.flatMap(Self.address)
+            if var peer = peers[key] {
+                if let endpoint { peer.endpoint = endpoint }
+                peer.keepalive = configured.persistentKeepalive
+                peers[key] = peer
+                continue
+            }
+            added.append(key)
+            peers[key] = Peer(endpoint: endpoint, keepalive: configured.persistentKeepalive, wantedSince: now)
+            packets += initiate(key, now: now)
+        }
+        order = desired.device.peers.map(\.publicKey)
+        return (added, packets)
+    }
+
+    /// smegd's restart of a first handshake that never completed: true when there was one to
+    /// restart.
+    mutating func restart(_ key: WireGuardKey, now: Instant) -> (restarted: Bool, packets: [Packet]) {
+        guard var peer = peers[key], peer.handshake == nil else { return (false, []) }
+        peer.wantedSince = now
+        peers[key] = peer
+        return (true, initiate(key, now: now))
+    }
+
+    private mutating func initiate(_ key: WireGuardKey, now: Instant) -> [Packet] {
+        guard let endpoint = peers[key]?.endpoint else { return [] }
+        peers[key]!.initiatedAt = now
+        peers[key]!.lastSent = now
+        return [packet(.initiation, to: endpoint)]
+    }
+
+    mutating func receive(_ bytes: [UInt8], from source: PeerAddress, now: Instant) -> [Packet] {
+        guard let (kind, sender) = Self.decode(bytes), let peer = peers[sender] else { return [] }
+        // Data for a session this side does not hold cannot be decrypted: no roaming on it.
+        if [.keepalive, .data, .echo].contains(kind) && peer.handshake == nil { return [] }
+        peers[sender]!.endpoint = source
+        peers[sender]!.unanswered = nil
+        switch kind {
+        case .initiation:
+            peers[sender]!.handshake = now
+            peers[sender]!.lastSent = now
+            return [packet(.response, to: source)]
+        case .response:
+            guard peers[sender]!.initiatedAt != nil else { return [] }
+            peers[sender]!.handshake = now
+            return []
+        case .data:
+            peers[sender]!.lastSent = now
+            return [packet(.echo, to: source)]
+        case .echo:
+            peers[sender]!.lastEcho = now
+            return []
+        case .keepalive:
+            return []
+        }
+    }
+
+    /// A ping to `key`: sent if a session is up (and counted as data waiting for an answer),
+    /// else a handshake is started first, as WireGuard does for a queued packet.
+    mutating func ping(_ key: WireGuardKey, now: Instant) -> [Packet] {
+        guard let peer = peers[key], let endpoint = peer.endpoint else { return [] }
+        guard peer.handshake != nil else {
+            if peer.wantedSince == nil || now.since(peer.initiatedAt ?? .zero) >= .seconds(5) {
+                peers[key]!.wantedSince = now
+                return initiate(key, now: now)
+            }
+            return []
+        }
+        peers[key]!.lastSent = now
+        if peer.unanswered == nil { peers[key]!.unanswered = now }
+        return [packet(.data, to: endpoint)]
+    }
+
+    /// When the last echo from `key` arrived.
+    func lastEcho(from key: WireGuardKey) -> Instant? { peers[key]?.lastEcho }
+
+    /// Retries and keepalives due at `now`.
+    mutating func tick(now: Instant) -> [Packet] {
+        var packets: [Packet] = []
+        for key in order {
+            guard let peer = peers[key] else { continue }
+            if peer.handshake == nil, let since = peer.wantedSince, now.since(since) < .seconds(90),
+                let last = peer.initiatedAt, now.since(last) >= .seconds(5)
+            {
+                packets += initiate(key, now: now)
+            } else if peer.handshake != nil, let sent = peer.unanswered, now.since(sent) >= .seconds(15),
+                now.since(peer.initiatedAt ?? .zero) >= .seconds(5)
+            {
+                // Sent, and nothing came back: the session may be gone on the other side.
+                peers[key]!.wantedSince = now
+                packets += initiate(key, now: now)
+            } else if peer.handshake != nil, peer.keepalive > 0, let endpoint = peer.endpoint,
+                now.since(peer.lastSent ?? .zero) >= .seconds(Int64(peer.keepalive))
+            {
+                peers[key]!.lastSent = now
+                packets.append(packet(.keepalive, to: endpoint))
+            }
+        }
+        return packets
+    }
+
+    /// Whether a handshake with `key` has completed.
+    func isUp(_ key: WireGuardKey) -> Bool { peers[key]?.handshake != nil }
+
+    static func address(_ endpoint: WireGuardEndpoint) -> PeerAddress? {
+        guard let text = Endpoint(endpoint.description), case .ipv4(let ip) = text.host else { return nil }
+        return PeerAddress(ip: .v4(ip), port: endpoint.port)
+    }
+}
