@@ -106,3 +106,27 @@ extension GossipCoreTests {
         #expect(net.errors.isEmpty, "\(net.errors)")
     }
 }
+
+extension GossipCoreTests {
+    /// 10% of every datagram lost, for a minute: nobody is pruned, views stay whole. The
+    /// engine's simulator checks the same at 1,000 nodes; this checks it with the daemon's
+    /// frames, budgets and republishing on top.
+    @Test func twentyNodesUnderTenPercentLossPruneNobody() throws {
+        var net = SimulatedMesh()
+        try net.add()
+        for _ in 1..<20 {
+            try net.add()
+            net.run(for: .milliseconds(200))
+        }
+        let all = Array(0..<20)
+        #expect(net.time(until: .seconds(20)) { $0.agree(all) } != nil, "20 nodes did not converge")
+        net.loss = 0.1
+        var whole = true
+        for _ in 0..<60 {
+            net.run(for: .seconds(1))
+            whole = whole && all.allSatisfy { net.present(at: $0).count == 20 }
+        }
+        #expect(net.prunes == 0, "\(net.prunes) prunes under 10% loss")
+        #expect(whole, "a view lost a live member under 10% loss")
+    }
+}

@@ -58,6 +58,10 @@ struct SimulatedMesh {
     private(set) var errors: [String] = []
 
     var tickInterval = Duration.milliseconds(100)
+    /// The share of datagrams lost on the way, each independently.
+    var loss = 0.0
+    /// "member pruned" lines logged, by any node.
+    private(set) var prunes = 0
 
     private struct Datagram {
         var to: PeerAddress
@@ -132,6 +136,7 @@ struct SimulatedMesh {
     /// Sends from node `index`: through its NAT if it has one.
     private mutating func send(_ bytes: [UInt8], from index: Int, port: UInt16, to destination: PeerAddress) {
         frames += 1
+        if loss > 0 && Double(rng.next() % 1_000_000) < loss * 1_000_000 { return }
         var source = PeerAddress(ip: nodes[index].lan, port: port)
         if let nat = nodes[index].nat { source = nats[nat].outbound(from: source, to: destination, now: now) }
         let link = Link(from: source, to: destination)
@@ -187,6 +192,7 @@ struct SimulatedMesh {
                 nodes[index].saved = membership
             case .log(let level, let message):
                 if level >= .error { errors.append(message) }
+                if message.hasPrefix("member pruned") { prunes += 1 }
             case .metric(.rejected(let reason)):
                 refusals[reason, default: 0] += 1
             case .metric, .routesChanged:
