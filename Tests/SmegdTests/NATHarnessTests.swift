@@ -60,6 +60,27 @@ import Testing
         #expect(net.nodes[0].wireGuard.peers[clientKey]?.endpoint?.ip == IPAddress("203.0.113.1"))
     }
 
+    /// A client's first initiation lost (it reached the peer before the peer could answer, or
+    /// the path dropped it): smegd asks the device, sees no handshake, and starts it again a
+    /// second later, instead of WireGuard's own retry after 5 s.
+    @Test func aLostFirstHandshakeIsRestartedWithinASecond() throws {
+        var net = SimulatedMesh()
+        for _ in 0..<3 { try net.add() }
+        #expect(net.time(until: .seconds(5)) { $0.agree([0, 1, 2]) } != nil)
+        net.cutWireGuard = { _, _ in true }
+        let client = try net.add(role: .client, behind: Self.behaviours[2].1)
+        net.run(for: .milliseconds(800))
+        net.cutWireGuard = { _, _ in false }
+        let up = net.time(until: .seconds(10)) { net in
+            net.attachment(of: client).map { net.sessionUp(client, $0) } ?? false
+        }
+        let session = up.map { $0 + .milliseconds(800) }
+        #expect(session.map { $0 <= .seconds(2) } ?? false, "session after \(String(describing: session))")
+        print(
+            "NAT harness, first handshake lost: session after \(session.map { "\($0.seconds) s" } ?? "never") (WireGuard alone: 5 s)"
+        )
+    }
+
     /// A laptop asleep longer than its NAT keeps a mapping: the mesh prunes it, and on waking it
     /// is a member again at once; its pings work again once WireGuard notices that the peer lost
     /// the session (15 s without an answer). Today's numbers, printed; the roaming work takes

@@ -44,6 +44,17 @@ enum GossipAddressing {
     }
 
     /// The session's form of a datagram's source; nil for a source that is not IP.
+    /// The bootstrap endpoints of a token ("HOST:PORT", names resolved here) as peers; the
+    /// ones that do not resolve are left out.
+    static func peers(resolving endpoints: [String], dualStack: Bool) -> [PeerAddress] {
+        endpoints.compactMap { text in
+            guard let endpoint = Endpoint(text),
+                let address = socketAddress(endpoint.host, port: endpoint.port, dualStack: dualStack)
+            else { return nil }
+            return peer(address)
+        }
+    }
+
     static func peer(_ address: SocketAddress) -> PeerAddress? {
         guard let text = address.ipAddress, let port = address.port, let ip = IPAddress(text),
             let port16 = UInt16(exactly: port)

@@ -85,6 +85,15 @@ final class MeshInterface: MeshKernel {
 
     func hostEndpoints(port: UInt16) -> [Endpoint] { HostAddresses.endpoints(port: port) }
 
+    func observePeers() throws -> [WireGuardKey: MeshNode.KernelPeer] {
+        guard let backend else { return [:] }
+        var peers: [WireGuardKey: MeshNode.KernelPeer] = [:]
+        for peer in try backend.device(named: name).peers {
+            peers[peer.publicKey] = MeshNode.KernelPeer(lastHandshake: peer.lastHandshake, endpoint: peer.endpoint)
+        }
+        return peers
+    }
+
     /// Deletes the interface (on leave, or at shutdown when configured).
     func remove() {
         do {

@@ -10,6 +10,8 @@ protocol MeshKernel: AnyObject {
     func apply(_ desired: DesiredMeshState) throws -> MeshNode.Applied
     /// Starts a peer's first handshake again; false when there was nothing to do.
     func restartHandshake(with key: WireGuardKey) throws -> Bool
+    /// What the device reports of its peers now: handshakes and the endpoints it learnt.
+    func observePeers() throws -> [WireGuardKey: MeshNode.KernelPeer]
     /// Deletes the interface (on leave, or at shutdown when configured).
     func remove()
     /// The host's addresses at `port`, for endpoints others may reach this node at.
@@ -26,6 +28,8 @@ final class NoKernel: MeshKernel {
     }
 
     func restartHandshake(with key: WireGuardKey) throws -> Bool { false }
+
+    func observePeers() throws -> [WireGuardKey: MeshNode.KernelPeer] { [:] }
 
     func remove() {}
 

@@ -60,7 +60,7 @@ actor MeshRuntime {
     /// Restores the remembered membership, brings WireGuard up from it at once (before any
     /// gossip), publishes this node's record and then runs the protocol until left or cancelled.
     func run() async {
-        perform(node.restore(state.loadMembership(mesh.text), wallMillis: Self.wallMillis(), now: clock.now()))
+        perform(node.restore(state.loadMembership(mesh.text), wallMillis: DaemonClock.wallMillis(), now: clock.now()))
         refreshHostAddresses(now: clock.now())
         resolveBootstrap()
         perform(node.start(now: clock.now()))
@@ -68,7 +68,7 @@ actor MeshRuntime {
             let now = clock.now()
             refreshHostAddresses(now: now)
             if node.needsBootstrap { resolveBootstrap() }
-            perform(node.tick(now: now, wallMillis: Self.wallMillis()))
+            perform(node.tick(now: now, wallMillis: DaemonClock.wallMillis()))
             if leaveRequested { break }
             try? await Task.sleep(for: tickInterval)
         }
@@ -152,6 +152,12 @@ actor MeshRuntime {
                 let started = ContinuousClock.now
                 let result = Result { try kernel.apply(desired) }
                 perform(node.applied(result, took: ContinuousClock.now - started, now: clock.now()))
+            case .observeKernel:
+                do {
+                    perform(node.observed(try kernel.observePeers(), now: clock.now()))
+                } catch {
+                    perform(node.observationFailed(error, now: clock.now()))
+                }
             case .restartHandshake(let key):
                 perform(node.restarted(key, Result { try kernel.restartHandshake(with: key) }, now: clock.now()))
             case .save(let membership):
@@ -170,7 +176,7 @@ actor MeshRuntime {
         }
     }
 
-    private func persistNow() { perform([node.persist(wallMillis: Self.wallMillis())]) }
+    private func persistNow() { perform([node.persist(wallMillis: DaemonClock.wallMillis())]) }
 
     /// The host's own addresses, which a peer without an operator endpoint publishes: read at
     /// start and every 10 s (a later republish then carries them).
@@ -182,18 +188,6 @@ actor MeshRuntime {
 
     /// Bootstrap endpoints may be names: resolved here, in the shell, never in the core.
     private func resolveBootstrap() {
-        let dualStack = transport.isIPv6
-        node.setBootstrap(
-            node.persisted.bootstrap.compactMap { text in
-                guard let endpoint = Endpoint(text),
-                    let address = GossipAddressing.socketAddress(
-                        endpoint.host, port: endpoint.port, dualStack: dualStack)
-                else { return nil }
-                return GossipAddressing.peer(address)
-            })
-    }
-
-    private static func wallMillis() -> UInt64 {
-        UInt64(clamping: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+        node.setBootstrap(GossipAddressing.peers(resolving: node.persisted.bootstrap, dualStack: transport.isIPv6))
     }
 }

@@ -52,13 +52,33 @@ extension MeshNode {
         if soon < retry.due { handshakeRetries[key]?.due = soon }
     }
 
-    /// The handshakes due to be started again. WireGuard retries a handshake only every 5 s,
+    /// When a first handshake is due to be started again, the device is asked first: a
+    /// handshake that completed needs no restart. WireGuard retries a handshake only every 5 s,
     /// and a client's first attempt is lost whenever it reaches its peer before the peer has
     /// added the client.
     mutating func retryHandshakes(now: Instant) -> [Effect] {
-        handshakeRetries.filter { now >= $0.value.due }.keys.sorted { $0.base64 < $1.base64 }.map {
+        handshakeRetries.contains { now >= $0.value.due } ? [.observeKernel] : []
+    }
+
+    /// What the device reports of its peers: retries end for sessions that completed a
+    /// handshake, and the others that are due are restarted.
+    mutating func observed(_ peers: [WireGuardKey: KernelPeer], now: Instant) -> [Effect] {
+        kernelPeers = peers
+        for (key, _) in handshakeRetries where peers[key]?.lastHandshake != nil || peers[key] == nil {
+            handshakeRetries[key] = nil
+        }
+        return handshakeRetries.filter { now >= $0.value.due }.keys.sorted { $0.base64 < $1.base64 }.map {
             .restartHandshake($0)
         }
+    }
+
+    /// The device could not be read: the due retries are restarted blind (the kernel's restart
+    /// itself refuses a peer with a session).
+    mutating func observationFailed(_ error: any Error, now: Instant) -> [Effect] {
+        [.log(.debug, "could not read the peers of \(interfaceName): \(error)")]
+            + handshakeRetries.filter { now >= $0.value.due }.keys.sorted { $0.base64 < $1.base64 }.map {
+                .restartHandshake($0)
+            }
     }
 
     /// The outcome of a restart: true when it was started again, false when there was nothing

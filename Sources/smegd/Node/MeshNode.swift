@@ -13,6 +13,8 @@ struct MeshNode {
         case send([UInt8], to: PeerAddress)
         /// Bring the kernel to this state; the result goes back through `applied`.
         case apply(DesiredMeshState)
+        /// Read the device's peers; what it reports goes back through `observed`.
+        case observeKernel
         /// Start a client's first handshake again; the result goes back through `restarted`.
         case restartHandshake(WireGuardKey)
         /// Write the membership file.
@@ -46,9 +48,19 @@ struct MeshNode {
     var persistDue: Instant?
     /// A client's new sessions that have not completed a handshake: when to start each again.
     var handshakeRetries: [WireGuardKey: HandshakeRetry] = [:]
+    /// What the device last reported of its peers (`observed`).
+    var kernelPeers: [WireGuardKey: KernelPeer] = [:]
     private var exportedRejections = RejectionCounts()
     private var exportedGauges: (members: Int, leads: Bool)?
     private(set) var leaving = false
+
+    /// One peer as the device reports it.
+    struct KernelPeer: Equatable, Sendable {
+        /// Seconds since the epoch of the last completed handshake; nil before the first.
+        var lastHandshake: Double?
+        /// Where the device sends to now (learnt from the peer's packets when it roams).
+        var endpoint: WireGuardEndpoint?
+    }
 
     struct HandshakeRetry: Equatable {
         var due: Instant

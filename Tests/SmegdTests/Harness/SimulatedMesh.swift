@@ -44,6 +44,8 @@ struct SimulatedMesh {
     private var rng = SplitMix64(seed: 11)
     /// Pairs of node indices that cannot reach each other.
     var cut: (Int, Int) -> Bool = { _, _ in false }
+    /// Pairs whose WireGuard packets are lost (gossip still passes).
+    var cutWireGuard: (Int, Int) -> Bool = { _, _ in false }
     private(set) var frames = 0
     /// When the last datagram on each link arrives: links are FIFO, as a real path mostly is (and
     /// a replay window of 16 is sized for that), with 1-20 ms of delay each.
@@ -166,6 +168,7 @@ struct SimulatedMesh {
         case Self.gossipPort:
             perform(nodes[target].core.receive(datagram.bytes, from: datagram.from, now: now), from: target)
         case Self.wireGuardPort:
+            guard !cutWireGuard(datagram.sender, target) else { return }
             send(nodes[target].wireGuard.receive(datagram.bytes, from: datagram.from, now: now), from: target)
         default:
             break
@@ -184,6 +187,9 @@ struct SimulatedMesh {
                 send(packets, from: index)
                 let applied = MeshNode.Applied(summary: "simulated", added: added)
                 perform(nodes[index].core.applied(.success(applied), took: .zero, now: now), from: index)
+            case .observeKernel:
+                let observed = nodes[index].wireGuard.observed()
+                perform(nodes[index].core.observed(observed, now: now), from: index)
             case .restartHandshake(let key):
                 let (restarted, packets) = nodes[index].wireGuard.restart(key, now: now)
                 send(packets, from: index)

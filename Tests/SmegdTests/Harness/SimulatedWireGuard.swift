@@ -1,6 +1,8 @@
 import GossipCRDT
 import MeshCore
 
+@testable import smegd
+
 /// WireGuard's handshake, as far as reachability goes, for the harness: no cryptography, but
 /// the same rules about who may start a session and where packets go. A peer is only
 /// answered when it is configured; an endpoint is learnt from the source of every packet that
@@ -164,6 +166,15 @@ struct SimulatedWireGuard {
             }
         }
         return packets
+    }
+
+    /// The device's peers as `wg show` would report them (handshake times in seconds).
+    func observed() -> [WireGuardKey: MeshNode.KernelPeer] {
+        peers.mapValues { peer in
+            MeshNode.KernelPeer(
+                lastHandshake: peer.handshake.map { Double($0.nanoseconds) / 1e9 },
+                endpoint: peer.endpoint.flatMap { WireGuardEndpoint("\($0)") })
+        }
     }
 
     /// Whether a handshake with `key` has completed.

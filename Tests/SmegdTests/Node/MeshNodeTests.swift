@@ -61,7 +61,8 @@ import Testing
     }
 
     /// A client restarts each new session's first handshake every second, five times at most,
-    /// and stops as soon as the kernel says there is nothing to do.
+    /// and stops as soon as the device reports a completed handshake (it asks the device each
+    /// time a restart is due).
     @Test func aClientRetriesFirstHandshakesEverySecondFiveTimesAtMost() throws {
         var node = try node(MeshOptions(role: "client"))
         _ = node.start(now: .zero)
@@ -69,18 +70,39 @@ import Testing
         _ = node.applied(.success(added), took: .zero, now: seconds(0))
         #expect(restarts(node.tick(now: seconds(0.5), wallMillis: 0)).isEmpty)
         var restarted: [WireGuardKey: Int] = [:]
-        for step in 1...100 {
+        var observations = 0
+        for step in 6...100 {
             let now = seconds(Double(step) * 0.1)
-            for key in restarts(node.tick(now: now, wallMillis: 0)) {
-                restarted[key, default: 0] += 1
+            var effects = node.tick(now: now, wallMillis: 0)
+            if effects.contains(where: { if case .observeKernel = $0 { true } else { false } }) {
+                observations += 1
                 // Key 2's handshake completes after its second restart.
-                let started = key == self.key(1) || restarted[key]! < 3
-                _ = node.restarted(key, .success(started), now: now)
+                let done = (restarted[key(2)] ?? 0) >= 2
+                effects = node.observed(
+                    [key(1): .init(lastHandshake: nil), key(2): .init(lastHandshake: done ? 1_800_000_000 : nil)],
+                    now: now)
+            }
+            for key in restarts(effects) {
+                restarted[key, default: 0] += 1
+                _ = node.restarted(key, .success(true), now: now)
             }
         }
         #expect(restarted[key(1)] == 5)
-        #expect(restarted[key(2)] == 3)
+        #expect(restarted[key(2)] == 2)
+        #expect(observations == 5, "the device is read once per due round, not every tick")
         #expect(node.handshakeRetries.isEmpty)
+    }
+
+    /// A peer the device no longer has needs no restart; a device that cannot be read gets the
+    /// restarts anyway (the kernel side refuses a peer that has a session).
+    @Test func retriesFollowWhatTheDeviceReports() throws {
+        var node = try node(MeshOptions(role: "client"))
+        _ = node.start(now: .zero)
+        _ = node.applied(.success(MeshNode.Applied(summary: "", added: [key(1), key(2)])), took: .zero, now: .zero)
+        #expect(restarts(node.observed([key(1): .init(lastHandshake: nil)], now: seconds(1))) == [key(1)])
+        #expect(node.handshakeRetries[key(2)] == nil, "gone from the device")
+        struct Unreadable: Error {}
+        #expect(restarts(node.observationFailed(Unreadable(), now: seconds(1))) == [key(1)])
     }
 
     @Test func aPeerLeavesHandshakesToWireGuard() throws {
