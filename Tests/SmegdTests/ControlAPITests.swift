@@ -1,11 +1,11 @@
 import Foundation
 import Logging
-import MeshCore
 import MeshLinux
 import NIOCore
 import NIOPosix
 import Testing
 
+@testable import MeshCore
 @testable import smegd
 
 /// A service that records calls and answers with fixed values, to test routing and transport.

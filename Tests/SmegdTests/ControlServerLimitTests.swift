@@ -1,12 +1,12 @@
 import Foundation
 import Logging
-import MeshCore
 import MeshLinux
 import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
 
+@testable import MeshCore
 @testable import smegd
 
 /// The control socket against clients that read slowly, connect too often or send slowly,

@@ -1,8 +1,8 @@
 import Foundation
 import GossipCRDT
-import MeshCore
 import Testing
 
+@testable import MeshCore
 @testable import smegd
 
 /// The daemon's per-mesh logic (`MeshNode`, with `GossipCore` and the engine inside) at up to

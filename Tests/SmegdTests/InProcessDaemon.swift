@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import MeshCore
 
+@testable import MeshCore
 @testable import smegd
 
 /// A control-plane-only daemon core (gossip socket on loopback, mesh manager) over a state

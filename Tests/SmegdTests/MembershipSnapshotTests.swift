@@ -1,9 +1,9 @@
 import Foundation
 import GossipCRDT
-import MeshCore
 import MeshLinux
 import Testing
 
+@testable import MeshCore
 @testable import smegd
 
 @Suite struct MembershipSnapshotTests {

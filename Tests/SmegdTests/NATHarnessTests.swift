@@ -1,8 +1,8 @@
 import Foundation
 import GossipCRDT
-import MeshCore
 import Testing
 
+@testable import MeshCore
 @testable import smegd
 
 /// Clients behind NATs of every kind, in the in-process harness: they join, attach to a peer

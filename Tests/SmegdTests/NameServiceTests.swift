@@ -1,10 +1,10 @@
 import Foundation
 import GossipCRDT
 import Logging
-import MeshCore
 import Synchronization
 import Testing
 
+@testable import MeshCore
 @testable import smegd
 
 /// The daemon's side of mesh names: settings, snapshots, the hosts file and `GET /v1/hosts`.

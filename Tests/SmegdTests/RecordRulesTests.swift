@@ -1,6 +1,6 @@
-import MeshCore
 import Testing
 
+@testable import MeshCore
 @testable import smegd
 
 /// What the daemon refuses up front so that its own record never breaks the mesh's rules, and

@@ -1,6 +1,7 @@
-import MeshCore
 import Testing
 
+@testable import MeshCore
+@testable import MeshLinux
 @testable import smegd
 
 #if canImport(Glibc)

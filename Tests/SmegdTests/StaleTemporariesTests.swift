@@ -1,8 +1,8 @@
 import Foundation
-import MeshCore
 import MeshLinux
 import Testing
 
+@testable import MeshCore
 @testable import smegd
 
 @Suite struct StaleTemporariesTests {

@@ -1,8 +1,8 @@
 import Foundation
 import GossipCRDT
-import MeshCore
 import Testing
 
+@testable import MeshCore
 @testable import smegd
 
 /// State directories written by smegd before the hostile-members hardening (format 1): two

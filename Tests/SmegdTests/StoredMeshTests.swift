@@ -1,8 +1,8 @@
 import Foundation
-import MeshCore
 import MeshLinux
 import Testing
 
+@testable import MeshCore
 @testable import smegd
 
 /// Loading a mesh from disk: the charter is verified again, and a missing or unusable identity

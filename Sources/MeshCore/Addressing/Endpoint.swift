@@ -100,3 +100,10 @@ public enum DNSName {
         }
     }
 }
+
+extension Endpoint {
+    /// 127.0.0.1 at `port`: where daemons that share one machine reach each other.
+    public static func loopback(port: UInt16) -> [Endpoint] {
+        Endpoint(host: .ipv4(IPv4Address(127, 0, 0, 1)), port: port).map { [$0] } ?? []
+    }
+}

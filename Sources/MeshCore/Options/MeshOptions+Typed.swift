@@ -45,6 +45,14 @@ extension MeshOptions {
         return UInt16(listenPort)
     }
 
+    /// The routes a node publishes for these options: its own prefixes (those that parse), then
+    /// `::/0` for an exit.
+    public var advertisedRoutes: [AdvertisedRoute] {
+        var routes = (advertiseRoutes ?? []).compactMap { IPPrefix($0).map { AdvertisedRoute(prefix: $0) } }
+        if advertiseDefaultRoute == true { routes.append(AdvertisedRoute(prefix: .ipv6Default)) }
+        return routes
+    }
+
     /// The persistent keepalive in seconds, when one was chosen.
     public var resolvedKeepalive: UInt16? { keepalive.map { UInt16(clamping: $0) } }
 }

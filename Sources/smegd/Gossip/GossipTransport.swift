@@ -1,4 +1,5 @@
 import Logging
+import MeshLinux
 import NIOCore
 
 /// The daemon's single UDP gossip socket, shared by every mesh.

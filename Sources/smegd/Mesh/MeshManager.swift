@@ -131,7 +131,8 @@ actor MeshManager: ControlService {
         let signal = routeChanged
         return MeshRuntime(
             persisted: stored.persisted, mesh: stored.mesh, secret: stored.secret, identity: stored.identity,
-            policy: stored.policy, settings: settings, transport: transport, state: state, metrics: metrics,
+            policy: stored.policy, charter: stored.charter, settings: settings, transport: transport, state: state,
+            metrics: metrics,
             clock: clock, logger: logger, routesChanged: { signal.yield() })
     }
 

@@ -32,11 +32,7 @@ enum MeshOptionsCheck {
     }
 
     /// The routes a node publishes for `options`: its own prefixes, then `::/0` for an exit.
-    static func advertisedRoutes(_ options: MeshOptions) -> [AdvertisedRoute] {
-        var routes = (options.advertiseRoutes ?? []).compactMap { IPPrefix($0).map { AdvertisedRoute(prefix: $0) } }
-        if options.advertiseDefaultRoute == true { routes.append(AdvertisedRoute(prefix: .ipv6Default)) }
-        return routes
-    }
+    static func advertisedRoutes(_ options: MeshOptions) -> [AdvertisedRoute] { options.advertisedRoutes }
 
     /// The policy a create request asks for, or a 400 naming the bad prefix.
     static func policy(_ view: RoutePolicyView?) throws -> RoutePolicy {

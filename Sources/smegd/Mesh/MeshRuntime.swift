@@ -2,6 +2,7 @@ import Foundation
 import GossipCRDT
 import Logging
 import MeshCore
+import MeshLinux
 
 /// One mesh on this node, as a shell around its `MeshNode`: it feeds the node datagrams, ticks
 /// and the results of what it did, and performs the effects the node returns (sockets, kernel,
@@ -27,13 +28,15 @@ actor MeshRuntime {
 
     init(
         persisted: PersistedMesh, mesh: MeshID, secret: MeshSecret, identity: NodeIdentity, policy: RoutePolicy,
-        settings: MeshSettings, transport: GossipTransport, state: StateDirectory, metrics: MetricsRegistry,
+        charter: MeshCharter?, settings: MeshSettings, transport: GossipTransport, state: StateDirectory,
+        metrics: MetricsRegistry,
         clock: DaemonClock, logger: Logger, routesChanged: @escaping @Sendable () -> Void
     ) {
         self.mesh = mesh
         self.policy = policy
         self.node = MeshNode(
-            persisted: persisted, mesh: mesh, secret: secret, identity: identity, policy: policy, settings: settings)
+            persisted: persisted, mesh: mesh, secret: secret, identity: identity, policy: policy, charter: charter,
+            settings: settings)
         var logger = logger
         logger[metadataKey: "mesh"] = "\(mesh)"
         self.logger = logger
@@ -42,7 +45,8 @@ actor MeshRuntime {
             ? NoKernel()
             : MeshInterface(
                 name: InterfaceName.forMesh(mesh), mtu: settings.mtu, choice: settings.backend,
-                exitTable: UInt32(node.options.listenPort), manageForwarding: settings.manageForwarding, logger: logger)
+                exitTable: UInt32(node.options.listenPort), manageForwarding: settings.manageForwarding,
+                log: { [logger] level, message in logger.log(level: Logger.Level(level), "\(message)") })
         self.transport = transport
         self.state = state
         self.metrics = metrics
@@ -167,7 +171,7 @@ actor MeshRuntime {
                     perform(node.failed("cannot save membership", error))
                 }
             case .log(let level, let message):
-                logger.log(level: level, "\(message)")
+                logger.log(level: Logger.Level(level), "\(message)")
             case .metric(let update):
                 metrics.apply(update)
             case .routesChanged:

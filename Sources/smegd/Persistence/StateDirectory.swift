@@ -55,12 +55,7 @@ struct StateDirectory: Sendable {
         try AtomicFile.write(Self.encode(membership), to: membershipFile(meshId), mode: 0o600)
     }
 
-    /// The outcome of reading one file: its content, nothing (absent), or a moved-aside problem.
-    enum Loaded<Value> {
-        case value(Value)
-        case absent
-        case corrupt(problem: String)
-    }
+    typealias Loaded<Value> = StateFile<Value>
 
     func loadMesh(_ meshId: String) -> Loaded<PersistedMesh> {
         load(meshFile(meshId), limit: Self.maximumMeshFile) { (mesh: PersistedMesh) in

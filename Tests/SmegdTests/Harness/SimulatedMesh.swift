@@ -1,7 +1,7 @@
 import Foundation
 import GossipCRDT
-import MeshCore
 
+@testable import MeshCore
 @testable import smegd
 
 /// Many `MeshNode`s, the daemon's per-mesh logic with real frames (pair keys, reply budgets,

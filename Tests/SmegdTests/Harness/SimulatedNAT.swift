@@ -1,5 +1,6 @@
 import GossipCRDT
-import MeshCore
+
+@testable import MeshCore
 
 /// A home router's NAT for the harness, with the behaviours RFC 4787 names: how an outbound
 /// flow is mapped to a public port, which inbound packets a mapping lets through, and how long

@@ -1,6 +1,6 @@
 import GossipCRDT
-import MeshCore
 
+@testable import MeshCore
 @testable import smegd
 
 /// WireGuard's handshake, as far as reachability goes, for the harness: no cryptography, but

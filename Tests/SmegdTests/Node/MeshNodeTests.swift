@@ -1,8 +1,9 @@
 import Foundation
 import GossipCRDT
-import MeshCore
 import Testing
 
+@testable import MeshCore
+@testable import MeshLinux
 @testable import smegd
 
 /// The per-mesh core on its own: what it asks the kernel, the disk and the log for, given

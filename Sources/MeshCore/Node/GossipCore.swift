@@ -1,21 +1,20 @@
 import GossipCRDT
-import MeshCore
 
 /// The gossip half of one mesh on this node, with no socket, clock or logger of its own: bytes
 /// and time in, frames to send and things that happened out. `MeshRuntime` feeds it datagrams
 /// and ticks and performs what it returns, so everything between a datagram and the engine
 /// (sealing, reply budgets, where a member is reached, what is learnt from whom) can be run in
 /// one process over a simulated network (`GossipCoreTests`).
-struct GossipCore {
+public struct GossipCore {
     /// A membership event, with who it was about as the log should name it (alias and short
     /// id), taken before a departed member's record is dropped.
-    struct Happened: Equatable {
+    public struct Happened: Equatable {
         var event: MembershipEvent
         var who: String
     }
 
     /// What the shell must do or know after an input.
-    enum Effect: Equatable {
+    public enum Effect: Equatable {
         case send([UInt8], to: PeerAddress)
         /// A frame refused before the protocol, by reason (a metric label).
         case rejected(String)
@@ -29,19 +28,19 @@ struct GossipCore {
         case synced
     }
 
-    private(set) var engine: GossipEngine
-    private(set) var wire: MeshWire
-    let mesh: MeshID
+    public private(set) var engine: GossipEngine
+    public private(set) var wire: MeshWire
+    public let mesh: MeshID
     /// Decoded, verified records by member, refreshed when a version changes.
-    private(set) var records: [NodeID: NodeRecord] = [:]
+    public private(set) var records: [NodeID: NodeRecord] = [:]
     /// When each present member was last heard from in a proven frame.
-    private(set) var lastHeard: [NodeID: Instant] = [:]
+    public private(set) var lastHeard: [NodeID: Instant] = [:]
     /// Where the bootstrap endpoints of the invite token are (resolved by the shell).
-    var bootstrap: [PeerAddress] = [] {
+    public var bootstrap: [PeerAddress] = [] {
         didSet { engine.setBootstrapPeers(count: bootstrap.count) }
     }
     /// Without a data plane nothing is reachable at a member's overlay address.
-    let overlayFallback: Bool
+    public let overlayFallback: Bool
     /// Membership events absorbed but not yet taken by the shell.
     private var pending: [Happened] = []
     /// When a bare digest last replaced an over-budget reply to each sender. At most one per
@@ -49,7 +48,7 @@ struct GossipCore {
     /// cannot ping-pong bare digests at full speed; at most 64 entries, stale ones pruned first.
     private var substitutedAt: [NodeID: Instant] = [:]
 
-    init(engine: GossipEngine, wire: MeshWire, mesh: MeshID, overlayFallback: Bool) {
+    public init(engine: GossipEngine, wire: MeshWire, mesh: MeshID, overlayFallback: Bool) {
         self.engine = engine
         self.wire = wire
         self.mesh = mesh
@@ -61,7 +60,7 @@ struct GossipCore {
     /// One datagram from `source`. Only a frame that proves its sender, from a member present
     /// after it was handled, teaches anything about that member (where it is, when it was
     /// heard); replies to its source stay within the frame's reply budget.
-    mutating func receive(_ bytes: [UInt8], from source: PeerAddress, now: Instant) -> [Effect] {
+    public mutating func receive(_ bytes: [UInt8], from source: PeerAddress, now: Instant) -> [Effect] {
         let inbound: MeshWire.Opened
         switch wire.open(bytes, from: source) {
         case .refused(let reason):
@@ -92,20 +91,20 @@ struct GossipCore {
     }
 
     /// The engine's timers.
-    mutating func tick(now: Instant) -> [Effect] {
+    public mutating func tick(now: Instant) -> [Effect] {
         let out = engine.tick(now: now)
         absorbEvents()
         return send(out, now: now)
     }
 
-    mutating func publish(_ record: MemberRecord, decoded: NodeRecord, now: Instant) -> [Effect] {
+    public mutating func publish(_ record: MemberRecord, decoded: NodeRecord, now: Instant) -> [Effect] {
         records[record.owner] = decoded
         let out = engine.publish(record, now: now)
         absorbEvents()
         return send(out, now: now)
     }
 
-    mutating func leave(now: Instant) -> [Effect] {
+    public mutating func leave(now: Instant) -> [Effect] {
         let out = engine.leave(now: now)
         absorbEvents()
         return send(out, now: now)
@@ -113,13 +112,13 @@ struct GossipCore {
 
     /// Membership events since the last call, the records and per-member state already brought
     /// up to date; the shell logs them and acts on them.
-    mutating func takeEvents() -> [Happened] {
+    public mutating func takeEvents() -> [Happened] {
         defer { pending.removeAll() }
         return pending
     }
 
     /// The log's name for a member: its alias and short id, or the short id alone.
-    func describe(_ id: NodeID) -> String {
+    public func describe(_ id: NodeID) -> String {
         let alias = records[id]?.alias ?? ""
         return alias.isEmpty ? "\(id)" : "\(alias) (\(id))"
     }
@@ -158,7 +157,7 @@ struct GossipCore {
 
     /// Starts from what was saved: the store, where members were last heard from, the frame
     /// counter and the epoch line.
-    mutating func restore(
+    public mutating func restore(
         _ store: MemberStore, addresses: [NodeID: PeerAddress], wire restoredWire: MeshWire, epochs: EpochMemory?,
         downtime: Duration?, now: Instant
     ) {
@@ -230,7 +229,7 @@ struct GossipCore {
     /// Where to send: the address a member was last heard from (it works through NAT), else
     /// the gossip port on the first endpoint of its record, else its overlay address: a client
     /// behind NAT publishes no endpoint, and another client can reach it only through the mesh.
-    func address(of id: NodeID) -> PeerAddress? {
+    public func address(of id: NodeID) -> PeerAddress? {
         if let address = wire.learned[id] { return address }
         guard let record = records[id] else { return nil }
         for endpoint in record.endpoints {

@@ -1,5 +1,4 @@
 import MeshCore
-import MeshLinux
 
 #if canImport(Glibc)
     import Glibc
@@ -15,10 +14,10 @@ import MeshLinux
 /// 2. `not fwmark M lookup <table>`: everything else goes into the tunnel, except packets
 ///    marked M — WireGuard's own encrypted packets and smegd's gossip — which would otherwise
 ///    be routed into the tunnel they carry.
-struct ExitRouting {
+public struct ExitRouting {
     /// The mark on every mesh interface that has an exit, and on the gossip socket. One value
     /// for all meshes, so gossip never follows any mesh's default route.
-    static let firewallMark: UInt32 = 0x0053_6d67
+    public static let firewallMark: UInt32 = 0x0053_6d67
 
     let table: UInt32
     let routes: [RouteEntry]

@@ -1,15 +1,13 @@
 import GossipCRDT
-import Logging
-import MeshCore
 
 /// Everything this node decides about one mesh, with no socket, kernel, disk, clock or logger
 /// of its own: datagrams, ticks, kernel results and operator changes in; effects out. The
 /// `MeshRuntime` actor feeds it and performs what it returns, so the daemon's per-mesh logic
 /// (when to publish, reconcile, retry a handshake, persist; what to log and count) runs in one
 /// process in tests, the way `GossipEngine` does for the protocol.
-struct MeshNode {
+public struct MeshNode {
     /// What the shell must do after an input, in order.
-    enum Effect {
+    public enum Effect {
         case send([UInt8], to: PeerAddress)
         /// Bring the kernel to this state; the result goes back through `applied`.
         case apply(DesiredMeshState)
@@ -19,57 +17,65 @@ struct MeshNode {
         case restartHandshake(WireGuardKey)
         /// Write the membership file.
         case save(PersistedMembership)
-        case log(Logger.Level, String)
+        case log(LogLevel, String)
         case metric(MetricUpdate)
         /// The members or their routes changed: bridges into other meshes follow.
         case routesChanged
     }
 
-    let mesh: MeshID
-    let identity: NodeIdentity
-    let policy: RoutePolicy
-    let settings: MeshSettings
-    let secret: MeshSecret
-    let validator: MeshRecordValidator
-    private(set) var persisted: PersistedMesh
-    private(set) var options: NodeOptions
+    public let mesh: MeshID
+    public let identity: NodeIdentity
+    public let policy: RoutePolicy
+    /// The owner-signed settings, when the mesh has an owner (verified by whoever loaded them).
+    public let charter: MeshCharter?
+    public let settings: MeshSettings
+    public let secret: MeshSecret
+    public let validator: MeshRecordValidator
+    public private(set) var persisted: PersistedMesh
+    public private(set) var options: NodeOptions
     /// Frames, the engine, addresses: every decision between a datagram and the membership.
-    var gossip: GossipCore
+    public var gossip: GossipCore
     /// Who forwards what, from the present members; recomputed at each reconcile.
-    var topology: MeshTopology
+    public var topology: MeshTopology
     /// Routes of this node's other meshes it advertises here (set by the bridge coordinator).
-    var bridgedRoutes: [AdvertisedRoute] = []
+    public var bridgedRoutes: [AdvertisedRoute] = []
     /// The host's own addresses, which a peer without an operator endpoint publishes; refreshed
     /// by the shell.
-    var hostEndpoints: [Endpoint] = []
-    private(set) var lastFrame: Instant?
-    var lastError: String?
-    var reconcileDue: Instant?
-    var persistDue: Instant?
+    public var hostEndpoints: [Endpoint] = []
+    public private(set) var lastFrame: Instant?
+    public var lastError: String?
+    public var reconcileDue: Instant?
+    public var persistDue: Instant?
     /// A client's new sessions that have not completed a handshake: when to start each again.
-    var handshakeRetries: [WireGuardKey: HandshakeRetry] = [:]
+    public var handshakeRetries: [WireGuardKey: HandshakeRetry] = [:]
     /// What the device last reported of its peers (`observed`).
-    var kernelPeers: [WireGuardKey: KernelPeer] = [:]
+    public var kernelPeers: [WireGuardKey: KernelPeer] = [:]
     private var exportedRejections = RejectionCounts()
     private var exportedGauges: (members: Int, leads: Bool)?
-    private(set) var leaving = false
+    public private(set) var leaving = false
 
     /// One peer as the device reports it.
-    struct KernelPeer: Equatable, Sendable {
+    public struct KernelPeer: Equatable, Sendable {
         /// Seconds since the epoch of the last completed handshake; nil before the first.
-        var lastHandshake: Double?
+        public var lastHandshake: Double?
         /// Where the device sends to now (learnt from the peer's packets when it roams).
-        var endpoint: WireGuardEndpoint?
+        public var endpoint: WireGuardEndpoint?
+
+        public init(lastHandshake: Double?, endpoint: WireGuardEndpoint? = nil) {
+            self.lastHandshake = lastHandshake
+            self.endpoint = endpoint
+        }
     }
 
-    struct HandshakeRetry: Equatable {
+    public struct HandshakeRetry: Equatable {
         var due: Instant
         var attempts: Int
     }
 
-    init(
+    public init(
         persisted: PersistedMesh, mesh: MeshID, secret: MeshSecret, identity: NodeIdentity, policy: RoutePolicy,
-        settings: MeshSettings, rng: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
+        charter: MeshCharter? = nil, settings: MeshSettings,
+        rng: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
     ) {
         self.persisted = persisted
         self.options = NodeOptions(persisted.options)
@@ -77,6 +83,7 @@ struct MeshNode {
         self.secret = secret
         self.identity = identity
         self.policy = policy
+        self.charter = charter
         self.settings = settings
         self.topology = MeshTopology(mesh: mesh, members: [])
         let validator = MeshRecordValidator(mesh: mesh, policy: policy, endpoints: settings.endpointPolicy)
@@ -89,14 +96,14 @@ struct MeshNode {
             overlayFallback: !settings.controlPlaneOnly)
     }
 
-    var engine: GossipEngine { gossip.engine }
-    var records: [NodeID: NodeRecord] { gossip.records }
-    var interfaceName: String { InterfaceName.forMesh(mesh) }
+    public var engine: GossipEngine { gossip.engine }
+    public var records: [NodeID: NodeRecord] { gossip.records }
+    public var interfaceName: String { InterfaceName.forMesh(mesh) }
     private var labels: [String: String] { ["mesh": mesh.text] }
 
     /// Nothing known but ourselves and no bootstrap address resolved: the shell resolves the
     /// token's bootstrap names again.
-    var needsBootstrap: Bool {
+    public var needsBootstrap: Bool {
         engine.store.presentCount <= 1 && gossip.bootstrap.isEmpty && !persisted.bootstrap.isEmpty
     }
 
@@ -104,21 +111,21 @@ struct MeshNode {
 
     /// After the remembered membership is restored: publish this node's record and bring the
     /// kernel up from what is known, before any gossip.
-    mutating func start(now: Instant) -> [Effect] {
+    public mutating func start(now: Instant) -> [Effect] {
         var effects = publishOwnRecord(now: now, failure: "cannot publish this node's record")
         effects += reconcile(now: now)
         return effects
     }
 
     /// One datagram for this mesh from `source` (nil: a source address that is no peer).
-    mutating func receive(_ bytes: [UInt8], from source: PeerAddress?, now: Instant) -> [Effect] {
+    public mutating func receive(_ bytes: [UInt8], from source: PeerAddress?, now: Instant) -> [Effect] {
         var effects = [Effect.metric(.frame("in", bytes: bytes.count, mesh: mesh))]
         guard let source else { return effects + [.metric(.rejected("bad-source"))] }
         effects += perform(gossip.receive(bytes, from: source, now: now), now: now)
         return effects + handleEvents(now: now)
     }
 
-    mutating func tick(now: Instant, wallMillis: UInt64) -> [Effect] {
+    public mutating func tick(now: Instant, wallMillis: UInt64) -> [Effect] {
         var effects = perform(gossip.tick(now: now), now: now)
         effects += handleEvents(now: now)
         effects += exportRejections()
@@ -135,28 +142,28 @@ struct MeshNode {
     }
 
     /// Where the token's bootstrap endpoints are now (the shell resolves names).
-    mutating func setBootstrap(_ addresses: [PeerAddress]) { gossip.bootstrap = addresses }
+    public mutating func setBootstrap(_ addresses: [PeerAddress]) { gossip.bootstrap = addresses }
 
     /// Announces a signed departure; the shell keeps ticking for the leave grace.
-    mutating func leave(now: Instant) -> [Effect] {
+    public mutating func leave(now: Instant) -> [Effect] {
         leaving = true
         return perform(gossip.leave(now: now), now: now)
     }
 
     /// Left: what to clear from the metrics.
-    func metricsToClear() -> [Effect] {
+    public func metricsToClear() -> [Effect] {
         ["smeg_members", "smeg_is_leader", "smeg_reconcile_seconds"].map { .metric(.clear($0, labels: labels)) }
     }
 
     /// Something the shell could not do (a write, a publish): shown in `status` and logged.
-    mutating func failed(_ what: String, _ error: any Error) -> [Effect] {
+    public mutating func failed(_ what: String, _ error: any Error) -> [Effect] {
         lastError = "\(what): \(error)"
         return [.log(.error, lastError!)]
     }
 
     /// Replaces the stored mesh after an operator change (alias, description, services) and
     /// republishes; the caller saves it once this succeeded.
-    mutating func update(_ updated: PersistedMesh, now: Instant) throws -> [Effect] {
+    public mutating func update(_ updated: PersistedMesh, now: Instant) throws -> [Effect] {
         let previous = (persisted, options)
         persisted = updated
         options = NodeOptions(updated.options)
@@ -170,19 +177,19 @@ struct MeshNode {
 
     /// Puts the stored mesh back after the shell could not save an update (the record that
     /// went out stays; the next publish carries the restored options).
-    mutating func revert(to previous: PersistedMesh) {
+    public mutating func revert(to previous: PersistedMesh) {
         persisted = previous
         options = NodeOptions(previous.options)
     }
 
     /// Gossip only, while a departure spreads: nothing is reconciled or saved any more.
-    mutating func gossipTick(now: Instant) -> [Effect] {
+    public mutating func gossipTick(now: Instant) -> [Effect] {
         perform(gossip.tick(now: now), now: now)
     }
 
     // MARK: Gossip effects and membership events
 
-    mutating func perform(_ effects: [GossipCore.Effect], now: Instant) -> [Effect] {
+    public mutating func perform(_ effects: [GossipCore.Effect], now: Instant) -> [Effect] {
         var out: [Effect] = []
         for effect in effects {
             switch effect {
@@ -208,7 +215,7 @@ struct MeshNode {
         return out
     }
 
-    mutating func handleEvents(now: Instant) -> [Effect] {
+    public mutating func handleEvents(now: Instant) -> [Effect] {
         var effects: [Effect] = []
         var changed = false
         for happened in gossip.takeEvents() {
@@ -262,10 +269,10 @@ struct MeshNode {
         return effects
     }
 
-    mutating func noteSaved(error: (any Error)?) -> [Effect] {
+    public mutating func noteSaved(error: (any Error)?) -> [Effect] {
         guard let error else { return [] }
         return failed("cannot save membership", error)
     }
 
-    mutating func clearError() { lastError = nil }
+    public mutating func clearError() { lastError = nil }
 }

@@ -1,19 +1,23 @@
 import GossipCRDT
-import MeshCore
 
 /// Turning membership into kernel state: what to apply (debounced, retried after a failure),
 /// and a client's first handshakes.
 extension MeshNode {
     /// What the kernel reported after an `apply`.
-    struct Applied: Equatable, Sendable {
+    public struct Applied: Equatable, Sendable {
         /// A short summary for the log.
-        var summary: String
+        public var summary: String
         /// Peers added to the device by this apply.
-        var added: [WireGuardKey]
+        public var added: [WireGuardKey]
+
+        public init(summary: String, added: [WireGuardKey]) {
+            self.summary = summary
+            self.added = added
+        }
     }
 
     /// The desired WireGuard, address and route state from the present members, now.
-    mutating func reconcile(now: Instant) -> [Effect] {
+    public mutating func reconcile(now: Instant) -> [Effect] {
         reconcileDue = nil
         let inputs = DesiredMeshState.Inputs(
             mesh: mesh, identity: identity, interfaceName: interfaceName, listenPort: options.listenPort,
@@ -24,7 +28,8 @@ extension MeshNode {
     }
 
     /// The outcome of an `apply`, and how long the kernel took.
-    mutating func applied(_ result: Result<Applied, any Error>, took elapsed: Duration, now: Instant) -> [Effect] {
+    public mutating func applied(_ result: Result<Applied, any Error>, took elapsed: Duration, now: Instant) -> [Effect]
+    {
         let labels = ["mesh": mesh.text]
         switch result {
         case .success(let applied):
@@ -46,7 +51,7 @@ extension MeshNode {
 
     /// A peer whose digest equals our store has our record, so it has added us (or will at its
     /// next reconcile): a handshake started now is answered.
-    mutating func peerHasOurView(_ sender: NodeID, now: Instant) {
+    public mutating func peerHasOurView(_ sender: NodeID, now: Instant) {
         guard let key = WireGuardKey(bytes: sender.bytes), let retry = handshakeRetries[key] else { return }
         let soon = now + settings.reconcileDebounce + .milliseconds(200)
         if soon < retry.due { handshakeRetries[key]?.due = soon }
@@ -56,13 +61,13 @@ extension MeshNode {
     /// handshake that completed needs no restart. WireGuard retries a handshake only every 5 s,
     /// and a client's first attempt is lost whenever it reaches its peer before the peer has
     /// added the client.
-    mutating func retryHandshakes(now: Instant) -> [Effect] {
+    public mutating func retryHandshakes(now: Instant) -> [Effect] {
         handshakeRetries.contains { now >= $0.value.due } ? [.observeKernel] : []
     }
 
     /// What the device reports of its peers: retries end for sessions that completed a
     /// handshake, and the others that are due are restarted.
-    mutating func observed(_ peers: [WireGuardKey: KernelPeer], now: Instant) -> [Effect] {
+    public mutating func observed(_ peers: [WireGuardKey: KernelPeer], now: Instant) -> [Effect] {
         kernelPeers = peers
         for (key, _) in handshakeRetries where peers[key]?.lastHandshake != nil || peers[key] == nil {
             handshakeRetries[key] = nil
@@ -74,7 +79,7 @@ extension MeshNode {
 
     /// The device could not be read: the due retries are restarted blind (the kernel's restart
     /// itself refuses a peer with a session).
-    mutating func observationFailed(_ error: any Error, now: Instant) -> [Effect] {
+    public mutating func observationFailed(_ error: any Error, now: Instant) -> [Effect] {
         [.log(.debug, "could not read the peers of \(interfaceName): \(error)")]
             + handshakeRetries.filter { now >= $0.value.due }.keys.sorted { $0.base64 < $1.base64 }.map {
                 .restartHandshake($0)
@@ -84,7 +89,7 @@ extension MeshNode {
     /// The outcome of a restart: true when it was started again, false when there was nothing
     /// to do (the handshake happened, or the peer is gone). Up to five times a session; after
     /// that WireGuard's own retry every 5 s carries on.
-    mutating func restarted(_ key: WireGuardKey, _ result: Result<Bool, any Error>, now: Instant) -> [Effect] {
+    public mutating func restarted(_ key: WireGuardKey, _ result: Result<Bool, any Error>, now: Instant) -> [Effect] {
         guard let retry = handshakeRetries[key] else { return [] }
         switch result {
         case .success(true) where retry.attempts < 4:

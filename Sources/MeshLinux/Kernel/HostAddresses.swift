@@ -1,5 +1,4 @@
 import MeshCore
-import MeshLinux
 
 /// The addresses a peer advertises when the operator gave no public endpoint: every global
 /// address on this host's interfaces, excluding loopback, link-local and mesh interfaces, and
@@ -35,9 +34,7 @@ enum HostAddresses {
     }
 
     /// Control-plane-only daemons on one machine reach each other on loopback.
-    static func loopbackEndpoint(port: UInt16) -> [Endpoint] {
-        Endpoint(host: .ipv4(IPv4Address(127, 0, 0, 1)), port: port).map { [$0] } ?? []
-    }
+    static func loopbackEndpoint(port: UInt16) -> [Endpoint] { Endpoint.loopback(port: port) }
 
     private static func host(_ bytes: [UInt8]) -> Endpoint.Host? {
         if bytes.count == 4, let address = IPv4Address(bytes: bytes), !address.isLoopback, !address.isUnspecified,

@@ -1,5 +1,4 @@
 import GossipCRDT
-import MeshCore
 
 /// One mesh's frames on the gossip socket: the authenticated frame session, where each member
 /// was last heard from, and the members still speaking frame version 1.
@@ -7,28 +6,28 @@ import MeshCore
 /// The rules live in `FrameSession` (MeshCore); this adds the decoding of messages, what an
 /// introduction may carry, learnt addresses and the version-1 senders. Addresses are the
 /// session's `PeerAddress`: the shell converts to and from its socket's at the edge.
-struct MeshWire: Sendable {
-    private(set) var session: FrameSession
+public struct MeshWire: Sendable {
+    public private(set) var session: FrameSession
     /// The underlay address each present member was last heard from in a frame that proved
     /// its sender: the one address that works through its NAT.
-    private(set) var learned: [NodeID: PeerAddress] = [:]
+    public private(set) var learned: [NodeID: PeerAddress] = [:]
     /// Claimed senders of version-1 frames, for the log and `status` (bounded: a claim).
-    private(set) var legacySenders: Set<NodeID> = []
-    static let maxLegacySenders = 64
+    public private(set) var legacySenders: Set<NodeID> = []
+    public static let maxLegacySenders = 64
 
-    init(session: FrameSession) {
+    public init(session: FrameSession) {
         self.session = session
     }
 
     /// What a datagram turned out to be.
-    enum Inbound {
+    public enum Inbound {
         case frame(Opened)
         /// A version-1 frame from `sender` (a claim): newly seen is true the first time.
         case legacy(sender: NodeID?, newlySeen: Bool)
         case refused(reason: String)
     }
 
-    struct Opened {
+    public struct Opened {
         var sender: NodeID
         var message: GossipMessage
         /// False for an introduction (a joiner that does not know our id yet): the sender is a
@@ -38,7 +37,7 @@ struct MeshWire: Sendable {
         var budget: ReplyBudget
     }
 
-    mutating func open(_ bytes: [UInt8], from source: PeerAddress) -> Inbound {
+    public mutating func open(_ bytes: [UInt8], from source: PeerAddress) -> Inbound {
         let opened: FrameSession.Opened
         do {
             opened = try session.open(bytes, from: source)
@@ -72,13 +71,13 @@ struct MeshWire: Sendable {
     /// Remembers where a present member was heard from. An address inside the mesh (a frame
     /// relayed through the mesh itself) never replaces the underlay one: it dies with the
     /// relaying peer, and the overlay fallback finds it anyway.
-    mutating func learn(_ member: NodeID, at source: PeerAddress, overlay: IPPrefix) {
+    public mutating func learn(_ member: NodeID, at source: PeerAddress, overlay: IPPrefix) {
         guard !overlay.contains(source.ip) else { return }
         learned[member] = source
         legacySenders.remove(member)
     }
 
-    mutating func restoreLearned(_ addresses: [NodeID: PeerAddress]) {
+    public mutating func restoreLearned(_ addresses: [NodeID: PeerAddress]) {
         for (id, address) in addresses { learned[id] = address }
     }
 
@@ -86,7 +85,7 @@ struct MeshWire: Sendable {
     /// those the engine may still dial (`reachable`: present or pruned, not gone or left): a
     /// pruned member is re-dialled so that partitions heal, and only its last address reaches it
     /// behind NAT.
-    mutating func retain(present: Set<NodeID>, reachable: Set<NodeID>) {
+    public mutating func retain(present: Set<NodeID>, reachable: Set<NodeID>) {
         session.retain(members: present)
         learned = learned.filter { reachable.contains($0.key) }
         legacySenders = legacySenders.filter { present.contains($0) }
@@ -94,7 +93,7 @@ struct MeshWire: Sendable {
 
     /// Seals `message` for `receiver` at `address`; within `budget` when the address is the one
     /// an unvalidated frame came from.
-    mutating func seal(
+    public mutating func seal(
         _ message: [UInt8], to receiver: NodeID, at address: PeerAddress, budget: inout ReplyBudget?
     ) throws -> [UInt8] {
         if var limit = budget {
@@ -104,7 +103,7 @@ struct MeshWire: Sendable {
         return try session.seal(message, to: receiver, at: address)
     }
 
-    mutating func sealIntroduction(_ message: [UInt8]) throws -> [UInt8] {
+    public mutating func sealIntroduction(_ message: [UInt8]) throws -> [UInt8] {
         try session.sealIntroduction(message)
     }
 }

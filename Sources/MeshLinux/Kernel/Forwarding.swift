@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import MeshCore
 import Synchronization
 
@@ -13,15 +12,15 @@ enum Forwarding {
     private static let done = Mutex<Set<String>>([])
 
     /// Enables forwarding for the families asked for; logs what it changed, once.
-    static func ensure(ipv6: Bool, ipv4: Bool, logger: Logger) {
-        if ipv6 { enableIPv6(logger: logger) }
-        if ipv4 { enable(path: "/proc/sys/net/ipv4/ip_forward", family: "IPv4", logger: logger) }
+    static func ensure(ipv6: Bool, ipv4: Bool, log: LogSink) {
+        if ipv6 { enableIPv6(log: log) }
+        if ipv4 { enable(path: "/proc/sys/net/ipv4/ip_forward", family: "IPv4", log: log) }
     }
 
     /// With `all.forwarding` on, an interface whose `accept_ra` is 1 stops taking router
     /// advertisements, and a host configured by SLAAC would lose its IPv6 default route. Such
     /// interfaces move to `accept_ra = 2` (accept even when forwarding) first.
-    private static func enableIPv6(logger: Logger) {
+    private static func enableIPv6(log: LogSink) {
         guard !already("IPv6") else { return }
         guard read("/proc/sys/net/ipv6/conf/all/forwarding") != "1" else { return }
         let interfaces = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/sys/net/ipv6/conf")) ?? []
@@ -29,19 +28,20 @@ enum Forwarding {
         where name != "all" && name != "default" && name != "lo" && !name.hasPrefix(InterfaceName.prefix) {
             let path = "/proc/sys/net/ipv6/conf/\(name)/accept_ra"
             if read(path) == "1", write(path, "2") {
-                logger.notice("set \(name) accept_ra=2 so it keeps router advertisements with forwarding on")
+                log(.notice, "set \(name) accept_ra=2 so it keeps router advertisements with forwarding on")
             }
         }
-        enable(path: "/proc/sys/net/ipv6/conf/all/forwarding", family: "IPv6", logger: logger)
+        enable(path: "/proc/sys/net/ipv6/conf/all/forwarding", family: "IPv6", log: log)
     }
 
-    private static func enable(path: String, family: String, logger: Logger) {
+    private static func enable(path: String, family: String, log: LogSink) {
         guard !already(path) else { return }
         if read(path) == "1" { return }
         if write(path, "1") {
-            logger.notice("enabled \(family) forwarding (\(path)): this node relays for other members")
+            log(.notice, "enabled \(family) forwarding (\(path)): this node relays for other members")
         } else {
-            logger.error(
+            log(
+                .error,
                 "cannot enable \(family) forwarding (\(path)); members that route through this node cannot reach each other until it is on"
             )
         }

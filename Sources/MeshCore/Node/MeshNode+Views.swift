@@ -1,21 +1,20 @@
 import GossipCRDT
-import MeshCore
 
 /// What the control API shows of a mesh, as of `now`.
 extension MeshNode {
-    func summary() -> MeshSummary {
+    public func summary() -> MeshSummary {
         MeshSummary(
             meshId: mesh.text, name: persisted.name, interface: interfaceName,
             address: "\(identity.address(in: mesh))", prefix: "\(OverlayAddress.meshPrefix(of: mesh))",
             role: options.role.description, members: engine.store.presentCount, leader: engine.leader.map { "\($0)" },
             isLeader: engine.isLeader, policy: policy == .default ? nil : RoutePolicyView(policy),
             bridge: persisted.options.bridge, settingsSigned: persisted.charter != nil,
-            owner: (try? StoredMesh.charter(of: persisted, mesh: mesh))??.owner.base64)
+            owner: charter?.owner.base64)
     }
 
     /// Who holds which name among the present members: the same claims, hence the same
     /// answer, as the DNS zone (`dnsMesh`).
-    func aliasTable() -> AliasTable {
+    public func aliasTable() -> AliasTable {
         var claims: [NodeID: String] = [:]
         for member in engine.members {
             if let record = records[member.owner] { claims[member.owner] = record.alias }
@@ -23,7 +22,7 @@ extension MeshNode {
         return AliasTable(claims: claims)
     }
 
-    func detail(now: Instant) -> MeshDetail {
+    public func detail(now: Instant) -> MeshDetail {
         let names = aliasTable()
         let members = engine.members.compactMap { member -> MemberView? in
             guard let record = records[member.owner] else { return nil }
@@ -44,7 +43,7 @@ extension MeshNode {
     }
 
     /// This node's choice for every prefix it routes into the mesh.
-    func routing() -> [RouteChoiceView] {
+    public func routing() -> [RouteChoiceView] {
         let me = identity.wireGuardPublicKey
         return topology.advertisedPrefixes.compactMap { prefix in
             guard let via = topology.nextHop(for: prefix, chooser: me) else { return nil }
@@ -54,7 +53,7 @@ extension MeshNode {
         }
     }
 
-    func status(now: Instant) -> MeshStatus {
+    public func status(now: Instant) -> MeshStatus {
         MeshStatus(
             meshId: mesh.text, interface: interfaceName, members: engine.store.presentCount,
             leader: engine.leader.map { "\($0)" },
@@ -64,14 +63,14 @@ extension MeshNode {
     }
 
     /// Members heard speaking frame version 1, for `status`.
-    var legacyMembers: [String]? {
+    public var legacyMembers: [String]? {
         let ids = gossip.wire.legacySenders.sorted().map { "\($0)" }
         return ids.isEmpty ? nil : ids
     }
 
     /// Every present member with a verified record and the alias it claims; the zone applies
     /// `AliasTable` to the same claims the member views use, so both show the same names.
-    func dnsMesh() -> DNSZone.Mesh {
+    public func dnsMesh() -> DNSZone.Mesh {
         let members = engine.members.compactMap { member -> DNSZone.Member? in
             guard let record = records[member.owner] else { return nil }
             return DNSZone.Member(id: member.owner, alias: record.alias, address: record.address)
@@ -93,7 +92,7 @@ extension MeshNode {
 extension AliasConflictView {
     /// `contestedWith` lists every other claimant, not just the one the refusal names, so an
     /// operator sees the whole contest from any claimant's entry.
-    init(_ member: NodeID, _ claim: AliasTable.VoidClaim, _ table: AliasTable) {
+    public init(_ member: NodeID, _ claim: AliasTable.VoidClaim, _ table: AliasTable) {
         var others: [String]?
         if case .contested = claim.refusal {
             others = table.claimants(of: claim.alias).filter { $0 != member }.map(AliasTable.shortID)

@@ -1,6 +1,5 @@
 import Foundation
 import GossipCRDT
-import MeshCore
 
 /// The member store as `members.json` holds it, and the way back.
 ///
@@ -10,14 +9,14 @@ import MeshCore
 /// too. The file is read as untrusted input even though this daemon wrote it: a disk, a backup
 /// or another process may have changed it, so every entry is bounded and re-validated, and an
 /// entry that fails is dropped on its own without costing the rest of the file.
-enum MembershipSnapshot {
+public enum MembershipSnapshot {
     /// The highest version accepted from the file for a record, removal or floor. A version
     /// near 2^64 could never be exceeded by the owner's next record, locking it out for good.
-    static let maximumVersion = GossipLimits.maxVersion
+    public static let maximumVersion = GossipLimits.maxVersion
     /// How many records, removals, floors and addresses are read, each: the store's own limit.
-    static let maximumEntries = GossipLimits.maxEntries
+    public static let maximumEntries = GossipLimits.maxEntries
 
-    static func capture(_ store: MemberStore, lastAddresses: [String: String]) -> PersistedMembership {
+    public static func capture(_ store: MemberStore, lastAddresses: [String: String]) -> PersistedMembership {
         var records: [String] = []
         var tombstones: [PersistedTombstone] = []
         for entry in store.entries {
@@ -31,7 +30,7 @@ enum MembershipSnapshot {
     }
 
     /// What came back from the file, and how much of it was refused.
-    struct Restored {
+    public struct Restored {
         var store = MemberStore()
         /// Where members were last heard from, for members named by a valid key.
         var addresses: [NodeID: Endpoint] = [:]
@@ -52,7 +51,7 @@ enum MembershipSnapshot {
     /// kept, as a floor: a floor never admits anything, it only refuses records at or below
     /// it, so an unverified one can at worst refuse records the owner has already superseded.
     /// A removal whose issuer is known but whose signature fails is dropped, never floored.
-    static func restore(
+    public static func restore(
         _ saved: PersistedMembership, validator: some RecordValidator, limit: Int = maximumEntries
     ) -> Restored {
         var out = Restored()
@@ -101,7 +100,7 @@ enum MembershipSnapshot {
         return out
     }
 
-    static func nodeID(_ base64: String) -> NodeID? {
+    public static func nodeID(_ base64: String) -> NodeID? {
         guard base64.utf8.count <= 64 else { return nil }
         return WireGuardPublicKey(base64: base64)?.nodeID
     }
@@ -119,15 +118,15 @@ enum MembershipSnapshot {
 }
 
 /// A removal in `members.json`: ids base64 as WireGuard shows keys, the kind by name.
-struct PersistedTombstone: Codable, Equatable, Sendable {
-    var member: String
-    var version: UInt64
-    var kind: String
-    var issuer: String
+public struct PersistedTombstone: Codable, Equatable, Sendable {
+    public var member: String
+    public var version: UInt64
+    public var kind: String
+    public var issuer: String
     /// The issuer's signature over the removal, base64.
-    var proof: String
+    public var proof: String
 
-    init(member: String, version: UInt64, kind: String, issuer: String, proof: String) {
+    public init(member: String, version: UInt64, kind: String, issuer: String, proof: String) {
         self.member = member
         self.version = version
         self.kind = kind
@@ -135,7 +134,7 @@ struct PersistedTombstone: Codable, Equatable, Sendable {
         self.proof = proof
     }
 
-    init(_ tombstone: Tombstone) {
+    public init(_ tombstone: Tombstone) {
         self.init(
             member: WireGuardPublicKey(nodeID: tombstone.member).base64, version: tombstone.version,
             kind: Self.name(of: tombstone.kind), issuer: WireGuardPublicKey(nodeID: tombstone.issuer).base64,
@@ -143,7 +142,7 @@ struct PersistedTombstone: Codable, Equatable, Sendable {
     }
 
     /// The removal, or nil when any field is out of range; its proof is checked by the store.
-    func tombstone() -> Tombstone? {
+    public func tombstone() -> Tombstone? {
         guard let member = MembershipSnapshot.nodeID(member), let issuer = MembershipSnapshot.nodeID(issuer),
             let kind = TombstoneKind.allCases.first(where: { Self.name(of: $0) == self.kind }),
             (1...MembershipSnapshot.maximumVersion).contains(version),

@@ -1,10 +1,9 @@
 import GossipCRDT
-import MeshCore
 
 /// This node's own record, and the routes it bridges in from its other meshes.
 extension MeshNode {
     /// Signs and publishes this node's record; a failure is logged and shown in `status`.
-    mutating func publishOwnRecord(now: Instant, minimumVersion: UInt64 = 0, failure: String) -> [Effect] {
+    public mutating func publishOwnRecord(now: Instant, minimumVersion: UInt64 = 0, failure: String) -> [Effect] {
         do {
             return try signAndPublish(now: now, minimumVersion: minimumVersion)
         } catch {
@@ -14,7 +13,7 @@ extension MeshNode {
 
     /// Signs and publishes this node's record with the current options, at a version above
     /// everything the mesh has seen of it.
-    mutating func signAndPublish(now: Instant, minimumVersion: UInt64 = 0) throws -> [Effect] {
+    public mutating func signAndPublish(now: Instant, minimumVersion: UInt64 = 0) throws -> [Effect] {
         var record = NodeRecord(
             identity: identity, mesh: mesh, endpoints: ownEndpoints, wireGuardPort: options.listenPort,
             gossipPort: settings.gossipPort, role: options.role,
@@ -40,7 +39,7 @@ extension MeshNode {
     /// A peer publishes the operator's endpoint, or else the addresses of this host's other
     /// interfaces (loopback ones without a data plane, where daemons share one machine); a
     /// client publishes none (it is reached through the handshakes it starts).
-    var ownEndpoints: [Endpoint] {
+    public var ownEndpoints: [Endpoint] {
         guard options.role == .peer else { return [] }
         if let endpoint = options.endpoint { return [endpoint] }
         return hostEndpoints
@@ -50,7 +49,7 @@ extension MeshNode {
     /// and the best routes its other members advertise, each with this mesh appended to the
     /// path. Routes this node advertises here itself, and paths that already crossed `target`,
     /// are left out: that is what makes a loop between bridges impossible.
-    func routesForBridging(into target: MeshID) -> [AdvertisedRoute] {
+    public func routesForBridging(into target: MeshID) -> [AdvertisedRoute] {
         var routes = [AdvertisedRoute(prefix: OverlayAddress.meshPrefix(of: mesh), path: [mesh])]
         let me = identity.wireGuardPublicKey
         var best: [IPPrefix: AdvertisedRoute] = [:]
@@ -68,7 +67,7 @@ extension MeshNode {
 
     /// Replaces the routes bridged in from other meshes (only those this mesh's policy accepts)
     /// and republishes when they changed.
-    mutating func setBridgedRoutes(_ offered: [AdvertisedRoute], now: Instant) -> [Effect] {
+    public mutating func setBridgedRoutes(_ offered: [AdvertisedRoute], now: Instant) -> [Effect] {
         guard options.bridge else { return [] }
         let accepted = offered.filter { policy.violation(of: $0, in: mesh) == nil }
         guard accepted != bridgedRoutes else { return [] }

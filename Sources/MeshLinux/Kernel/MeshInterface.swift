@@ -1,16 +1,14 @@
-import Logging
 import MeshCore
-import MeshLinux
 
 /// The kernel side of one mesh on Linux: its WireGuard interface, addresses, routes and MTU.
 ///
 /// Owned by one `MeshRuntime` actor, which is what makes the non-thread-safe netlink sockets
 /// and backends inside it safe to use.
-final class MeshInterface: MeshKernel {
+public final class MeshInterface: MeshKernel {
     let name: String
     let mtu: Int
     private let choice: WireGuardBackendChoice
-    private let logger: Logger
+    private let log: LogSink
     private var backend: (any WireGuardBackend)?
     private var route: NetlinkSocket?
 
@@ -19,24 +17,24 @@ final class MeshInterface: MeshKernel {
     private let exitTable: UInt32
     private let manageForwarding: Bool
 
-    init(
+    public init(
         name: String, mtu: Int, choice: WireGuardBackendChoice, exitTable: UInt32, manageForwarding: Bool,
-        logger: Logger
+        log: @escaping LogSink
     ) {
         self.name = name
         self.mtu = mtu
         self.choice = choice
         self.exitTable = exitTable
         self.manageForwarding = manageForwarding
-        self.logger = logger
+        self.log = log
     }
 
     /// "kernel" or "userspace"; "none" before the first apply.
-    var backendName: String { backend.map { $0.kind.rawValue } ?? "none" }
+    public var backendName: String { backend.map { $0.kind.rawValue } ?? "none" }
 
     /// Brings the interface to `desired`: creates it if needed, then sends only the differences
     /// of peers and addresses, and sets MTU and up.
-    func apply(_ desired: DesiredMeshState) throws -> MeshNode.Applied {
+    public func apply(_ desired: DesiredMeshState) throws -> MeshNode.Applied {
         let backend = try openBackend()
         let route = try routeSocket()
         let exits = ExitRouting(table: exitTable, routes: desired.routes)
@@ -49,7 +47,7 @@ final class MeshInterface: MeshKernel {
         let routes = try route.reconcileRoutes(link: name, desired: exits.routes)
         try exits.reconcileRules(on: route)
         if manageForwarding {
-            Forwarding.ensure(ipv6: desired.forwardsIPv6, ipv4: desired.forwardsIPv4, logger: logger)
+            Forwarding.ensure(ipv6: desired.forwardsIPv6, ipv4: desired.forwardsIPv4, log: log)
         }
         let newPeers = update.peers.filter { !$0.remove && !$0.updateOnly }
         HandshakePoke.send(to: newPeers.compactMap { $0.allowedIPs.first })
@@ -68,7 +66,7 @@ final class MeshInterface: MeshKernel {
     /// retries a handshake only every 5 s, and a client's first attempt is lost whenever it
     /// reaches its peer before the peer has added the client. Returns false when there is
     /// nothing to do (the handshake happened, or the peer is gone).
-    func restartHandshake(with key: WireGuardKey) throws -> Bool {
+    public func restartHandshake(with key: WireGuardKey) throws -> Bool {
         guard let backend else { return false }
         guard let peer = try backend.device(named: name).peers.first(where: { $0.publicKey == key }),
             peer.lastHandshake == nil
@@ -83,9 +81,9 @@ final class MeshInterface: MeshKernel {
         return true
     }
 
-    func hostEndpoints(port: UInt16) -> [Endpoint] { HostAddresses.endpoints(port: port) }
+    public func hostEndpoints(port: UInt16) -> [Endpoint] { HostAddresses.endpoints(port: port) }
 
-    func observePeers() throws -> [WireGuardKey: MeshNode.KernelPeer] {
+    public func observePeers() throws -> [WireGuardKey: MeshNode.KernelPeer] {
         guard let backend else { return [:] }
         var peers: [WireGuardKey: MeshNode.KernelPeer] = [:]
         for peer in try backend.device(named: name).peers {
@@ -95,7 +93,7 @@ final class MeshInterface: MeshKernel {
     }
 
     /// Deletes the interface (on leave, or at shutdown when configured).
-    func remove() {
+    public func remove() {
         do {
             // The interface's routes go with it; the exit rules do not.
             try ExitRouting(table: exitTable, routes: []).reconcileRules(on: routeSocket())
@@ -104,20 +102,20 @@ final class MeshInterface: MeshKernel {
             } else {
                 try routeSocket().deleteLink(name: name)
             }
-            logger.info("removed interface \(name)")
+            log(.info, "removed interface \(name)")
         } catch {
-            logger.warning("could not remove interface \(name): \(error)")
+            log(.warning, "could not remove interface \(name): \(error)")
         }
         backend = nil
     }
 
     private func openBackend() throws -> any WireGuardBackend {
         if let backend { return backend }
-        let logger = self.logger
+        let log = self.log
         let opened = try WireGuardBackendSelector.open(interface: name, choice: choice) { message in
-            logger.notice("\(message)")
+            log(.notice, message)
         }
-        logger.info("interface \(name) uses the \(opened.kind.rawValue) WireGuard backend")
+        log(.info, "interface \(name) uses the \(opened.kind.rawValue) WireGuard backend")
         backend = opened
         return opened
     }

@@ -1,9 +1,7 @@
-import MeshCore
-
 /// The kernel side of one mesh as its runtime sees it, the way wireguard-tools keeps kernel
 /// netlink and userspace UAPI behind one small interface: Linux (`MeshInterface`) or nothing
-/// at all (`NoKernel`).
-protocol MeshKernel: AnyObject {
+/// at all (`NoKernel`), both in MeshLinux.
+public protocol MeshKernel: AnyObject {
     /// "kernel", "userspace" or "none", for `status`.
     var backendName: String { get }
     /// Brings the kernel to `desired`, sending only the differences.
@@ -18,21 +16,5 @@ protocol MeshKernel: AnyObject {
     func hostEndpoints(port: UInt16) -> [Endpoint]
 }
 
-/// Control-plane-only daemons: the same daemon code runs hundreds of times on one machine for
-/// tests and benchmarks, and nothing touches the kernel.
-final class NoKernel: MeshKernel {
-    var backendName: String { "none" }
-
-    func apply(_ desired: DesiredMeshState) throws -> MeshNode.Applied {
-        MeshNode.Applied(summary: "control-plane-only: nothing applied", added: [])
-    }
-
-    func restartHandshake(with key: WireGuardKey) throws -> Bool { false }
-
-    func observePeers() throws -> [WireGuardKey: MeshNode.KernelPeer] { [:] }
-
-    func remove() {}
-
-    /// Daemons without a data plane share one machine: loopback is where they reach each other.
-    func hostEndpoints(port: UInt16) -> [Endpoint] { HostAddresses.loopbackEndpoint(port: port) }
-}
+/// Where a shell's log lines go, for code below the daemon that has no logger of its own.
+public typealias LogSink = @Sendable (LogLevel, String) -> Void

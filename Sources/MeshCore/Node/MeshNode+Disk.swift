@@ -1,11 +1,10 @@
 import GossipCRDT
-import MeshCore
 
 /// What survives a restart: the membership, where members were last heard from, the frame
 /// counter and the epoch line.
 extension MeshNode {
     /// The membership file to write now; the caller reports the outcome with `noteSaved`.
-    mutating func persist(wallMillis: UInt64) -> Effect {
+    public mutating func persist(wallMillis: UInt64) -> Effect {
         persistDue = nil
         var addresses: [String: String] = [:]
         for (id, address) in gossip.wire.learned { addresses[WireGuardPublicKey(nodeID: id).base64] = "\(address)" }
@@ -19,8 +18,8 @@ extension MeshNode {
 
     /// Restores the last membership the shell loaded, re-verifying every record: nothing
     /// unverified is restored. `wallMillis` measures the downtime since the file was written.
-    mutating func restore(
-        _ loaded: StateDirectory.Loaded<PersistedMembership>, wallMillis: UInt64, now: Instant
+    public mutating func restore(
+        _ loaded: StateFile<PersistedMembership>, wallMillis: UInt64, now: Instant
     ) -> [Effect] {
         let saved: PersistedMembership
         switch loaded {
