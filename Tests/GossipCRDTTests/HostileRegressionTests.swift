@@ -9,7 +9,7 @@ import Testing
         return HostileScript((0..<400).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
     }
 
-    @Test(arguments: [2_716_067_882_923_346_871 as UInt64])
+    @Test(arguments: [2_716_067_882_923_346_871, 15_612_579_038_015_615_021, 10_824_980_716_057_087_693] as [UInt64])
     func seed(_ seed: UInt64) {
         var script = Self.script(seed: seed)
         let found = script.run()

@@ -101,12 +101,35 @@ extension GossipEngine {
     static let deltaBudget = GossipLimits.maxMessageBytes - 1024
 
     /// Entries learnt from a delta are repairs, not news: they are neither pushed nor re-gossiped,
-    /// so a newcomer's first full sync does not flood the mesh.
+    /// so a newcomer's first full sync does not flood the mesh. Identities nobody here had heard
+    /// of, with keys below the leader's, go to the leader as well (one delta, still not news):
+    /// youth is counted from when each
+    /// member first hears of an identity, and the leader, which prunes those that never answer,
+    /// must hear of them about as soon as anyone does. Delivered by delta to one member only, a
+    /// flood of low-keyed identities came of age there before the leader knew them, that member
+    /// followed one of them, and the leader pruned it (HostileRegressionTests, seed
+    /// 15612579038015615021). Spreading them as news instead cost the prune of a crashed
+    /// leader its deadline: the flood took the rumors' room.
     mutating func receiveDelta(_ delta: Delta, from: NodeID, now: Instant) -> [Outgoing] {
         let theirs = delta.updates.entries
         var out = reissueRemovals(against: delta.updates)
         let changes = mergeIncoming(delta.updates, now: now)
         _ = apply(changes, spread: false)
+        // Only keys below the leader's: no other identity can become the rightful leader here.
+        let leader = liveness.epoch?.leader
+        let strangers = changes.filter { change in
+            change.before == nil && change.after.isPresent && change.after.id != from
+                && leader.map { change.after.id < $0 } ?? false
+        }
+        if !strangers.isEmpty, !isJoining, let leader, leader != me, leader != from {
+            out.append(
+                Outgoing(
+                    to: .member(leader),
+                    message: .delta(
+                        Delta(
+                            level: delta.level, buckets: [], updates: Updates.rumors(strangers.map(\.after)),
+                            wantsReply: false))))
+        }
         guard delta.wantsReply else { return out }
         var reply = Updates()
         var size = 0
