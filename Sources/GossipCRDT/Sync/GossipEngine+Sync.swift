@@ -38,8 +38,7 @@ extension GossipEngine {
         // news in its first reply (another joiner) would otherwise pass for the whole mesh, and
         // its bootstrap peer may be the only member it can reach.
         let counts = (store.count, Int(digest.summary.count))
-        let joining = liveness.epoch == nil && !liveness.restored && counts.0 < counts.1
-        let newcomer = min(counts.0, counts.1) <= 1 || joining
+        let newcomer = min(counts.0, counts.1) <= 1 || (isJoining && counts.0 < counts.1)
         let small = GossipLimits.maxRumors / 4
         let settling =
             (!digest.rumors.isEmpty || !rumors.isEmpty) && digest.rumors.count < small && rumors.count < small
@@ -103,9 +102,8 @@ extension GossipEngine {
     /// Entries learnt from a delta are repairs, not news: they are neither pushed nor re-gossiped,
     /// so a newcomer's first full sync does not flood the mesh. Identities nobody here had heard
     /// of, with keys below the leader's, go to the leader as well (one delta, still not news):
-    /// youth is counted from when each
-    /// member first hears of an identity, and the leader, which prunes those that never answer,
-    /// must hear of them about as soon as anyone does. Delivered by delta to one member only, a
+    /// youth is counted from when each member first hears of an identity, and the leader, which
+    /// prunes those that never answer, must hear of them about as soon as anyone does. Delivered by delta to one member only, a
     /// flood of low-keyed identities came of age there before the leader knew them, that member
     /// followed one of them, and the leader pruned it (HostileRegressionTests, seed
     /// 15612579038015615021). Spreading them as news instead cost the prune of a crashed

@@ -5,16 +5,16 @@ import GossipCRDT
 /// and ticks and performs what it returns, so everything between a datagram and the engine
 /// (sealing, reply budgets, where a member is reached, what is learnt from whom) can be run in
 /// one process over a simulated network (`GossipCoreTests`).
-public struct GossipCore {
+struct GossipCore {
     /// A membership event, with who it was about as the log should name it (alias and short
     /// id), taken before a departed member's record is dropped.
-    public struct Happened: Equatable {
+    struct Happened: Equatable {
         var event: MembershipEvent
         var who: String
     }
 
     /// What the shell must do or know after an input.
-    public enum Effect: Equatable {
+    enum Effect: Equatable {
         case send([UInt8], to: PeerAddress)
         /// A frame refused before the protocol, by reason (a metric label).
         case rejected(String)
@@ -28,19 +28,19 @@ public struct GossipCore {
         case synced
     }
 
-    public private(set) var engine: GossipEngine
-    public private(set) var wire: MeshWire
-    public let mesh: MeshID
+    private(set) var engine: GossipEngine
+    private(set) var wire: MeshWire
+    let mesh: MeshID
     /// Decoded, verified records by member, refreshed when a version changes.
-    public private(set) var records: [NodeID: NodeRecord] = [:]
+    private(set) var records: [NodeID: NodeRecord] = [:]
     /// When each present member was last heard from in a proven frame.
-    public private(set) var lastHeard: [NodeID: Instant] = [:]
+    private(set) var lastHeard: [NodeID: Instant] = [:]
     /// Where the bootstrap endpoints of the invite token are (resolved by the shell).
-    public var bootstrap: [PeerAddress] = [] {
+    var bootstrap: [PeerAddress] = [] {
         didSet { engine.setBootstrapPeers(count: bootstrap.count) }
     }
     /// Without a data plane nothing is reachable at a member's overlay address.
-    public let overlayFallback: Bool
+    let overlayFallback: Bool
     /// Membership events absorbed but not yet taken by the shell.
     private var pending: [Happened] = []
     /// When a bare digest last replaced an over-budget reply to each sender. At most one per
@@ -48,7 +48,7 @@ public struct GossipCore {
     /// cannot ping-pong bare digests at full speed; at most 64 entries, stale ones pruned first.
     private var substitutedAt: [NodeID: Instant] = [:]
 
-    public init(engine: GossipEngine, wire: MeshWire, mesh: MeshID, overlayFallback: Bool) {
+    init(engine: GossipEngine, wire: MeshWire, mesh: MeshID, overlayFallback: Bool) {
         self.engine = engine
         self.wire = wire
         self.mesh = mesh
@@ -60,7 +60,7 @@ public struct GossipCore {
     /// One datagram from `source`. Only a frame that proves its sender, from a member present
     /// after it was handled, teaches anything about that member (where it is, when it was
     /// heard); replies to its source stay within the frame's reply budget.
-    public mutating func receive(_ bytes: [UInt8], from source: PeerAddress, now: Instant) -> [Effect] {
+    mutating func receive(_ bytes: [UInt8], from source: PeerAddress, now: Instant) -> [Effect] {
         let inbound: MeshWire.Opened
         switch wire.open(bytes, from: source) {
         case .refused(let reason):
@@ -91,20 +91,20 @@ public struct GossipCore {
     }
 
     /// The engine's timers.
-    public mutating func tick(now: Instant) -> [Effect] {
+    mutating func tick(now: Instant) -> [Effect] {
         let out = engine.tick(now: now)
         absorbEvents()
         return send(out, now: now)
     }
 
-    public mutating func publish(_ record: MemberRecord, decoded: NodeRecord, now: Instant) -> [Effect] {
+    mutating func publish(_ record: MemberRecord, decoded: NodeRecord, now: Instant) -> [Effect] {
         records[record.owner] = decoded
         let out = engine.publish(record, now: now)
         absorbEvents()
         return send(out, now: now)
     }
 
-    public mutating func leave(now: Instant) -> [Effect] {
+    mutating func leave(now: Instant) -> [Effect] {
         let out = engine.leave(now: now)
         absorbEvents()
         return send(out, now: now)
@@ -112,13 +112,13 @@ public struct GossipCore {
 
     /// Membership events since the last call, the records and per-member state already brought
     /// up to date; the shell logs them and acts on them.
-    public mutating func takeEvents() -> [Happened] {
+    mutating func takeEvents() -> [Happened] {
         defer { pending.removeAll() }
         return pending
     }
 
     /// The log's name for a member: its alias and short id, or the short id alone.
-    public func describe(_ id: NodeID) -> String {
+    func describe(_ id: NodeID) -> String {
         let alias = records[id]?.alias ?? ""
         return alias.isEmpty ? "\(id)" : "\(alias) (\(id))"
     }
@@ -157,7 +157,7 @@ public struct GossipCore {
 
     /// Starts from what was saved: the store, where members were last heard from, the frame
     /// counter and the epoch line.
-    public mutating func restore(
+    mutating func restore(
         _ store: MemberStore, addresses: [NodeID: PeerAddress], wire restoredWire: MeshWire, epochs: EpochMemory?,
         downtime: Duration?, now: Instant
     ) {
@@ -229,7 +229,7 @@ public struct GossipCore {
     /// Where to send: the address a member was last heard from (it works through NAT), else
     /// the gossip port on the first endpoint of its record, else its overlay address: a client
     /// behind NAT publishes no endpoint, and another client can reach it only through the mesh.
-    public func address(of id: NodeID) -> PeerAddress? {
+    func address(of id: NodeID) -> PeerAddress? {
         if let address = wire.learned[id] { return address }
         guard let record = records[id] else { return nil }
         for endpoint in record.endpoints {

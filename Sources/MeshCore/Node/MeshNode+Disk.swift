@@ -3,7 +3,7 @@ import GossipCRDT
 /// What survives a restart: the membership, where members were last heard from, the frame
 /// counter and the epoch line.
 extension MeshNode {
-    /// The membership file to write now; the caller reports the outcome with `noteSaved`.
+    /// The membership file to write now; a failed write comes back through `failed`.
     public mutating func persist(wallMillis: UInt64) -> Effect {
         persistDue = nil
         var addresses: [String: String] = [:]

@@ -17,7 +17,7 @@ extension MeshNode {
     }
 
     /// The desired WireGuard, address and route state from the present members, now.
-    public mutating func reconcile(now: Instant) -> [Effect] {
+    mutating func reconcile(now: Instant) -> [Effect] {
         reconcileDue = nil
         let inputs = DesiredMeshState.Inputs(
             mesh: mesh, identity: identity, interfaceName: interfaceName, listenPort: options.listenPort,
@@ -51,7 +51,7 @@ extension MeshNode {
 
     /// A peer whose digest equals our store has our record, so it has added us (or will at its
     /// next reconcile): a handshake started now is answered.
-    public mutating func peerHasOurView(_ sender: NodeID, now: Instant) {
+    mutating func peerHasOurView(_ sender: NodeID, now: Instant) {
         guard let key = WireGuardKey(bytes: sender.bytes), let retry = handshakeRetries[key] else { return }
         let soon = now + settings.reconcileDebounce + .milliseconds(200)
         if soon < retry.due { handshakeRetries[key]?.due = soon }
@@ -61,7 +61,7 @@ extension MeshNode {
     /// handshake that completed needs no restart. WireGuard retries a handshake only every 5 s,
     /// and a client's first attempt is lost whenever it reaches its peer before the peer has
     /// added the client.
-    public mutating func retryHandshakes(now: Instant) -> [Effect] {
+    mutating func retryHandshakes(now: Instant) -> [Effect] {
         handshakeRetries.contains { now >= $0.value.due } ? [.observeKernel] : []
     }
 

@@ -3,7 +3,7 @@ import GossipCRDT
 /// This node's own record, and the routes it bridges in from its other meshes.
 extension MeshNode {
     /// Signs and publishes this node's record; a failure is logged and shown in `status`.
-    public mutating func publishOwnRecord(now: Instant, minimumVersion: UInt64 = 0, failure: String) -> [Effect] {
+    mutating func publishOwnRecord(now: Instant, minimumVersion: UInt64 = 0, failure: String) -> [Effect] {
         do {
             return try signAndPublish(now: now, minimumVersion: minimumVersion)
         } catch {
@@ -13,7 +13,7 @@ extension MeshNode {
 
     /// Signs and publishes this node's record with the current options, at a version above
     /// everything the mesh has seen of it.
-    public mutating func signAndPublish(now: Instant, minimumVersion: UInt64 = 0) throws -> [Effect] {
+    mutating func signAndPublish(now: Instant, minimumVersion: UInt64 = 0) throws -> [Effect] {
         var record = NodeRecord(
             identity: identity, mesh: mesh, endpoints: ownEndpoints, wireGuardPort: options.listenPort,
             gossipPort: settings.gossipPort, role: options.role,
@@ -39,7 +39,7 @@ extension MeshNode {
     /// A peer publishes the operator's endpoint, or else the addresses of this host's other
     /// interfaces (loopback ones without a data plane, where daemons share one machine); a
     /// client publishes none (it is reached through the handshakes it starts).
-    public var ownEndpoints: [Endpoint] {
+    var ownEndpoints: [Endpoint] {
         guard options.role == .peer else { return [] }
         if let endpoint = options.endpoint { return [endpoint] }
         return hostEndpoints

@@ -14,7 +14,7 @@ extension MeshNode {
 
     /// Who holds which name among the present members: the same claims, hence the same
     /// answer, as the DNS zone (`dnsMesh`).
-    public func aliasTable() -> AliasTable {
+    func aliasTable() -> AliasTable {
         var claims: [NodeID: String] = [:]
         for member in engine.members {
             if let record = records[member.owner] { claims[member.owner] = record.alias }
@@ -63,7 +63,7 @@ extension MeshNode {
     }
 
     /// Members heard speaking frame version 1, for `status`.
-    public var legacyMembers: [String]? {
+    var legacyMembers: [String]? {
         let ids = gossip.wire.legacySenders.sorted().map { "\($0)" }
         return ids.isEmpty ? nil : ids
     }

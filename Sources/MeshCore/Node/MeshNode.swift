@@ -30,26 +30,26 @@ public struct MeshNode {
     public let charter: MeshCharter?
     public let settings: MeshSettings
     public let secret: MeshSecret
-    public let validator: MeshRecordValidator
+    let validator: MeshRecordValidator
     public private(set) var persisted: PersistedMesh
     public private(set) var options: NodeOptions
     /// Frames, the engine, addresses: every decision between a datagram and the membership.
-    public var gossip: GossipCore
+    var gossip: GossipCore
     /// Who forwards what, from the present members; recomputed at each reconcile.
-    public var topology: MeshTopology
+    var topology: MeshTopology
     /// Routes of this node's other meshes it advertises here (set by the bridge coordinator).
-    public var bridgedRoutes: [AdvertisedRoute] = []
+    var bridgedRoutes: [AdvertisedRoute] = []
     /// The host's own addresses, which a peer without an operator endpoint publishes; refreshed
     /// by the shell.
     public var hostEndpoints: [Endpoint] = []
-    public private(set) var lastFrame: Instant?
-    public var lastError: String?
-    public var reconcileDue: Instant?
-    public var persistDue: Instant?
+    private(set) var lastFrame: Instant?
+    var lastError: String?
+    var reconcileDue: Instant?
+    var persistDue: Instant?
     /// A client's new sessions that have not completed a handshake: when to start each again.
-    public var handshakeRetries: [WireGuardKey: HandshakeRetry] = [:]
+    var handshakeRetries: [WireGuardKey: HandshakeRetry] = [:]
     /// What the device last reported of its peers (`observed`).
-    public var kernelPeers: [WireGuardKey: KernelPeer] = [:]
+    var kernelPeers: [WireGuardKey: KernelPeer] = [:]
     private var exportedRejections = RejectionCounts()
     private var exportedGauges: (members: Int, leads: Bool)?
     public private(set) var leaving = false
@@ -67,7 +67,7 @@ public struct MeshNode {
         }
     }
 
-    public struct HandshakeRetry: Equatable {
+    struct HandshakeRetry: Equatable {
         var due: Instant
         var attempts: Int
     }
@@ -189,7 +189,7 @@ public struct MeshNode {
 
     // MARK: Gossip effects and membership events
 
-    public mutating func perform(_ effects: [GossipCore.Effect], now: Instant) -> [Effect] {
+    mutating func perform(_ effects: [GossipCore.Effect], now: Instant) -> [Effect] {
         var out: [Effect] = []
         for effect in effects {
             switch effect {
@@ -215,7 +215,7 @@ public struct MeshNode {
         return out
     }
 
-    public mutating func handleEvents(now: Instant) -> [Effect] {
+    mutating func handleEvents(now: Instant) -> [Effect] {
         var effects: [Effect] = []
         var changed = false
         for happened in gossip.takeEvents() {
@@ -268,11 +268,4 @@ public struct MeshNode {
         }
         return effects
     }
-
-    public mutating func noteSaved(error: (any Error)?) -> [Effect] {
-        guard let error else { return [] }
-        return failed("cannot save membership", error)
-    }
-
-    public mutating func clearError() { lastError = nil }
 }

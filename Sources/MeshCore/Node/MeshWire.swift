@@ -6,28 +6,28 @@ import GossipCRDT
 /// The rules live in `FrameSession` (MeshCore); this adds the decoding of messages, what an
 /// introduction may carry, learnt addresses and the version-1 senders. Addresses are the
 /// session's `PeerAddress`: the shell converts to and from its socket's at the edge.
-public struct MeshWire: Sendable {
-    public private(set) var session: FrameSession
+struct MeshWire: Sendable {
+    private(set) var session: FrameSession
     /// The underlay address each present member was last heard from in a frame that proved
     /// its sender: the one address that works through its NAT.
-    public private(set) var learned: [NodeID: PeerAddress] = [:]
+    private(set) var learned: [NodeID: PeerAddress] = [:]
     /// Claimed senders of version-1 frames, for the log and `status` (bounded: a claim).
-    public private(set) var legacySenders: Set<NodeID> = []
-    public static let maxLegacySenders = 64
+    private(set) var legacySenders: Set<NodeID> = []
+    static let maxLegacySenders = 64
 
-    public init(session: FrameSession) {
+    init(session: FrameSession) {
         self.session = session
     }
 
     /// What a datagram turned out to be.
-    public enum Inbound {
+    enum Inbound {
         case frame(Opened)
         /// A version-1 frame from `sender` (a claim): newly seen is true the first time.
         case legacy(sender: NodeID?, newlySeen: Bool)
         case refused(reason: String)
     }
 
-    public struct Opened {
+    struct Opened {
         var sender: NodeID
         var message: GossipMessage
         /// False for an introduction (a joiner that does not know our id yet): the sender is a
@@ -37,7 +37,7 @@ public struct MeshWire: Sendable {
         var budget: ReplyBudget
     }
 
-    public mutating func open(_ bytes: [UInt8], from source: PeerAddress) -> Inbound {
+    mutating func open(_ bytes: [UInt8], from source: PeerAddress) -> Inbound {
         let opened: FrameSession.Opened
         do {
             opened = try session.open(bytes, from: source)
@@ -71,13 +71,13 @@ public struct MeshWire: Sendable {
     /// Remembers where a present member was heard from. An address inside the mesh (a frame
     /// relayed through the mesh itself) never replaces the underlay one: it dies with the
     /// relaying peer, and the overlay fallback finds it anyway.
-    public mutating func learn(_ member: NodeID, at source: PeerAddress, overlay: IPPrefix) {
+    mutating func learn(_ member: NodeID, at source: PeerAddress, overlay: IPPrefix) {
         guard !overlay.contains(source.ip) else { return }
         learned[member] = source
         legacySenders.remove(member)
     }
 
-    public mutating func restoreLearned(_ addresses: [NodeID: PeerAddress]) {
+    mutating func restoreLearned(_ addresses: [NodeID: PeerAddress]) {
         for (id, address) in addresses { learned[id] = address }
     }
 
@@ -85,7 +85,7 @@ public struct MeshWire: Sendable {
     /// those the engine may still dial (`reachable`: present or pruned, not gone or left): a
     /// pruned member is re-dialled so that partitions heal, and only its last address reaches it
     /// behind NAT.
-    public mutating func retain(present: Set<NodeID>, reachable: Set<NodeID>) {
+    mutating func retain(present: Set<NodeID>, reachable: Set<NodeID>) {
         session.retain(members: present)
         learned = learned.filter { reachable.contains($0.key) }
         legacySenders = legacySenders.filter { present.contains($0) }
@@ -93,7 +93,7 @@ public struct MeshWire: Sendable {
 
     /// Seals `message` for `receiver` at `address`; within `budget` when the address is the one
     /// an unvalidated frame came from.
-    public mutating func seal(
+    mutating func seal(
         _ message: [UInt8], to receiver: NodeID, at address: PeerAddress, budget: inout ReplyBudget?
     ) throws -> [UInt8] {
         if var limit = budget {
@@ -103,7 +103,7 @@ public struct MeshWire: Sendable {
         return try session.seal(message, to: receiver, at: address)
     }
 
-    public mutating func sealIntroduction(_ message: [UInt8]) throws -> [UInt8] {
+    mutating func sealIntroduction(_ message: [UInt8]) throws -> [UInt8] {
         try session.sealIntroduction(message)
     }
 }
