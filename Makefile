@@ -22,7 +22,7 @@ LINK = -Xswiftc -L$(STATIC_CXX) -Xswiftc -Xfrontend -Xswiftc -function-sections 
 # The order file is smegd's: linked into smegctl, every name in it would be a warning.
 LAYOUT = $(LINK) -Xlinker --symbol-ordering-file=$(CURDIR)/scripts/layout/smegd.order
 
-.PHONY: all deps build release layout-check lint unit fuzz test netns-test daemon-test routing-test failure-test hostile-test hostile-netns-test examples vm-test demo sim bench-crdt bench clean help
+.PHONY: all deps build release layout-check lint unit fuzz test netns-test daemon-test routing-test failure-test hostile-test hostile-netns-test owners-test examples vm-test demo sim bench-crdt bench clean help
 
 all: build
 
@@ -31,7 +31,7 @@ help:
 	@echo "make test   install dependencies, lint, build and run every test"
 	@echo "make fuzz   run the decoder fuzzers for longer (FUZZ_SECONDS per target)"
 	@echo "make bench  smegd against Serf on loopback, N = 20 and 100 (BENCH_N); see BENCHMARKS.md"
-	@echo "make daemon-test / routing-test / failure-test / hostile-test / hostile-netns-test / examples / netns-test / vm-test   one stage of make test"
+	@echo "make daemon-test / routing-test / failure-test / hostile-test / hostile-netns-test / owners-test / examples / netns-test / vm-test   one stage of make test"
 	@echo "make sim    the simulator's bars at 1000 nodes, 20 seeds, without and with 10% loss"
 	@echo "make bench-crdt   merge and delta micro-benchmark on a 10,000-entry store"
 
@@ -78,6 +78,7 @@ test: deps lint unit
 	@scripts/failure-test.sh
 	@scripts/hostile-test.sh
 	@scripts/hostile-netns-test.sh
+	@scripts/owners-test.sh
 	@scripts/examples-test.sh
 	@scripts/vm-test.sh
 	@echo "make test: all stages passed"
@@ -112,6 +113,11 @@ hostile-test: build
 # attack every honest node still pings every other one, and a node killed meanwhile is pruned.
 hostile-netns-test: build
 	@scripts/hostile-netns-test.sh
+
+# Owners evict a laptop behind NAT (frozen, then woken) and a running member; the founder's
+# machine is destroyed and a second owner evicts and invites.
+owners-test: build
+	@scripts/owners-test.sh
 
 vm-test: deps
 	@scripts/vm-test.sh

@@ -23,7 +23,8 @@ struct SmegctlCommand: ParsableCommand {
         version: SmegVersion.string,
         subcommands: [
             Create.self, Join.self, Leave.self, List.self, Get.self, Graph.self, Query.self, Alias.self,
-            Describe.self, Service.self, Status.self, Invite.self, Hosts.self, VersionCommand.self,
+            Describe.self, Service.self, Status.self, Invite.self, Evict.self, Owner.self, Hosts.self,
+            VersionCommand.self,
         ] + LegacyAliases.all
     )
 

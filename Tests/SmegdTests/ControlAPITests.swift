@@ -64,6 +64,22 @@ private actor RecordingService: ControlService {
         record("graph")
         return GraphResponse(meshes: [])
     }
+    func owners(_ id: String) async throws -> OwnersResponse {
+        record("owners \(id)")
+        return OwnersResponse(meshId: id, owners: [], isOwner: false, statements: 0)
+    }
+    func addOwner(_ id: String, member: String) async throws -> OwnersResponse {
+        record("owner add \(id) \(member)")
+        return OwnersResponse(meshId: id, owners: [], isOwner: true, statements: 1)
+    }
+    func removeOwner(_ id: String, member: String) async throws -> OwnersResponse {
+        record("owner remove \(id) \(member)")
+        return OwnersResponse(meshId: id, owners: [], isOwner: true, statements: 2)
+    }
+    func evict(_ id: String, member: String) async throws -> MeshDetail {
+        record("evict \(id) \(member)")
+        return MeshDetail(mesh: summary, members: [])
+    }
 }
 
 @Suite struct ControlRouterTests {
@@ -87,6 +103,10 @@ private actor RecordingService: ControlService {
         ("PUT", "/v1/meshes/m1/self/services/http", #"{"value":"80"}"#, 200, "service m1 http=80"),
         ("DELETE", "/v1/meshes/m1/self/services/http", "", 200, "unservice m1 http"),
         ("GET", "/v1/graph?x=1", "", 200, "graph"),
+        ("GET", "/v1/meshes/m1/owners", "", 200, "owners m1"),
+        ("POST", "/v1/meshes/m1/owners", #"{"member":"web"}"#, 200, "owner add m1 web"),
+        ("DELETE", "/v1/meshes/m1/owners/web", "", 200, "owner remove m1 web"),
+        ("POST", "/v1/meshes/m1/evict", #"{"member":"laptop"}"#, 200, "evict m1 laptop"),
     ])
     func routesEveryEndpoint(method: String, path: String, body: String, status: Int, call: String) async {
         let (reply, calls) = await send(method, path, body)
@@ -100,6 +120,8 @@ private actor RecordingService: ControlService {
         ("POST", "/v1/meshes", "", 400), ("POST", "/v1/meshes", "{", 400), ("POST", "/v1/meshes", "[]", 400),
         ("POST", "/v1/meshes", #"{"options":{"role":7}}"#, 400), ("PUT", "/v1/meshes/m1/self/alias", "{}", 400),
         ("PUT", "/v1/meshes/m1/self/colour", #"{"value":"x"}"#, 404), ("GET", "/v1/meshes/zz", "", 404),
+        ("POST", "/v1/meshes/m1/evict", "{}", 400), ("GET", "/v1/meshes/m1/evict", "", 405),
+        ("PUT", "/v1/meshes/m1/owners", "", 405),
     ])
     func rejectsBadRequestsWithJSONErrors(method: String, path: String, body: String, status: Int) async throws {
         let (reply, _) = await send(method, path, body)

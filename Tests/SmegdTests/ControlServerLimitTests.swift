@@ -32,6 +32,10 @@ import Testing
         func setService(_ id: String, name: String, value: String) async throws -> MeshDetail { throw Self.none }
         func deleteService(_ id: String, name: String) async throws -> MeshDetail { throw Self.none }
         func graph() async throws -> GraphResponse { GraphResponse(meshes: []) }
+        func owners(_ id: String) async throws -> OwnersResponse { throw Self.none }
+        func addOwner(_ id: String, member: String) async throws -> OwnersResponse { throw Self.none }
+        func removeOwner(_ id: String, member: String) async throws -> OwnersResponse { throw Self.none }
+        func evict(_ id: String, member: String) async throws -> MeshDetail { throw Self.none }
         static let none = ControlError.notFound("no meshes here")
     }
 

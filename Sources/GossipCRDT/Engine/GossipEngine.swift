@@ -9,7 +9,7 @@ public struct GossipEngine: Sendable {
     public internal(set) var store = MemberStore()
     public internal(set) var rejections = RejectionCounts()
 
-    let validator: any RecordValidator
+    private(set) var validator: any RecordValidator
     let signer: any GossipSigner
     var rng: any RandomNumberGenerator & Sendable
     /// The time of the call being handled, for bookkeeping deep in merges that has no `now`.
@@ -45,6 +45,16 @@ public struct GossipEngine: Sendable {
         self.validator = validator
         self.signer = signer
         self.rng = rng
+    }
+
+    /// Rules that changed while running (an owner evicted a member): what is merged from now
+    /// on follows them, and present members they no longer let lead stop being candidates.
+    /// Nothing already merged is re-checked; the caller refuses the rest of what it must.
+    public mutating func replaceValidator(_ validator: some RecordValidator) {
+        self.validator = validator
+        for record in members where record.owner != me && !validator.canLead(record) {
+            cannotLead.insert(record.owner)
+        }
     }
 
     // MARK: Reading the view

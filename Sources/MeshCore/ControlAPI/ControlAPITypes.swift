@@ -240,6 +240,10 @@ public struct MemberView: Codable, Sendable, Equatable {
     public var via: String?
     /// Set when the member's record claims an alias that is not its name (`alias` is then nil).
     public var aliasConflict: AliasConflictView?
+    /// True for an owner of the mesh; absent otherwise.
+    public var isOwner: Bool?
+    /// Set while an evicted member is still in the store (until the leader prunes it).
+    public var evicted: EvictionView?
 
     public init(
         id: String, shortId: String, alias: String?, description: String?, address: String, endpoints: [String],
@@ -293,6 +297,9 @@ public struct MeshDetail: Codable, Sendable, Equatable {
     public var members: [MemberView]
     /// How this node reaches each advertised prefix (absent from older daemons).
     public var routing: [RouteChoiceView]?
+    /// Members no longer present, told apart: evicted (by an owner, for good), left (by
+    /// themselves) or pruned (missed heartbeats; they come back when they return).
+    public var removed: [RemovedMemberView]?
 
     public init(mesh: MeshSummary, members: [MemberView], routing: [RouteChoiceView]? = nil) {
         self.mesh = mesh
@@ -348,6 +355,14 @@ public struct MeshStatus: Codable, Sendable, Equatable {
     /// Short ids of members whose frames are still version 1 (an older smegmesh): refused until
     /// they are upgraded. Absent when there are none.
     public var oldFrameVersion: [String]?
+    /// How many owners the mesh has, and whether this node is one; absent for a mesh without
+    /// owners (made before they existed).
+    public var owners: Int?
+    public var isOwner: Bool?
+    /// Things an operator should act on that are not errors (a single owner, say).
+    public var warnings: [String]?
+    /// Set when an owner evicted this node from the mesh: the mesh is torn down here.
+    public var evicted: EvictionView?
 
     public init(
         meshId: String, interface: String, members: Int, leader: String?, lastSyncSecondsAgo: Double?,

@@ -70,4 +70,18 @@ extension ControlAPI {
     public static func deleteService(_ mesh: String, name: String) throws -> ControlCall<MeshDetail> {
         try .init(.deleteService(mesh, name: name))
     }
+
+    public static func owners(_ mesh: String) throws -> ControlCall<OwnersResponse> { try .init(.owners(mesh)) }
+
+    public static func addOwner(_ mesh: String, member: String) throws -> ControlCall<OwnersResponse> {
+        try .init(.addOwner(mesh), body: MemberRequest(member: member))
+    }
+
+    public static func removeOwner(_ mesh: String, member: String) throws -> ControlCall<OwnersResponse> {
+        try .init(.removeOwner(mesh, member: member))
+    }
+
+    public static func evict(_ mesh: String, member: String) throws -> ControlCall<MeshDetail> {
+        try .init(.evict(mesh), body: MemberRequest(member: member))
+    }
 }

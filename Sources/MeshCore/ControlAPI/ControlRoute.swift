@@ -15,13 +15,17 @@ public enum ControlRoute: Hashable, Sendable {
     case setDescription(String)
     case setService(String, name: String)
     case deleteService(String, name: String)
+    case owners(String)
+    case addOwner(String)
+    case removeOwner(String, member: String)
+    case evict(String)
 
     public var method: String {
         switch self {
-        case .status, .graph, .hosts, .listMeshes, .mesh, .invite: "GET"
-        case .createMesh, .joinMesh: "POST"
+        case .status, .graph, .hosts, .listMeshes, .mesh, .invite, .owners: "GET"
+        case .createMesh, .joinMesh, .addOwner, .evict: "POST"
         case .setAlias, .setDescription, .setService: "PUT"
-        case .leaveMesh, .deleteService: "DELETE"
+        case .leaveMesh, .deleteService, .removeOwner: "DELETE"
         }
     }
 
@@ -43,6 +47,9 @@ public enum ControlRoute: Hashable, Sendable {
         case .setDescription(let mesh): ["meshes", mesh, "self", "description"]
         case .setService(let mesh, let name), .deleteService(let mesh, let name):
             ["meshes", mesh, "self", "services", name]
+        case .owners(let mesh), .addOwner(let mesh): ["meshes", mesh, "owners"]
+        case .removeOwner(let mesh, let member): ["meshes", mesh, "owners", member]
+        case .evict(let mesh): ["meshes", mesh, "evict"]
         }
     }
 
@@ -79,6 +86,12 @@ public enum ControlRoute: Hashable, Sendable {
             return ["GET": .mesh(parts[1]), "DELETE": .leaveMesh(parts[1])]
         case let parts where parts.count == 3 && parts[0] == "meshes" && parts[2] == "invite":
             return ["GET": .invite(parts[1])]
+        case let parts where parts.count == 3 && parts[0] == "meshes" && parts[2] == "owners":
+            return ["GET": .owners(parts[1]), "POST": .addOwner(parts[1])]
+        case let parts where parts.count == 4 && parts[0] == "meshes" && parts[2] == "owners":
+            return ["DELETE": .removeOwner(parts[1], member: parts[3])]
+        case let parts where parts.count == 3 && parts[0] == "meshes" && parts[2] == "evict":
+            return ["POST": .evict(parts[1])]
         case let parts where parts.count == 4 && parts[0] == "meshes" && parts[2] == "self":
             switch parts[3] {
             case "alias": return ["PUT": .setAlias(parts[1])]

@@ -26,21 +26,31 @@ struct GossipCore {
         case opened
         /// A digest arrived: an anti-entropy exchange started by a peer.
         case synced
+        /// Owner statements new to this node (from a member, or issued here), already in the
+        /// ledger and spread on.
+        case ledgerChanged([OwnerStatement])
     }
 
     private(set) var engine: GossipEngine
-    private(set) var wire: MeshWire
+    var wire: MeshWire
     let mesh: MeshID
     /// Decoded, verified records by member, refreshed when a version changes.
     private(set) var records: [NodeID: NodeRecord] = [:]
     /// When each present member was last heard from in a proven frame.
-    private(set) var lastHeard: [NodeID: Instant] = [:]
+    var lastHeard: [NodeID: Instant] = [:]
     /// Where the bootstrap endpoints of the invite token are (resolved by the shell).
     var bootstrap: [PeerAddress] = [] {
         didSet { engine.setBootstrapPeers(count: bootstrap.count) }
     }
     /// Without a data plane nothing is reachable at a member's overlay address.
     let overlayFallback: Bool
+    /// The owners' decisions; nil for a mesh made before owners existed (no charter).
+    var ledger: OwnerLedger?
+    /// When the next ledger summary goes out, and to which member (round robin).
+    var ledgerDue: Instant?
+    var ledgerTurn = 0
+    /// When each evicted member that still sends was last told of its eviction.
+    var toldEvicted: [NodeID: Instant] = [:]
     /// Membership events absorbed but not yet taken by the shell.
     private var pending: [Happened] = []
     /// When a bare digest last replaced an over-budget reply to each sender. At most one per
@@ -54,6 +64,8 @@ struct GossipCore {
         self.mesh = mesh
         self.overlayFallback = overlayFallback
     }
+
+    mutating func replaceValidator(_ validator: some RecordValidator) { engine.replaceValidator(validator) }
 
     // MARK: Inputs
 
@@ -71,14 +83,22 @@ struct GossipCore {
         case .frame(let opened):
             inbound = opened
         }
+        if ledger?.isEvicted(inbound.sender) == true { return [.rejected("evicted")] + tellEvicted(inbound, now: now) }
+        let message: GossipMessage
+        switch inbound.payload {
+        case .owners(let owners):
+            return [.opened] + receiveOwners(owners, inbound, now: now)
+        case .gossip(let gossip):
+            message = gossip
+        }
         var effects: [Effect] = [.opened]
-        if case .digest(let digest) = inbound.message {
+        if case .digest(let digest) = message {
             effects.append(.synced)
             if inbound.proven, digest.summary == engine.store.summary {
                 effects.append(.peerHasOurView(inbound.sender))
             }
         }
-        let replies = engine.receive(inbound.message, from: inbound.sender, now: now)
+        let replies = engine.receive(message, from: inbound.sender, now: now)
         absorbEvents()
         // Learn only after the engine: a frame that made its sender present (its record rode
         // along) teaches its address too, and the address must be known before the replies are
@@ -94,7 +114,7 @@ struct GossipCore {
     mutating func tick(now: Instant) -> [Effect] {
         let out = engine.tick(now: now)
         absorbEvents()
-        return send(out, now: now)
+        return send(out, now: now) + ledgerTick(now: now)
     }
 
     mutating func publish(_ record: MemberRecord, decoded: NodeRecord, now: Instant) -> [Effect] {
@@ -188,6 +208,8 @@ struct GossipCore {
                 case .bootstrap(let index):
                     guard bootstrap.indices.contains(index) else { continue }
                     effects.append(.send(try wire.sealIntroduction(bytes), to: bootstrap[index]))
+                case .member(let id) where ledger?.isEvicted(id) == true:
+                    continue
                 case .member(let id) where id == inbound?.sender:
                     let address = inbound!.source
                     do {

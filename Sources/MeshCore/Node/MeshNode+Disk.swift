@@ -13,6 +13,9 @@ extension MeshNode {
         if let memory = engine.epochMemory {
             membership.epochs = PersistedEpochs(highest: memory.highest, line: memory.line, savedAt: wallMillis)
         }
+        if let ledger = gossip.ledger, ledger.count > 0 {
+            membership.ledger = ledger.sorted.map { Base64.encode($0.bytes) }
+        }
         return .save(membership)
     }
 
@@ -27,6 +30,7 @@ extension MeshNode {
         case .corrupt(let problem): return [.log(.error, problem)]
         case .value(let value): saved = value
         }
+        let refusedStatements = restoreLedger(saved.ledger)
         let restored = MembershipSnapshot.restore(saved, validator: validator)
         var addresses: [NodeID: PeerAddress] = [:]
         for (id, endpoint) in restored.addresses {
@@ -49,6 +53,13 @@ extension MeshNode {
             epochs: saved.epochs.map { EpochMemory(highest: $0.highest, line: $0.line) }, downtime: downtime, now: now)
         let store = restored.store
         let counts = "\(store.presentCount) members, \(store.tombstoned.count) removals and \(store.floors.count)"
-        return [.log(.info, "restored \(counts) version floors from disk (\(restored.refused) rejected)")]
+        var effects: [Effect] = [
+            .log(.info, "restored \(counts) version floors from disk (\(restored.refused) rejected)")
+        ]
+        if let ledger = gossip.ledger, ledger.count > 0 || refusedStatements > 0 {
+            effects.append(.log(.info, "restored \(ledger.count) owner statements (\(refusedStatements) rejected)"))
+        }
+        if let eviction { effects.append(.evicted(eviction)) }
+        return effects
     }
 }

@@ -22,7 +22,7 @@ extension MeshNode {
         let inputs = DesiredMeshState.Inputs(
             mesh: mesh, identity: identity, interfaceName: interfaceName, listenPort: options.listenPort,
             role: options.role, keepalive: options.keepalive,
-            members: engine.members.compactMap { records[$0.owner] })
+            members: liveMembers.compactMap { records[$0.owner] })
         topology = DesiredMeshState.topology(for: inputs)
         return [.apply(DesiredMeshState.compute(inputs, topology: topology))]
     }

@@ -16,7 +16,7 @@ extension MeshNode {
     /// answer, as the DNS zone (`dnsMesh`).
     func aliasTable() -> AliasTable {
         var claims: [NodeID: String] = [:]
-        for member in engine.members {
+        for member in liveMembers {
             if let record = records[member.owner] { claims[member.owner] = record.alias }
         }
         return AliasTable(claims: claims)
@@ -24,6 +24,7 @@ extension MeshNode {
 
     public func detail(now: Instant) -> MeshDetail {
         let names = aliasTable()
+        let ownerNodes = Set(ledger?.owners.compactMap { $0.derivedWireGuardKey?.nodeID } ?? [])
         let members = engine.members.compactMap { member -> MemberView? in
             guard let record = records[member.owner] else { return nil }
             let isSelf = member.owner == identity.nodeID
@@ -38,8 +39,57 @@ extension MeshNode {
                 version: record.version,
                 via: record.role == .client ? topology.attachments[record.wireGuardKey].map { "\($0.nodeID)" } : nil,
                 aliasConflict: names.voidClaims[member.owner].map { AliasConflictView(member.owner, $0, names) })
+        }.map { view -> MemberView in
+            var view = view
+            guard let key = WireGuardPublicKey(base64: view.id) else { return view }
+            if ownerNodes.contains(key.nodeID) { view.isOwner = true }
+            view.evicted = evictionView(of: key.nodeID)
+            return view
         }
-        return MeshDetail(mesh: summary(), members: members.sorted { $0.id < $1.id }, routing: routing())
+        var detail = MeshDetail(mesh: summary(), members: members.sorted { $0.id < $1.id }, routing: routing())
+        let removed = removedMembers()
+        detail.removed = removed.isEmpty ? nil : removed
+        return detail
+    }
+
+    func evictionView(of member: NodeID) -> EvictionView? {
+        ledger?.evicted[member].map { EvictionView(by: describe(owner: $0.by), atMillis: $0.at) }
+    }
+
+    /// Evicted members first (whether or not the store still holds them), then removals.
+    func removedMembers() -> [RemovedMemberView] {
+        var views: [RemovedMemberView] = []
+        var seen = Set<NodeID>()
+        for (id, _) in (ledger?.evicted ?? [:]).sorted(by: { $0.key < $1.key }) {
+            seen.insert(id)
+            views.append(
+                RemovedMemberView(
+                    id: WireGuardPublicKey(nodeID: id).base64, shortId: AliasTable.shortID(of: id),
+                    alias: records[id].flatMap { $0.alias.isEmpty ? nil : $0.alias }, state: "evicted",
+                    evicted: evictionView(of: id)))
+        }
+        for entry in engine.store.entries where !entry.isPresent && !seen.contains(entry.id) {
+            guard let tombstone = entry.tombstone else { continue }
+            views.append(
+                RemovedMemberView(
+                    id: WireGuardPublicKey(nodeID: entry.id).base64, shortId: AliasTable.shortID(of: entry.id),
+                    alias: records[entry.id].flatMap { $0.alias.isEmpty ? nil : $0.alias },
+                    state: tombstone.kind == .left ? "left" : "pruned"))
+        }
+        return views
+    }
+
+    /// The owners, most senior first.
+    public func owners() -> OwnersResponse {
+        let owners = (ledger?.owners ?? []).enumerated().map { index, key -> OwnerView in
+            let node = key.derivedWireGuardKey?.nodeID
+            return OwnerView(
+                signingKey: key.base64, id: key.derivedWireGuardKey?.base64 ?? "",
+                shortId: node.map(AliasTable.shortID) ?? "",
+                alias: node.flatMap { records[$0] }.flatMap { $0.alias.isEmpty ? nil : $0.alias }, seniority: index,
+                isSelf: key == identity.signingKey, isFounder: key == ledger?.founder)
+        }
+        return OwnersResponse(meshId: mesh.text, owners: owners, isOwner: isOwner, statements: ledger?.count ?? 0)
     }
 
     /// This node's choice for every prefix it routes into the mesh.
@@ -54,12 +104,24 @@ extension MeshNode {
     }
 
     public func status(now: Instant) -> MeshStatus {
-        MeshStatus(
+        var status = MeshStatus(
             meshId: mesh.text, interface: interfaceName, members: engine.store.presentCount,
             leader: engine.leader.map { "\($0)" },
             lastSyncSecondsAgo: lastFrame.map { now.since($0).seconds },
             lastError: lastError, aliasConflicts: aliasConflicts(), settingsSigned: persisted.charter != nil,
             started: true, oldFrameVersion: legacyMembers)
+        if let ledger {
+            status.owners = ledger.owners.count
+            status.isOwner = isOwner
+            if ledger.owners.count == 1 {
+                status.warnings = [
+                    "the mesh has a single owner: if its machine is lost, nobody can evict or invite; "
+                        + "make another member an owner with `smegctl owner add \(persisted.name ?? mesh.text) MEMBER`"
+                ]
+            }
+        }
+        status.evicted = eviction.map { EvictionView(by: $0.by, atMillis: $0.at) }
+        return status
     }
 
     /// Members heard speaking frame version 1, for `status`.
@@ -71,7 +133,7 @@ extension MeshNode {
     /// Every present member with a verified record and the alias it claims; the zone applies
     /// `AliasTable` to the same claims the member views use, so both show the same names.
     public func dnsMesh() -> DNSZone.Mesh {
-        let members = engine.members.compactMap { member -> DNSZone.Member? in
+        let members = liveMembers.compactMap { member -> DNSZone.Member? in
             guard let record = records[member.owner] else { return nil }
             return DNSZone.Member(id: member.owner, alias: record.alias, address: record.address)
         }

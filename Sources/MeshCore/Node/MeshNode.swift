@@ -21,6 +21,17 @@ public struct MeshNode {
         case metric(MetricUpdate)
         /// The members or their routes changed: bridges into other meshes follow.
         case routesChanged
+        /// An owner evicted this node: tear the mesh down here and remember who did it. The
+        /// node does nothing more for this mesh.
+        case evicted(Eviction)
+    }
+
+    /// Who evicted this node, for the shell to keep and `status` to show.
+    public struct Eviction: Equatable, Sendable {
+        /// The evicting owner's key, base64, and its alias when known.
+        public var by: String
+        /// Milliseconds since 1970, by the owner's clock.
+        public var at: UInt64
     }
 
     public let mesh: MeshID
@@ -30,7 +41,7 @@ public struct MeshNode {
     public let charter: MeshCharter?
     public let settings: MeshSettings
     public let secret: MeshSecret
-    let validator: MeshRecordValidator
+    var validator: MeshRecordValidator
     public private(set) var persisted: PersistedMesh
     public private(set) var options: NodeOptions
     /// Frames, the engine, addresses: every decision between a datagram and the membership.
@@ -53,6 +64,8 @@ public struct MeshNode {
     private var exportedRejections = RejectionCounts()
     private var exportedGauges: (members: Int, leads: Bool)?
     public private(set) var leaving = false
+    /// Set once an owner evicted this node: nothing more is sent or applied.
+    public internal(set) var eviction: Eviction?
 
     /// One peer as the device reports it.
     public struct KernelPeer: Equatable, Sendable {
@@ -94,9 +107,16 @@ public struct MeshNode {
                 signer: MeshGossipSigner(identity: identity, mesh: mesh), rng: rng),
             wire: MeshWire(session: FrameSession(mesh: mesh, secret: secret, identity: identity)), mesh: mesh,
             overlayFallback: !settings.controlPlaneOnly)
+        if let charter { gossip.ledger = OwnerLedger(mesh: mesh, founder: charter.owner) }
     }
 
     public var engine: GossipEngine { gossip.engine }
+    /// Present members the owners have not evicted: an evicted member stays in the store until
+    /// the leader prunes it (its acknowledgements are refused), but nothing here serves it.
+    var liveMembers: [MemberRecord] {
+        guard let ledger = gossip.ledger, !ledger.evicted.isEmpty else { return engine.members }
+        return engine.members.filter { !ledger.isEvicted($0.owner) }
+    }
     public var records: [NodeID: NodeRecord] { gossip.records }
     public var interfaceName: String { InterfaceName.forMesh(mesh) }
     private var labels: [String: String] { ["mesh": mesh.text] }
@@ -119,6 +139,7 @@ public struct MeshNode {
 
     /// One datagram for this mesh from `source` (nil: a source address that is no peer).
     public mutating func receive(_ bytes: [UInt8], from source: PeerAddress?, now: Instant) -> [Effect] {
+        guard eviction == nil else { return [] }
         var effects = [Effect.metric(.frame("in", bytes: bytes.count, mesh: mesh))]
         guard let source else { return effects + [.metric(.rejected("bad-source"))] }
         effects += perform(gossip.receive(bytes, from: source, now: now), now: now)
@@ -126,6 +147,7 @@ public struct MeshNode {
     }
 
     public mutating func tick(now: Instant, wallMillis: UInt64) -> [Effect] {
+        guard eviction == nil else { return [] }
         var effects = perform(gossip.tick(now: now), now: now)
         effects += handleEvents(now: now)
         effects += exportRejections()
@@ -210,6 +232,8 @@ public struct MeshNode {
                 lastFrame = now
             case .synced:
                 out.append(.metric(.increment("smeg_syncs_total", labels: labels)))
+            case .ledgerChanged(let added):
+                out += ledgerChanged(added, now: now)
             }
         }
         return out

@@ -27,9 +27,15 @@ struct MeshWire: Sendable {
         case refused(reason: String)
     }
 
+    /// What a frame carries: the membership protocol's messages, or the owner ledger's.
+    enum Payload {
+        case gossip(GossipMessage)
+        case owners(OwnerMessage)
+    }
+
     struct Opened {
         var sender: NodeID
-        var message: GossipMessage
+        var payload: Payload
         /// False for an introduction (a joiner that does not know our id yet): the sender is a
         /// claim, so nothing may be learnt about it from this frame.
         var proven: Bool
@@ -51,20 +57,31 @@ struct MeshWire: Sendable {
         } catch {
             return .refused(reason: error.reason)
         }
-        let message: GossipMessage
-        do {
-            message = try GossipMessageCodec.decode(opened.message)
-        } catch {
-            return .refused(reason: "malformed")
-        }
-        // An introduction may only open an exchange: anything else would let a member speak
-        // in another's name (an ack, a probe) without the pair key.
-        if !opened.isSenderProven {
-            guard case .digest = message else { return .refused(reason: "unproven-sender") }
+        let payload: Payload
+        if OwnerMessage.isOwnerMessage(opened.message) {
+            // Owner messages carry decisions: never from a sender that did not prove itself.
+            guard opened.isSenderProven else { return .refused(reason: "unproven-sender") }
+            guard let message = try? OwnerMessage.decode(opened.message, mesh: session.mesh) else {
+                return .refused(reason: "malformed-owner-message")
+            }
+            payload = .owners(message)
+        } else {
+            let message: GossipMessage
+            do {
+                message = try GossipMessageCodec.decode(opened.message)
+            } catch {
+                return .refused(reason: "malformed")
+            }
+            // An introduction may only open an exchange: anything else would let a member speak
+            // in another's name (an ack, a probe) without the pair key.
+            if !opened.isSenderProven {
+                guard case .digest = message else { return .refused(reason: "unproven-sender") }
+            }
+            payload = .gossip(message)
         }
         return .frame(
             Opened(
-                sender: opened.sender, message: message, proven: opened.isSenderProven, source: source,
+                sender: opened.sender, payload: payload, proven: opened.isSenderProven, source: source,
                 budget: opened.replyBudget))
     }
 

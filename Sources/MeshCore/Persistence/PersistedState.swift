@@ -64,11 +64,14 @@ public struct PersistedMembership: Codable, Equatable, Sendable {
     /// node's epoch bound still admits the mesh's leader. Absent in files of older daemons and
     /// before this node knew the line.
     public var epochs: PersistedEpochs?
+    /// The owner statements this node holds (`OwnerStatement.bytes`, base64), re-verified on
+    /// load. Absent in files of older daemons and of meshes without owners.
+    public var ledger: [String]?
 
     public init(
         format: Int = PersistedMembership.currentFormat, records: [String], lastAddresses: [String: String],
         tombstones: [PersistedTombstone]? = nil, floors: [String: UInt64]? = nil, frameCounter: UInt64? = nil,
-        epochs: PersistedEpochs? = nil
+        epochs: PersistedEpochs? = nil, ledger: [String]? = nil
     ) {
         self.format = format
         self.records = records
@@ -77,6 +80,7 @@ public struct PersistedMembership: Codable, Equatable, Sendable {
         self.floors = floors
         self.frameCounter = frameCounter
         self.epochs = epochs
+        self.ledger = ledger
     }
 }
 

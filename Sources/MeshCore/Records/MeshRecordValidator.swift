@@ -13,11 +13,17 @@ public struct MeshRecordValidator: RecordValidator {
     /// control-plane-only daemon on one machine; nodes that disagree here disagree about which
     /// records are valid, exactly as with `policy`.
     public let endpoints: EndpointPolicy
+    /// Members the owners evicted (`OwnerLedger.evicted`): nothing they sign is merged, and
+    /// they never lead.
+    public let evicted: Set<NodeID>
 
-    public init(mesh: MeshID, policy: RoutePolicy = .default, endpoints: EndpointPolicy = .strict) {
+    public init(
+        mesh: MeshID, policy: RoutePolicy = .default, endpoints: EndpointPolicy = .strict, evicted: Set<NodeID> = []
+    ) {
         self.mesh = mesh
         self.policy = policy
         self.endpoints = endpoints
+        self.evicted = evicted
     }
 
     public func accept(_ record: MemberRecord) -> Bool {
@@ -29,7 +35,8 @@ public struct MeshRecordValidator: RecordValidator {
     }
 
     public func accept(_ heartbeat: Heartbeat, leader: MemberRecord) -> Bool {
-        guard leader.owner == heartbeat.epoch.leader, let signed = try? Self.decode(leader.payload),
+        guard !evicted.contains(leader.owner), leader.owner == heartbeat.epoch.leader,
+            let signed = try? Self.decode(leader.payload),
             signed.record.wireGuardKey.nodeID == leader.owner
         else { return false }
         return signed.record.signingKey.isValidSignature(
@@ -39,7 +46,8 @@ public struct MeshRecordValidator: RecordValidator {
     /// Only peers lead: a client sits behind NAT, so other members' acknowledgements could not
     /// reach it, and it would prune everyone it cannot hear.
     public func canLead(_ record: MemberRecord) -> Bool {
-        (try? SignedNodeRecord.decode(record.payload))?.record.role != .client
+        guard !evicted.contains(record.owner) else { return false }
+        return (try? SignedNodeRecord.decode(record.payload))?.record.role != .client
     }
 
     /// Decodes and verifies `record.payload`, and checks that the store's envelope (owner and
@@ -50,6 +58,7 @@ public struct MeshRecordValidator: RecordValidator {
         if let current, current.owner == record.owner, record.version <= current.version {
             throw .staleVersion(current: current.version, received: record.version)
         }
+        guard !evicted.contains(record.owner) else { throw .evicted }
         let signed = try Self.decode(record.payload)
         guard signed.record.wireGuardKey.nodeID == record.owner else { throw .nodeIDMismatch }
         guard signed.record.version == record.version else {
@@ -63,6 +72,7 @@ public struct MeshRecordValidator: RecordValidator {
     /// be issued by the member itself, since leaving is final and only the leaver may decide it.
     public func validate(_ tombstone: Tombstone, issuer: MemberRecord?) throws(RecordRejection) {
         if tombstone.kind == .left, tombstone.issuer != tombstone.member { throw .notOwnRecord }
+        guard !evicted.contains(tombstone.issuer) else { throw .evicted }
         guard let issuer, issuer.owner == tombstone.issuer else { throw .badSignature }
         let signed = try Self.decode(issuer.payload)
         guard signed.record.wireGuardKey.nodeID == tombstone.issuer else { throw .nodeIDMismatch }

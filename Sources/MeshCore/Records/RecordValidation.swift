@@ -22,9 +22,12 @@ public enum RecordRejection: Error, Equatable, Sendable, CustomStringConvertible
     case invalidDescription
     case invalidService(String)
     case routeRejected(String)
+    /// The member was evicted by an owner: nothing it signs is merged any more.
+    case evicted
 
     public var description: String {
         switch self {
+        case .evicted: return "the member was evicted by an owner"
         case .malformed(let error): return "malformed record: \(error)"
         case .badSignature: return "signature does not verify"
         case .wireGuardKeyMismatch: return "WireGuard key is not derived from the signing key"

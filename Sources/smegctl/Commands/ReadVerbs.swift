@@ -32,7 +32,7 @@ struct Get: ParsableCommand {
         if output.json { return try Output.json(detail) }
         print(TextTable.meshHeader(detail.mesh))
         print("")
-        print(TextTable.members(detail.members))
+        print(TextTable.members(detail.members) + TextTable.removed(detail.removed ?? []))
         if let routing = detail.routing, !routing.isEmpty {
             print("")
             print(TextTable.routing(routing, members: detail.members))

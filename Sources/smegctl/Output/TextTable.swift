@@ -62,7 +62,8 @@ enum TextTable {
                     (member.alias ?? "-") + (member.isSelf ? " (you)" : ""),
                     member.address,
                     member.endpoints.first ?? (member.via.map { "via \($0)" } ?? "-"),
-                    member.role,
+                    member.role + (member.isOwner == true ? ", owner" : "")
+                        + (member.evicted != nil ? ", EVICTED" : ""),
                     member.isSelf ? "now" : lastSeen(member.lastSeenSeconds),
                     member.routes.isEmpty ? "-" : member.routes.map(\.prefix).joined(separator: ","),
                     member.shortId,
@@ -113,13 +114,13 @@ enum TextTable {
         lines.append("")
         lines.append(
             render(
-                ["MESH", "INTERFACE", "MEMBERS", "LEADER", "LAST SYNC", "SETTINGS", "HEALTH"],
+                ["MESH", "INTERFACE", "MEMBERS", "LEADER", "LAST SYNC", "SETTINGS", "OWNERS", "HEALTH"],
                 status.meshes.map { mesh in
                     [
                         mesh.meshId, mesh.interface, "\(mesh.members)", mesh.leader ?? "none yet",
                         mesh.lastSyncSecondsAgo.map { duration($0) + " ago" } ?? "never",
                         mesh.settingsSigned.map { $0 ? "signed" : "unsigned" } ?? "-",
-                        health(mesh),
+                        ownerCell(mesh), health(mesh),
                     ]
                 }))
         for mesh in status.meshes {
@@ -136,10 +137,12 @@ enum TextTable {
                 "Mesh \(mesh.meshId): \(old.count) member(s) still speak frame version 1 and are refused until "
                     + "upgraded: \(old.joined(separator: ", "))")
         }
+        lines += ownerLines(status.meshes)
         return lines.joined(separator: "\n")
     }
 
     static func health(_ mesh: MeshStatus) -> String {
+        if mesh.evicted != nil { return "evicted" }
         if mesh.started == false { return "not started: \(mesh.lastError ?? "unknown error")" }
         return mesh.lastError.map { "error: \($0)" } ?? "ok"
     }

@@ -55,6 +55,15 @@ struct ControlRouter: Sendable {
             return try Self.json(await service.setService(mesh, name: name, value: value.value))
         case .deleteService(let mesh, let name):
             return try Self.json(await service.deleteService(mesh, name: name))
+        case .owners(let mesh): return try Self.json(await service.owners(mesh))
+        case .addOwner(let mesh):
+            let body: MemberRequest = try decode(request.body)
+            return try Self.json(await service.addOwner(mesh, member: body.member))
+        case .removeOwner(let mesh, let member):
+            return try Self.json(await service.removeOwner(mesh, member: member))
+        case .evict(let mesh):
+            let body: MemberRequest = try decode(request.body)
+            return try Self.json(await service.evict(mesh, member: body.member))
         }
     }
 

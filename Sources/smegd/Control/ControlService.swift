@@ -15,6 +15,10 @@ protocol ControlService: Sendable {
     func setService(_ id: String, name: String, value: String) async throws -> MeshDetail
     func deleteService(_ id: String, name: String) async throws -> MeshDetail
     func graph() async throws -> GraphResponse
+    func owners(_ id: String) async throws -> OwnersResponse
+    func addOwner(_ id: String, member: String) async throws -> OwnersResponse
+    func removeOwner(_ id: String, member: String) async throws -> OwnersResponse
+    func evict(_ id: String, member: String) async throws -> MeshDetail
 }
 
 /// An error the API reports with a status code and a message a person can act on.
@@ -27,5 +31,6 @@ struct ControlError: Error, Equatable, CustomStringConvertible {
     static func badRequest(_ message: String) -> ControlError { ControlError(status: 400, message: message) }
     static func notFound(_ message: String) -> ControlError { ControlError(status: 404, message: message) }
     static func conflict(_ message: String) -> ControlError { ControlError(status: 409, message: message) }
+    static func forbidden(_ message: String) -> ControlError { ControlError(status: 403, message: message) }
     static func unavailable(_ message: String) -> ControlError { ControlError(status: 503, message: message) }
 }

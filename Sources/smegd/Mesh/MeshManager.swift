@@ -147,6 +147,16 @@ actor MeshManager: ControlService {
                     meshId: meshId, interface: MeshID(meshId).map(InterfaceName.forMesh) ?? "-", members: 0,
                     leader: nil, lastSyncSecondsAgo: nil, lastError: problem, started: false))
         }
+        for evicted in state.evictions() where MeshID(evicted.meshId).flatMap(directory.runtime(for:)) == nil {
+            var status = MeshStatus(
+                meshId: evicted.meshId, interface: MeshID(evicted.meshId).map(InterfaceName.forMesh) ?? "-",
+                members: 0, leader: nil, lastSyncSecondsAgo: nil,
+                lastError: "evicted by owner \(evicted.by); ask an owner for a new invite to come back, "
+                    + "or run `smegctl leave \(evicted.meshId)` to forget it",
+                started: false)
+            status.evicted = EvictionView(by: evicted.by, atMillis: evicted.atMillis)
+            meshes.append(status)
+        }
         let backend: String
         if config.controlPlaneOnly {
             backend = "none"
@@ -216,6 +226,7 @@ actor MeshManager: ControlService {
             mesh: join.mesh, secret: join.secret, name: join.name, policy: join.policy, charter: join.charter,
             identity: try NodeIdentity.generate(), options: request.options,
             bootstrap: join.bootstrap.map(\.description))
+        state.forgetEviction(join.mesh.text)
         logger.notice("joining mesh \(join.mesh) through \(join.bootstrap.map(\.description).joined(separator: ", "))")
         if join.charter == nil { logger.warning("\(StoredMesh.unsignedWarning(join.mesh))") }
         // Give the first exchange a moment so the answer already shows the members.
@@ -232,6 +243,11 @@ actor MeshManager: ControlService {
 
     /// Answers once the departure has spread and the mesh's interface and state are gone.
     func leaveMesh(_ id: String) async throws {
+        if MeshID(id).flatMap(directory.runtime(for:)) == nil, state.evictions().contains(where: { $0.meshId == id }) {
+            state.forgetEviction(id)
+            logger.notice("forgot the eviction from mesh \(id)")
+            return
+        }
         if unstarted[id] != nil {
             try state.remove(id)
             unstarted[id] = nil
@@ -279,6 +295,54 @@ actor MeshManager: ControlService {
             throw ControlError.notFound("this node advertises no service '\(name)' in mesh \(runtime.mesh)")
         }
         return try await update(id) { $0.services[name] = nil }
+    }
+
+    // MARK: Owners
+
+    func owners(_ id: String) async throws -> OwnersResponse {
+        try await find(id).owners()
+    }
+
+    func addOwner(_ id: String, member: String) async throws -> OwnersResponse {
+        let runtime = try await find(id)
+        try await decide(runtime) { node, wall, now throws(OwnerActionError) in
+            try node.addOwner(member, wallMillis: wall, now: now)
+        }
+        return await runtime.owners()
+    }
+
+    func removeOwner(_ id: String, member: String) async throws -> OwnersResponse {
+        let runtime = try await find(id)
+        try await decide(runtime) { node, wall, now throws(OwnerActionError) in
+            try node.removeOwner(member, wallMillis: wall, now: now)
+        }
+        return await runtime.owners()
+    }
+
+    func evict(_ id: String, member: String) async throws -> MeshDetail {
+        let runtime = try await find(id)
+        try await decide(runtime) { node, wall, now throws(OwnerActionError) in
+            try node.evict(member, wallMillis: wall, now: now)
+        }
+        logger.notice("evicted \(member) from mesh \(runtime.mesh)")
+        return await runtime.detail()
+    }
+
+    /// An owner decision, its refusal mapped to the status a client can act on.
+    private func decide(
+        _ runtime: MeshRuntime,
+        _ decision: @Sendable (inout MeshNode, UInt64, GossipCRDT.Instant) throws(OwnerActionError) -> [MeshNode.Effect]
+    ) async throws {
+        do {
+            try await runtime.decide(decision)
+        } catch {
+            switch error {
+            case .notAnOwner, .seniorOwner: throw ControlError.forbidden("\(error)")
+            case .unknownMember: throw ControlError.notFound("\(error)")
+            case .alreadyEvicted, .alreadyOwner, .ambiguousMember: throw ControlError.conflict("\(error)")
+            default: throw ControlError.badRequest("\(error)")
+            }
+        }
     }
 
     func graph() async throws -> GraphResponse {

@@ -76,12 +76,12 @@ actor MeshRuntime {
             if leaveRequested { break }
             try? await Task.sleep(for: tickInterval)
         }
-        if leaveRequested { await finishLeaving() } else { persistNow() }
+        if leaveRequested { await finishLeaving() } else if node.eviction == nil { persistNow() }
     }
 
     /// Stops gossip for this mesh; the interface stays up unless `removeInterface`.
     func shutdown(removeInterface: Bool) {
-        persistNow()
+        if node.eviction == nil { persistNow() }
         if removeInterface { kernel.remove() }
         stopped = true
     }
@@ -176,9 +176,39 @@ actor MeshRuntime {
                 metrics.apply(update)
             case .routesChanged:
                 routesChanged()
+            case .evicted(let eviction):
+                tearDownEvicted(eviction)
             }
         }
     }
+
+    /// An owner evicted this node: the interface, routes and state go, and the eviction is
+    /// kept for `status`. Nothing is announced: the mesh refuses this node's frames anyway.
+    private func tearDownEvicted(_ eviction: MeshNode.Eviction) {
+        guard !stopped else { return }
+        stopped = true
+        kernel.remove()
+        do {
+            try state.saveEviction(
+                EvictedMesh(meshId: mesh.text, name: node.persisted.name, by: eviction.by, atMillis: eviction.at))
+            try state.remove(mesh.text)
+        } catch {
+            logger.error("evicted, but could not clear the mesh's state: \(error)")
+        }
+        perform(node.metricsToClear())
+        logger.warning("evicted from mesh \(mesh) by owner \(eviction.by); its interface and state are gone")
+    }
+
+    // MARK: Owners
+
+    /// Runs an owner decision on the node (which checks it may) and performs what it returns.
+    func decide(
+        _ decision: (inout MeshNode, UInt64, GossipCRDT.Instant) throws(OwnerActionError) -> [MeshNode.Effect]
+    ) throws(OwnerActionError) {
+        perform(try decision(&node, DaemonClock.wallMillis(), clock.now()))
+    }
+
+    func owners() -> OwnersResponse { node.owners() }
 
     private func persistNow() { perform([node.persist(wallMillis: DaemonClock.wallMillis())]) }
 

@@ -7,6 +7,7 @@ import MeshLinux
 ///     meshes/<mesh-id>/mesh.json       settings and secret (0600)
 ///     meshes/<mesh-id>/identity.key    this node's key for the mesh (0600)
 ///     meshes/<mesh-id>/members.json    last known membership
+///     evicted/<mesh-id>.json           who evicted this node from a mesh, and when
 ///
 /// A file that cannot be parsed is renamed to `<name>.corrupt-<unix time>` and reported: the
 /// daemon starts without it instead of crashing or silently overwriting the evidence.
@@ -18,7 +19,10 @@ struct StateDirectory: Sendable {
 
     var meshesDirectory: String { root + "/meshes" }
 
+    var evictedDirectory: String { root + "/evicted" }
+
     func directory(of meshId: String) -> String { meshesDirectory + "/" + meshId }
+    func evictionFile(_ meshId: String) -> String { evictedDirectory + "/" + meshId + ".json" }
     func meshFile(_ meshId: String) -> String { directory(of: meshId) + "/mesh.json" }
     func identityFile(_ meshId: String) -> String { directory(of: meshId) + "/identity.key" }
     func membershipFile(_ meshId: String) -> String { directory(of: meshId) + "/members.json" }
@@ -77,6 +81,34 @@ struct StateDirectory: Sendable {
         if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
     }
 
+    /// Remembers an eviction after the mesh's own state is gone, so `status` can say who.
+    func saveEviction(_ eviction: EvictedMesh) throws {
+        try AtomicFile.makeDirectory(root, mode: 0o700)
+        try AtomicFile.makeDirectory(evictedDirectory, mode: 0o700)
+        try AtomicFile.write(Self.encode(eviction), to: evictionFile(eviction.meshId), mode: 0o600)
+    }
+
+    /// Evictions on record, by mesh id; unreadable ones are moved aside and skipped.
+    func evictions() -> [EvictedMesh] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: evictedDirectory)) ?? []
+        return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().compactMap { name in
+            let meshId = String(name.dropLast(5))
+            guard
+                case .value(let eviction) = load(
+                    evictionFile(meshId), limit: Self.maximumMeshFile,
+                    check: {
+                        (eviction: EvictedMesh) in
+                        eviction.meshId == meshId ? nil : "mesh id does not match the file name"
+                    })
+            else { return nil }
+            return eviction
+        }
+    }
+
+    func forgetEviction(_ meshId: String) {
+        try? FileManager.default.removeItem(atPath: evictionFile(meshId))
+    }
+
     private func load<Value: Decodable>(
         _ path: String, limit: Int, check: (Value) -> String?
     ) -> Loaded<Value> {
@@ -111,4 +143,14 @@ struct StateDirectory: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return Array(try encoder.encode(value)) + [0x0a]
     }
+}
+
+/// What is kept of a mesh this node was evicted from (`evicted/<mesh-id>.json`).
+struct EvictedMesh: Codable, Equatable, Sendable {
+    var meshId: String
+    var name: String?
+    /// The evicting owner, as the mesh named it.
+    var by: String
+    /// Milliseconds since 1970, by the owner's clock.
+    var atMillis: UInt64
 }

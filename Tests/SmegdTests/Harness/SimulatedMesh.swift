@@ -26,6 +26,8 @@ struct SimulatedMesh {
         /// The last membership file it wrote.
         var saved: PersistedMembership?
         var applies = 0
+        /// Set when an owner evicted the node (it then tears the mesh down, as smegd does).
+        var evicted: MeshNode.Eviction?
 
         /// Where its gossip answers, as another node on its LAN would reach it.
         var address: PeerAddress { PeerAddress(ip: lan, port: SimulatedMesh.gossipPort) }
@@ -35,7 +37,9 @@ struct SimulatedMesh {
     static let gossipPort: UInt16 = 7946
     static let wireGuardPort: UInt16 = 51820
 
-    let mesh = MeshID(bytes: Array(40..<50))!
+    let mesh: MeshID
+    /// With owners: node 0's identity is the founder the mesh id commits to.
+    let charter: MeshCharter?
     let secret = MeshSecret(bytes: Array(repeating: 7, count: 32))!
     private(set) var nodes: [Node] = []
     private(set) var nats: [SimulatedNAT] = []
@@ -72,13 +76,40 @@ struct SimulatedMesh {
         var sender: Int
     }
 
+    /// `owned`: the mesh has a charter whose founder is node 0, as `smegctl create` makes it.
+    init(owned: Bool = false) {
+        if owned {
+            // A fixed identity and salt: signing cannot fail.
+            let charter = try! MeshCharter.sign(
+                owner: try! Self.identity(0), salt: Array(repeating: 9, count: MeshID.saltByteCount), name: "sim",
+                policy: .default)
+            self.charter = charter
+            self.mesh = charter.mesh
+        } else {
+            self.charter = nil
+            self.mesh = MeshID(bytes: Array(40..<50))!
+        }
+    }
+
+    static func identity(_ index: Int) throws -> NodeIdentity {
+        try NodeIdentity(seed: [UInt8(index & 0xFF), UInt8(index >> 8)] + Array(repeating: 5, count: 30))
+    }
+
+    /// Runs an operator's decision on node `index` and carries out what it returns.
+    mutating func act(
+        _ index: Int, _ decision: (inout MeshNode, UInt64, GossipCRDT.Instant) throws -> [MeshNode.Effect]
+    ) throws {
+        let wall = 1_800_000_000_000 + now.nanoseconds / 1_000_000
+        let effects = try decision(&nodes[index].core, wall, now)
+        perform(effects, from: index)
+    }
+
     /// Adds a node and starts it; every node but the first joins through the first one's
     /// address. `behind`: the node sits alone behind a NAT of that behaviour.
     @discardableResult
     mutating func add(role: NodeRecord.Role = .peer, behind: SimulatedNAT.Behaviour? = nil) throws -> Int {
         let index = nodes.count
-        let identity = try NodeIdentity(
-            seed: [UInt8(index & 0xFF), UInt8(index >> 8)] + Array(repeating: 5, count: 30))
+        let identity = try Self.identity(index)
         var nat: Int?
         let lan: IPAddress
         if let behind {
@@ -90,9 +121,10 @@ struct SimulatedMesh {
         }
         let persisted = PersistedMesh(
             meshId: mesh.text, name: "sim", secret: Data(secret.bytes).base64EncodedString(),
-            options: MeshOptions(role: role == .client ? "client" : nil), bootstrap: [])
+            options: MeshOptions(role: role == .client ? "client" : nil), bootstrap: [],
+            charter: charter.map { Data($0.bytes).base64EncodedString() })
         var core = MeshNode(
-            persisted: persisted, mesh: mesh, secret: secret, identity: identity, policy: .default,
+            persisted: persisted, mesh: mesh, secret: secret, identity: identity, policy: .default, charter: charter,
             settings: MeshSettings(config: DaemonConfig(), gossipPort: Self.gossipPort),
             rng: SplitMix64(seed: rng.next()))
         core.hostEndpoints = [Endpoint("\(lan):\(Self.wireGuardPort)")!]
@@ -201,6 +233,9 @@ struct SimulatedMesh {
                 if message.hasPrefix("member pruned") { prunes += 1 }
             case .metric(.rejected(let reason)):
                 refusals[reason, default: 0] += 1
+            case .evicted(let eviction):
+                nodes[index].evicted = eviction
+                nodes[index].alive = false
             case .metric, .routesChanged:
                 break
             }

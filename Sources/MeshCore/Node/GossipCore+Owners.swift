@@ -1,0 +1,126 @@
+import GossipCRDT
+
+/// The owner ledger's gossip (`OwnerMessage`): summaries every `ledgerInterval` to one member
+/// in turn, full exchanges when summaries differ, and new statements pushed on at once.
+extension GossipCore {
+    /// One summary every two seconds from each member that holds any statement (a mesh
+    /// whose owners never decided anything sends none): 122 bytes on the wire, and a statement
+    /// that missed its push still arrives within a few intervals.
+    static let ledgerInterval: Duration = .seconds(2)
+    /// Members a new statement is pushed on to by each member that learns it.
+    static let ledgerFanout = 3
+
+    /// Present members other than this node and evicted ones, in a stable order.
+    private var ledgerPeers: [NodeID] {
+        engine.store.entries.filter { $0.isPresent && $0.id != engine.me && ledger?.isEvicted($0.id) != true }
+            .map(\.id)
+    }
+
+    mutating func ledgerTick(now: Instant) -> [Effect] {
+        guard let ledger, ledger.count > 0 else { return [] }
+        if let due = ledgerDue, now < due { return [] }
+        ledgerDue = now + Self.ledgerInterval
+        let peers = ledgerPeers
+        guard !peers.isEmpty else { return [] }
+        ledgerTurn = (ledgerTurn &+ 1) % peers.count
+        return sendOwners([.summary(ledger.summary, count: ledger.count)], to: peers[ledgerTurn], replyingTo: nil)
+    }
+
+    /// A statement this node's owner identity made: into the ledger and straight to every
+    /// present member (the evicted one too, so that an honest evictee learns it at once).
+    mutating func issue(_ statement: OwnerStatement) -> [Effect] {
+        guard ledger?.insert(statement) == .added else { return [] }
+        var effects: [Effect] = [.ledgerChanged([statement])]
+        let everyone = engine.store.entries.filter { $0.isPresent && $0.id != engine.me }.map(\.id)
+        for member in everyone {
+            effects += sendOwners([.statements([statement], wantsReply: false)], to: member, replyingTo: nil)
+        }
+        return effects
+    }
+
+    mutating func receiveOwners(_ message: OwnerMessage, _ inbound: MeshWire.Opened, now: Instant) -> [Effect] {
+        guard let ledger, inbound.proven, engine.store.isPresent(inbound.sender) else {
+            return [.rejected("owner-message-from-stranger")]
+        }
+        lastHeard[inbound.sender] = now
+        switch message {
+        case .summary(let summary, _):
+            guard summary != ledger.summary else { return [] }
+            let ours = ledger.sorted
+            // Holding nothing, say so: the answer is then everything the other side holds.
+            let messages =
+                ours.isEmpty ? [.statements([], wantsReply: true)] : OwnerMessage.chunks(ours, wantsReply: true)
+            return sendOwners(messages, to: inbound.sender, replyingTo: inbound)
+        case .statements(let statements, let wantsReply):
+            let added = self.ledger!.merge(statements)
+            var effects: [Effect] = []
+            if !added.isEmpty {
+                effects.append(.ledgerChanged(added))
+                effects += pushOn(added, except: inbound.sender)
+            }
+            if wantsReply {
+                let theirs = Set(statements.map(\.id))
+                let missing = self.ledger!.sorted.filter { !theirs.contains($0.id) }
+                if !missing.isEmpty {
+                    effects += sendOwners(
+                        OwnerMessage.chunks(missing, wantsReply: false), to: inbound.sender, replyingTo: inbound)
+                }
+            }
+            return effects
+        }
+    }
+
+    /// An evicted member that still sends (it was asleep, or cut off, when its eviction
+    /// spread) is told once every 10 s, in a reply no larger than its frame allows: an honest
+    /// one then tears the mesh down; a hostile one learns nothing it did not know.
+    mutating func tellEvicted(_ inbound: MeshWire.Opened, now: Instant) -> [Effect] {
+        guard inbound.proven, let ledger else { return [] }
+        if let last = toldEvicted[inbound.sender], now.since(last) < .seconds(10) { return [] }
+        let statement = ledger.sorted.first {
+            if case .evict(let member) = $0.decision { member == inbound.sender } else { false }
+        }
+        guard let statement else { return [] }
+        toldEvicted = toldEvicted.filter { ledger.isEvicted($0.key) && now.since($0.value) < .seconds(10) }
+        toldEvicted[inbound.sender] = now
+        return sendOwners([.statements([statement], wantsReply: false)], to: inbound.sender, replyingTo: inbound)
+    }
+
+    /// New statements go on to a few members in turn, so news spreads epidemically.
+    private mutating func pushOn(_ statements: [OwnerStatement], except sender: NodeID) -> [Effect] {
+        let peers = ledgerPeers.filter { $0 != sender }
+        guard !peers.isEmpty else { return [] }
+        var effects: [Effect] = []
+        for offset in 0..<min(Self.ledgerFanout, peers.count) {
+            let peer = peers[(ledgerTurn &+ offset) % peers.count]
+            effects += sendOwners(OwnerMessage.chunks(statements, wantsReply: false), to: peer, replyingTo: nil)
+        }
+        ledgerTurn = ledgerTurn &+ Self.ledgerFanout
+        return effects
+    }
+
+    /// Seals owner messages for one member: a reply goes to the frame's source within its
+    /// budget (what does not fit is dropped; the next summary retries), anything else to
+    /// where the member is reached.
+    private mutating func sendOwners(
+        _ messages: [OwnerMessage], to member: NodeID, replyingTo inbound: MeshWire.Opened?
+    ) -> [Effect] {
+        let address: PeerAddress
+        var budget: ReplyBudget?
+        if let inbound, inbound.sender == member {
+            address = inbound.source
+            budget = inbound.budget.isUnlimited ? nil : inbound.budget
+        } else {
+            guard let known = self.address(of: member) else { return [] }
+            address = known
+        }
+        var effects: [Effect] = []
+        for message in messages {
+            guard let frame = try? wire.seal(message.encoded(), to: member, at: address, budget: &budget) else {
+                effects.append(.rejected("owner-reply-over-budget"))
+                break
+            }
+            effects.append(.send(frame, to: address))
+        }
+        return effects
+    }
+}

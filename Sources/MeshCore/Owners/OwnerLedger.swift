@@ -1,0 +1,178 @@
+import GossipCRDT
+
+/// Every owner statement of one mesh that this node holds, and what they decide together: who
+/// the owners are, who is evicted, which invites are revoked.
+///
+/// The set only grows, so merging two ledgers is a union, which is commutative, associative and
+/// idempotent; the decisions are a pure function of the set (never of the order statements
+/// arrived in), so two members holding the same statements agree on every decision.
+///
+/// Who wins a conflict between owners is decided by seniority, not by the statements' clocks:
+/// the founder (the owner key the mesh id commits to) is the most senior, then owners by their
+/// distance from the founder in grants, then by key. Owners are settled in that order, and an
+/// owner's statements bind only owners junior to it. So a stolen junior owner key cannot
+/// remove or evict a senior owner, however it backdates, and the senior owner can always undo
+/// it by removing the thief (which also voids the thief's grants and later-processed
+/// decisions). The price: nobody can remove the founder, whose key is the mesh's root.
+///
+/// A statement is stored only when its issuer is an owner by some chain of grants from the
+/// founder in what this node holds ("ever an owner"); that set only grows, so every member
+/// eventually stores the same statements, and strangers cannot fill the ledger.
+public struct OwnerLedger: Sendable, Equatable {
+    /// Enough for years of evictions and owner changes; statements beyond are refused.
+    public static let maxStatements = 1024
+
+    public struct Eviction: Hashable, Sendable {
+        public let by: SigningPublicKey
+        /// The issuer's clock, milliseconds since 1970.
+        public let at: UInt64
+    }
+
+    public enum Insertion: Equatable, Sendable {
+        case added
+        case known
+        /// Its issuer is not an owner by any grant this ledger holds (yet).
+        case notAnOwner
+        case full
+    }
+
+    public let mesh: MeshID
+    public let founder: SigningPublicKey
+    /// Statements by id.
+    public private(set) var statements: [[UInt8]: OwnerStatement] = [:]
+    /// The owners, most senior first.
+    public private(set) var owners: [SigningPublicKey]
+    public private(set) var evicted: [NodeID: Eviction] = [:]
+    public private(set) var revokedInvites: Set<InviteID> = []
+    /// A hash of the sorted statement ids: two ledgers with equal summaries hold the same set.
+    public private(set) var summary: UInt64
+    private var everOwners: Set<SigningPublicKey>
+
+    public init(mesh: MeshID, founder: SigningPublicKey) {
+        self.mesh = mesh
+        self.founder = founder
+        self.owners = [founder]
+        self.everOwners = [founder]
+        self.summary = Self.summarise([])
+    }
+
+    public var count: Int { statements.count }
+
+    public func isOwner(_ key: SigningPublicKey) -> Bool { owners.contains(key) }
+
+    public func isEvicted(_ member: NodeID) -> Bool { evicted[member] != nil }
+
+    /// Statements in id order: a canonical order for persisting and sending.
+    public var sorted: [OwnerStatement] {
+        statements.values.sorted { $0.id.lexicographicallyPrecedes($1.id) }
+    }
+
+    /// Adds a verified statement of this mesh; the decisions are recomputed when it is new.
+    @discardableResult
+    public mutating func insert(_ statement: OwnerStatement) -> Insertion {
+        guard statements[statement.id] == nil else { return .known }
+        guard everOwners.contains(statement.issuer) else { return .notAnOwner }
+        guard statements.count < Self.maxStatements else { return .full }
+        statements[statement.id] = statement
+        settle()
+        return .added
+    }
+
+    /// Inserts several, retrying the ones whose issuer became an owner through another of
+    /// them (a grant that arrived in the same batch, in any order). Returns those added.
+    @discardableResult
+    public mutating func merge(_ incoming: [OwnerStatement]) -> [OwnerStatement] {
+        var added: [OwnerStatement] = []
+        var waiting = incoming
+        while true {
+            var next: [OwnerStatement] = []
+            for statement in waiting {
+                switch insert(statement) {
+                case .added: added.append(statement)
+                case .notAnOwner: next.append(statement)
+                case .known, .full: break
+                }
+            }
+            if next.count == waiting.count { break }
+            waiting = next
+        }
+        return added
+    }
+
+    // MARK: Deciding
+
+    /// Recomputes every decision from the set (see the type's comment for the rules).
+    private mutating func settle() {
+        var grants: [SigningPublicKey: [SigningPublicKey]] = [:]
+        var byIssuer: [SigningPublicKey: [OwnerStatement]] = [:]
+        for statement in statements.values {
+            byIssuer[statement.issuer, default: []].append(statement)
+            if case .addOwner(let subject) = statement.decision {
+                grants[statement.issuer, default: []].append(subject)
+            }
+        }
+        // Ever an owner: reachable from the founder through grants, whatever was removed. It
+        // only grows with the set, so it decides what is stored.
+        var reached: Set<SigningPublicKey> = [founder]
+        var frontier = [founder]
+        while let granter = frontier.popLast() {
+            for subject in grants[granter] ?? [] where reached.insert(subject).inserted { frontier.append(subject) }
+        }
+        everOwners = reached
+        let ownerByNode = Dictionary(
+            reached.compactMap { key in key.derivedWireGuardKey.map { ($0.nodeID, key) } },
+            uniquingKeysWith: { a, b in a.bytes.lexicographicallyPrecedes(b.bytes) ? a : b })
+
+        // Settle owners most senior first, the way Dijkstra settles nodes: seniority is the
+        // distance from the founder through grants of owners already settled (removed owners'
+        // grants never count), then the key. Decisions bind only owners not yet settled.
+        var candidates: [SigningPublicKey: Int] = [founder: 0]
+        var processed: Set<SigningPublicKey> = []
+        var settled: [SigningPublicKey] = []
+        var settledSet: Set<SigningPublicKey> = []
+        var removed: Set<SigningPublicKey> = []
+        var evictions: [NodeID: (Eviction, [UInt8])] = [:]
+        var revoked: Set<InviteID> = []
+        while let (owner, depth) = candidates.min(by: {
+            $0.value != $1.value ? $0.value < $1.value : $0.key.bytes.lexicographicallyPrecedes($1.key.bytes)
+        }) {
+            candidates[owner] = nil
+            processed.insert(owner)
+            guard !removed.contains(owner) else { continue }
+            settled.append(owner)
+            settledSet.insert(owner)
+            // Canonical order inside one owner's statements, so ties resolve the same everywhere.
+            for statement in (byIssuer[owner] ?? []).sorted(by: { $0.id.lexicographicallyPrecedes($1.id) }) {
+                switch statement.decision {
+                case .addOwner(let subject):
+                    guard !processed.contains(subject) else { continue }
+                    candidates[subject] = min(candidates[subject] ?? Int.max, depth + 1)
+                case .removeOwner(let subject):
+                    if !processed.contains(subject) { removed.insert(subject) }
+                case .evict(let member):
+                    if let ownerKey = ownerByNode[member] {
+                        // An owner's node: only a junior one (or one no longer an owner), whose
+                        // ownership goes with it.
+                        guard !settledSet.contains(ownerKey) else { continue }
+                        removed.insert(ownerKey)
+                    }
+                    let eviction = Eviction(by: owner, at: statement.issuedAt)
+                    if let current = evictions[member], !statement.id.lexicographicallyPrecedes(current.1) { continue }
+                    evictions[member] = (eviction, statement.id)
+                case .revokeInvite(let invite):
+                    revoked.insert(invite)
+                }
+            }
+        }
+        owners = settled
+        evicted = evictions.mapValues(\.0)
+        revokedInvites = revoked
+        summary = Self.summarise(statements.keys.sorted { $0.lexicographicallyPrecedes($1) })
+    }
+
+    static func summarise(_ sortedIDs: [[UInt8]]) -> UInt64 {
+        let digest = Sodium.blake2b([Array("smegmesh/v2/ledger-summary".utf8) + [0]] + sortedIDs, outputLength: 16)
+            .prefix(8)
+        return digest.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+}

@@ -1,0 +1,164 @@
+import GossipCRDT
+
+/// One decision only an owner may take, signed by that owner and spread by gossip to every
+/// member (`OwnerLedger`). There is no server to ask, so the statement itself must be enough:
+/// it names the mesh (in the signed message), its issuer's key and what it decides.
+///
+/// ```
+/// statement = format (1, = 01) ‖ kind (1) ‖ issuer signing key (32) ‖ issued at (8, ms since 1970)
+///             ‖ subject ‖ signature (64)
+/// signed    = "smegmesh/v2/owner-statement\0" ‖ mesh id (10) ‖ statement up to the signature
+/// subject   = addOwner, removeOwner: the subject's signing key (32)
+///             evict: the evicted member's node id (32)
+///             revokeInvite: the invite id (16)
+/// ```
+///
+/// A value has always been checked: `sign` and `init(bytes:mesh:)` are the only ways to make
+/// one, and decoding verifies the signature. Whether the issuer was entitled to say it is the
+/// ledger's question, since it depends on the other statements.
+public struct OwnerStatement: Hashable, Sendable {
+    public static let format: UInt8 = 1
+    static let signatureDomain: [UInt8] = Array("smegmesh/v2/owner-statement".utf8) + [0]
+    static let headerSize = 1 + 1 + 32 + 8
+    /// The largest encoding: a 32-byte subject.
+    public static let maxByteCount = headerSize + 32 + Sodium.ed25519SignatureBytes
+    /// Statement ids are 16 bytes of a hash of the whole encoding, signature included.
+    public static let idByteCount = 16
+
+    public enum Decision: Hashable, Sendable {
+        /// Makes the member with this signing key an owner.
+        case addOwner(SigningPublicKey)
+        case removeOwner(SigningPublicKey)
+        /// Removes a member for good: its records and frames are refused everywhere.
+        case evict(NodeID)
+        /// The invite with this id admits nobody any more.
+        case revokeInvite(InviteID)
+
+        var kind: UInt8 {
+            switch self {
+            case .addOwner: 1
+            case .removeOwner: 2
+            case .evict: 3
+            case .revokeInvite: 4
+            }
+        }
+
+        var subjectBytes: [UInt8] {
+            switch self {
+            case .addOwner(let key), .removeOwner(let key): key.bytes
+            case .evict(let member): member.bytes
+            case .revokeInvite(let invite): invite.bytes
+            }
+        }
+    }
+
+    public let decision: Decision
+    public let issuer: SigningPublicKey
+    /// Milliseconds since 1970, as the issuer's clock said. Shown to operators; the ledger
+    /// orders nothing by it, so a backdated statement wins nothing.
+    public let issuedAt: UInt64
+    /// The whole encoding, signature included.
+    public let bytes: [UInt8]
+    /// A hash of `bytes`: how the ledger names, orders and deduplicates statements.
+    public let id: [UInt8]
+
+    public static func sign(
+        _ decision: Decision, by owner: NodeIdentity, at issuedAt: UInt64, mesh: MeshID
+    ) -> OwnerStatement {
+        var body = [Self.format, decision.kind] + owner.signingKey.bytes
+        body += (0..<8).map { UInt8(truncatingIfNeeded: issuedAt >> (56 - 8 * $0)) }
+        body += decision.subjectBytes
+        let signature = owner.sign(Self.signatureDomain + mesh.bytes + body)
+        return OwnerStatement(decision: decision, issuer: owner.signingKey, issuedAt: issuedAt, bytes: body + signature)
+    }
+
+    /// Decodes and verifies a statement of `mesh`: structure, the kind's subject length and
+    /// the issuer's signature. Nothing is read past `maxByteCount`.
+    public init(bytes input: some Collection<UInt8>, mesh: MeshID) throws(OwnerStatementError) {
+        guard input.count <= Self.maxByteCount else {
+            throw .malformed(.tooLarge(field: "owner statement", length: input.count, limit: Self.maxByteCount))
+        }
+        let bytes = Array(input)
+        guard let format = bytes.first else { throw .malformed(.truncated(field: "owner statement")) }
+        guard format == Self.format else { throw .unsupportedFormat(format) }
+        var reader = ByteReader(bytes[1...])
+        let decision: Decision
+        let issuer: SigningPublicKey
+        let issuedAt: UInt64
+        let signature: [UInt8]
+        do {
+            let kind = try reader.readU8("statement kind")
+            issuer = SigningPublicKey(uncheckedBytes: try reader.readBytes(32, "issuer"))
+            issuedAt = try reader.readU64("issued at")
+            switch kind {
+            case 1: decision = .addOwner(SigningPublicKey(uncheckedBytes: try reader.readBytes(32, "owner")))
+            case 2: decision = .removeOwner(SigningPublicKey(uncheckedBytes: try reader.readBytes(32, "owner")))
+            case 3: decision = .evict(NodeID(bytes: try reader.readBytes(32, "member"))!)
+            case 4: decision = .revokeInvite(InviteID(bytes: try reader.readBytes(InviteID.byteCount, "invite"))!)
+            default: throw OwnerStatementError.unknownKind(kind)
+            }
+            signature = try reader.readBytes(Sodium.ed25519SignatureBytes, "signature")
+            try reader.finish()
+        } catch let error as WireError {
+            throw .malformed(error)
+        } catch let error as OwnerStatementError {
+            throw error
+        } catch {
+            throw .malformed(.truncated(field: "owner statement"))
+        }
+        let body = Array(bytes.dropLast(Sodium.ed25519SignatureBytes))
+        guard issuer.isValidSignature(signature, for: Self.signatureDomain + mesh.bytes + body) else {
+            throw .badSignature
+        }
+        self.init(decision: decision, issuer: issuer, issuedAt: issuedAt, bytes: bytes)
+    }
+
+    private init(decision: Decision, issuer: SigningPublicKey, issuedAt: UInt64, bytes: [UInt8]) {
+        self.decision = decision
+        self.issuer = issuer
+        self.issuedAt = issuedAt
+        self.bytes = bytes
+        self.id = Array(Sodium.blake2b([bytes], outputLength: 32).prefix(Self.idByteCount))
+    }
+}
+
+/// The random 16-byte name of an invite: what `smegctl invites` lists and `invite revoke` takes.
+public struct InviteID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public static let byteCount = 16
+    public let bytes: [UInt8]
+
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == Self.byteCount else { return nil }
+        self.bytes = bytes
+    }
+
+    /// Lowercase base32 without padding (26 characters), as operators type it.
+    public init?(_ text: String) {
+        guard let bytes = Base32.decode(text.lowercased()), bytes.count == Self.byteCount else { return nil }
+        self.bytes = bytes
+    }
+
+    public static func generate() throws -> InviteID {
+        InviteID(bytes: try Sodium.randomBytes(byteCount))!
+    }
+
+    public var description: String { Base32.encode(bytes) }
+
+    public static func < (lhs: InviteID, rhs: InviteID) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
+}
+
+public enum OwnerStatementError: Error, Equatable, Sendable, CustomStringConvertible {
+    case malformed(WireError)
+    case unsupportedFormat(UInt8)
+    case unknownKind(UInt8)
+    case badSignature
+
+    public var description: String {
+        switch self {
+        case .malformed(let error): "the owner statement is malformed: \(error)"
+        case .unsupportedFormat(let format): "owner statement format \(format) is unknown (a newer smegmesh made it)"
+        case .unknownKind(let kind): "owner statement kind \(kind) is unknown (a newer smegmesh made it)"
+        case .badSignature: "the issuer's signature does not verify"
+        }
+    }
+}

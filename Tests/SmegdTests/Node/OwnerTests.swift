@@ -1,0 +1,162 @@
+import Foundation
+import GossipCRDT
+import Testing
+
+@testable import MeshCore
+@testable import smegd
+
+/// Owners' decisions across many `MeshNode`s in virtual time: evictions cut a member off
+/// everywhere within seconds, a second owner can act when the founder's machine is gone, and
+/// seniority and restarts behave as OwnerLedger says.
+@Suite struct OwnerTests {
+    /// An owned mesh of `count` peers that agree on their membership.
+    func mesh(_ count: Int) throws -> SimulatedMesh {
+        var net = SimulatedMesh(owned: true)
+        for _ in 0..<count { try net.add() }
+        #expect(net.time(until: .seconds(10)) { $0.agree(Array(0..<count)) } != nil)
+        net.run(for: .seconds(2))
+        return net
+    }
+
+    func key(_ net: SimulatedMesh, _ index: Int) -> String { net.nodes[index].identity.wireGuardPublicKey.base64 }
+
+    /// Every node but `gone` and the dead has dropped `victim`'s WireGuard peer and evicted it.
+    func cutOff(_ net: SimulatedMesh, _ victim: Int, among indices: [Int]) -> Bool {
+        let id = net.nodes[victim].identity.nodeID
+        return indices.allSatisfy { index in
+            net.nodes[index].core.ledger?.isEvicted(id) == true
+                && !net.desiredPeers(at: index).contains(net.nodes[victim].key)
+        }
+    }
+
+    @Test func anEvictedMemberIsCutOffEverywhereAndTearsDown() throws {
+        var net = try mesh(6)
+        let rest = [0, 1, 2, 4, 5]
+        #expect(rest.allSatisfy { net.desiredPeers(at: $0).contains(net.nodes[3].key) })
+        let victim = key(net, 3)
+        try net.act(0) { node, wall, now in try node.evict(victim, wallMillis: wall, now: now) }
+        let took = net.time(until: .seconds(5), step: .milliseconds(50)) { cutOff($0, 3, among: rest) }
+        #expect(took != nil && took! < .seconds(2), "cut off in \(String(describing: took))")
+        let eviction = try #require(net.nodes[3].evicted, "the honest evictee learns it")
+        #expect(eviction.by.contains("\(net.nodes[0].identity.nodeID)"))
+        // The leader prunes it: its acknowledgements are refused, so it misses three epochs.
+        let pruned = net.time(until: .seconds(8)) { net in
+            rest.allSatisfy { !net.present(at: $0).contains(net.nodes[3].identity.nodeID) }
+        }
+        #expect(pruned != nil)
+        #expect(net.agree(rest))
+    }
+
+    /// A member that missed its eviction (the owner's push is lost) keeps gossiping: its frames
+    /// are refused and counted, and the first refusal tells it, so an honest one tears down.
+    @Test func anEvicteeThatMissedItsEvictionIsRefusedCountedAndTold() throws {
+        var net = try mesh(5)
+        net.cut = { a, b in (a == 0 && b == 4) || (a == 4 && b == 0) }
+        let victim = key(net, 4)
+        try net.act(0) { node, wall, now in try node.evict(victim, wallMillis: wall, now: now) }
+        let rest = [0, 1, 2, 3]
+        #expect(net.time(until: .seconds(5), step: .milliseconds(50)) { cutOff($0, 4, among: rest) } != nil)
+        #expect(net.time(until: .seconds(5)) { $0.refusals["evicted", default: 0] > 0 } != nil)
+        #expect(net.time(until: .seconds(3)) { $0.nodes[4].evicted != nil } != nil, "told by a member it sent to")
+        net.run(for: .seconds(5))
+        #expect(rest.allSatisfy { !net.present(at: $0).contains(net.nodes[4].identity.nodeID) })
+        #expect(rest.allSatisfy { !net.desiredPeers(at: $0).contains(net.nodes[4].key) })
+    }
+
+    @Test func aSecondOwnerEvictsWhenTheFoundersMachineIsGone() throws {
+        var net = try mesh(5)
+        let second = key(net, 1)
+        try net.act(0) { node, wall, now in try node.addOwner(second, wallMillis: wall, now: now) }
+        #expect(
+            net.time(until: .seconds(5)) { net in (0..<5).allSatisfy { net.nodes[$0].core.ledger?.owners.count == 2 } }
+                != nil)
+        #expect(net.nodes[1].core.isOwner)
+        #expect(net.nodes[2].core.status(now: net.now).warnings == nil, "two owners: no warning")
+        net.kill(0)
+        net.run(for: .seconds(5))
+        let victim = key(net, 4)
+        try net.act(1) { node, wall, now in try node.evict(victim, wallMillis: wall, now: now) }
+        #expect(net.time(until: .seconds(5), step: .milliseconds(50)) { cutOff($0, 4, among: [1, 2, 3]) } != nil)
+        #expect(net.nodes[4].evicted != nil)
+    }
+
+    @Test func seniorityDecidesBetweenOwners() throws {
+        var net = try mesh(4)
+        let second = key(net, 1)
+        try net.act(0) { node, wall, now in try node.addOwner(second, wallMillis: wall, now: now) }
+        net.run(for: .seconds(3))
+        let founder = key(net, 0)
+        #expect(throws: OwnerActionError.self) {
+            try net.act(1) { node, wall, now in try node.evict(founder, wallMillis: wall, now: now) }
+        }
+        #expect(throws: OwnerActionError.self) {
+            try net.act(2) { node, wall, now in try node.evict(second, wallMillis: wall, now: now) }
+        }
+        try net.act(0) { node, wall, now in try node.removeOwner(second, wallMillis: wall, now: now) }
+        #expect(
+            net.time(until: .seconds(5)) { net in (0..<4).allSatisfy { net.nodes[$0].core.ledger?.owners.count == 1 } }
+                != nil)
+        #expect(!net.nodes[1].core.isOwner)
+        #expect(net.nodes[2].core.status(now: net.now).warnings?.count == 1, "a single owner is warned about")
+        let third = key(net, 3)
+        #expect(throws: OwnerActionError.self) {
+            try net.act(1) { node, wall, now in try node.evict(third, wallMillis: wall, now: now) }
+        }
+    }
+
+    /// A member cut off while the eviction spread gets it from the next ledger summaries.
+    @Test func aMemberThatMissedAnEvictionCatchesUp() throws {
+        var net = try mesh(5)
+        net.cut = { a, b in a == 2 || b == 2 }
+        let victim = key(net, 4)
+        try net.act(0) { node, wall, now in try node.evict(victim, wallMillis: wall, now: now) }
+        net.run(for: .seconds(2))
+        #expect(net.nodes[2].core.ledger?.isEvicted(net.nodes[4].identity.nodeID) == false)
+        net.cut = { _, _ in false }
+        let caughtUp = net.time(until: .seconds(10)) { cutOff($0, 4, among: [2]) }
+        #expect(caughtUp != nil)
+    }
+
+    /// The ledger is saved with the membership: after a restart the evicted member's record is
+    /// refused, and an evicted node that restarts before tearing down tears down at once.
+    @Test func evictionsSurviveARestart() throws {
+        var net = try mesh(4)
+        let victim = key(net, 3)
+        try net.act(0) { node, wall, now in try node.evict(victim, wallMillis: wall, now: now) }
+        net.run(for: .seconds(3))
+        let saved = try #require(net.nodes[1].saved)
+        #expect(saved.ledger?.count == 1)
+        var fresh = MeshNode(
+            persisted: net.nodes[1].core.persisted, mesh: net.mesh, secret: net.secret,
+            identity: net.nodes[1].identity, policy: .default, charter: net.charter,
+            settings: MeshSettings(config: DaemonConfig(), gossipPort: 7946))
+        var withVictim = saved
+        // Even a file that still lists the evicted member's record does not bring it back.
+        withVictim.records += net.nodes[3].saved.map(\.records) ?? []
+        _ = fresh.restore(.value(withVictim), wallMillis: 1_800_000_100_000, now: .zero)
+        #expect(fresh.ledger?.isEvicted(net.nodes[3].identity.nodeID) == true)
+        #expect(!fresh.engine.store.isPresent(net.nodes[3].identity.nodeID))
+
+        var evictee = MeshNode(
+            persisted: net.nodes[3].core.persisted, mesh: net.mesh, secret: net.secret,
+            identity: net.nodes[3].identity, policy: .default, charter: net.charter,
+            settings: MeshSettings(config: DaemonConfig(), gossipPort: 7946))
+        let effects = evictee.restore(.value(saved), wallMillis: 1_800_000_100_000, now: .zero)
+        #expect(effects.contains { if case .evicted = $0 { true } else { false } })
+        #expect(evictee.tick(now: .zero, wallMillis: 0).isEmpty, "an evicted node does nothing more")
+    }
+
+    @Test func onlyOwnersDecide() throws {
+        var net = try mesh(3)
+        let victim = key(net, 2)
+        #expect(throws: OwnerActionError.self) {
+            try net.act(1) { node, wall, now in try node.evict(victim, wallMillis: wall, now: now) }
+        }
+        var plain = SimulatedMesh()
+        try plain.add()
+        try plain.add()
+        #expect(throws: OwnerActionError.noOwners(plain.mesh)) {
+            try plain.act(0) { node, wall, now in try node.evict(victim, wallMillis: wall, now: now) }
+        }
+    }
+}
