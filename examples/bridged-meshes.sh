@@ -17,9 +17,9 @@ lab_add_node office1 2
 lab_add_node bridge 3
 for name in lab1 office1 bridge; do lab_start "$name"; done
 
-lab_token=$(lab_ctl lab1 create --alias lab1 --name lab --allow-bridged-meshes | grep -o 'smeg1-[a-z0-9]*')
+lab_token=$(lab_ctl lab1 create --alias lab1 --name lab --allow-bridged-meshes | grep -o 'smeg[12]-[a-z0-9]*')
 office_token=$(lab_ctl office1 create --alias office1 --name office --allow-bridged-meshes |
-    grep -o 'smeg1-[a-z0-9]*')
+    grep -o 'smeg[12]-[a-z0-9]*')
 lab_ctl bridge join --alias bridge --bridge "$lab_token" >/dev/null
 lab_ctl bridge join --alias bridge --bridge "$office_token" >/dev/null
 lab_id=$(lab_mesh lab1)

@@ -16,7 +16,7 @@ lab_add_nat_client laptop 1
 ip -n "$LAB_PREFIX-exit" addr add "$internet/128" dev lo
 for name in vps exit laptop; do lab_start "$name"; done
 
-token=$(lab_ctl vps create --alias vps --name office --allow-exit-nodes | grep -o 'smeg1-[a-z0-9]*')
+token=$(lab_ctl vps create --alias vps --name office --allow-exit-nodes | grep -o 'smeg[12]-[a-z0-9]*')
 lab_ctl exit join --alias exit --advertise-default-route "$token" >/dev/null
 lab_ctl laptop join --alias laptop --role client "$token" >/dev/null
 

@@ -18,7 +18,7 @@ lab_add_nat_client laptop1 1
 lab_add_nat_client laptop2 2
 for name in vps1 vps2 laptop1 laptop2; do lab_start "$name"; done
 
-token=$(lab_ctl vps1 create --alias vps1 --name home | grep -o 'smeg1-[a-z0-9]*')
+token=$(lab_ctl vps1 create --alias vps1 --name home | grep -o 'smeg[12]-[a-z0-9]*')
 lab_ctl vps2 join --alias vps2 "$token" >/dev/null
 lab_ctl laptop1 join --alias laptop1 --role client "$token" >/dev/null
 lab_ctl laptop2 join --alias laptop2 --role client "$token" >/dev/null

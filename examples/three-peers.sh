@@ -7,7 +7,7 @@ source scripts/lib/mesh-lab.sh
 lab_begin three-peers --build # as root; builds the debug binaries if needed; removes the lab on exit
 lab_setup_switch
 for i in 1 2 3; do lab_add_node "peer$i" "$i"; lab_start "peer$i"; done
-token=$(lab_ctl peer1 create --alias peer1 | grep -o 'smeg1-[a-z0-9]*')
+token=$(lab_ctl peer1 create --alias peer1 | grep -o 'smeg[12]-[a-z0-9]*')
 lab_ctl peer2 join --alias peer2 "$token"
 lab_ctl peer3 join --alias peer3 "$token"
 mesh=$(lab_mesh peer1)

@@ -16,7 +16,7 @@ for index in 1 2 3; do lab_add_node "n$index" "$index"; done
 for name in n1 n2 n3; do lab_start "$name"; done
 
 lab_ctl n1 create --alias one --name lab >"$LAB_DIR/create.txt"
-token=$(grep -o 'smeg1-[a-z0-9]*' "$LAB_DIR/create.txt")
+token=$(grep -o 'smeg[12]-[a-z0-9]*' "$LAB_DIR/create.txt")
 mesh=$(lab_mesh n1)
 lab_log "created mesh $mesh on n1"
 join_started=$SECONDS

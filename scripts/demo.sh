@@ -35,7 +35,7 @@ for name in p1 p2 c1 c2; do lab_start "$name"; done
 step "started smegd on p1, p2, c1, c2"
 
 lab_ctl p1 create --alias p1 --name demo | tee "$LAB_DIR/create.txt"
-token=$(grep -o 'smeg1-[a-z0-9]*' "$LAB_DIR/create.txt")
+token=$(grep -o 'smeg[12]-[a-z0-9]*' "$LAB_DIR/create.txt")
 mesh=$(lab_mesh p1)
 step "smegctl create on p1"
 

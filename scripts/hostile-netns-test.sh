@@ -47,7 +47,7 @@ lab_log "mesh up, honest nodes ping each other ($((SECONDS - started)) s)"
 attack() {
     local target=$1 sub=$2
     shift 2
-    ip netns exec "$LAB_PREFIX-m" "$ATTACK" "$sub" --token "$token" --to "${ip[$target]}:51900" \
+    ip netns exec "$LAB_PREFIX-m" "$ATTACK" "$sub" --mesh-file "$LAB_DIR/m/state/meshes/$mesh/mesh.json" --to "${ip[$target]}:51900" \
         --to-key "${id[$target]}" --from "${ip[m]}" --identity "$LAB_DIR/m/state/meshes/$mesh/identity.key" "$@" |
         cut -c 1-200 | sed 's/^/    sent: /'
 }

@@ -178,7 +178,7 @@ case_sender_flood() {
 case_mint_token() {
     case_begin mint-token
     local minted
-    minted=$("$SMEG_BIN/smeg-attack" mint-token --token "$TOKEN" | lab_json field token)
+    minted=$("$SMEG_BIN/smeg-attack" mint-token --mesh-file "$(mesh_file m)" | lab_json field token)
     start_node f 9
     if [[ -z $minted ]]; then
         problem "smeg-attack could not mint a token"
@@ -196,11 +196,12 @@ case_control_api() {
     # A daemon holding 5000 members (restored from a members.json fixture) answers `get` with
     # several megabytes, which must arrive whole even though the client closes its side early.
     start_node big 8
-    local big_token big_mesh
+    local big_mesh
     lab_ctl big create --json >"$CASE_DIR/create.json"
-    big_token=$(lab_json field token <"$CASE_DIR/create.json")
     big_mesh=$(lab_json field mesh.meshId <"$CASE_DIR/create.json")
-    "$SMEG_BIN/smeg-attack" sybils --token "$big_token" --to "127.0.0.1:${PORT[big]}" --count 5000 \
+    # Admitted by the mesh's founder (big itself), as 5000 members of a large mesh would be.
+    "$SMEG_BIN/smeg-attack" sybils --mesh-file "$LAB_DIR/big/state/meshes/$big_mesh/mesh.json" \
+        --to "127.0.0.1:${PORT[big]}" --count 5000 --per-frame 150 --admit-with "$LAB_DIR/big/state/meshes/$big_mesh/identity.key" \
         --save "$CASE_DIR/sybils.json" >/dev/null
     lab_stop "${PID[big]}"
     local members_file="$LAB_DIR/big/state/meshes/$big_mesh/members.json"

@@ -8,6 +8,9 @@
 #   3. an honest member is evicted while running: its interface and state go, `status` says who
 #   4. the founder makes a second owner, then the founder's machine is destroyed: the second
 #      owner evicts a member and invites a new node, which joins and pings everyone
+#   5. the secret is rotated while a member's daemon is frozen for longer than the overlap: it
+#      catches up by itself when it continues, and every pair pings
+# Every eviction rotates the secret; the evicted laptop cannot join again with its old token.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +40,7 @@ done
 iface=$(lab_interface n1 "$mesh")
 lab_wait 30 "six members everywhere" lab_all_see "$mesh" 6 "${nodes[@]}"
 lab_wait 40 "all-pairs ping -6 between five peers and the laptop" lab_pings "${nodes[@]}"
-lab_log "1/4 five peers and a laptop behind NAT: all pairs ping"
+lab_log "1/5 five peers and a laptop behind NAT: all pairs ping"
 
 # no_peer KEY NAME...: none of the nodes has KEY as a WireGuard peer any more.
 no_peer() {
@@ -68,7 +71,7 @@ removed=$(seconds_since "$started")
 lab_wait 5 "the laptop pings nobody" pings_nobody laptop "${rest[@]}"
 cut=$(seconds_since "$started")
 lab_wait 30 "the remaining pairs ping" lab_pings "${rest[@]}"
-lab_log "2/4 laptop evicted: its peer gone everywhere after ${removed} s, it pings nobody after ${cut} s (bar 5 s)"
+lab_log "2/5 laptop evicted: its peer gone everywhere after ${removed} s, it pings nobody after ${cut} s (bar 5 s)"
 
 before=0
 for name in "${rest[@]}"; do
@@ -89,7 +92,25 @@ lab_wait 20 "the laptop learns it was evicted" bash -c \
 lab_wait 10 "the laptop's interface is gone" bash -c "! ip -n '$LAB_PREFIX-laptop' link show dev '$iface' >/dev/null 2>&1"
 lab_ctl laptop status | grep -q "EVICTED by" || lab_fail "the laptop's status does not say who evicted it"
 lab_wait 30 "the remaining pairs still ping" lab_pings "${rest[@]}"
-lab_log "2/4 the woken laptop's gossip was refused and counted, it was told and tore the mesh down"
+lab_log "2/5 the woken laptop's gossip was refused and counted, it was told and tore the mesh down"
+# generation NAME: the mesh secret's generation NAME uses.
+generation() {
+    lab_ctl "$1" status --json | python3 -c "
+import json, sys
+print(next(m.get('secretGeneration', 0) for m in json.load(sys.stdin)['meshes'] if m['meshId'] == '$mesh'))"
+}
+# all_at GENERATION NAME...: every node uses the secret of GENERATION.
+all_at() {
+    local want=$1 name
+    shift
+    for name in "$@"; do [[ $(generation "$name") == "$want" ]] || return 1; done
+}
+lab_wait 5 "every remaining member switched to the rotated secret" all_at 1 "${rest[@]}"
+if rejoin=$(lab_ctl laptop join --alias laptop --role client "$token" 2>&1); then
+    lab_fail "the evicted laptop joined again with its old token"
+fi
+[[ $rejoin == *revoked* ]] || lab_fail "the old token's refusal does not say it was revoked: $rejoin"
+lab_log "2/5 every remaining member uses secret generation 1; the laptop's old token: ${rejoin#smegctl: }"
 
 # 3. n5 is evicted while it runs.
 lab_ctl n1 evict "$mesh" n5 >/dev/null
@@ -99,7 +120,7 @@ lab_wait 10 "n5 tears the mesh down" bash -c "! ip -n '$LAB_PREFIX-n5' link show
 [[ ! -d "$LAB_DIR/n5/state/meshes/$mesh" ]] || lab_fail "n5 kept the evicted mesh's state"
 lab_ctl n5 status | grep -q "EVICTED by n1" || lab_fail "n5's status does not name n1 as the evicting owner"
 lab_ctl n1 get "$mesh" | grep -E "^n5 .* evicted" >/dev/null || lab_fail "get does not list n5 as evicted"
-lab_log "3/4 n5 evicted while running: interface and state gone, status names n1"
+lab_log "3/5 n5 evicted while running: interface and state gone, status names n1"
 
 # 4. A second owner, then the founder's machine is destroyed.
 lab_ctl n1 owner add "$mesh" n2 >/dev/null
@@ -120,6 +141,20 @@ addr[n7]=$(lab_address n7 "$mesh")
 rest=(n2 n3 n7)
 lab_wait 30 "three members after the new join" lab_all_see "$mesh" 3 "${rest[@]}"
 lab_wait 30 "n2, n3 and the new n7 ping each other" lab_pings "${rest[@]}"
-lab_log "4/4 founder destroyed: the second owner evicted n4 and invited n7, which pings everyone"
+lab_log "4/5 founder destroyed: the second owner evicted n4 and invited n7, which pings everyone"
+
+# 5. A rotation while n3's daemon is frozen for longer than the 30 s overlap.
+lab_wait 10 "n2, n3 and n7 at generation 3 (three evictions)" all_at 3 "${rest[@]}"
+kill -STOP "${LAB_PID[n3]}"
+lab_ctl n2 rotate "$mesh" >/dev/null
+lab_wait 5 "n2 and n7 at generation 4" all_at 4 n2 n7
+sleep 32
+kill -CONT "${LAB_PID[n3]}"
+continued=$(now)
+lab_wait 20 "n3 catches up with the rotated secret" all_at 4 n3
+caught=$(seconds_since "$continued")
+lab_wait 30 "three members everywhere after the catch-up" lab_all_see "$mesh" 3 "${rest[@]}"
+lab_wait 30 "n2, n3 and n7 ping each other" lab_pings "${rest[@]}"
+lab_log "5/5 n3 was frozen through a rotation and its overlap: it had the new secret ${caught} s after it continued"
 
 lab_log "owners-test: PASS"

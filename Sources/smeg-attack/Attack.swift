@@ -3,7 +3,7 @@ import Foundation
 import GossipCRDT
 import MeshCore
 
-/// A member that holds a valid invite token and misbehaves on purpose. Each subcommand is one
+/// A member that holds the mesh secret and misbehaves on purpose (a stolen laptop). Each subcommand is one
 /// attack against real daemons on loopback; scripts/hostile-test.sh runs them and then checks that
 /// the mesh refused, counted and survived each one. Every subcommand prints one JSON line per step
 /// saying what it sent (and what came back), so a failing case can be read without a debugger.
@@ -18,10 +18,11 @@ struct Attack: ParsableCommand {
         ])
 }
 
-/// What every attack needs: the mesh (from the token), the daemon to hit, and who the attacker is.
+/// What every attack needs: the mesh and its secret (from a member's mesh.json, as a stolen
+/// laptop holds it), the daemon to hit, and who the attacker is.
 struct AttackOptions: ParsableArguments {
-    @Option(help: "A valid invite token of the mesh under attack.")
-    var token: String
+    @Option(help: "The mesh.json of the member the attacker runs (it holds the mesh id and secret).")
+    var meshFile: String
 
     @Option(help: "Gossip address of the targeted daemon, HOST:PORT on 127.0.0.0/8.")
     var to: String
@@ -36,7 +37,7 @@ struct AttackOptions: ParsableArguments {
     var from = "127.0.0.1"
 
     func context() throws -> AttackContext {
-        let invite = try InviteToken(token)
+        let (mesh, secret) = try MeshFile.read(meshFile)
         let me = try identity.map { try KeyFile.load(from: $0) } ?? NodeIdentity.generate()
         let targetID = try toKey.map { key in
             guard let parsed = WireGuardPublicKey(base64: key) else { throw AttackFailure("bad --to-key \(key)") }
@@ -47,7 +48,7 @@ struct AttackOptions: ParsableArguments {
             throw AttackFailure("expected HOST:PORT: \(to)")
         }
         return AttackContext(
-            wire: AttackWire(token: invite, attacker: me, destination: PeerAddress(ip: ip, port: port)),
+            wire: AttackWire(mesh: mesh, secret: secret, attacker: me, destination: PeerAddress(ip: ip, port: port)),
             target: try UDPPort.parse(to), targetID: targetID,
             port: try UDPPort(host: from))
     }
@@ -97,5 +98,20 @@ func nodeIDs(_ keys: [String]) throws -> [NodeID] {
     try keys.map { key in
         guard let parsed = WireGuardPublicKey(base64: key) else { throw AttackFailure("not a member key: \(key)") }
         return parsed.nodeID
+    }
+}
+
+/// A member's mesh.json, read for the mesh id, secret and bootstrap endpoints.
+enum MeshFile {
+    static func read(_ path: String) throws -> (MeshID, MeshSecret) {
+        let stored = try load(path)
+        guard let mesh = MeshID(stored.meshId), let data = Data(base64Encoded: stored.secret),
+            let secret = MeshSecret(bytes: Array(data))
+        else { throw AttackFailure("\(path): no usable mesh id and secret") }
+        return (mesh, secret)
+    }
+
+    static func load(_ path: String) throws -> PersistedMesh {
+        try JSONDecoder().decode(PersistedMesh.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
     }
 }

@@ -15,7 +15,8 @@ import MeshCore
 /// holder has: it passes every cryptographic check, so only the daemon's rule that an unproven
 /// sender may open nothing but a digest can refuse it.
 final class AttackWire {
-    let token: InviteToken
+    let mesh: MeshID
+    let secret: MeshSecret
     /// The identity the attacker really holds.
     let attacker: NodeIdentity
     /// Where frames go; the session keeps per-address state (salts it sent, echoes).
@@ -24,24 +25,22 @@ final class AttackWire {
     private let frameKey: [UInt8]
     private let header: [UInt8]
 
-    init(token: InviteToken, attacker: NodeIdentity, destination: PeerAddress) {
-        self.token = token
+    init(mesh: MeshID, secret: MeshSecret, attacker: NodeIdentity, destination: PeerAddress) {
+        self.mesh = mesh
+        self.secret = secret
         self.attacker = attacker
         self.destination = destination
         self.frameKey = Sodium.blake2b(
-            [Array("smegmesh/v2/frame-key".utf8) + [0], Array(token.mesh.text.utf8)], outputLength: 32,
-            key: token.secret.bytes)
-        self.header = Array("SMEG".utf8) + [2] + token.mesh.bytes
+            [Array("smegmesh/v2/frame-key".utf8) + [0], Array(mesh.text.utf8)], outputLength: 32, key: secret.bytes)
+        self.header = Array("SMEG".utf8) + [2] + mesh.bytes
     }
-
-    var mesh: MeshID { token.mesh }
 
     /// A frame that honestly comes from `identity`, sealed to `receiver` (an introduction when the
     /// receiver is not known). The receiver counts as present in the attacker's session, so that
     /// the attacker echoes its salts like any member and gets its address validated.
     func seal(message: GossipMessage, from identity: NodeIdentity, to receiver: NodeID?) throws -> [UInt8] {
         var session =
-            sessions[identity.nodeID] ?? FrameSession(mesh: token.mesh, secret: token.secret, identity: identity)
+            sessions[identity.nodeID] ?? FrameSession(mesh: mesh, secret: secret, identity: identity)
         defer { sessions[identity.nodeID] = session }
         let bytes = try GossipMessageCodec.encode(message)
         guard let receiver else { return try session.sealIntroduction(bytes) }

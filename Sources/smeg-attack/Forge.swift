@@ -1,3 +1,4 @@
+import Foundation
 import GossipCRDT
 import MeshCore
 
@@ -12,13 +13,20 @@ enum Forge {
     /// signing call checks content against it, receivers check against the mesh's real policy.
     static func record(
         _ identity: NodeIdentity, mesh: MeshID, version: UInt64, alias: String = "", endpoints: [Endpoint] = [],
-        routes: [AdvertisedRoute] = [], policy: RoutePolicy = .default
+        routes: [AdvertisedRoute] = [], policy: RoutePolicy = .default, admittedBy owner: NodeIdentity? = nil
     ) throws -> MemberRecord {
         var record = NodeRecord(
             identity: identity, mesh: mesh, endpoints: endpoints, wireGuardPort: claimedPort, gossipPort: claimedPort,
             version: version)
         record.alias = alias
         record.routes = routes
+        if let owner {
+            record.admission =
+                OwnerStatement.sign(
+                    .admit(Admission(member: identity.signingKey, role: .member, invite: nil)), by: owner,
+                    at: UInt64(Date().timeIntervalSince1970 * 1000), mesh: mesh
+                ).bytes
+        }
         let signed = try SignedNodeRecord.sign(record, identity: identity, mesh: mesh, policy: policy)
         return MemberRecord(owner: identity.nodeID, version: version, payload: signed.encoded)
     }

@@ -54,12 +54,20 @@ struct Sybils: ParsableCommand {
     @Option(help: "Also write the records as a members.json-shaped file (a state fixture).")
     var save: String?
 
+    @Option(
+        help:
+            "An owner's identity.key: each record then carries an admission it signed (a big mesh for a fixture, not an attack)."
+    )
+    var admitWith: String?
+
     func run() throws {
         let context = try options.context()
+        let owner = try admitWith.map { try KeyFile.load(from: $0) }
         var records: [MemberRecord] = []
         records.reserveCapacity(count)
         for _ in 0..<count {
-            records.append(try Forge.record(try NodeIdentity.generate(), mesh: context.mesh, version: 1))
+            records.append(
+                try Forge.record(try NodeIdentity.generate(), mesh: context.mesh, version: 1, admittedBy: owner))
         }
         var frames = 0
         for start in stride(from: 0, to: records.count, by: perFrame) {

@@ -141,16 +141,18 @@ struct MintToken: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mint-token", abstract: "Re-mint the token with a route policy that allows everything.")
 
-    @Option(help: "A valid invite token.")
-    var token: String
+    @Option(help: "The mesh.json of a member (mesh id, secret, bootstrap).")
+    var meshFile: String
 
     func run() throws {
-        let valid = try InviteToken(token)
+        let (mesh, secret) = try MeshFile.read(meshFile)
+        let bootstrap = try MeshFile.load(meshFile).bootstrap.compactMap(Endpoint.init)
         let policy = RoutePolicy(
             allowExitNodes: true, allowBridgedMeshes: true,
             allowedPrefixes: [IPPrefix("8.8.8.0/24")!, IPPrefix("10.0.0.0/8")!, IPPrefix("2000::/3")!])
         let minted = try InviteToken(
-            mesh: valid.mesh, secret: valid.secret, bootstrap: valid.bootstrap, name: valid.name, policy: policy)
+            mesh: mesh, secret: secret, bootstrap: bootstrap.isEmpty ? [Endpoint("127.0.0.1:51900")!] : bootstrap,
+            policy: policy)
         report([
             "attack": "mint-token", "token": minted.text, "allowExitNodes": true,
             "allowedPrefixes": policy.allowedPrefixes.map(\.description),

@@ -12,9 +12,15 @@ struct SmegctlCommand: ParsableCommand {
             smegctl sends requests to smegd over its Unix control socket (default
             /run/smegmesh/smegd.sock, or $SMEG_SOCKET, or --socket) and prints the answers.
 
+            Owners (the node that ran `create`, and members it makes owners) sign who is a member,
+            invitations and evictions; every member checks those signatures and gossip spreads them,
+            so there is no server to run or to lose (docs/owners.md).
+
             Start a mesh on one machine and join it from the others:
-              smegctl create --alias web1          # prints the mesh id and an invite token
-              smegctl join smeg1-...               # on every other machine
+              smegctl create --alias web1          # prints the mesh id and an invitation
+              smegctl join smeg2-...               # on every other machine
+              smegctl invite MESH                  # another invitation (one node, 24 h)
+              smegctl evict MESH stolen-laptop     # for good; rotates the secret
               smegctl get MESH                     # members, addresses, leader
               smegctl graph | dot -Tsvg > mesh.svg
 
@@ -23,7 +29,9 @@ struct SmegctlCommand: ParsableCommand {
         version: SmegVersion.string,
         subcommands: [
             Create.self, Join.self, Leave.self, List.self, Get.self, Graph.self, Query.self, Alias.self,
-            Describe.self, Service.self, Status.self, Invite.self, Evict.self, Owner.self, Hosts.self,
+            Describe.self, Service.self, Status.self, Invite.self, Invites.self, Evict.self, Owner.self, Rotate.self,
+            Policy.self,
+            Hosts.self,
             VersionCommand.self,
         ] + LegacyAliases.all
     )

@@ -57,7 +57,7 @@ import Testing
         #expect((try object(detail.stdout)["mesh"] as? [String: Any])?["meshId"] as? String == mesh)
         let invite = try daemon.ctl(["invite", "office"])
         #expect(invite.status == 0, "\(invite.stderr)")
-        #expect(invite.stdout.hasPrefix("smeg1-"))
+        #expect(invite.stdout.hasPrefix("smeg2-"))
         #expect(try daemon.ctl(["alias", "office", "two"]).status == 0)
         #expect(try daemon.ctl(["describe", "office", "by name"]).status == 0)
         #expect(try daemon.ctl(["service", "set", "office", "http", "80"]).status == 0)
@@ -90,49 +90,57 @@ import Testing
         #expect(try daemon.ctl(["list"]).stdout.contains("no mesh"))
     }
 
-    @Test func joinWithMeshIdSecretFileAndBootstrap() throws {
+    /// Real daemons: an invitation admits exactly as many nodes as it says, the issuing owner
+    /// names what went wrong, the secret never leaves the owner but sealed to a joiner, and a
+    /// node that holds the secret without an admission never meets the mesh.
+    @Test func invitationsAdmitAsManyAsTheySay() throws {
         let first = try DaemonHarness(name: "inviter")
         let second = try DaemonHarness(name: "joiner")
+        let third = try DaemonHarness(name: "latecomer")
+        let fourth = try DaemonHarness(name: "secretholder")
         defer {
-            first.stop()
-            second.stop()
+            for daemon in [first, second, third, fourth] { daemon.stop() }
         }
-        let (mesh, token) = try create(first, ["create", "--alias", "inviter"])
+        let (mesh, _) = try create(first, ["create", "--alias", "inviter"])
+        let made = try first.ctl(["invite", mesh, "--json"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let invite = try object(made.stdout)
+        let token = try #require(invite["token"] as? String)
+        #expect(token.hasPrefix("smeg2-"))
+        #expect(invite["secret"] == nil, "an invitation carries no secret")
+        #expect((invite["invite"] as? [String: Any])?["uses"] as? Int == 1)
+        #expect(invite["bootstrap"] as? [String] == ["127.0.0.1:\(first.gossipPort)"])
+        let secret = try first.ctl(["invite", mesh, "--secret"])
+        #expect(secret.status == 1 && secret.stderr.contains("invitations carry no secret"), "\(secret.stderr)")
 
-        let invite = try object(try first.ctl(["invite", mesh, "--json"]).stdout)
-        #expect(invite["meshId"] as? String == mesh)
-        #expect((invite["token"] as? String)?.hasPrefix("smeg1-") == true)
-        #expect(invite["token"] as? String == token)
-        let bootstrap = try #require(invite["bootstrap"] as? [String])
-        #expect(bootstrap == ["127.0.0.1:\(first.gossipPort)"])
-        let secretLine = try first.ctl(["invite", mesh, "--secret"])
-        #expect(secretLine.status == 0, "\(secretLine.stderr)")
-        let secret = secretLine.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(secret == invite["secret"] as? String)
-        #expect(Data(base64Encoded: secret)?.count == 32)
-        let both = try first.ctl(["invite", mesh, "--secret", "--json"])
-        #expect(both.status == 2)
-
-        let secretFile = second.directory.appendingPathComponent("secret").path
-        #expect(FileManager.default.createFile(atPath: secretFile, contents: Data((secret + "\n").utf8)))
-        let joined = try second.ctl([
-            "join", "--alias", "joiner", "--mesh-id", mesh, "--secret-file", secretFile, "--bootstrap", bootstrap[0],
-        ])
+        let joined = try second.ctl(["join", "--alias", "joiner", token])
         #expect(joined.status == 0, "\(joined.stderr)")
-        #expect(joined.stdout.contains("Joined mesh \(mesh)"))
-        #expect(try waitForMembers(first, mesh, 2), "the inviter never saw the node that joined without a token")
-        #expect(try waitForMembers(second, mesh, 2))
-
-        // A wrong secret opens no frame: the node joins locally but never meets the mesh (on
-        // loopback the right one meets it well within the 3 s allowed here).
-        let third = try DaemonHarness(name: "wrongsecret")
-        defer { third.stop() }
-        let wrong = Data(repeating: 7, count: 32).base64EncodedString()
-        let stranger = try third.ctl(
-            ["join", "--mesh-id", mesh, "--secret-file", "-", "--bootstrap", bootstrap[0]], stdin: wrong)
-        #expect(stranger.status == 0, "\(stranger.stderr)")
-        #expect(try !waitForMembers(third, mesh, 2, seconds: 3))
         #expect(try waitForMembers(first, mesh, 2))
+        #expect(try waitForMembers(second, mesh, 2))
+        let again = try third.ctl(["join", token])
+        #expect(again.status == 1 && again.stderr.contains("used up"), "\(again.stderr)")
+
+        let listed = try object(try first.ctl(["invites", mesh, "--json"]).stdout)
+        let entries = try #require(listed["invites"] as? [[String: Any]])
+        let madeID = try #require((invite["invite"] as? [String: Any])?["id"] as? String)
+        let single = try #require(entries.first { $0["id"] as? String == madeID })
+        #expect(single["state"] as? String == "used up")
+        let revocable = try object(try first.ctl(["invite", mesh, "--uses", "3", "--json"]).stdout)
+        let id = try #require((revocable["invite"] as? [String: Any])?["id"] as? String)
+        #expect(try first.ctl(["invite", "revoke", mesh, id]).status == 0)
+        let revoked = try third.ctl(["join", try #require(revocable["token"] as? String)])
+        #expect(revoked.status == 1 && revoked.stderr.contains("revoked"), "\(revoked.stderr)")
+
+        // The joiner's stored secret, used by a node that has no admission: it is refused.
+        let stored = try String(
+            contentsOfFile: second.directory.appendingPathComponent("state/meshes/\(mesh)/mesh.json").path,
+            encoding: .utf8)
+        let storedSecret = try #require(try object(stored)["secret"] as? String)
+        let stranger = try fourth.ctl(
+            ["join", "--mesh-id", mesh, "--secret-file", "-", "--bootstrap", "127.0.0.1:\(first.gossipPort)"],
+            stdin: storedSecret)
+        #expect(stranger.status == 0, "\(stranger.stderr)")
+        #expect(try !waitForMembers(first, mesh, 3, seconds: 3), "a secret without an admission admits nobody")
     }
 
     @Test func graphOfOneMesh() throws {

@@ -20,7 +20,7 @@ import Testing
         let createdJSON = try json(created.stdout)
         let token = try #require(createdJSON["token"] as? String)
         let mesh = try #require((createdJSON["mesh"] as? [String: Any])?["meshId"] as? String)
-        #expect(token.hasPrefix("smeg1-"))
+        #expect(token.hasPrefix("smeg2-"))
 
         let joined = try second.ctl(["join", "--alias", "beta", token])
         #expect(joined.status == 0, "\(joined.stderr)")
@@ -45,7 +45,7 @@ import Testing
         #expect(status.status == 0)
         #expect(status.stdout.contains("backend none"))
         let invite = try first.ctl(["invite", mesh])
-        #expect(invite.stdout.hasPrefix("smeg1-"))
+        #expect(invite.stdout.hasPrefix("smeg2-"))
 
         #expect(try second.ctl(["alias", mesh, "gamma"]).status == 0)
         #expect(try second.ctl(["describe", mesh, "a test node"]).status == 0)

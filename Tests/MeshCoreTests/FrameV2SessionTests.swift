@@ -241,9 +241,12 @@ enum FrameV2Fixtures {
         #expect(try FrameSession.meshID(of: v1) == Fixtures.mesh2)
         #expect(throws: FrameError.truncated) { try FrameSession.meshID(of: Array(v1.prefix(14))) }
         #expect(throws: FrameError.badMagic) { try FrameSession.meshID(of: [0x53, 0x4d, 0x45, 0x48]) }
+        var join = v2
+        join[4] = JoinMessage.frameVersion
+        #expect(try FrameSession.meshID(of: join) == Fixtures.mesh1, "join frames are routed by their mesh id too")
         var future = v2
-        future[4] = 3
-        #expect(throws: FrameError.unsupportedVersion(3)) { try FrameSession.meshID(of: future) }
+        future[4] = 4
+        #expect(throws: FrameError.unsupportedVersion(4)) { try FrameSession.meshID(of: future) }
         for length in 0..<FrameCipher.headerSize {
             #expect(throws: FrameError.self) { try FrameSession.meshID(of: Array(v2.prefix(length))) }
         }

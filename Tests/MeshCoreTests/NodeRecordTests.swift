@@ -220,8 +220,8 @@ import Testing
 
     @Test func unknownFormatVersionIsRejected() {
         var body = Fixtures.record().encodedBody()
-        body[0] = 2
-        #expect(throws: WireError.unsupportedVersion(2)) {
+        body[0] = 3
+        #expect(throws: WireError.unsupportedVersion(3)) {
             try SignedNodeRecord.decode(body + [UInt8](repeating: 0, count: 64))
         }
     }

@@ -52,7 +52,14 @@ import Testing
         case 0: .addOwner(SigningPublicKey(uncheckedBytes: bytes(32)))
         case 1: .removeOwner(SigningPublicKey(uncheckedBytes: bytes(32)))
         case 2: .evict(NodeID(bytes: bytes(32))!)
-        default: .revokeInvite(InviteID(bytes: bytes(InviteID.byteCount))!)
+        case 3: .revokeInvite(InviteID(bytes: bytes(InviteID.byteCount))!)
+        case 4:
+            .admit(
+                Admission(
+                    member: SigningPublicKey(uncheckedBytes: bytes(32)), role: rng.next() % 2 == 0 ? .member : .client,
+                    invite: rng.next() % 2 == 0 ? nil : InviteID(bytes: bytes(InviteID.byteCount))))
+        case 5: .requireAdmissions
+        default: .rotate(generation: rng.next() % 5, commitment: bytes(32))
         }
     }
 
@@ -61,11 +68,15 @@ import Testing
         var owners: [SigningPublicKey]
         var evicted: [NodeID: OwnerLedger.Eviction]
         var revoked: Set<InviteID>
+        var admitted: [SigningPublicKey: Admission]
+        var requiresAdmissions: Bool
+        var rotation: OwnerStatement?
         var summary: UInt64
         var count: Int
 
         init(_ ledger: OwnerLedger) {
             (owners, evicted, revoked) = (ledger.owners, ledger.evicted, ledger.revokedInvites)
+            (admitted, requiresAdmissions, rotation) = (ledger.admitted, ledger.requiresAdmissions, ledger.rotation)
             (summary, count) = (ledger.summary, ledger.count)
         }
     }
@@ -98,6 +109,15 @@ import Testing
             case 4, 5: decision = .removeOwner(pick(everyone).signingKey)
             case 6, 7: decision = .evict(node(pick(everyone)))
             case 8: decision = .evict(pick(outsiders))
+            case 9 where rng.next() % 3 == 0:
+                decision =
+                    rng.next() % 4 == 0
+                    ? (rng.next() % 2 == 0
+                        ? .requireAdmissions : .rotate(generation: rng.next() % 4, commitment: bytes(32)))
+                    : .admit(
+                        Admission(
+                            member: pick(everyone).signingKey, role: rng.next() % 2 == 0 ? .member : .client,
+                            invite: rng.next() % 2 == 0 ? nil : pick(invites)))
             default: decision = .revokeInvite(pick(invites))
             }
             statements.append(sign(decision, by: issuer, at: rng.next() % 3_000_000_000_000))
@@ -137,11 +157,11 @@ import Testing
         for round in 0..<400 {
             let issuedAt = [0, UInt64.max, rng.next()][round % 3]
             let statement = OwnerStatement.sign(
-                decision(kind: round % 4), by: pick(owners), at: issuedAt, mesh: mesh)
+                decision(kind: round % 7), by: pick(owners), at: issuedAt, mesh: mesh)
             let decoded = try OwnerStatement(bytes: statement.bytes, mesh: mesh)
             #expect(decoded == statement && decoded.id == statement.id && decoded.issuedAt == issuedAt)
             #expect(try OwnerStatement(bytes: ([9] + statement.bytes).dropFirst(), mesh: mesh) == statement)
-            let subject = round % 4 == 3 ? InviteID.byteCount : 32
+            let subject = [32, 32, 32, InviteID.byteCount, Admission.byteCount, 0, 40][round % 7]
             #expect(statement.bytes.count == OwnerStatement.headerSize + subject + 64)
         }
     }
@@ -149,7 +169,7 @@ import Testing
     @Test mutating func everyFlippedByteIsRefused() throws {
         let owner = identity()
         for round in 0..<8 {
-            let statement = sign(decision(kind: round % 4), by: owner, at: rng.next())
+            let statement = sign(decision(kind: round % 7), by: owner, at: rng.next())
             for index in statement.bytes.indices {
                 for mask in [1 << (round % 8), 0xFF] as [UInt8] {
                     var forged = statement.bytes
@@ -171,7 +191,7 @@ import Testing
     @Test mutating func truncatedOversizeAndRandomInputsAreRefused() throws {
         let owner = identity()
         let limit = OwnerStatement.maxByteCount
-        for kind in 0..<4 {
+        for kind in 0..<7 {
             let statement = sign(decision(kind: kind), by: owner)
             for length in 0..<statement.bytes.count {
                 #expect(throws: OwnerStatementError.self) {
@@ -212,12 +232,12 @@ import Testing
                 try OwnerStatement(bytes: signed(format: format, kind: 1, subject: 32), mesh: mesh)
             }
         }
-        for kind: UInt8 in [0, 5, 9, 0xFF] {
+        for kind: UInt8 in [0, 9, 0x80, 0xFF] {
             #expect(throws: OwnerStatementError.unknownKind(kind)) {
                 try OwnerStatement(bytes: signed(kind: kind, subject: 32), mesh: mesh)
             }
         }
-        for (kind, subject) in [(1, 16), (2, 0), (3, 16), (4, 32)] as [(UInt8, Int)] {
+        for (kind, subject) in [(1, 16), (2, 0), (3, 16), (4, 32), (5, 32), (6, 16), (7, 32)] as [(UInt8, Int)] {
             #expect(throws: OwnerStatementError.self) {
                 try OwnerStatement(bytes: signed(kind: kind, subject: subject), mesh: mesh)
             }

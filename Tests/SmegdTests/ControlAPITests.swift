@@ -80,6 +80,26 @@ private actor RecordingService: ControlService {
         record("evict \(id) \(member)")
         return MeshDetail(mesh: summary, members: [])
     }
+    func setSettings(_ id: String, _ request: SettingsRequest) async throws -> MeshDetail {
+        record("settings \(id) \(request.name ?? "-")")
+        return MeshDetail(mesh: summary, members: [])
+    }
+    func rotate(_ id: String) async throws -> MeshDetail {
+        record("rotate \(id)")
+        return MeshDetail(mesh: summary, members: [])
+    }
+    func invites(_ id: String) async throws -> InvitesResponse {
+        record("invites \(id)")
+        return InvitesResponse(meshId: id, invites: [])
+    }
+    func createInvite(_ id: String, _ request: CreateInviteRequest) async throws -> InviteResponse {
+        record("new invite \(id) uses=\(request.uses ?? 1)")
+        return InviteResponse(token: "smeg2-x")
+    }
+    func revokeInvite(_ id: String, invite: String) async throws -> InvitesResponse {
+        record("revoke \(id) \(invite)")
+        return InvitesResponse(meshId: id, invites: [])
+    }
 }
 
 @Suite struct ControlRouterTests {
@@ -107,6 +127,12 @@ private actor RecordingService: ControlService {
         ("POST", "/v1/meshes/m1/owners", #"{"member":"web"}"#, 200, "owner add m1 web"),
         ("DELETE", "/v1/meshes/m1/owners/web", "", 200, "owner remove m1 web"),
         ("POST", "/v1/meshes/m1/evict", #"{"member":"laptop"}"#, 200, "evict m1 laptop"),
+        ("GET", "/v1/meshes/m1/invites", "", 200, "invites m1"),
+        ("POST", "/v1/meshes/m1/rotate", "", 200, "rotate m1"),
+        ("PUT", "/v1/meshes/m1/settings", #"{"name":"lab","policy":{}}"#, 200, "settings m1 lab"),
+        ("POST", "/v1/meshes/m1/invites", #"{"uses":3}"#, 201, "new invite m1 uses=3"),
+        ("POST", "/v1/meshes/m1/invites", "", 201, "new invite m1 uses=1"),
+        ("DELETE", "/v1/meshes/m1/invites/abc", "", 200, "revoke m1 abc"),
     ])
     func routesEveryEndpoint(method: String, path: String, body: String, status: Int, call: String) async {
         let (reply, calls) = await send(method, path, body)

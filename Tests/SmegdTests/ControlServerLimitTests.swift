@@ -36,6 +36,13 @@ import Testing
         func addOwner(_ id: String, member: String) async throws -> OwnersResponse { throw Self.none }
         func removeOwner(_ id: String, member: String) async throws -> OwnersResponse { throw Self.none }
         func evict(_ id: String, member: String) async throws -> MeshDetail { throw Self.none }
+        func rotate(_ id: String) async throws -> MeshDetail { throw Self.none }
+        func setSettings(_ id: String, _ request: SettingsRequest) async throws -> MeshDetail { throw Self.none }
+        func invites(_ id: String) async throws -> InvitesResponse { throw Self.none }
+        func createInvite(_ id: String, _ request: CreateInviteRequest) async throws -> InviteResponse {
+            throw Self.none
+        }
+        func revokeInvite(_ id: String, invite: String) async throws -> InvitesResponse { throw Self.none }
         static let none = ControlError.notFound("no meshes here")
     }
 

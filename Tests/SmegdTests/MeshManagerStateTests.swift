@@ -58,19 +58,19 @@ import Testing
             let created = try await manager.createMesh(
                 CreateMeshRequest(name: "home", policy: RoutePolicyView(allowExitNodes: true)))
             meshId = created.mesh.meshId
-            let token = try InviteToken(created.token)
-            let charter = try #require(token.charter)
+            let token = try Invitation(created.token)
+            let charter = token.charter
             #expect(charter.mesh.text == meshId)
             #expect(charter.policy == RoutePolicy(allowExitNodes: true) && charter.name == "home")
             // The first owner key is this node's identity in the mesh, stored before the mesh id existed.
             #expect(try KeyFile.load(from: state.identityFile(meshId)).signingKey == charter.owner)
             #expect(created.mesh.settingsSigned == true && created.mesh.owner == charter.owner.base64)
-            #expect(try InviteToken(try await manager.invite(meshId).token).charter == charter)
+            #expect(try Invitation(try await manager.invite(meshId).token).charter == charter)
         }
         // Restored from mesh.json, the charter is verified again and still travels.
         try await withManager { (manager: MeshManager) async throws in
             #expect(try await manager.mesh(meshId).mesh.settingsSigned == true)
-            #expect(try InviteToken(try await manager.invite(meshId).token).charter != nil)
+            #expect(try Invitation(try await manager.invite(meshId).token).charter.mesh.text == meshId)
             #expect(try await manager.status().meshes.map(\.settingsSigned) == [true])
         }
     }

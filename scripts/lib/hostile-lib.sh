@@ -33,6 +33,7 @@ live_honest() {
 }
 
 identity_file() { echo "$LAB_DIR/$1/state/meshes/$MESH/identity.key"; }
+mesh_file() { echo "$LAB_DIR/$1/state/meshes/$MESH/mesh.json"; }
 state_file() { echo "$LAB_DIR/$1/state/meshes/$MESH/$2"; }
 
 scrape() { curl -s --max-time 2 "http://127.0.0.1:${METRICS[$1]}/metrics" | lab_json metrics; }
@@ -159,7 +160,7 @@ case_end() {
 attack() {
     local target=$1 sub=$2
     shift 2
-    if ! "$SMEG_BIN/smeg-attack" "$sub" --token "$TOKEN" --to "127.0.0.1:${PORT[$target]}" \
+    if ! "$SMEG_BIN/smeg-attack" "$sub" --mesh-file "$(mesh_file m)" --to "127.0.0.1:${PORT[$target]}" \
         --to-key "${ID[$target]}" "$@" >"$CASE_DIR/attack.out" 2>"$CASE_DIR/attack.err"; then
         problem "smeg-attack $sub failed: $(tail -n 1 "$CASE_DIR/attack.err")"
     fi
@@ -169,7 +170,7 @@ attack() {
 attack_bg() {
     local target=$1 sub=$2
     shift 2
-    "$SMEG_BIN/smeg-attack" "$sub" --token "$TOKEN" --to "127.0.0.1:${PORT[$target]}" \
+    "$SMEG_BIN/smeg-attack" "$sub" --mesh-file "$(mesh_file m)" --to "127.0.0.1:${PORT[$target]}" \
         --to-key "${ID[$target]}" "$@" >"$CASE_DIR/attack.out" 2>"$CASE_DIR/attack.err" &
     # shellcheck disable=SC2034 # the case waits for it
     ATTACK_PID=$!

@@ -200,6 +200,8 @@ public struct InviteResponse: Codable, Sendable, Equatable {
     public var secret: String?
     /// This node's gossip endpoints, HOST:PORT, as in the token.
     public var bootstrap: [String]?
+    /// For a mesh with owners: the invitation's limits (the token then carries no secret).
+    public var invite: InviteView?
 
     public init(token: String, meshId: String? = nil, secret: String? = nil, bootstrap: [String]? = nil) {
         self.token = token
@@ -363,6 +365,8 @@ public struct MeshStatus: Codable, Sendable, Equatable {
     public var warnings: [String]?
     /// Set when an owner evicted this node from the mesh: the mesh is torn down here.
     public var evicted: EvictionView?
+    /// Which rotation of the mesh secret this node uses (0: the one made at `create`).
+    public var secretGeneration: UInt64?
 
     public init(
         meshId: String, interface: String, members: Int, leader: String?, lastSyncSecondsAgo: Double?,

@@ -84,4 +84,22 @@ extension ControlAPI {
     public static func evict(_ mesh: String, member: String) throws -> ControlCall<MeshDetail> {
         try .init(.evict(mesh), body: MemberRequest(member: member))
     }
+
+    public static func invites(_ mesh: String) throws -> ControlCall<InvitesResponse> { try .init(.invites(mesh)) }
+
+    public static func createInvite(
+        _ mesh: String, _ request: CreateInviteRequest
+    ) throws -> ControlCall<InviteResponse> {
+        try .init(.createInvite(mesh), body: request)
+    }
+
+    public static func revokeInvite(_ mesh: String, id: String) throws -> ControlCall<InvitesResponse> {
+        try .init(.revokeInvite(mesh, id: id))
+    }
+
+    public static func rotate(_ mesh: String) throws -> ControlCall<MeshDetail> { try .init(.rotate(mesh)) }
+
+    public static func setSettings(_ mesh: String, _ request: SettingsRequest) throws -> ControlCall<MeshDetail> {
+        try .init(.setSettings(mesh), body: request)
+    }
 }

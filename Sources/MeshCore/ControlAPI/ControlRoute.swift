@@ -19,13 +19,18 @@ public enum ControlRoute: Hashable, Sendable {
     case addOwner(String)
     case removeOwner(String, member: String)
     case evict(String)
+    case invites(String)
+    case createInvite(String)
+    case revokeInvite(String, id: String)
+    case rotate(String)
+    case setSettings(String)
 
     public var method: String {
         switch self {
-        case .status, .graph, .hosts, .listMeshes, .mesh, .invite, .owners: "GET"
-        case .createMesh, .joinMesh, .addOwner, .evict: "POST"
-        case .setAlias, .setDescription, .setService: "PUT"
-        case .leaveMesh, .deleteService, .removeOwner: "DELETE"
+        case .status, .graph, .hosts, .listMeshes, .mesh, .invite, .owners, .invites: "GET"
+        case .createMesh, .joinMesh, .addOwner, .evict, .createInvite, .rotate: "POST"
+        case .setAlias, .setDescription, .setService, .setSettings: "PUT"
+        case .leaveMesh, .deleteService, .removeOwner, .revokeInvite: "DELETE"
         }
     }
 
@@ -50,6 +55,10 @@ public enum ControlRoute: Hashable, Sendable {
         case .owners(let mesh), .addOwner(let mesh): ["meshes", mesh, "owners"]
         case .removeOwner(let mesh, let member): ["meshes", mesh, "owners", member]
         case .evict(let mesh): ["meshes", mesh, "evict"]
+        case .invites(let mesh), .createInvite(let mesh): ["meshes", mesh, "invites"]
+        case .revokeInvite(let mesh, let id): ["meshes", mesh, "invites", id]
+        case .rotate(let mesh): ["meshes", mesh, "rotate"]
+        case .setSettings(let mesh): ["meshes", mesh, "settings"]
         }
     }
 
@@ -92,6 +101,14 @@ public enum ControlRoute: Hashable, Sendable {
             return ["DELETE": .removeOwner(parts[1], member: parts[3])]
         case let parts where parts.count == 3 && parts[0] == "meshes" && parts[2] == "evict":
             return ["POST": .evict(parts[1])]
+        case let parts where parts.count == 3 && parts[0] == "meshes" && parts[2] == "rotate":
+            return ["POST": .rotate(parts[1])]
+        case let parts where parts.count == 3 && parts[0] == "meshes" && parts[2] == "settings":
+            return ["PUT": .setSettings(parts[1])]
+        case let parts where parts.count == 3 && parts[0] == "meshes" && parts[2] == "invites":
+            return ["GET": .invites(parts[1]), "POST": .createInvite(parts[1])]
+        case let parts where parts.count == 4 && parts[0] == "meshes" && parts[2] == "invites":
+            return ["DELETE": .revokeInvite(parts[1], id: parts[3])]
         case let parts where parts.count == 4 && parts[0] == "meshes" && parts[2] == "self":
             switch parts[3] {
             case "alias": return ["PUT": .setAlias(parts[1])]

@@ -78,3 +78,70 @@ public struct MemberRequest: Codable, Sendable, Equatable {
     public var member: String
     public init(member: String) { self.member = member }
 }
+
+/// `POST /v1/meshes/M/invites`: a new invitation, issued by this node as an owner.
+public struct CreateInviteRequest: Codable, Sendable, Equatable {
+    /// Seconds it stays valid (default a day, at most a year).
+    public var expiresSeconds: Int?
+    /// How many nodes may redeem it (default 1, at most 1000).
+    public var uses: Int?
+    /// "member" (default: peer or client as the joiner chooses) or "client" (clients only).
+    public var role: String?
+    /// Whoever redeems it also becomes an owner.
+    public var owner: Bool?
+
+    public init(expiresSeconds: Int? = nil, uses: Int? = nil, role: String? = nil, owner: Bool? = nil) {
+        self.expiresSeconds = expiresSeconds
+        self.uses = uses
+        self.role = role
+        self.owner = owner
+    }
+}
+
+public struct InviteView: Codable, Sendable, Equatable {
+    public var id: String
+    public var issuedAtMillis: UInt64
+    public var expiresAtMillis: UInt64
+    public var uses: Int
+    public var usesLeft: Int
+    public var role: String
+    public var makesOwner: Bool
+    /// "valid", "used up", "expired" or "revoked".
+    public var state: String
+
+    public init(
+        id: String, issuedAtMillis: UInt64, expiresAtMillis: UInt64, uses: Int, usesLeft: Int, role: String,
+        makesOwner: Bool, state: String
+    ) {
+        self.id = id
+        self.issuedAtMillis = issuedAtMillis
+        self.expiresAtMillis = expiresAtMillis
+        self.uses = uses
+        self.usesLeft = usesLeft
+        self.role = role
+        self.makesOwner = makesOwner
+        self.state = state
+    }
+}
+
+public struct InvitesResponse: Codable, Sendable, Equatable {
+    public var meshId: String
+    public var invites: [InviteView]
+
+    public init(meshId: String, invites: [InviteView]) {
+        self.meshId = meshId
+        self.invites = invites
+    }
+}
+
+/// `PUT /v1/meshes/M/settings`: the mesh's name and route policy from now on (owners).
+public struct SettingsRequest: Codable, Sendable, Equatable {
+    /// Nil or absent: the mesh has no name.
+    public var name: String?
+    public var policy: RoutePolicyView?
+
+    public init(name: String?, policy: RoutePolicyView?) {
+        self.name = name
+        self.policy = policy
+    }
+}

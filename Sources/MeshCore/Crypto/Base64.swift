@@ -25,6 +25,15 @@ enum Base64 {
         return String(decoding: out.prefix(length - 1).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// Decodes padded standard base64 of whatever length the text says (its length and
+    /// padding fix the byte count); nil unless it is exactly such an encoding.
+    static func decodeAnyLength(_ text: String) -> [UInt8]? {
+        let count = text.utf8.count
+        guard count % 4 == 0 else { return nil }
+        let padding = text.utf8.reversed().prefix(2).prefix { $0 == UInt8(ascii: "=") }.count
+        return decode(text, expectedLength: count / 4 * 3 - padding)
+    }
+
     /// Returns nil unless `text` is exactly the encoding of `expectedLength` bytes.
     static func decode(_ text: String, expectedLength: Int, variant: Variant = .standard) -> [UInt8]? {
         _ = try? Sodium.ensureReady()

@@ -78,23 +78,7 @@ public struct InviteToken: Hashable, Sendable {
 
     /// Parses a token as pasted: surrounding whitespace is ignored and letters may be uppercase.
     public init(_ input: String) throws(InviteTokenError) {
-        let trimmed = input.utf8.drop { Self.isSpace($0) }.reversed().drop { Self.isSpace($0) }.reversed()
-        guard trimmed.count <= Self.maxTextLength else { throw .tooLong(trimmed.count) }
-        let text = Substring(decoding: Array(trimmed), as: UTF8.self)
-        guard text.lowercased().hasPrefix(Self.prefix) else {
-            if text.lowercased().hasPrefix("smeg") && text.contains("-") { throw .unsupportedVersion }
-            throw .missingPrefix
-        }
-        let encoded = text.dropFirst(Self.prefix.count)
-        for (offset, scalar) in encoded.unicodeScalars.enumerated()
-        where !scalar.isASCII || !Self.isBase32(UInt8(scalar.value)) {
-            throw .badCharacter(Character(scalar), position: Self.prefix.count + offset + 1)
-        }
-        guard let bytes = Base32.decode(encoded.utf8), bytes.count > Self.checksumLength else { throw .badLength }
-        let body = bytes.dropLast(Self.checksumLength)
-        guard Sodium.constantTimeEqual(Self.checksum(body), Array(bytes.suffix(Self.checksumLength))) else {
-            throw .checksumMismatch
-        }
+        let body = try Self.unwrap(input, prefix: Self.prefix)
         let fields: Fields
         do {
             fields = try Self.decodeBody(body)
@@ -133,6 +117,29 @@ public struct InviteToken: Hashable, Sendable {
         return Fields(mesh: mesh, secret: secret, bootstrap: endpoints, settings: settings)
     }
 
+    /// The checked body of a pasted token with `prefix` (`smeg1-` or `smeg2-`): whitespace
+    /// trimmed, base32 decoded, checksum verified. Names the other format when it is one.
+    static func unwrap(_ input: String, prefix: String) throws(InviteTokenError) -> ArraySlice<UInt8> {
+        let trimmed = input.utf8.drop { Self.isSpace($0) }.reversed().drop { Self.isSpace($0) }.reversed()
+        guard trimmed.count <= Self.maxTextLength else { throw .tooLong(trimmed.count) }
+        let text = Substring(decoding: Array(trimmed), as: UTF8.self)
+        guard text.lowercased().hasPrefix(prefix) else {
+            if text.lowercased().hasPrefix("smeg") && text.contains("-") { throw .unsupportedVersion }
+            throw .missingPrefix
+        }
+        let encoded = text.dropFirst(prefix.count)
+        for (offset, scalar) in encoded.unicodeScalars.enumerated()
+        where !scalar.isASCII || !Self.isBase32(UInt8(scalar.value)) {
+            throw .badCharacter(Character(scalar), position: prefix.count + offset + 1)
+        }
+        guard let bytes = Base32.decode(encoded.utf8), bytes.count > Self.checksumLength else { throw .badLength }
+        let body = bytes.dropLast(Self.checksumLength)
+        guard Sodium.constantTimeEqual(Self.checksum(body), Array(bytes.suffix(Self.checksumLength))) else {
+            throw .checksumMismatch
+        }
+        return body
+    }
+
     static func checksum(_ body: ArraySlice<UInt8>) -> [UInt8] {
         Array(Sodium.blake2b([checksumDomain, Array(body)], outputLength: 32).prefix(checksumLength))
     }
@@ -167,6 +174,8 @@ public enum InviteTokenError: Error, Equatable, Sendable, CustomStringConvertibl
     case malformed(WireError)
     /// The token carries a charter, and it does not vouch for the token's settings.
     case unsignedSettings(MeshCharterError)
+    /// An invitation whose owner-signed ticket does not verify.
+    case badTicket(InviteTicketError)
 
     public var description: String {
         let recopy = "copy the whole token again from the output of `smegctl create` or `smegctl invite`"
@@ -189,6 +198,8 @@ public enum InviteTokenError: Error, Equatable, Sendable, CustomStringConvertibl
             return "invalid token (\(count) bootstrap endpoints; between 1 and \(InviteToken.maxEndpoints) are allowed)"
         case .malformed(let error):
             return "invalid token (\(error)); \(recopy)"
+        case .badTicket(let reason):
+            return "invalid invitation (\(reason)); \(recopy)"
         case .unsignedSettings(let reason):
             return "this token's settings are not signed by the mesh's owner (\(reason)); "
                 + "ask an owner for a new token"

@@ -28,12 +28,12 @@ extension GossipCore {
 
     /// A statement this node's owner identity made: into the ledger and straight to every
     /// present member (the evicted one too, so that an honest evictee learns it at once).
-    mutating func issue(_ statement: OwnerStatement) -> [Effect] {
-        guard ledger?.insert(statement) == .added else { return [] }
-        var effects: [Effect] = [.ledgerChanged([statement])]
+    mutating func issue(_ statements: [OwnerStatement]) -> [Effect] {
+        guard let added = ledger?.merge(statements), !added.isEmpty else { return [] }
+        var effects: [Effect] = [.ledgerChanged(added)]
         let everyone = engine.store.entries.filter { $0.isPresent && $0.id != engine.me }.map(\.id)
         for member in everyone {
-            effects += sendOwners([.statements([statement], wantsReply: false)], to: member, replyingTo: nil)
+            effects += sendOwners(OwnerMessage.chunks(added, wantsReply: false), to: member, replyingTo: nil)
         }
         return effects
     }
@@ -67,7 +67,28 @@ extension GossipCore {
                 }
             }
             return effects
+        case .secret(let generation, let sealed):
+            return [.secretOffered(generation: generation, sealed: sealed)]
         }
+    }
+
+    /// Hands each present, non-evicted member the secret of a rotation, sealed to it (before
+    /// this node switches to it: the frames still go under the secret they share).
+    mutating func deliver(_ secret: MeshSecret, generation: UInt64) -> [Effect] {
+        var effects: [Effect] = []
+        for member in ledgerPeers {
+            guard let key = records[member]?.wireGuardKey, let sealed = Sodium.sealedBox(secret.bytes, to: key.bytes)
+            else { continue }
+            effects += sendOwners([.secret(generation: generation, sealed: sealed)], to: member, replyingTo: nil)
+        }
+        return effects
+    }
+
+    /// Switches to a new frame session (a rotated secret), keeping the old one for opening
+    /// until `overlap` ends, so members that switch a moment later are still heard.
+    mutating func replaceSession(_ session: FrameSession, until overlap: Instant) {
+        wire.rotate(to: session, keepingPreviousUntil: overlap)
+        retainAll()
     }
 
     /// An evicted member that still sends (it was asleep, or cut off, when its eviction
@@ -114,8 +135,12 @@ extension GossipCore {
             address = known
         }
         var effects: [Effect] = []
+        let underPrevious = inbound?.sender == member && inbound?.underPrevious == true
         for message in messages {
-            guard let frame = try? wire.seal(message.encoded(), to: member, at: address, budget: &budget) else {
+            guard
+                let frame = try? wire.seal(
+                    message.encoded(), to: member, at: address, budget: &budget, underPrevious: underPrevious)
+            else {
                 effects.append(.rejected("owner-reply-over-budget"))
                 break
             }

@@ -29,6 +29,10 @@ struct GossipCore {
         /// Owner statements new to this node (from a member, or issued here), already in the
         /// ledger and spread on.
         case ledgerChanged([OwnerStatement])
+        /// A rotating owner's secret, sealed to this node (checked by `MeshNode`).
+        case secretOffered(generation: UInt64, sealed: [UInt8])
+        /// A frame of this mesh that no secret this node holds opens, from `source`.
+        case undecryptable(PeerAddress)
     }
 
     private(set) var engine: GossipEngine
@@ -74,7 +78,9 @@ struct GossipCore {
     /// heard); replies to its source stay within the frame's reply budget.
     mutating func receive(_ bytes: [UInt8], from source: PeerAddress, now: Instant) -> [Effect] {
         let inbound: MeshWire.Opened
-        switch wire.open(bytes, from: source) {
+        switch wire.open(bytes, from: source, now: now) {
+        case .refused(let reason) where reason == FrameError.authenticationFailed.reason:
+            return [.rejected(reason), .undecryptable(source)]
         case .refused(let reason):
             return [.rejected(reason)]
         case .legacy(let sender, let newlySeen):
@@ -213,7 +219,11 @@ struct GossipCore {
                 case .member(let id) where id == inbound?.sender:
                     let address = inbound!.source
                     do {
-                        effects.append(.send(try wire.seal(bytes, to: id, at: address, budget: &budget), to: address))
+                        effects.append(
+                            .send(
+                                try wire.seal(
+                                    bytes, to: id, at: address, budget: &budget, underPrevious: inbound!.underPrevious),
+                                to: address))
                     } catch FrameError.overBudget {
                         guard !substituted else { continue }
                         if let last = substitutedAt[id], now.since(last) < .milliseconds(500) {
@@ -266,6 +276,8 @@ struct GossipCore {
     }
 
     // MARK: Per-member state
+
+    mutating func retainAll() { retainPerMemberState() }
 
     /// Per-member state (frame session, addresses, decoded records) only for members the store
     /// holds: identities that came and were pruned, or left, cost nothing once they are gone.

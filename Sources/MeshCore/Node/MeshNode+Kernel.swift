@@ -22,7 +22,12 @@ extension MeshNode {
         let inputs = DesiredMeshState.Inputs(
             mesh: mesh, identity: identity, interfaceName: interfaceName, listenPort: options.listenPort,
             role: options.role, keepalive: options.keepalive,
-            members: liveMembers.compactMap { records[$0.owner] })
+            members: liveMembers.compactMap { member -> NodeRecord? in
+                // Records merged under an earlier, wider policy route only what the current allows.
+                guard var record = records[member.owner] else { return nil }
+                record.routes = record.routes.filter { policy.violation(of: $0, in: mesh) == nil }
+                return record
+            })
         topology = DesiredMeshState.topology(for: inputs)
         return [.apply(DesiredMeshState.compute(inputs, topology: topology))]
     }

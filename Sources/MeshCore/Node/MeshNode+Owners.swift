@@ -8,6 +8,38 @@ extension MeshNode {
     /// Whether this node's identity is one of the mesh's owners now.
     public var isOwner: Bool { gossip.ledger?.isOwner(identity.signingKey) ?? false }
 
+    /// The admission this node's record carries: the one its invite's issuer granted.
+    var ownAdmission: [UInt8]? {
+        persisted.admission.flatMap(Base64.decodeAnyLength)
+    }
+
+    /// The founder makes a mesh require admissions: at `create`, and when it first runs a
+    /// version with admissions in a mesh made before them. It admits, in the ledger, itself and
+    /// every member it knows of (present or pruned), then requires admissions, so nobody who
+    /// is a member now is shut out; a node that joins later needs an invitation.
+    mutating func adoptAdmissions(now: Instant, wallMillis: UInt64) -> [Effect] {
+        guard adoptsAdmissions, let ledger = gossip.ledger, !ledger.requiresAdmissions,
+            charter?.owner == identity.signingKey
+        else {
+            return []
+        }
+        var decisions: [OwnerStatement.Decision] = []
+        if ledger.admitted[identity.signingKey] == nil {
+            decisions.append(.admit(Admission(member: identity.signingKey, role: .member, invite: nil)))
+        }
+        for (id, record) in records.sorted(by: { $0.key < $1.key })
+        where id != identity.nodeID && ledger.admitted[record.signingKey] == nil && !ledger.isEvicted(id) {
+            decisions.append(.admit(Admission(member: record.signingKey, role: .member, invite: nil)))
+        }
+        let others = decisions.count - 1
+        decisions.append(.requireAdmissions)
+        let note: Effect =
+            others > 0
+            ? .log(.notice, "admitting the \(others) members this node knows and requiring admissions from now on")
+            : .log(.info, "this mesh requires admissions: members join with invitations from owners")
+        return [note] + issue(decisions, wallMillis: wallMillis, now: now)
+    }
+
     // MARK: Acting on the ledger
 
     /// New statements are in the ledger: every rule that depends on it follows at once
@@ -28,14 +60,30 @@ extension MeshNode {
                 effects.append(.log(.notice, "owner \(issuer) evicted \(gossip.describe(member))\(entitled)"))
             case .revokeInvite(let invite):
                 effects.append(.log(.notice, "owner \(issuer) revoked invite \(invite)\(entitled)"))
+            case .admit(let admission):
+                effects.append(.log(.info, "owner \(issuer) admitted \(describe(owner: admission.member))\(entitled)"))
+            case .requireAdmissions:
+                effects.append(.log(.notice, "owner \(issuer) requires admissions from now on\(entitled)"))
+            case .settings(let update):
+                effects.append(
+                    .log(
+                        .notice,
+                        "owner \(issuer) set the mesh's settings (version \(update.version)): name \(update.name ?? "none"), "
+                            + "exits \(update.policy.allowExitNodes ? "allowed" : "refused")\(entitled)"))
+            case .rotate(let generation, _):
+                effects.append(
+                    .log(.notice, "owner \(issuer) rotated the mesh secret to generation \(generation)\(entitled)"))
             }
         }
-        validator = MeshRecordValidator(
-            mesh: mesh, policy: policy, endpoints: settings.endpointPolicy, evicted: Set(ledger.evicted.keys))
+        validator = MeshRecordValidator(mesh: mesh, policy: policy, endpoints: settings.endpointPolicy, ledger: ledger)
         gossip.replaceValidator(validator)
         persistDue = now
         reconcileDue = now
         effects.append(.routesChanged)
+        if added.contains(where: { if case .settings = $0.decision { true } else { false } }) {
+            // The routes this node may publish follow the policy.
+            effects += publishOwnRecord(now: now, failure: "cannot republish under the new route policy")
+        }
         if eviction == nil, let evicted = ledger.evicted[identity.nodeID] {
             let gone = Eviction(by: describe(owner: evicted.by), at: evicted.at)
             eviction = gone
@@ -58,8 +106,8 @@ extension MeshNode {
         var refused = 0
         var statements: [OwnerStatement] = []
         for text in saved.prefix(OwnerLedger.maxStatements) {
-            let lengths = [OwnerStatement.maxByteCount, OwnerStatement.maxByteCount - 16]
-            guard let bytes = lengths.lazy.compactMap({ Base64.decode(text, expectedLength: $0) }).first,
+            guard
+                let bytes = Base64.decodeAnyLength(text),
                 let statement = try? OwnerStatement(bytes: bytes, mesh: mesh)
             else {
                 refused += 1
@@ -68,9 +116,9 @@ extension MeshNode {
             statements.append(statement)
         }
         gossip.ledger!.merge(statements)
-        if let ledger = gossip.ledger, !ledger.evicted.isEmpty {
+        if let ledger = gossip.ledger, ledger.count > 0 {
             validator = MeshRecordValidator(
-                mesh: mesh, policy: policy, endpoints: settings.endpointPolicy, evicted: Set(ledger.evicted.keys))
+                mesh: mesh, policy: policy, endpoints: settings.endpointPolicy, ledger: ledger)
             gossip.replaceValidator(validator)
         }
         if let evicted = gossip.ledger?.evicted[identity.nodeID] {
@@ -91,7 +139,16 @@ extension MeshNode {
         if let ownerKey = ledger.owners.first(where: { $0.derivedWireGuardKey?.nodeID == id }) {
             try checkJunior(ownerKey, ledger: ledger)
         }
-        return issue(.evict(id), wallMillis: wallMillis, now: now)
+        var decisions: [OwnerStatement.Decision] = [.evict(id)]
+        // A multi-use invite that admitted it must not let it back in under a new key.
+        if let bytes = records[id]?.admission, let admission = try? records[id]?.verifiedAdmission(bytes, in: mesh),
+            case .admit(let grant) = admission.decision, let invite = grant.invite,
+            !ledger.revokedInvites.contains(invite)
+        {
+            decisions.append(.revokeInvite(invite))
+        }
+        // The evicted node holds the secret: every remaining member gets a new one.
+        return issue(decisions, wallMillis: wallMillis, now: now) + rotate(wallMillis: wallMillis, now: now)
     }
 
     public mutating func addOwner(
@@ -102,7 +159,7 @@ extension MeshNode {
         guard let record = records[id], engine.store.isPresent(id) else { throw .unknownMember(member) }
         guard !ledger.isOwner(record.signingKey) else { throw .alreadyOwner(gossip.describe(id)) }
         guard !ledger.isEvicted(id) else { throw .alreadyEvicted(gossip.describe(id)) }
-        return issue(.addOwner(record.signingKey), wallMillis: wallMillis, now: now)
+        return issue([.addOwner(record.signingKey)], wallMillis: wallMillis, now: now)
     }
 
     public mutating func removeOwner(
@@ -115,17 +172,37 @@ extension MeshNode {
         }
         guard id != identity.nodeID else { throw .cannotActOnSelf("remove as owner") }
         try checkJunior(ownerKey, ledger: ledger)
-        return issue(.removeOwner(ownerKey), wallMillis: wallMillis, now: now)
+        // Members it admitted stay members: this owner admits them again, in the ledger.
+        var decisions: [OwnerStatement.Decision] = [.removeOwner(ownerKey)]
+        for (_, record) in records.sorted(by: { $0.key < $1.key }) {
+            guard let bytes = record.admission, let admission = try? record.verifiedAdmission(bytes, in: mesh),
+                admission.issuer == ownerKey, case .admit(let grant) = admission.decision,
+                ledger.admitted[grant.member] == nil
+            else { continue }
+            decisions.append(.admit(grant))
+        }
+        return issue(decisions, wallMillis: wallMillis, now: now)
     }
 
-    private mutating func issue(
-        _ decision: OwnerStatement.Decision, wallMillis: UInt64, now: Instant
-    ) -> [Effect] {
-        let statement = OwnerStatement.sign(decision, by: identity, at: wallMillis, mesh: mesh)
-        return perform(gossip.issue(statement), now: now) + handleEvents(now: now)
+    /// New settings for the mesh (name and route policy), replacing the charter's or the last
+    /// owner's: every member applies the newest version.
+    public mutating func changeSettings(
+        name: String?, policy newPolicy: RoutePolicy, wallMillis: UInt64, now: Instant
+    ) throws(OwnerActionError) -> [Effect] {
+        let ledger = try ownLedger()
+        let version = (ledger.settings?.version ?? 0).adding(saturating: 1)
+        guard let update = SettingsUpdate(version: version, name: name, policy: newPolicy) else {
+            throw .invalidSettings
+        }
+        return issue([.settings(update)], wallMillis: wallMillis, now: now)
     }
 
-    private func ownLedger() throws(OwnerActionError) -> OwnerLedger {
+    mutating func issue(_ decisions: [OwnerStatement.Decision], wallMillis: UInt64, now: Instant) -> [Effect] {
+        let statements = decisions.map { OwnerStatement.sign($0, by: identity, at: wallMillis, mesh: mesh) }
+        return perform(gossip.issue(statements), now: now) + handleEvents(now: now)
+    }
+
+    func ownLedger() throws(OwnerActionError) -> OwnerLedger {
         guard let ledger = gossip.ledger else { throw .noOwners(mesh) }
         guard ledger.isOwner(identity.signingKey) else {
             throw .notAnOwner(mesh, owners: ledger.owners.map(describe(owner:)))
@@ -172,6 +249,7 @@ public enum OwnerActionError: Error, Equatable, Sendable, CustomStringConvertibl
     case alreadyOwner(String)
     case notAnOwnerMember(String)
     case seniorOwner(String)
+    case invalidSettings
 
     public var description: String {
         switch self {
@@ -187,6 +265,8 @@ public enum OwnerActionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .alreadyEvicted(let who): "\(who) is already evicted"
         case .alreadyOwner(let who): "\(who) is already an owner"
         case .notAnOwnerMember(let who): "\(who) is not an owner"
+        case .invalidSettings:
+            "the name must be a DNS label and the policy at most \(MeshSettingsLimits.maxAllowedPrefixes) prefixes"
         case .seniorOwner(let who):
             "\(who) is a more senior owner than this node, so this node's decision would not count; "
                 + "ask that owner or a more senior one"

@@ -21,7 +21,9 @@ extension MeshNode {
         record.alias = options.alias
         record.description = options.description
         record.services = persisted.services
-        record.routes = options.routes
+        // Routes the owners' policy no longer allows stay configured but unpublished.
+        record.routes = options.routes.filter { policy.violation(of: $0, in: mesh) == nil }
+        record.admission = ownAdmission
         for route in bridgedRoutes
         where record.routes.count < RecordLimits.maxRoutes
             && !record.routes.contains(where: { $0.prefix == route.prefix })

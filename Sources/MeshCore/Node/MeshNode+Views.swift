@@ -4,7 +4,7 @@ import GossipCRDT
 extension MeshNode {
     public func summary() -> MeshSummary {
         MeshSummary(
-            meshId: mesh.text, name: persisted.name, interface: interfaceName,
+            meshId: mesh.text, name: name, interface: interfaceName,
             address: "\(identity.address(in: mesh))", prefix: "\(OverlayAddress.meshPrefix(of: mesh))",
             role: options.role.description, members: engine.store.presentCount, leader: engine.leader.map { "\($0)" },
             isLeader: engine.isLeader, policy: policy == .default ? nil : RoutePolicyView(policy),
@@ -111,12 +111,13 @@ extension MeshNode {
             lastError: lastError, aliasConflicts: aliasConflicts(), settingsSigned: persisted.charter != nil,
             started: true, oldFrameVersion: legacyMembers)
         if let ledger {
+            status.secretGeneration = secretGeneration
             status.owners = ledger.owners.count
             status.isOwner = isOwner
             if ledger.owners.count == 1 {
                 status.warnings = [
                     "the mesh has a single owner: if its machine is lost, nobody can evict or invite; "
-                        + "make another member an owner with `smegctl owner add \(persisted.name ?? mesh.text) MEMBER`"
+                        + "make another member an owner with `smegctl owner add \(name ?? mesh.text) MEMBER`"
                 ]
             }
         }
@@ -137,7 +138,7 @@ extension MeshNode {
             guard let record = records[member.owner] else { return nil }
             return DNSZone.Member(id: member.owner, alias: record.alias, address: record.address)
         }
-        return DNSZone.Mesh(id: mesh, name: persisted.name, members: members)
+        return DNSZone.Mesh(id: mesh, name: name, members: members)
     }
 
     /// Void alias claims, this node's first: its operator is the one who can act on it.

@@ -17,6 +17,10 @@ public struct MeshNode {
         case restartHandshake(WireGuardKey)
         /// Write the membership file.
         case save(PersistedMembership)
+        /// Write the invites this node issued, before any effect that follows (a grant).
+        case saveInvites(PersistedInvites)
+        /// Write mesh.json (the secret changed), before any effect that follows.
+        case saveMesh(PersistedMesh)
         case log(LogLevel, String)
         case metric(MetricUpdate)
         /// The members or their routes changed: bridges into other meshes follow.
@@ -36,13 +40,20 @@ public struct MeshNode {
 
     public let mesh: MeshID
     public let identity: NodeIdentity
-    public let policy: RoutePolicy
+    /// The route policy the charter signed (or the token carried, for meshes without owners).
+    let charterPolicy: RoutePolicy
     /// The owner-signed settings, when the mesh has an owner (verified by whoever loaded them).
     public let charter: MeshCharter?
     public let settings: MeshSettings
-    public let secret: MeshSecret
+    /// The current mesh secret (it changes when an owner rotates it) and its generation.
+    public internal(set) var secret: MeshSecret
+    public internal(set) var secretGeneration: UInt64
+    /// This node's own request for the current secret, awaiting an answer.
+    var pendingSecretRequest: (nonce: [UInt8], at: Instant)?
+    /// The wall clock at the last input, for what is stamped outside a tick.
+    var lastWallMillis: UInt64 = 0
     var validator: MeshRecordValidator
-    public private(set) var persisted: PersistedMesh
+    public internal(set) var persisted: PersistedMesh
     public private(set) var options: NodeOptions
     /// Frames, the engine, addresses: every decision between a datagram and the membership.
     var gossip: GossipCore
@@ -64,6 +75,13 @@ public struct MeshNode {
     private var exportedRejections = RejectionCounts()
     private var exportedGauges: (members: Int, leads: Bool)?
     public private(set) var leaving = false
+    /// Whether `start` lets a founder make the mesh require admissions; off only in tests that
+    /// stand in for a founder still running a version from before admissions.
+    var adoptsAdmissions = true
+    /// The invites this node issued as an owner.
+    var inviteBook = InviteBook()
+    /// Join frames answered in the current second.
+    var joinWindow: (start: Instant?, count: Int) = (nil, 0)
     /// Set once an owner evicted this node: nothing more is sent or applied.
     public internal(set) var eviction: Eviction?
 
@@ -94,8 +112,9 @@ public struct MeshNode {
         self.options = NodeOptions(persisted.options)
         self.mesh = mesh
         self.secret = secret
+        self.secretGeneration = persisted.secretGeneration ?? 0
         self.identity = identity
-        self.policy = policy
+        self.charterPolicy = policy
         self.charter = charter
         self.settings = settings
         self.topology = MeshTopology(mesh: mesh, members: [])
@@ -111,6 +130,10 @@ public struct MeshNode {
     }
 
     public var engine: GossipEngine { gossip.engine }
+    /// The route policy in force: the owners' newest settings, else the charter's.
+    public var policy: RoutePolicy { gossip.ledger?.settings?.policy ?? charterPolicy }
+    /// The mesh's name in force, likewise.
+    public var name: String? { gossip.ledger?.settings.map(\.name) ?? persisted.name }
     /// Present members the owners have not evicted: an evicted member stays in the store until
     /// the leader prunes it (its acknowledgements are refused), but nothing here serves it.
     var liveMembers: [MemberRecord] {
@@ -131,23 +154,33 @@ public struct MeshNode {
 
     /// After the remembered membership is restored: publish this node's record and bring the
     /// kernel up from what is known, before any gossip.
-    public mutating func start(now: Instant) -> [Effect] {
-        var effects = publishOwnRecord(now: now, failure: "cannot publish this node's record")
+    public mutating func start(now: Instant, wallMillis: UInt64) -> [Effect] {
+        var effects = adoptAdmissions(now: now, wallMillis: wallMillis)
+        effects += publishOwnRecord(now: now, failure: "cannot publish this node's record")
         effects += reconcile(now: now)
         return effects
     }
 
     /// One datagram for this mesh from `source` (nil: a source address that is no peer).
-    public mutating func receive(_ bytes: [UInt8], from source: PeerAddress?, now: Instant) -> [Effect] {
+    public mutating func receive(
+        _ bytes: [UInt8], from source: PeerAddress?, now: Instant, wallMillis: UInt64
+    )
+        -> [Effect]
+    {
         guard eviction == nil else { return [] }
         var effects = [Effect.metric(.frame("in", bytes: bytes.count, mesh: mesh))]
         guard let source else { return effects + [.metric(.rejected("bad-source"))] }
+        lastWallMillis = wallMillis
+        if JoinMessage.isJoinFrame(bytes) {
+            return effects + receiveJoin(bytes, from: source, now: now, wallMillis: wallMillis)
+        }
         effects += perform(gossip.receive(bytes, from: source, now: now), now: now)
         return effects + handleEvents(now: now)
     }
 
     public mutating func tick(now: Instant, wallMillis: UInt64) -> [Effect] {
         guard eviction == nil else { return [] }
+        lastWallMillis = wallMillis
         var effects = perform(gossip.tick(now: now), now: now)
         effects += handleEvents(now: now)
         effects += exportRejections()
@@ -234,6 +267,11 @@ public struct MeshNode {
                 out.append(.metric(.increment("smeg_syncs_total", labels: labels)))
             case .ledgerChanged(let added):
                 out += ledgerChanged(added, now: now)
+                out += catchUpIfBehind(now: now)
+            case .secretOffered(let generation, let sealed):
+                out += secretOffered(generation: generation, sealed: sealed, now: now)
+            case .undecryptable(let source):
+                out += undecryptable(from: source, now: now)
             }
         }
         return out

@@ -8,6 +8,9 @@ import GossipCRDT
 /// session's `PeerAddress`: the shell converts to and from its socket's at the edge.
 struct MeshWire: Sendable {
     private(set) var session: FrameSession
+    /// The session of the secret before a rotation, for opening only, until `previousUntil`.
+    private(set) var previous: FrameSession?
+    private(set) var previousUntil: Instant?
     /// The underlay address each present member was last heard from in a frame that proved
     /// its sender: the one address that works through its NAT.
     private(set) var learned: [NodeID: PeerAddress] = [:]
@@ -41,12 +44,16 @@ struct MeshWire: Sendable {
         var proven: Bool
         var source: PeerAddress
         var budget: ReplyBudget
+        /// Opened under the secret before a rotation: replies go under it too, so that a
+        /// member that has not switched yet can read them.
+        var underPrevious = false
     }
 
-    mutating func open(_ bytes: [UInt8], from source: PeerAddress) -> Inbound {
+    mutating func open(_ bytes: [UInt8], from source: PeerAddress, now: Instant) -> Inbound {
         let opened: FrameSession.Opened
+        let underPrevious: Bool
         do {
-            opened = try session.open(bytes, from: source)
+            (opened, underPrevious) = try openEither(bytes, from: source, now: now)
         } catch .versionOne {
             guard let sender = try? session.versionOneSender(of: bytes) else {
                 return .legacy(sender: nil, newlySeen: false)
@@ -82,7 +89,29 @@ struct MeshWire: Sendable {
         return .frame(
             Opened(
                 sender: opened.sender, payload: payload, proven: opened.isSenderProven, source: source,
-                budget: opened.replyBudget))
+                budget: opened.replyBudget, underPrevious: underPrevious))
+    }
+
+    /// The current session, then, while the overlap after a rotation lasts, the previous one.
+    private mutating func openEither(
+        _ bytes: [UInt8], from source: PeerAddress, now: Instant
+    ) throws(FrameError)
+        -> (FrameSession.Opened, underPrevious: Bool)
+    {
+        do {
+            return (try session.open(bytes, from: source), false)
+        } catch .authenticationFailed {
+            guard var old = previous, let until = previousUntil, now < until else { throw .authenticationFailed }
+            defer { previous = old }
+            return (try old.open(bytes, from: source), true)
+        }
+    }
+
+    /// Seals with `session` from now on; the old session opens frames until `until`.
+    mutating func rotate(to newSession: FrameSession, keepingPreviousUntil until: Instant) {
+        previous = session
+        previousUntil = until
+        session = newSession
     }
 
     /// Remembers where a present member was heard from. An address inside the mesh (a frame
@@ -104,6 +133,7 @@ struct MeshWire: Sendable {
     /// behind NAT.
     mutating func retain(present: Set<NodeID>, reachable: Set<NodeID>) {
         session.retain(members: present)
+        previous?.retain(members: present)
         learned = learned.filter { reachable.contains($0.key) }
         legacySenders = legacySenders.filter { present.contains($0) }
     }
@@ -111,7 +141,19 @@ struct MeshWire: Sendable {
     /// Seals `message` for `receiver` at `address`; within `budget` when the address is the one
     /// an unvalidated frame came from.
     mutating func seal(
-        _ message: [UInt8], to receiver: NodeID, at address: PeerAddress, budget: inout ReplyBudget?
+        _ message: [UInt8], to receiver: NodeID, at address: PeerAddress, budget: inout ReplyBudget?,
+        underPrevious: Bool = false
+    ) throws -> [UInt8] {
+        if underPrevious, var old = previous {
+            defer { previous = old }
+            return try Self.seal(message, to: receiver, at: address, budget: &budget, in: &old)
+        }
+        return try Self.seal(message, to: receiver, at: address, budget: &budget, in: &session)
+    }
+
+    private static func seal(
+        _ message: [UInt8], to receiver: NodeID, at address: PeerAddress, budget: inout ReplyBudget?,
+        in session: inout FrameSession
     ) throws -> [UInt8] {
         if var limit = budget {
             defer { budget = limit }

@@ -44,6 +44,20 @@ public struct OwnerLedger: Sendable, Equatable {
     public private(set) var owners: [SigningPublicKey]
     public private(set) var evicted: [NodeID: Eviction] = [:]
     public private(set) var revokedInvites: Set<InviteID> = []
+    /// Admissions the ledger itself holds (upgrades, re-admissions), by member key.
+    public private(set) var admitted: [SigningPublicKey: Admission] = [:]
+    /// Whether an owner has said that records need an admission.
+    public private(set) var requiresAdmissions = false
+    /// The newest rotation an owner made (highest generation, then id): the secret members use.
+    public private(set) var rotation: OwnerStatement?
+    /// The newest settings an owner signed (highest version, then id); nil: the charter's.
+    public private(set) var settings: SettingsUpdate?
+
+    /// The generation of the current secret (0: the one made at `create`) and its commitment.
+    public var secretGeneration: (number: UInt64, commitment: [UInt8])? {
+        guard let rotation, case .rotate(let generation, let commitment) = rotation.decision else { return nil }
+        return (generation, commitment)
+    }
     /// A hash of the sorted statement ids: two ledgers with equal summaries hold the same set.
     public private(set) var summary: UInt64
     private var everOwners: Set<SigningPublicKey>
@@ -61,6 +75,22 @@ public struct OwnerLedger: Sendable, Equatable {
     public func isOwner(_ key: SigningPublicKey) -> Bool { owners.contains(key) }
 
     public func isEvicted(_ member: NodeID) -> Bool { evicted[member] != nil }
+
+    /// Whether the holder of `key` may be a member in `role`: admissions are not required
+    /// yet, or the ledger admits it, or `carried` (the admission its record carries, already
+    /// verified for this mesh) is signed by a current owner. An evicted member is refused by
+    /// its node id, separately.
+    public func admits(_ key: SigningPublicKey, as role: NodeRecord.Role, carried: OwnerStatement?) -> Bool {
+        guard requiresAdmissions else { return true }
+        var admission = admitted[key]
+        if admission == nil, let carried, case .admit(let grant) = carried.decision, grant.member == key,
+            isOwner(carried.issuer)
+        {
+            admission = grant
+        }
+        guard let admission else { return false }
+        return admission.role == .member || role == .client
+    }
 
     /// Statements in id order: a canonical order for persisting and sending.
     public var sorted: [OwnerStatement] {
@@ -133,6 +163,10 @@ public struct OwnerLedger: Sendable, Equatable {
         var removed: Set<SigningPublicKey> = []
         var evictions: [NodeID: (Eviction, [UInt8])] = [:]
         var revoked: Set<InviteID> = []
+        var admissions: [SigningPublicKey: Admission] = [:]
+        var required = false
+        var newest: (generation: UInt64, statement: OwnerStatement)?
+        var newestSettings: (update: SettingsUpdate, id: [UInt8])?
         while let (owner, depth) = candidates.min(by: {
             $0.value != $1.value ? $0.value < $1.value : $0.key.bytes.lexicographicallyPrecedes($1.key.bytes)
         }) {
@@ -161,12 +195,40 @@ public struct OwnerLedger: Sendable, Equatable {
                     evictions[member] = (eviction, statement.id)
                 case .revokeInvite(let invite):
                     revoked.insert(invite)
+                case .admit(let admission):
+                    // The most permissive role wins when two owners admitted one key.
+                    if let known = admissions[admission.member], known.role == .member { continue }
+                    admissions[admission.member] = admission
+                case .requireAdmissions:
+                    required = true
+                case .rotate(let generation, _):
+                    if let current = newest,
+                        current.generation > generation
+                            || (current.generation == generation
+                                && !statement.id.lexicographicallyPrecedes(current.statement.id))
+                    {
+                        continue
+                    }
+                    newest = (generation, statement)
+                case .settings(let update):
+                    if let current = newestSettings,
+                        current.update.version > update.version
+                            || (current.update.version == update.version
+                                && !statement.id.lexicographicallyPrecedes(current.id))
+                    {
+                        continue
+                    }
+                    newestSettings = (update, statement.id)
                 }
             }
         }
         owners = settled
         evicted = evictions.mapValues(\.0)
         revokedInvites = revoked
+        admitted = admissions
+        requiresAdmissions = required
+        rotation = newest?.statement
+        settings = newestSettings?.update
         summary = Self.summarise(statements.keys.sorted { $0.lexicographicallyPrecedes($1) })
     }
 

@@ -8,7 +8,12 @@ import GossipCRDT
 /// summary    = 0x20 ‖ ledger summary (8) ‖ statement count (2)
 /// statements = 0x21 ‖ flags (1; bit 0: answer with what I lack) ‖ count (2)
 ///              ‖ count × (length (2) ‖ statement)
+/// secret     = 0x22 ‖ generation (8) ‖ crypto_box_seal(to the receiver's X25519 key, secret) (80)
 /// ```
+///
+/// A secret message is how a rotating owner hands each member the new secret: sealed to that
+/// member, so the frame's other readers (an evicted member still holds the old secret) learn
+/// nothing, and checked by the receiver against the rotation statement's commitment.
 ///
 /// Sync is a push-pull on summaries: a member sends its summary to one member every
 /// `ledgerInterval`; one whose summary differs answers with all its statements and asks for an
@@ -18,9 +23,12 @@ import GossipCRDT
 public enum OwnerMessage: Equatable, Sendable {
     case summary(UInt64, count: Int)
     case statements([OwnerStatement], wantsReply: Bool)
+    case secret(generation: UInt64, sealed: [UInt8])
 
     static let summaryType: UInt8 = 0x20
     static let statementsType: UInt8 = 0x21
+    static let secretType: UInt8 = 0x22
+    static let sealedSecretSize = MeshSecret.byteCount + Sodium.sealedBoxOverhead
     /// The first type byte owner messages use: a frame's message starting at or above it is one.
     public static let firstType: UInt8 = 0x20
     /// Statements per message; a ledger larger than this goes in several.
@@ -45,6 +53,10 @@ public enum OwnerMessage: Equatable, Sendable {
             for statement in statements {
                 writer.writeLengthPrefixed(statement.bytes, limit: OwnerStatement.maxByteCount, field: "statement")
             }
+        case .secret(let generation, let sealed):
+            writer.writeU8(Self.secretType)
+            writer.writeU64(generation)
+            writer.writeBytes(sealed)
         }
         // The only bound is the count, which `chunks` keeps callers within.
         assert(writer.failure == nil, "owner message over its bounds")
@@ -79,6 +91,11 @@ public enum OwnerMessage: Equatable, Sendable {
                 }
                 try reader.finish()
                 return .statements(statements, wantsReply: flags == 1)
+            case secretType:
+                let generation = try reader.readU64("generation")
+                let sealed = try reader.readBytes(sealedSecretSize, "sealed secret")
+                try reader.finish()
+                return .secret(generation: generation, sealed: sealed)
             case let other:
                 throw WireError.unknownMessageType(other)
             }
@@ -91,11 +108,24 @@ public enum OwnerMessage: Equatable, Sendable {
         }
     }
 
-    /// `statements` split into messages of at most `maxStatements`.
+    /// Bytes of statements per message, well inside one frame.
+    static let maxChunkBytes = 48_000
+
+    /// `statements` split into messages of at most `maxStatements` and `maxChunkBytes`.
     public static func chunks(_ statements: [OwnerStatement], wantsReply: Bool) -> [OwnerMessage] {
-        stride(from: 0, to: statements.count, by: maxStatements).map {
-            .statements(Array(statements[$0..<min($0 + maxStatements, statements.count)]), wantsReply: wantsReply)
+        var messages: [OwnerMessage] = []
+        var current: [OwnerStatement] = []
+        var bytes = 0
+        for statement in statements {
+            if current.count == maxStatements || bytes + statement.bytes.count + 2 > maxChunkBytes {
+                messages.append(.statements(current, wantsReply: wantsReply))
+                (current, bytes) = ([], 0)
+            }
+            current.append(statement)
+            bytes += statement.bytes.count + 2
         }
+        if !current.isEmpty { messages.append(.statements(current, wantsReply: wantsReply)) }
+        return messages
     }
 }
 

@@ -11,6 +11,11 @@ import GossipCRDT
 /// subject   = addOwner, removeOwner: the subject's signing key (32)
 ///             evict: the evicted member's node id (32)
 ///             revokeInvite: the invite id (16)
+///             admit: the member's signing key (32) ‖ role (1) ‖ invite id (16, zeros for none)
+///             requireAdmissions: nothing
+///             rotate: generation (8) ‖ commitment to the new secret (32)
+///             settings: version (8) ‖ length (2) ‖ the mesh's name and route policy, as a
+///                       charter signs them (canonical)
 /// ```
 ///
 /// A value has always been checked: `sign` and `init(bytes:mesh:)` are the only ways to make
@@ -20,8 +25,10 @@ public struct OwnerStatement: Hashable, Sendable {
     public static let format: UInt8 = 1
     static let signatureDomain: [UInt8] = Array("smegmesh/v2/owner-statement".utf8) + [0]
     static let headerSize = 1 + 1 + 32 + 8
-    /// The largest encoding: a 32-byte subject.
-    public static let maxByteCount = headerSize + 32 + Sodium.ed25519SignatureBytes
+    /// The largest encoding: a settings statement with the largest name and policy.
+    public static let maxByteCount = headerSize + 8 + 2 + MeshCharter.maxSettingsLength + Sodium.ed25519SignatureBytes
+    /// The length of an admission (the statement a record carries).
+    public static let admissionByteCount = headerSize + Admission.byteCount + Sodium.ed25519SignatureBytes
     /// Statement ids are 16 bytes of a hash of the whole encoding, signature included.
     public static let idByteCount = 16
 
@@ -33,6 +40,19 @@ public struct OwnerStatement: Hashable, Sendable {
         case evict(NodeID)
         /// The invite with this id admits nobody any more.
         case revokeInvite(InviteID)
+        /// Makes the holder of a key a member: carried by its record, or in the ledger for
+        /// members admitted again (an upgrade, or their admitting owner removed).
+        case admit(Admission)
+        /// From now on a record is merged only with an admission; the founder says it at
+        /// `create`, and the upgrade of an older mesh says it once it admitted its members.
+        case requireAdmissions
+        /// The mesh secret changes to generation `generation`, whose secret hashes to
+        /// `commitment` (`SecretCommitment`): members take a secret offered to them only if
+        /// it matches, so no member can hand out a secret of its own.
+        case rotate(generation: UInt64, commitment: [UInt8])
+        /// The mesh's name and route policy from now on, replacing the charter's; the highest
+        /// version wins.
+        case settings(SettingsUpdate)
 
         var kind: UInt8 {
             switch self {
@@ -40,6 +60,10 @@ public struct OwnerStatement: Hashable, Sendable {
             case .removeOwner: 2
             case .evict: 3
             case .revokeInvite: 4
+            case .admit: 5
+            case .requireAdmissions: 6
+            case .rotate: 7
+            case .settings: 8
             }
         }
 
@@ -48,6 +72,11 @@ public struct OwnerStatement: Hashable, Sendable {
             case .addOwner(let key), .removeOwner(let key): key.bytes
             case .evict(let member): member.bytes
             case .revokeInvite(let invite): invite.bytes
+            case .admit(let admission): admission.bytes
+            case .requireAdmissions: []
+            case .rotate(let generation, let commitment):
+                (0..<8).map { UInt8(truncatingIfNeeded: generation >> (56 - 8 * $0)) } + commitment
+            case .settings(let update): update.subjectBytes
             }
         }
     }
@@ -95,6 +124,18 @@ public struct OwnerStatement: Hashable, Sendable {
             case 2: decision = .removeOwner(SigningPublicKey(uncheckedBytes: try reader.readBytes(32, "owner")))
             case 3: decision = .evict(NodeID(bytes: try reader.readBytes(32, "member"))!)
             case 4: decision = .revokeInvite(InviteID(bytes: try reader.readBytes(InviteID.byteCount, "invite"))!)
+            case 5: decision = .admit(try Admission(reading: &reader))
+            case 6: decision = .requireAdmissions
+            case 7:
+                decision = .rotate(
+                    generation: try reader.readU64("generation"), commitment: try reader.readBytes(32, "commitment"))
+            case 8:
+                let version = try reader.readU64("settings version")
+                let bytes = try reader.readLengthPrefixed("settings", limit: MeshCharter.maxSettingsLength)
+                guard let update = SettingsUpdate(version: version, settingsBytes: bytes) else {
+                    throw WireError.invalid(field: "settings", reason: "not valid canonical settings")
+                }
+                decision = .settings(update)
             default: throw OwnerStatementError.unknownKind(kind)
             }
             signature = try reader.readBytes(Sodium.ed25519SignatureBytes, "signature")
@@ -119,6 +160,94 @@ public struct OwnerStatement: Hashable, Sendable {
         self.issuedAt = issuedAt
         self.bytes = bytes
         self.id = Array(Sodium.blake2b([bytes], outputLength: 32).prefix(Self.idByteCount))
+    }
+}
+
+/// An owner's new name and route policy for the mesh, versioned (the charter is version 0).
+public struct SettingsUpdate: Hashable, Sendable {
+    public let version: UInt64
+    public let name: String?
+    public let policy: RoutePolicy
+    /// The canonical settings bytes, as a charter signs them.
+    let settingsBytes: [UInt8]
+
+    /// Nil when `name` or `policy` would not encode as valid settings.
+    public init?(version: UInt64, name: String?, policy: RoutePolicy) {
+        if let name, !DNSName.isValidLabel(Array(name.utf8)) { return nil }
+        guard policy.allowedPrefixes.count <= MeshSettingsLimits.maxAllowedPrefixes,
+            let bytes = try? MeshCharter.settingsBytes(name: name, policy: policy),
+            bytes.count <= MeshCharter.maxSettingsLength
+        else { return nil }
+        self.version = version
+        self.name = name
+        self.policy = policy
+        self.settingsBytes = bytes
+    }
+
+    /// Decodes settings bytes, which must be canonical (one encoding per settings).
+    init?(version: UInt64, settingsBytes bytes: [UInt8]) {
+        var reader = ByteReader(bytes)
+        guard let settings = try? MeshSettingsCodec.read(from: &reader, allowCharter: false),
+            (try? reader.finish()) != nil,
+            (try? MeshCharter.settingsBytes(name: settings.name, policy: settings.policy)) == bytes
+        else { return nil }
+        self.init(version: version, name: settings.name, policy: settings.policy)
+    }
+
+    var subjectBytes: [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: version >> (56 - 8 * $0)) }
+            + [UInt8(settingsBytes.count >> 8), UInt8(settingsBytes.count & 0xFF)] + settingsBytes
+    }
+}
+
+/// What a rotation statement commits to: a secret holder cannot find another secret with the
+/// same commitment, and the mesh id and generation keep one commitment from serving twice.
+public enum SecretCommitment {
+    static let domain: [UInt8] = Array("smegmesh/v2/secret-commitment".utf8) + [0]
+
+    public static func of(_ secret: MeshSecret, generation: UInt64, mesh: MeshID) -> [UInt8] {
+        Sodium.blake2b(
+            [domain, mesh.bytes, (0..<8).map { UInt8(truncatingIfNeeded: generation >> (56 - 8 * $0)) }, secret.bytes],
+            outputLength: 32)
+    }
+}
+
+/// Who an admission makes a member, as what, and through which invite.
+public struct Admission: Hashable, Sendable {
+    static let byteCount = 32 + 1 + InviteID.byteCount
+
+    /// What an admitted member may be.
+    public enum Role: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+        /// A peer or a client, as the member chooses.
+        case member = 0
+        /// Only a client: never leads, never relays (a guest device).
+        case client = 1
+
+        public var description: String { self == .member ? "member" : "client" }
+    }
+
+    public let member: SigningPublicKey
+    public let role: Role
+    /// The invite it was redeemed from; nil for an owner's own node or an upgrade.
+    public let invite: InviteID?
+
+    public init(member: SigningPublicKey, role: Role, invite: InviteID?) {
+        self.member = member
+        self.role = role
+        self.invite = invite
+    }
+
+    var bytes: [UInt8] {
+        member.bytes + [role.rawValue] + (invite?.bytes ?? [UInt8](repeating: 0, count: InviteID.byteCount))
+    }
+
+    init(reading reader: inout ByteReader) throws(WireError) {
+        member = SigningPublicKey(uncheckedBytes: try reader.readBytes(32, "member"))
+        let byte = try reader.readU8("role")
+        guard let role = Role(rawValue: byte) else { throw .invalid(field: "role", reason: "unknown role \(byte)") }
+        self.role = role
+        let invite = try reader.readBytes(InviteID.byteCount, "invite")
+        self.invite = invite.allSatisfy { $0 == 0 } ? nil : InviteID(bytes: invite)
     }
 }
 

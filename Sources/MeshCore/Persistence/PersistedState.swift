@@ -21,6 +21,12 @@ public struct PersistedMesh: Codable, Equatable, Sendable {
     /// against the mesh id, `name` and `policy`; nil for a mesh made before owners existed, so
     /// older files still load.
     public var charter: String?
+    /// The admission an owner granted this node when it redeemed an invite
+    /// (`OwnerStatement.bytes`, base64): its record carries it. Nil for the founder (the
+    /// ledger admits it) and in meshes made before admissions.
+    public var admission: String?
+    /// Which rotation `secret` is (0 or absent: the secret made at `create`).
+    public var secretGeneration: UInt64?
 
     public init(
         format: Int = PersistedMesh.currentFormat, meshId: String, name: String? = nil, secret: String,

@@ -13,17 +13,21 @@ public struct MeshRecordValidator: RecordValidator {
     /// control-plane-only daemon on one machine; nodes that disagree here disagree about which
     /// records are valid, exactly as with `policy`.
     public let endpoints: EndpointPolicy
-    /// Members the owners evicted (`OwnerLedger.evicted`): nothing they sign is merged, and
-    /// they never lead.
+    /// The owners' decisions, for a mesh with owners: evicted members' records, tombstones and
+    /// heartbeats are refused (and they never lead), and once admissions are required a record
+    /// needs one that counts.
+    public let ledger: OwnerLedger?
+    /// Members the owners evicted (`OwnerLedger.evicted`).
     public let evicted: Set<NodeID>
 
     public init(
-        mesh: MeshID, policy: RoutePolicy = .default, endpoints: EndpointPolicy = .strict, evicted: Set<NodeID> = []
+        mesh: MeshID, policy: RoutePolicy = .default, endpoints: EndpointPolicy = .strict, ledger: OwnerLedger? = nil
     ) {
         self.mesh = mesh
         self.policy = policy
         self.endpoints = endpoints
-        self.evicted = evicted
+        self.ledger = ledger
+        self.evicted = Set(ledger?.evicted.keys ?? [:].keys)
     }
 
     public func accept(_ record: MemberRecord) -> Bool {
@@ -65,6 +69,14 @@ public struct MeshRecordValidator: RecordValidator {
             throw .malformed(.invalid(field: "version", reason: "envelope version differs from the signed version"))
         }
         try signed.verify(in: mesh, policy: policy, endpoints: endpoints)
+        if let ledger, ledger.requiresAdmissions {
+            let carried = try signed.record.admission.map { bytes throws(RecordRejection) in
+                try signed.record.verifiedAdmission(bytes, in: mesh)
+            }
+            guard ledger.admits(signed.record.signingKey, as: signed.record.role, carried: carried) else {
+                throw .notAdmitted
+            }
+        }
         return signed
     }
 

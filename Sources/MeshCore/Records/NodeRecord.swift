@@ -29,12 +29,15 @@ public struct NodeRecord: Hashable, Sendable {
     public var routes: [AdvertisedRoute]
     /// Increases with every change the owner makes; receivers keep the highest.
     public var version: UInt64
+    /// The owner-signed admission (`OwnerStatement` of kind admit, its bytes) that makes this
+    /// key a member; nil in records of meshes that do not require one yet.
+    public var admission: [UInt8]?
 
     public init(
         wireGuardKey: WireGuardPublicKey, signingKey: SigningPublicKey, address: IPv6Address,
         endpoints: [Endpoint] = [], wireGuardPort: UInt16, gossipPort: UInt16, role: Role = .peer,
         alias: String = "", description: String = "", services: [String: String] = [:],
-        routes: [AdvertisedRoute] = [], version: UInt64
+        routes: [AdvertisedRoute] = [], version: UInt64, admission: [UInt8]? = nil
     ) {
         self.wireGuardKey = wireGuardKey
         self.signingKey = signingKey
@@ -48,6 +51,7 @@ public struct NodeRecord: Hashable, Sendable {
         self.services = services
         self.routes = routes
         self.version = version
+        self.admission = admission
     }
 
     /// A record for `identity` in `mesh` with its keys and address filled in correctly.

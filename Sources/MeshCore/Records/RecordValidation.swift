@@ -24,10 +24,16 @@ public enum RecordRejection: Error, Equatable, Sendable, CustomStringConvertible
     case routeRejected(String)
     /// The member was evicted by an owner: nothing it signs is merged any more.
     case evicted
+    /// The mesh requires an admission signed by an owner, and the record has none that counts.
+    case notAdmitted
+    /// The record's admission is not an owner's signed admission of this record's key.
+    case badAdmission
 
     public var description: String {
         switch self {
         case .evicted: return "the member was evicted by an owner"
+        case .notAdmitted: return "no owner admitted this member (the mesh requires admissions)"
+        case .badAdmission: return "the admission is not an owner's signed admission of this key"
         case .malformed(let error): return "malformed record: \(error)"
         case .badSignature: return "signature does not verify"
         case .wireGuardKeyMismatch: return "WireGuard key is not derived from the signing key"
@@ -50,12 +56,25 @@ public enum RecordRejection: Error, Equatable, Sendable, CustomStringConvertible
 }
 
 extension NodeRecord {
+    /// The admission a record carries, decoded and its signature checked: an admit statement of
+    /// this mesh for this record's own signing key. Whether its issuer is an owner is the
+    /// ledger's question (`OwnerLedger.admits`).
+    public func verifiedAdmission(_ bytes: [UInt8], in mesh: MeshID) throws(RecordRejection) -> OwnerStatement {
+        guard let statement = try? OwnerStatement(bytes: bytes, mesh: mesh),
+            case .admit(let grant) = statement.decision,
+            grant.member == signingKey
+        else { throw .badAdmission }
+        return statement
+    }
+
     /// The content rules every record must meet, signature aside. `endpoints` is the receiver's
     /// choice like `policy`; the strict default is what a daemon that manages WireGuard applies.
     public func validateContent(
         in mesh: MeshID, policy: RoutePolicy, endpoints endpointPolicy: EndpointPolicy = .strict
     ) throws(RecordRejection) {
         guard signingKey.derivedWireGuardKey == wireGuardKey else { throw .wireGuardKeyMismatch }
+        // A carried admission is verified where it counts (`MeshRecordValidator`), once.
+        if let admission, admission.count > OwnerStatement.admissionByteCount { throw .badAdmission }
         guard InterfaceID(wireGuardKey: wireGuardKey).isUsable else { throw .unusableKey }
         let expected = OverlayAddress.derive(mesh: mesh, wireGuardKey: wireGuardKey)
         guard address == expected else { throw .addressMismatch(claimed: address, expected: expected) }

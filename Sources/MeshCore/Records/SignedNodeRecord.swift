@@ -7,6 +7,9 @@
 public struct SignedNodeRecord: Hashable, Sendable {
     static let signatureDomain: [UInt8] = Array("smegmesh/v1/node-record".utf8) + [0]
     static let formatVersion: UInt8 = 1
+    /// Format 1 followed by the record's admission: a record has format 2 exactly when it
+    /// carries one, so one record still has one encoding.
+    static let admittedFormat: UInt8 = 2
 
     public let record: NodeRecord
     public let signature: [UInt8]
@@ -73,7 +76,7 @@ extension NodeRecord {
     /// key order so that one record has exactly one encoding.
     func encodedBody() -> [UInt8] {
         var writer = ByteWriter(capacity: 256)
-        writer.writeU8(SignedNodeRecord.formatVersion)
+        writer.writeU8(admission == nil ? SignedNodeRecord.formatVersion : SignedNodeRecord.admittedFormat)
         writer.writeBytes(wireGuardKey.bytes)
         writer.writeBytes(signingKey.bytes)
         writer.writeBytes(address.bytes)
@@ -96,6 +99,9 @@ extension NodeRecord {
             writer.writeCount(route.path.count, limit: RecordLimits.maxPathLength)
             for mesh in route.path { writer.writeBytes(mesh.bytes) }
         }
+        if let admission {
+            writer.writeLengthPrefixed(admission, limit: OwnerStatement.admissionByteCount, field: "admission")
+        }
         // Callers encode only records that passed `validateContent` or came from `decodeBody`,
         // both of which enforce every limit the writer checks.
         assert(writer.failure == nil, "encoding a record that was never validated")
@@ -104,7 +110,9 @@ extension NodeRecord {
 
     static func decodeBody(_ reader: inout ByteReader) throws(WireError) -> NodeRecord {
         let format = try reader.readU8("record format")
-        guard format == SignedNodeRecord.formatVersion else { throw .unsupportedVersion(format) }
+        guard format == SignedNodeRecord.formatVersion || format == SignedNodeRecord.admittedFormat else {
+            throw .unsupportedVersion(format)
+        }
         let wireGuardKey = WireGuardPublicKey(bytes: try reader.readBytes(32, "wireguard key"))!
         let signingKey = SigningPublicKey(bytes: try reader.readBytes(32, "signing key"))!
         let address = try reader.readIPv6("address")
@@ -147,9 +155,12 @@ extension NodeRecord {
             for _ in 0..<pathCount { path.append(try reader.readMeshID("route path")) }
             routes.append(AdvertisedRoute(prefix: prefix, path: path))
         }
+        let admission =
+            format == SignedNodeRecord.admittedFormat
+            ? try reader.readLengthPrefixed("admission", limit: OwnerStatement.admissionByteCount) : nil
         return NodeRecord(
             wireGuardKey: wireGuardKey, signingKey: signingKey, address: address, endpoints: endpoints,
             wireGuardPort: wireGuardPort, gossipPort: gossipPort, role: role, alias: alias,
-            description: description, services: services, routes: routes, version: version)
+            description: description, services: services, routes: routes, version: version, admission: admission)
     }
 }

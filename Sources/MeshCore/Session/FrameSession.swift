@@ -118,6 +118,8 @@ public struct FrameSession: Sendable {
     /// every mesh, so the daemon routes by it, including version 1 frames (whose sender it then
     /// names with `versionOneSender(of:)`). Unauthenticated until the frame opens.
     public static func meshID(of frame: [UInt8]) throws(FrameError) -> MeshID {
+        // Join frames (version 3) come from nodes without the secret and are routed the same way.
+        if JoinMessage.isJoinFrame(frame) { return MeshID(bytes: Array(frame[5..<FrameCipher.headerSize]))! }
         do {
             try FrameCipher.checkHeader(frame, mesh: nil)
         } catch .versionOne {

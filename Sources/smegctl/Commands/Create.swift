@@ -3,17 +3,21 @@ import MeshCore
 
 struct Create: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Start a new mesh on this node and print its invite token.",
+        abstract: "Start a new mesh on this node and print an invitation.",
         discussion: """
-            The mesh gets a random id and a 32-byte secret. Pass the printed token to
-            `smegctl join` on every other node; anyone holding it can join, so share it
-            like a password.
+            This node becomes the mesh's first owner: the mesh id commits to its key, and \
+            owners sign who is a member, evictions and settings; members check every \
+            signature, so nobody else can decide them, and no server is involved.
 
-            The token also carries the mesh's name and route policy, which every
-            member applies to the routes the others advertise: by default only
-            prefixes inside the mesh's own /48. --allow-exit-nodes,
-            --allow-bridged-meshes and --allow-route widen it. The policy cannot
-            change later (make a new mesh instead).
+            The printed invitation admits up to 100 nodes within 24 hours: pass it to \
+            `smegctl join` on the other machines, and share it like a password. It carries no \
+            secret: this node checks it and hands each joiner the mesh secret sealed to that \
+            joiner's key, so it must be running when they join. `smegctl invite` makes more, \
+            single-use by default.
+
+            The invitation also carries the mesh's name and route policy, which every member \
+            applies to the routes the others advertise: by default only prefixes inside the \
+            mesh's own /48. --allow-exit-nodes, --allow-bridged-meshes and --allow-route widen it.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -52,7 +56,7 @@ struct Create: ParsableCommand {
         print("Created mesh \(summary.meshId)\(summary.name.map { " (\($0))" } ?? "") on \(summary.interface)")
         print("  this node: \(summary.address) in \(summary.prefix), role \(summary.role)")
         print("")
-        print("Join from other nodes with:")
+        print("Join from other nodes with (valid 24 h, up to 100 nodes; `smegctl invite` makes more):")
         print("  smegctl join \(response.token)")
     }
 }

@@ -99,3 +99,94 @@ struct Owner: ParsableCommand {
         }
     }
 }
+
+struct Rotate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Give the mesh a new secret (owners; eviction does it by itself).",
+        discussion: """
+            The new secret reaches every member sealed to its own key, with a commitment signed \
+            by this owner, so no member can hand out a secret of its own; frames under the old \
+            secret are refused after 30 s. A member that was offline asks for the new secret by \
+            itself when it returns, and only admitted members that are not evicted get it. \
+            Outstanding invitations stay valid: they carry no secret.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: "Mesh id or name.")
+    var mesh: String
+
+    func run() throws {
+        let detail = try global.client.call(ControlAPI.rotate(mesh))
+        if output.json { return try Output.json(detail) }
+        print("Rotated the secret of mesh \(detail.mesh.meshId); members switch within seconds.")
+    }
+}
+
+struct Policy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show or change the mesh's name and route policy (changing: owners).",
+        discussion: """
+            The route policy says which routes members may advertise: by default only prefixes \
+            inside the mesh's own /48. `create` signs the first settings; owners replace them with \
+            a signed, versioned statement that every member applies (the newest version wins), \
+            and a member's routes the new policy forbids stop being used at once.
+              smegctl policy show MESH
+              smegctl policy set MESH --allow-exit-nodes --allow-route 192.168.1.0/24
+            `set` replaces the whole policy: flags not given are off.
+            """,
+        subcommands: [Show.self, Set.self])
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the settings in force.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+
+        @Argument(help: "Mesh id or name.")
+        var mesh: String
+
+        func run() throws {
+            let detail = try global.client.call(ControlAPI.mesh(mesh))
+            if output.json { return try Output.json(detail.mesh) }
+            print(TextTable.meshHeader(detail.mesh))
+        }
+    }
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Replace the name and route policy (owners).")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+
+        @Argument(help: "Mesh id or name.")
+        var mesh: String
+
+        @Option(help: ArgumentHelp("The mesh's name (a DNS label); omitted: keep the current one.", valueName: "name"))
+        var name: String?
+
+        @Flag(help: "Let members advertise the default route (exit nodes).")
+        var allowExitNodes = false
+
+        @Flag(help: "Let members bridge other meshes into this one.")
+        var allowBridgedMeshes = false
+
+        @Option(
+            name: .customLong("allow-route"),
+            help: ArgumentHelp(
+                "Let members advertise this prefix or anything inside it (repeatable).", valueName: "prefix"))
+        var allowedRoutes: [String] = []
+
+        func run() throws {
+            let current = try global.client.call(ControlAPI.mesh(mesh)).mesh
+            let policy = RoutePolicyView(
+                allowExitNodes: allowExitNodes ? true : nil, allowBridgedMeshes: allowBridgedMeshes ? true : nil,
+                allowedPrefixes: allowedRoutes.isEmpty ? nil : allowedRoutes)
+            let detail = try global.client.call(
+                ControlAPI.setSettings(mesh, SettingsRequest(name: name ?? current.name, policy: policy)))
+            if output.json { return try Output.json(detail.mesh) }
+            print("Settings of mesh \(detail.mesh.meshId) replaced; every member applies them within seconds.")
+        }
+    }
+}

@@ -53,43 +53,6 @@ struct Status: ParsableCommand {
     }
 }
 
-struct Invite: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Print the invite token of a mesh again.",
-        discussion: """
-            To join without a token, give the other node the mesh id, a bootstrap endpoint and
-            the secret (all three are in --json):
-              smegctl invite MESH --secret > secret      # keep this file private
-              smegctl join --mesh-id ID --bootstrap HOST:PORT --secret-file secret
-            """)
-
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var output: OutputOptions
-
-    @Argument(help: "Mesh id or name.")
-    var mesh: String
-
-    @Flag(help: "Print only the mesh secret (base64), as `join --secret-file` reads it.")
-    var secret = false
-
-    func validate() throws {
-        if secret && output.json { throw ValidationError("give --secret or --json, not both") }
-    }
-
-    func run() throws {
-        let invite = try global.client.call(ControlAPI.invite(mesh))
-        if output.json { return try Output.json(invite) }
-        if secret {
-            guard let value = invite.secret else {
-                throw CLIFailure("this smegd does not report mesh secrets; update it, or use the token")
-            }
-            print(value)
-            return
-        }
-        print(invite.token)
-    }
-}
-
 struct Graph: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the topology as Graphviz DOT (pipe it to `dot -Tsvg`).")

@@ -27,4 +27,9 @@ enum Output {
     static func error(_ message: String) {
         FileHandle.standardError.write(Data("smegctl: \(message)\n".utf8))
     }
+
+    /// A remark for the person, on stderr, so that stdout stays what scripts read.
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+    }
 }

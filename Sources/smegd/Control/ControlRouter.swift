@@ -64,6 +64,15 @@ struct ControlRouter: Sendable {
         case .evict(let mesh):
             let body: MemberRequest = try decode(request.body)
             return try Self.json(await service.evict(mesh, member: body.member))
+        case .invites(let mesh): return try Self.json(await service.invites(mesh))
+        case .createInvite(let mesh):
+            let body: CreateInviteRequest = request.body.isEmpty ? CreateInviteRequest() : try decode(request.body)
+            return try Self.json(await service.createInvite(mesh, body), status: 201)
+        case .revokeInvite(let mesh, let id):
+            return try Self.json(await service.revokeInvite(mesh, invite: id))
+        case .rotate(let mesh): return try Self.json(await service.rotate(mesh))
+        case .setSettings(let mesh):
+            return try Self.json(await service.setSettings(mesh, decode(request.body)))
         }
     }
 

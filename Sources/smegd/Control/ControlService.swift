@@ -19,6 +19,11 @@ protocol ControlService: Sendable {
     func addOwner(_ id: String, member: String) async throws -> OwnersResponse
     func removeOwner(_ id: String, member: String) async throws -> OwnersResponse
     func evict(_ id: String, member: String) async throws -> MeshDetail
+    func invites(_ id: String) async throws -> InvitesResponse
+    func createInvite(_ id: String, _ request: CreateInviteRequest) async throws -> InviteResponse
+    func revokeInvite(_ id: String, invite: String) async throws -> InvitesResponse
+    func rotate(_ id: String) async throws -> MeshDetail
+    func setSettings(_ id: String, _ request: SettingsRequest) async throws -> MeshDetail
 }
 
 /// An error the API reports with a status code and a message a person can act on.

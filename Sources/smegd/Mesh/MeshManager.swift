@@ -8,13 +8,13 @@ import MeshCore
 /// Each mesh runs as a child task of `run()`, so the daemon's structured task tree owns every
 /// runtime: new meshes are handed to that task through a stream rather than started detached.
 actor MeshManager: ControlService {
-    private let config: DaemonConfig
-    private let state: StateDirectory
-    private let transport: GossipTransport
-    private let directory: MeshDirectory
+    let config: DaemonConfig
+    let state: StateDirectory
+    let transport: GossipTransport
+    let directory: MeshDirectory
     private let metrics: MetricsRegistry
     private let clock: DaemonClock
-    private let logger: Logger
+    let logger: Logger
     private let started = ContinuousClock.now
     private let launches: AsyncStream<MeshRuntime>
     private let launcher: AsyncStream<MeshRuntime>.Continuation
@@ -23,7 +23,7 @@ actor MeshManager: ControlService {
     private let routeChanged: AsyncStream<Void>.Continuation
     /// Meshes whose state is on disk but that could not be started, with the reason: `status`
     /// shows them, `join` refuses them and `leave` discards them.
-    private var unstarted: [String: String] = [:]
+    var unstarted: [String: String] = [:]
 
     init(
         config: DaemonConfig, state: StateDirectory, transport: GossipTransport, directory: MeshDirectory,
@@ -190,7 +190,11 @@ actor MeshManager: ControlService {
             mesh: mesh, secret: secret, name: request.name, policy: policy, charter: charter, identity: identity,
             options: request.options, bootstrap: [])
         logger.notice("created mesh \(mesh)\(request.name.map { " (\($0))" } ?? "")")
-        return CreateMeshResponse(mesh: await runtime.summary(), token: try await inviteToken(runtime).text)
+        // The quick start joins every other machine with this one invitation, so it admits many.
+        let invitation = try await runtime.invite(
+            CreateInviteRequest(expiresSeconds: Self.createInviteSeconds, uses: Self.createInviteUses), role: .member,
+            gossipPort: gossipPort)
+        return CreateMeshResponse(mesh: await runtime.summary(), token: invitation.token)
     }
 
     /// Joins with a token whose charter, if any, `InviteToken` has verified.
@@ -205,7 +209,17 @@ actor MeshManager: ControlService {
     /// exactly what a secret holder would forge, so it needs the operator's explicit
     /// `allowUnsignedSettings`. A join by mesh id and secret is charterless the same way.
     func joinMesh(_ request: JoinMeshRequest) async throws -> MeshSummary {
+        if let text = request.token,
+            text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().hasPrefix(Invitation.prefix)
+        {
+            return try await redeem(text, request)
+        }
         let join = try JoinRequestParser.parse(request)
+        if join.charter != nil {
+            throw ControlError.badRequest(
+                "this token is from before invitations: it carries the mesh secret, and this mesh has owners, "
+                    + "who admit members with invitations now. Ask an owner for one (`smegctl invite MESH`)")
+        }
         if join.charter == nil, join.policy != .default, request.allowUnsignedSettings != true {
             throw ControlError.badRequest(
                 "this token's route policy allows more than the mesh's own prefixes, but no owner signed it "
@@ -214,14 +228,7 @@ actor MeshManager: ControlService {
                     + "existed, and a token from someone you trust, join with --allow-unsigned-settings")
         }
         try MeshOptionsCheck.validate(request.options, mesh: join.mesh, policy: join.policy)
-        guard directory.runtime(for: join.mesh) == nil else {
-            throw ControlError.conflict("this node is already in mesh \(join.mesh)")
-        }
-        if let problem = unstarted[join.mesh.text] {
-            throw ControlError.conflict(
-                "this node has state for mesh \(join.mesh) that could not be started (\(problem)); "
-                    + "run `smegctl leave \(join.mesh)` to discard it first")
-        }
+        try checkJoinable(join.mesh)
         let runtime = try await start(
             mesh: join.mesh, secret: join.secret, name: join.name, policy: join.policy, charter: join.charter,
             identity: try NodeIdentity.generate(), options: request.options,
@@ -235,6 +242,18 @@ actor MeshManager: ControlService {
             try? await Task.sleep(for: .milliseconds(50))
         }
         return await runtime.summary()
+    }
+
+    /// A mesh this node may join: not one it is in, nor one whose state it could not start.
+    func checkJoinable(_ mesh: MeshID) throws {
+        guard directory.runtime(for: mesh) == nil else {
+            throw ControlError.conflict("this node is already in mesh \(mesh)")
+        }
+        if let problem = unstarted[mesh.text] {
+            throw ControlError.conflict(
+                "this node has state for mesh \(mesh) that could not be started (\(problem)); "
+                    + "run `smegctl leave \(mesh)` to discard it first")
+        }
     }
 
     func mesh(_ id: String) async throws -> MeshDetail {
@@ -265,16 +284,9 @@ actor MeshManager: ControlService {
     }
 
     /// Drops a mesh that stopped; bridges stop advertising it.
-    private func forget(_ runtime: MeshRuntime) {
+    func forget(_ runtime: MeshRuntime) {
         directory.remove(runtime.mesh)
         routeChanged.yield()
-    }
-
-    func invite(_ id: String) async throws -> InviteResponse {
-        let token = try await inviteToken(try await find(id))
-        return InviteResponse(
-            token: token.text, meshId: token.mesh.text, secret: Data(token.secret.bytes).base64EncodedString(),
-            bootstrap: token.bootstrap.map(\.description))
     }
 
     func setAlias(_ id: String, _ value: String) async throws -> MeshDetail {
@@ -297,54 +309,6 @@ actor MeshManager: ControlService {
         return try await update(id) { $0.services[name] = nil }
     }
 
-    // MARK: Owners
-
-    func owners(_ id: String) async throws -> OwnersResponse {
-        try await find(id).owners()
-    }
-
-    func addOwner(_ id: String, member: String) async throws -> OwnersResponse {
-        let runtime = try await find(id)
-        try await decide(runtime) { node, wall, now throws(OwnerActionError) in
-            try node.addOwner(member, wallMillis: wall, now: now)
-        }
-        return await runtime.owners()
-    }
-
-    func removeOwner(_ id: String, member: String) async throws -> OwnersResponse {
-        let runtime = try await find(id)
-        try await decide(runtime) { node, wall, now throws(OwnerActionError) in
-            try node.removeOwner(member, wallMillis: wall, now: now)
-        }
-        return await runtime.owners()
-    }
-
-    func evict(_ id: String, member: String) async throws -> MeshDetail {
-        let runtime = try await find(id)
-        try await decide(runtime) { node, wall, now throws(OwnerActionError) in
-            try node.evict(member, wallMillis: wall, now: now)
-        }
-        logger.notice("evicted \(member) from mesh \(runtime.mesh)")
-        return await runtime.detail()
-    }
-
-    /// An owner decision, its refusal mapped to the status a client can act on.
-    private func decide(
-        _ runtime: MeshRuntime,
-        _ decision: @Sendable (inout MeshNode, UInt64, GossipCRDT.Instant) throws(OwnerActionError) -> [MeshNode.Effect]
-    ) async throws {
-        do {
-            try await runtime.decide(decision)
-        } catch {
-            switch error {
-            case .notAnOwner, .seniorOwner: throw ControlError.forbidden("\(error)")
-            case .unknownMember: throw ControlError.notFound("\(error)")
-            case .alreadyEvicted, .alreadyOwner, .ambiguousMember: throw ControlError.conflict("\(error)")
-            default: throw ControlError.badRequest("\(error)")
-            }
-        }
-    }
-
     func graph() async throws -> GraphResponse {
         var meshes: [MeshDetail] = []
         for runtime in directory.all { meshes.append(await runtime.detail()) }
@@ -356,16 +320,17 @@ actor MeshManager: ControlService {
     /// Stores a new mesh and starts it. The key is written before mesh.json, so a crash in
     /// between leaves a directory that restore skips, never a mesh without its key; the mesh
     /// is then loaded back exactly as a restart would load it.
-    private func start(
+    func start(
         mesh: MeshID, secret: MeshSecret, name: String?, policy: RoutePolicy, charter: MeshCharter?,
-        identity: NodeIdentity, options: MeshOptions, bootstrap: [String]
+        identity: NodeIdentity, options: MeshOptions, bootstrap: [String], admission: OwnerStatement? = nil
     ) async throws -> MeshRuntime {
         var options = options
         if options.listenPort == nil { options.listenPort = await freeListenPort() }
-        let persisted = PersistedMesh(
+        var persisted = PersistedMesh(
             meshId: mesh.text, name: name, secret: Data(secret.bytes).base64EncodedString(), options: options,
             bootstrap: bootstrap, policy: policy == .default ? nil : RoutePolicyView(policy),
             charter: PersistedMesh.encode(charter))
+        persisted.admission = admission.map { Data($0.bytes).base64EncodedString() }
         try state.prepare()
         let stored: StoredMesh
         do {
@@ -381,7 +346,7 @@ actor MeshManager: ControlService {
         return runtime
     }
 
-    private func update(_ id: String, _ change: @Sendable (inout PersistedMesh) -> Void) async throws -> MeshDetail {
+    func update(_ id: String, _ change: @Sendable (inout PersistedMesh) -> Void) async throws -> MeshDetail {
         let runtime = try await find(id)
         do {
             try await runtime.updateSelf(change)
@@ -394,7 +359,7 @@ actor MeshManager: ControlService {
     /// Finds a mesh by id, else by name. Names are the operator's and need not be unique (two
     /// `create --name home`), so a name two meshes share is refused with 409 rather than
     /// guessed: acting on the wrong mesh (leaving it, say) cannot be undone.
-    private func find(_ idOrName: String) async throws -> MeshRuntime {
+    func find(_ idOrName: String) async throws -> MeshRuntime {
         if let mesh = MeshID(idOrName), let runtime = directory.runtime(for: mesh) { return runtime }
         var named: [MeshRuntime] = []
         for runtime in directory.all {
@@ -419,7 +384,7 @@ actor MeshManager: ControlService {
         return port
     }
 
-    private func inviteToken(_ runtime: MeshRuntime) async throws -> InviteToken {
+    func inviteToken(_ runtime: MeshRuntime) async throws -> InviteToken {
         do {
             return try await runtime.inviteToken(gossipPort: UInt16(transport.localPort ?? config.gossipPort))
         } catch {

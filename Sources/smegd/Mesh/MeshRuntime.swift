@@ -65,9 +65,10 @@ actor MeshRuntime {
     /// gossip), publishes this node's record and then runs the protocol until left or cancelled.
     func run() async {
         perform(node.restore(state.loadMembership(mesh.text), wallMillis: DaemonClock.wallMillis(), now: clock.now()))
+        perform(node.restoreInvites(state.loadInvites(mesh.text)))
         refreshHostAddresses(now: clock.now())
         resolveBootstrap()
-        perform(node.start(now: clock.now()))
+        perform(node.start(now: clock.now(), wallMillis: DaemonClock.wallMillis()))
         while !Task.isCancelled && !stopped {
             let now = clock.now()
             refreshHostAddresses(now: now)
@@ -112,7 +113,10 @@ actor MeshRuntime {
 
     func receive(_ datagram: Datagram) {
         guard !stopped else { return }
-        perform(node.receive(datagram.bytes, from: GossipAddressing.peer(datagram.source), now: clock.now()))
+        perform(
+            node.receive(
+                datagram.bytes, from: GossipAddressing.peer(datagram.source), now: clock.now(),
+                wallMillis: DaemonClock.wallMillis()))
     }
 
     /// Changes this node's alias, description or services, republishes and saves.
@@ -170,6 +174,20 @@ actor MeshRuntime {
                 } catch {
                     perform(node.failed("cannot save membership", error))
                 }
+            case .saveMesh(let persisted):
+                do {
+                    try state.save(persisted)
+                } catch {
+                    perform(node.failed("cannot save mesh.json with the rotated secret", error))
+                }
+            case .saveInvites(let invites):
+                // A grant that follows must not go out unless its use is on disk.
+                do {
+                    try state.save(invites, meshId: mesh.text)
+                } catch {
+                    perform(node.failed("cannot save invites; refusing to grant until it can", error))
+                    return
+                }
             case .log(let level, let message):
                 logger.log(level: Logger.Level(level), "\(message)")
             case .metric(let update):
@@ -209,6 +227,31 @@ actor MeshRuntime {
     }
 
     func owners() -> OwnersResponse { node.owners() }
+
+    /// A new invitation issued by this node (an owner), saved before it is handed out.
+    func invite(_ request: CreateInviteRequest, role: Admission.Role, gossipPort: UInt16) throws -> InviteResponse {
+        let lifetime = request.expiresSeconds.map { Duration.seconds($0) } ?? MeshNode.defaultInviteLifetime
+        let (invitation, effects) = try node.invite(
+            lifetime: lifetime, uses: request.uses ?? 1, role: role, makesOwner: request.owner ?? false,
+            gossipPort: gossipPort, local: kernel.hostEndpoints(port: gossipPort), wallMillis: DaemonClock.wallMillis())
+        for case .saveInvites(let invites) in effects { try state.save(invites, meshId: mesh.text) }
+        let view = node.invites(wallMillis: DaemonClock.wallMillis()).invites.first {
+            $0.id == "\(invitation.ticket.id)"
+        }
+        var response = InviteResponse(
+            token: invitation.text, meshId: mesh.text, bootstrap: invitation.bootstrap.map(\.description))
+        response.invite = view
+        return response
+    }
+
+    func invites() -> InvitesResponse { node.invites(wallMillis: DaemonClock.wallMillis()) }
+
+    func revokeInvite(_ id: String) throws -> InvitesResponse {
+        perform(try node.revokeInvite(id, wallMillis: DaemonClock.wallMillis(), now: clock.now()))
+        return invites()
+    }
+
+    var hasOwners: Bool { node.charter != nil }
 
     private func persistNow() { perform([node.persist(wallMillis: DaemonClock.wallMillis())]) }
 

@@ -7,6 +7,7 @@ import MeshLinux
 ///     meshes/<mesh-id>/mesh.json       settings and secret (0600)
 ///     meshes/<mesh-id>/identity.key    this node's key for the mesh (0600)
 ///     meshes/<mesh-id>/members.json    last known membership
+///     meshes/<mesh-id>/invites.json    invites this node issued as an owner (0600)
 ///     evicted/<mesh-id>.json           who evicted this node from a mesh, and when
 ///
 /// A file that cannot be parsed is renamed to `<name>.corrupt-<unix time>` and reported: the
@@ -26,6 +27,7 @@ struct StateDirectory: Sendable {
     func meshFile(_ meshId: String) -> String { directory(of: meshId) + "/mesh.json" }
     func identityFile(_ meshId: String) -> String { directory(of: meshId) + "/identity.key" }
     func membershipFile(_ meshId: String) -> String { directory(of: meshId) + "/members.json" }
+    func invitesFile(_ meshId: String) -> String { directory(of: meshId) + "/invites.json" }
 
     /// Creates the directory tree with owner-only access.
     func prepare() throws {
@@ -59,7 +61,17 @@ struct StateDirectory: Sendable {
         try AtomicFile.write(Self.encode(membership), to: membershipFile(meshId), mode: 0o600)
     }
 
+    func save(_ invites: PersistedInvites, meshId: String) throws {
+        try AtomicFile.write(Self.encode(invites), to: invitesFile(meshId), mode: 0o600)
+    }
+
     typealias Loaded<Value> = StateFile<Value>
+
+    func loadInvites(_ meshId: String) -> Loaded<PersistedInvites> {
+        load(invitesFile(meshId), limit: Self.maximumMeshFile * 16) { (invites: PersistedInvites) in
+            invites.format == PersistedInvites.currentFormat ? nil : "unsupported format \(invites.format)"
+        }
+    }
 
     func loadMesh(_ meshId: String) -> Loaded<PersistedMesh> {
         load(meshFile(meshId), limit: Self.maximumMeshFile) { (mesh: PersistedMesh) in

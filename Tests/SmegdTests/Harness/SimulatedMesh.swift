@@ -26,6 +26,7 @@ struct SimulatedMesh {
         /// The last membership file it wrote.
         var saved: PersistedMembership?
         var applies = 0
+        var savedInvites: PersistedInvites?
         /// Set when an owner evicted the node (it then tears the mesh down, as smegd does).
         var evicted: MeshNode.Eviction?
 
@@ -76,6 +77,10 @@ struct SimulatedMesh {
         var sender: Int
     }
 
+    /// Owned meshes from before admissions: no node carries one and the founder does not
+    /// require them, as when its node still ran an older version.
+    var legacy = false
+
     /// `owned`: the mesh has a charter whose founder is node 0, as `smegctl create` makes it.
     init(owned: Bool = false) {
         if owned {
@@ -95,19 +100,36 @@ struct SimulatedMesh {
         try NodeIdentity(seed: [UInt8(index & 0xFF), UInt8(index >> 8)] + Array(repeating: 5, count: 30))
     }
 
+    /// The wall clock every node reads: virtual time from a fixed date.
+    var wallMillis: UInt64 { 1_800_000_000_000 + now.nanoseconds / 1_000_000 }
+
     /// Runs an operator's decision on node `index` and carries out what it returns.
     mutating func act(
         _ index: Int, _ decision: (inout MeshNode, UInt64, GossipCRDT.Instant) throws -> [MeshNode.Effect]
     ) throws {
-        let wall = 1_800_000_000_000 + now.nanoseconds / 1_000_000
-        let effects = try decision(&nodes[index].core, wall, now)
+        let effects = try decision(&nodes[index].core, wallMillis, now)
         perform(effects, from: index)
+    }
+
+    /// Delivers a datagram from outside the mesh (a joiner's socket at `from`) to node `index`
+    /// and returns what the node sent back to `from`.
+    mutating func inject(_ bytes: [UInt8], to index: Int, from: PeerAddress) -> [[UInt8]] {
+        let effects = nodes[index].core.receive(bytes, from: from, now: now, wallMillis: wallMillis)
+        var replies: [[UInt8]] = []
+        for effect in effects {
+            if case .send(let reply, let to) = effect, to == from { replies.append(reply) }
+        }
+        perform(effects.filter { if case .send(_, let to) = $0 { to != from } else { true } }, from: index)
+        return replies
     }
 
     /// Adds a node and starts it; every node but the first joins through the first one's
     /// address. `behind`: the node sits alone behind a NAT of that behaviour.
     @discardableResult
-    mutating func add(role: NodeRecord.Role = .peer, behind: SimulatedNAT.Behaviour? = nil) throws -> Int {
+    mutating func add(
+        role: NodeRecord.Role = .peer, behind: SimulatedNAT.Behaviour? = nil, admission: OwnerStatement? = nil,
+        admitted: Bool = true
+    ) throws -> Int {
         let index = nodes.count
         let identity = try Self.identity(index)
         var nat: Int?
@@ -119,26 +141,60 @@ struct SimulatedMesh {
         } else {
             lan = IPAddress("10.1.\(index / 200).\(index % 200 + 1)")!
         }
-        let persisted = PersistedMesh(
+        var persisted = PersistedMesh(
             meshId: mesh.text, name: "sim", secret: Data(secret.bytes).base64EncodedString(),
             options: MeshOptions(role: role == .client ? "client" : nil), bootstrap: [],
             charter: charter.map { Data($0.bytes).base64EncodedString() })
+        if charter != nil, index > 0, admitted, !legacy {
+            // What redeeming an invitation of the founder's gives: an admission it signed.
+            let founder = try Self.identity(0)
+            let admission =
+                admission
+                ?? OwnerStatement.sign(
+                    .admit(Admission(member: identity.signingKey, role: .member, invite: nil)),
+                    by: founder, at: 1_800_000_000_000, mesh: mesh)
+            persisted.admission = Data(admission.bytes).base64EncodedString()
+        }
         var core = MeshNode(
             persisted: persisted, mesh: mesh, secret: secret, identity: identity, policy: .default, charter: charter,
             settings: MeshSettings(config: DaemonConfig(), gossipPort: Self.gossipPort),
             rng: SplitMix64(seed: rng.next()))
         core.hostEndpoints = [Endpoint("\(lan):\(Self.wireGuardPort)")!]
+        if legacy { core.adoptsAdmissions = false }
         if index > 0 { core.setBootstrap([nodes[0].address]) }
         let node = Node(
             core: core, identity: identity, lan: lan, nat: nat,
             wireGuard: SimulatedWireGuard(key: WireGuardKey(bytes: identity.nodeID.bytes)!))
         nodes.append(node)
         byLAN[lan] = index
-        perform(nodes[index].core.start(now: now), from: index)
+        perform(nodes[index].core.start(now: now, wallMillis: wallMillis), from: index)
         return index
     }
 
     mutating func kill(_ index: Int) { nodes[index].alive = false }
+
+    /// A node that was down (killed) runs again with the state it had, as a process that was
+    /// stopped and continued.
+    mutating func revive(_ index: Int) { nodes[index].alive = true }
+
+    /// Restarts node `index` as smegd would: a fresh core from its stored mesh and the last
+    /// membership it saved; `prepare` adjusts the core before it starts.
+    mutating func restart(_ index: Int, _ prepare: (inout MeshNode) -> Void = { _ in }) throws {
+        let old = nodes[index].core
+        var core = MeshNode(
+            persisted: old.persisted, mesh: mesh, secret: old.secret, identity: nodes[index].identity, policy: .default,
+            charter: charter, settings: MeshSettings(config: DaemonConfig(), gossipPort: Self.gossipPort),
+            rng: SplitMix64(seed: rng.next()))
+        core.hostEndpoints = old.hostEndpoints
+        if index > 0 { core.setBootstrap([nodes[0].address]) }
+        prepare(&core)
+        nodes[index].core = core
+        nodes[index].alive = true
+        if let saved = nodes[index].saved {
+            perform(nodes[index].core.restore(.value(saved), wallMillis: wallMillis, now: now), from: index)
+        }
+        perform(nodes[index].core.start(now: now, wallMillis: wallMillis), from: index)
+    }
 
     /// Puts a laptop to sleep or wakes it: while asleep it runs nothing and hears nothing.
     mutating func setAsleep(_ index: Int, _ asleep: Bool) { nodes[index].asleep = asleep }
@@ -157,8 +213,7 @@ struct SimulatedMesh {
             }
             now = tickAt
             for index in nodes.indices where nodes[index].alive && !nodes[index].asleep {
-                let wall = 1_800_000_000_000 + now.nanoseconds / 1_000_000
-                perform(nodes[index].core.tick(now: now, wallMillis: wall), from: index)
+                perform(nodes[index].core.tick(now: now, wallMillis: wallMillis), from: index)
                 send(nodes[index].wireGuard.tick(now: now), from: index)
             }
             nextTick = now + tickInterval
@@ -198,7 +253,9 @@ struct SimulatedMesh {
         }
         switch destination.port {
         case Self.gossipPort:
-            perform(nodes[target].core.receive(datagram.bytes, from: datagram.from, now: now), from: target)
+            perform(
+                nodes[target].core.receive(datagram.bytes, from: datagram.from, now: now, wallMillis: wallMillis),
+                from: target)
         case Self.wireGuardPort:
             guard !cutWireGuard(datagram.sender, target) else { return }
             send(nodes[target].wireGuard.receive(datagram.bytes, from: datagram.from, now: now), from: target)
@@ -228,6 +285,10 @@ struct SimulatedMesh {
                 perform(nodes[index].core.restarted(key, .success(restarted), now: now), from: index)
             case .save(let membership):
                 nodes[index].saved = membership
+            case .saveInvites(let invites):
+                nodes[index].savedInvites = invites
+            case .saveMesh:
+                break  // the core keeps its stored mesh; `restart` takes it from there
             case .log(let level, let message):
                 if level >= .error { errors.append(message) }
                 if message.hasPrefix("member pruned") { prunes += 1 }

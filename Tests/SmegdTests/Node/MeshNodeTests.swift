@@ -42,7 +42,7 @@ import Testing
 
     @Test func startingPublishesTheRecordAndAsksForTheKernelState() throws {
         var node = try node()
-        let effects = node.start(now: .zero)
+        let effects = node.start(now: .zero, wallMillis: 0)
         #expect(applies(effects) == 1)
         let mine = node.records[node.identity.nodeID]
         #expect(mine?.endpoints == [Endpoint("10.9.0.1:51820")!], "a peer publishes the host's addresses")
@@ -54,10 +54,10 @@ import Testing
 
     @Test func aClientPublishesNoEndpointAndAnOperatorEndpointWins() throws {
         var client = try node(MeshOptions(role: "client"))
-        _ = client.start(now: .zero)
+        _ = client.start(now: .zero, wallMillis: 0)
         #expect(client.records[client.identity.nodeID]?.endpoints == [])
         var peer = try node(MeshOptions(endpoint: "198.51.100.7:4000"), seed: 2)
-        _ = peer.start(now: .zero)
+        _ = peer.start(now: .zero, wallMillis: 0)
         #expect(peer.records[peer.identity.nodeID]?.endpoints == [Endpoint("198.51.100.7:4000")!])
     }
 
@@ -66,7 +66,7 @@ import Testing
     /// time a restart is due).
     @Test func aClientRetriesFirstHandshakesEverySecondFiveTimesAtMost() throws {
         var node = try node(MeshOptions(role: "client"))
-        _ = node.start(now: .zero)
+        _ = node.start(now: .zero, wallMillis: 0)
         let added = MeshNode.Applied(summary: "", added: [key(1), key(2)])
         _ = node.applied(.success(added), took: .zero, now: seconds(0))
         #expect(restarts(node.tick(now: seconds(0.5), wallMillis: 0)).isEmpty)
@@ -98,7 +98,7 @@ import Testing
     /// restarts anyway (the kernel side refuses a peer that has a session).
     @Test func retriesFollowWhatTheDeviceReports() throws {
         var node = try node(MeshOptions(role: "client"))
-        _ = node.start(now: .zero)
+        _ = node.start(now: .zero, wallMillis: 0)
         _ = node.applied(.success(MeshNode.Applied(summary: "", added: [key(1), key(2)])), took: .zero, now: .zero)
         #expect(restarts(node.observed([key(1): .init(lastHandshake: nil)], now: seconds(1))) == [key(1)])
         #expect(node.handshakeRetries[key(2)] == nil, "gone from the device")
@@ -108,7 +108,7 @@ import Testing
 
     @Test func aPeerLeavesHandshakesToWireGuard() throws {
         var node = try node()
-        _ = node.start(now: .zero)
+        _ = node.start(now: .zero, wallMillis: 0)
         _ = node.applied(.success(MeshNode.Applied(summary: "", added: [key(1)])), took: .zero, now: .zero)
         for step in 1...30 { #expect(restarts(node.tick(now: seconds(Double(step) * 0.1), wallMillis: 0)).isEmpty) }
     }
@@ -117,7 +117,7 @@ import Testing
     /// after its reconcile, never later than it was.
     @Test func aPeerHoldingOurViewBringsTheRetryForward() throws {
         var node = try node(MeshOptions(role: "client"))
-        _ = node.start(now: .zero)
+        _ = node.start(now: .zero, wallMillis: 0)
         let peerID = NodeID(bytes: key(9).bytes)!
         _ = node.applied(.success(MeshNode.Applied(summary: "", added: [key(9)])), took: .zero, now: .zero)
         node.peerHasOurView(peerID, now: seconds(0.1))
@@ -132,7 +132,7 @@ import Testing
 
     @Test func aFailedApplyIsShownAndRetriedAfterTwoSeconds() throws {
         var node = try node()
-        _ = node.start(now: .zero)
+        _ = node.start(now: .zero, wallMillis: 0)
         let effects = node.applied(.failure(KernelDown()), took: .zero, now: seconds(1))
         #expect(
             effects.contains { if case .log(.error, let text) = $0 { text.contains("not permitted") } else { false } })
@@ -145,7 +145,7 @@ import Testing
 
     @Test func theMembershipIsSavedOnceAfterAPublish() throws {
         var node = try node()
-        _ = node.start(now: .zero)
+        _ = node.start(now: .zero, wallMillis: 0)
         let saves = { (effects: [MeshNode.Effect]) in effects.filter { if case .save = $0 { true } else { false } } }
         #expect(saves(node.tick(now: seconds(0.1), wallMillis: 1_000)).count == 1)
         #expect(saves(node.tick(now: seconds(0.2), wallMillis: 1_100)).isEmpty)
@@ -184,10 +184,10 @@ import Testing
             AdvertisedRoute(prefix: .ipv6Default, path: [other]),
         ]
         var plain = try node()
-        _ = plain.start(now: .zero)
+        _ = plain.start(now: .zero, wallMillis: 0)
         #expect(plain.setBridgedRoutes(routes, now: .zero).isEmpty)
         var bridge = try node(MeshOptions(bridge: true), seed: 3, policy: RoutePolicy(allowBridgedMeshes: true))
-        _ = bridge.start(now: .zero)
+        _ = bridge.start(now: .zero, wallMillis: 0)
         _ = bridge.setBridgedRoutes(routes, now: seconds(1))
         #expect(bridge.records[bridge.identity.nodeID]?.routes.map(\.prefix) == [site], "no exit without the policy")
         #expect(bridge.setBridgedRoutes(routes, now: seconds(2)).isEmpty, "unchanged: no republish")
@@ -195,7 +195,7 @@ import Testing
 
     @Test func anUpdateThatCannotBeSignedKeepsTheOldOptions() throws {
         var node = try node()
-        _ = node.start(now: .zero)
+        _ = node.start(now: .zero, wallMillis: 0)
         var updated = node.persisted
         updated.options.alias = "db"
         _ = try node.update(updated, now: seconds(1))

@@ -9,14 +9,7 @@ import Testing
 /// everywhere within seconds, a second owner can act when the founder's machine is gone, and
 /// seniority and restarts behave as OwnerLedger says.
 @Suite struct OwnerTests {
-    /// An owned mesh of `count` peers that agree on their membership.
-    func mesh(_ count: Int) throws -> SimulatedMesh {
-        var net = SimulatedMesh(owned: true)
-        for _ in 0..<count { try net.add() }
-        #expect(net.time(until: .seconds(10)) { $0.agree(Array(0..<count)) } != nil)
-        net.run(for: .seconds(2))
-        return net
-    }
+    func mesh(_ count: Int) throws -> SimulatedMesh { try SimulatedMesh.agreeing(count) }
 
     func key(_ net: SimulatedMesh, _ index: Int) -> String { net.nodes[index].identity.wireGuardPublicKey.base64 }
 
@@ -125,7 +118,7 @@ import Testing
         try net.act(0) { node, wall, now in try node.evict(victim, wallMillis: wall, now: now) }
         net.run(for: .seconds(3))
         let saved = try #require(net.nodes[1].saved)
-        #expect(saved.ledger?.count == 1)
+        #expect(saved.ledger?.count == 4, "the founder's admission, admissions required, the eviction, its rotation")
         var fresh = MeshNode(
             persisted: net.nodes[1].core.persisted, mesh: net.mesh, secret: net.secret,
             identity: net.nodes[1].identity, policy: .default, charter: net.charter,
@@ -157,6 +150,126 @@ import Testing
         try plain.add()
         #expect(throws: OwnerActionError.noOwners(plain.mesh)) {
             try plain.act(0) { node, wall, now in try node.evict(victim, wallMillis: wall, now: now) }
+        }
+    }
+}
+
+/// Secret rotation: eviction rotates by itself, every remaining member switches, the old secret
+/// stops opening frames after the overlap, and a member that was away catches up on its own.
+@Suite struct RotationTests {
+    func mesh(_ count: Int) throws -> SimulatedMesh { try SimulatedMesh.agreeing(count) }
+
+    func switched(_ net: SimulatedMesh, _ indices: [Int], to generation: UInt64) -> Bool {
+        let secrets = Set(indices.map { net.nodes[$0].core.secret.bytes })
+        return secrets.count == 1 && indices.allSatisfy { net.nodes[$0].core.secretGeneration == generation }
+    }
+
+    @Test func evictionRotatesAndTheOldSecretStopsOpening() throws {
+        var net = try mesh(5)
+        let victim = net.nodes[4].identity.wireGuardPublicKey.base64
+        try net.act(0) { node, wall, now in try node.evict(victim, wallMillis: wall, now: now) }
+        let rest = [0, 1, 2, 3]
+        #expect(net.time(until: .seconds(3)) { switched($0, rest, to: 1) } != nil)
+        #expect(net.nodes[0].core.secret != net.secret, "a new secret")
+        #expect(net.nodes[1].core.persisted.secretGeneration == 1, "saved with the mesh")
+        let agreed = net.time(until: .seconds(10)) { $0.agree(rest) }
+        #expect(agreed != nil)
+
+        // What the evicted node could still send with the secret it holds, as a new identity.
+        let outsider = try SimulatedMesh.identity(40)
+        var old = FrameSession(mesh: net.mesh, secret: net.secret, identity: outsider)
+        let digest = try GossipMessageCodec.encode(
+            .digest(Digest(summary: StoreSummary(hash: 0, count: 0), epoch: nil)))
+        let early = try old.sealIntroduction(digest)
+        let source = PeerAddress(ip: IPAddress("10.9.0.9")!, port: 7946)
+        _ = net.inject(early, to: 1, from: source)
+        #expect(net.refusals["unauthenticated", default: 0] == 0, "within the overlap the old secret still opens")
+        net.run(for: MeshNode.secretOverlap + .seconds(1))
+        let late = try old.sealIntroduction(digest)
+        _ = net.inject(late, to: 1, from: source)
+        #expect(net.refusals["unauthenticated", default: 0] >= 1, "after the overlap it opens nothing")
+    }
+
+    @Test func aMemberAwayDuringARotationCatchesUpByItself() throws {
+        var net = try mesh(4)
+        net.kill(2)
+        try net.act(0) { node, wall, now in try node.rotateSecret(wallMillis: wall, now: now) }
+        #expect(net.time(until: .seconds(3)) { switched($0, [0, 1, 3], to: 1) } != nil)
+        net.run(for: MeshNode.secretOverlap + .seconds(5))
+        #expect(net.nodes[2].core.secretGeneration == 0)
+        net.revive(2)
+        let caughtUp = net.time(until: .seconds(20)) { switched($0, [0, 1, 2, 3], to: 1) && $0.agree([0, 1, 2, 3]) }
+        #expect(caughtUp != nil, "back with the new secret and in the mesh")
+    }
+
+    /// A member that holds the secret asks for the new one and is refused once evicted.
+    @Test func anEvictedMemberCannotAskForTheNewSecret() throws {
+        var net = try mesh(4)
+        let evicteeIdentity = net.nodes[3].identity
+        let victim = evicteeIdentity.wireGuardPublicKey.base64
+        try net.act(0) { node, wall, now in try node.evict(victim, wallMillis: wall, now: now) }
+        net.run(for: .seconds(2))
+        let request = JoinMessage.secretRequest(
+            generation: 0,
+            admission: net.nodes[3].core.persisted.admission.flatMap(Base64.decodeAnyLength), identity: evicteeIdentity,
+            nonce: Array(repeating: 1, count: 16), sentAt: net.wallMillis, mesh: net.mesh)
+        let replies = net.inject(request, to: 1, from: PeerAddress(ip: IPAddress("10.9.0.8")!, port: 7946))
+        #expect(replies.isEmpty)
+        #expect(net.refusals["secret-request-refused", default: 0] >= 1)
+    }
+}
+
+extension SimulatedMesh {
+    /// An owned mesh of `count` peers that agree on their membership (`legacy`: from before
+    /// admissions).
+    static func agreeing(_ count: Int, legacy: Bool = false) throws -> SimulatedMesh {
+        var net = SimulatedMesh(owned: true)
+        net.legacy = legacy
+        for _ in 0..<count { try net.add() }
+        #expect(net.time(until: .seconds(10)) { $0.agree(Array(0..<count)) } != nil)
+        net.run(for: .seconds(2))
+        return net
+    }
+}
+
+/// Owner-signed settings: the newest version of the name and route policy applies everywhere,
+/// widening lets a route in, narrowing takes it out of every member's WireGuard config.
+@Suite struct SettingsTests {
+    @Test func ownersChangeThePolicyAndEveryMemberAppliesIt() throws {
+        var net = try SimulatedMesh.agreeing(4)
+        let lan = IPPrefix("192.168.7.0/24")!
+        var wanted = net.nodes[2].core.persisted
+        wanted.options.advertiseRoutes = [lan.description]
+        try net.act(2) { node, _, now in try node.update(wanted, now: now) }
+        net.run(for: .seconds(2))
+        let advertiser = net.nodes[2].key
+        func carried(_ net: SimulatedMesh, at index: Int) -> Bool {
+            let peer = net.nodes[index].desired?.device.peers.first { $0.publicKey == advertiser }
+            return peer?.allowedIPs.contains { $0.description == lan.description } ?? false
+        }
+        #expect(!carried(net, at: 1), "the default policy refuses the route")
+
+        try net.act(0) { node, wall, now in
+            try node.changeSettings(
+                name: "lab", policy: RoutePolicy(allowedPrefixes: [lan]), wallMillis: wall, now: now)
+        }
+        let widened = net.time(until: .seconds(5)) { net in
+            (0..<4).allSatisfy { net.nodes[$0].core.name == "lab" } && [0, 1, 3].allSatisfy { carried(net, at: $0) }
+        }
+        #expect(widened != nil, "a member's route is let in once the owners allow it")
+
+        try net.act(0) { node, wall, now in
+            try node.changeSettings(name: "lab", policy: .default, wallMillis: wall, now: now)
+        }
+        let narrowed = net.time(until: .seconds(5)) { net in
+            [0, 1, 3].allSatisfy { !carried(net, at: $0) }
+                && (0..<4).allSatisfy { net.nodes[$0].core.policy == .default }
+        }
+        #expect(narrowed != nil, "and taken out everywhere when they narrow it")
+        #expect(throws: OwnerActionError.self) {
+            try net.act(1) { node, wall, now in
+                try node.changeSettings(name: "x", policy: .default, wallMillis: wall, now: now)
+            }
         }
     }
 }
