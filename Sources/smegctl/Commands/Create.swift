@@ -27,10 +27,14 @@ struct Create: ParsableCommand {
     @Option(help: ArgumentHelp("Human name for the mesh, used in DNS names and graphs.", valueName: "name"))
     var name: String?
 
-    @Flag(help: "Let members advertise the default route ::/0 (exit nodes). Fixed for the mesh's life.")
+    @Flag(
+        help: "Let members advertise the default route ::/0 (exit nodes). Owners can change it later (smegctl policy).")
     var allowExitNodes = false
 
-    @Flag(help: "Let members bridge other meshes into this one (advertise their prefixes). Fixed for the mesh's life.")
+    @Flag(
+        help:
+            "Let members bridge other meshes into this one (advertise their prefixes). Owners can change it later (smegctl policy)."
+    )
     var allowBridgedMeshes = false
 
     @Option(

@@ -273,3 +273,34 @@ extension SimulatedMesh {
         }
     }
 }
+
+/// The issue's bar at its size: N = 100, every member drops the evicted node's WireGuard peer
+/// and refuses it within 5 s (virtual time, so the bound is deterministic, not a timing).
+@Suite struct EvictionAtScaleTests {
+    @Test func aHundredMembersCutAnEvictedNodeOffWithinFiveSeconds() throws {
+        var net = SimulatedMesh(owned: true)
+        for _ in 0..<100 { try net.add() }
+        #expect(net.time(until: .seconds(60)) { $0.agree(Array(0..<100)) } != nil)
+        net.run(for: .seconds(2))
+        let victim = 57
+        let key = net.nodes[victim].identity.wireGuardPublicKey.base64
+        try net.act(0) { node, wall, now in try node.evict(key, wallMillis: wall, now: now) }
+        let rest = (0..<100).filter { $0 != victim }
+        let id = net.nodes[victim].identity.nodeID
+        let took = net.time(until: .seconds(5), step: .milliseconds(100)) { net in
+            rest.allSatisfy { index in
+                net.nodes[index].core.ledger?.isEvicted(id) == true
+                    && !net.desiredPeers(at: index).contains(net.nodes[victim].key)
+            }
+        }
+        print(
+            "eviction at N = 100: every member cut the node off after \(took.map { "\($0)" } ?? "more than 5 s") (virtual)"
+        )
+        #expect(took != nil)
+        let switched = net.time(until: .seconds(5)) { net in
+            Set(rest.map { net.nodes[$0].core.secret.bytes }).count == 1
+                && rest.allSatisfy { net.nodes[$0].core.secretGeneration == 1 }
+        }
+        #expect(switched != nil, "and every member has the rotated secret")
+    }
+}
