@@ -8,6 +8,13 @@ extension MeshNode {
     /// Whether this node's identity is one of the mesh's owners now.
     public var isOwner: Bool { gossip.ledger?.isOwner(identity.signingKey) ?? false }
 
+    /// The record rules as the ledger and this node's own admission make them now.
+    var currentValidator: MeshRecordValidator {
+        MeshRecordValidator(
+            mesh: mesh, policy: policy, endpoints: settings.endpointPolicy, ledger: gossip.ledger,
+            requiresAdmissions: persisted.admission != nil, me: identity.nodeID)
+    }
+
     /// The admission this node's record carries: the one its invite's issuer granted.
     var ownAdmission: [UInt8]? {
         persisted.admission.flatMap(Base64.decodeAnyLength)
@@ -75,7 +82,7 @@ extension MeshNode {
                     .log(.notice, "owner \(issuer) rotated the mesh secret to generation \(generation)\(entitled)"))
             }
         }
-        validator = MeshRecordValidator(mesh: mesh, policy: policy, endpoints: settings.endpointPolicy, ledger: ledger)
+        validator = currentValidator
         gossip.replaceValidator(validator)
         persistDue = now
         reconcileDue = now
@@ -117,8 +124,7 @@ extension MeshNode {
         }
         gossip.ledger!.merge(statements)
         if let ledger = gossip.ledger, ledger.count > 0 {
-            validator = MeshRecordValidator(
-                mesh: mesh, policy: policy, endpoints: settings.endpointPolicy, ledger: ledger)
+            validator = currentValidator
             gossip.replaceValidator(validator)
         }
         if let evicted = gossip.ledger?.evicted[identity.nodeID] {

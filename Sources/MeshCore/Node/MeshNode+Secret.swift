@@ -9,6 +9,8 @@ extension MeshNode {
     public static let secretOverlap: Duration = .seconds(30)
     /// How often a member whose frames stopped opening asks for the current secret.
     static let secretRequestInterval: Duration = .seconds(5)
+    /// How long a member waits for the delivery that follows a rotation before it asks.
+    static let catchUpDelay: Duration = .seconds(2)
 
     /// `smegctl rotate`: a new secret for every member but the evicted.
     public mutating func rotateSecret(wallMillis: UInt64, now: Instant) throws(OwnerActionError) -> [Effect] {
@@ -42,6 +44,7 @@ extension MeshNode {
         persisted.secret = Base64.encode(candidate.bytes)
         persisted.secretGeneration = generation
         pendingSecretRequest = nil
+        behindSince = nil
         return [.saveMesh(persisted), .log(.notice, "the mesh secret is now generation \(generation)")]
     }
 
@@ -56,17 +59,29 @@ extension MeshNode {
         return effects.isEmpty ? [.metric(.rejected("stale-secret-delivery"))] : effects
     }
 
-    /// The ledger names a newer secret than this node holds (its delivery was lost): ask two
-    /// members for it.
+    /// Whether the ledger names a newer secret than this node holds.
+    var isBehind: Bool {
+        guard let newest = gossip.ledger?.secretGeneration else { return false }
+        return newest.number > secretGeneration
+            || SecretCommitment.of(secret, generation: secretGeneration, mesh: mesh) != newest.commitment
+    }
+
+    /// The ledger named a newer secret than this node holds for `catchUpDelay` (its delivery,
+    /// which follows the rotation statement, was lost): ask two members for it.
     mutating func catchUpIfBehind(now: Instant) -> [Effect] {
-        guard let newest = gossip.ledger?.secretGeneration,
-            newest.number > secretGeneration
-                || SecretCommitment.of(secret, generation: secretGeneration, mesh: mesh) != newest.commitment
-        else { return [] }
+        guard isBehind else {
+            behindSince = nil
+            return []
+        }
+        guard let since = behindSince else {
+            behindSince = now
+            return []
+        }
+        guard now.since(since) >= Self.catchUpDelay else { return [] }
         let addresses = liveMembers.map(\.owner).filter { $0 != identity.nodeID }.prefix(2).compactMap {
             gossip.address(of: $0)
         }
-        return requestSecret(from: Array(addresses), now: now)
+        return requestSecret(from: Array(addresses), now: now, because: "the ledger names a newer mesh secret")
     }
 
     /// A frame of this mesh no secret here opens, from an address a member was heard at (or a
@@ -75,10 +90,14 @@ extension MeshNode {
         guard gossip.ledger != nil,
             gossip.wire.learned.values.contains(source) || gossip.bootstrap.contains(source)
         else { return [] }
-        return requestSecret(from: [source], now: now)
+        return requestSecret(from: [source], now: now, because: "frames from \(source) no longer open")
     }
 
-    private mutating func requestSecret(from addresses: [PeerAddress], now: Instant) -> [Effect] {
+    private mutating func requestSecret(
+        from addresses: [PeerAddress], now: Instant, because reason: String
+    )
+        -> [Effect]
+    {
         guard !addresses.isEmpty else { return [] }
         if let last = pendingSecretRequest?.at, now.since(last) < Self.secretRequestInterval { return [] }
         guard let nonce = try? Sodium.randomBytes(16) else { return [] }
@@ -86,7 +105,7 @@ extension MeshNode {
         let request = JoinMessage.secretRequest(
             generation: secretGeneration, admission: ownAdmission, identity: identity, nonce: nonce,
             sentAt: lastWallMillis, mesh: mesh)
-        return [.log(.info, "frames stopped opening: asking for the current mesh secret")]
+        return [.log(.info, "\(reason): asking for the current mesh secret")]
             + addresses.map { .send(request, to: $0) }
     }
 

@@ -50,6 +50,8 @@ public struct MeshNode {
     public internal(set) var secretGeneration: UInt64
     /// This node's own request for the current secret, awaiting an answer.
     var pendingSecretRequest: (nonce: [UInt8], at: Instant)?
+    /// Since when the ledger has named a newer secret than this node holds.
+    var behindSince: Instant?
     /// The wall clock at the last input, for what is stamped outside a tick.
     var lastWallMillis: UInt64 = 0
     var validator: MeshRecordValidator
@@ -118,7 +120,10 @@ public struct MeshNode {
         self.charter = charter
         self.settings = settings
         self.topology = MeshTopology(mesh: mesh, members: [])
-        let validator = MeshRecordValidator(mesh: mesh, policy: policy, endpoints: settings.endpointPolicy)
+        let ledger = charter.map { OwnerLedger(mesh: mesh, founder: $0.owner) }
+        let validator = MeshRecordValidator(
+            mesh: mesh, policy: policy, endpoints: settings.endpointPolicy, ledger: ledger,
+            requiresAdmissions: persisted.admission != nil, me: identity.nodeID)
         self.validator = validator
         self.gossip = GossipCore(
             engine: GossipEngine(
@@ -126,7 +131,7 @@ public struct MeshNode {
                 signer: MeshGossipSigner(identity: identity, mesh: mesh), rng: rng),
             wire: MeshWire(session: FrameSession(mesh: mesh, secret: secret, identity: identity)), mesh: mesh,
             overlayFallback: !settings.controlPlaneOnly)
-        if let charter { gossip.ledger = OwnerLedger(mesh: mesh, founder: charter.owner) }
+        gossip.ledger = ledger
     }
 
     public var engine: GossipEngine { gossip.engine }
@@ -186,6 +191,7 @@ public struct MeshNode {
         effects += exportRejections()
         if let due = reconcileDue, now >= due { effects += reconcile(now: now) }
         effects += retryHandshakes(now: now)
+        if behindSince != nil { effects += catchUpIfBehind(now: now) }
         if let due = persistDue, now >= due { effects.append(persist(wallMillis: wallMillis)) }
         let gauges = (members: engine.store.presentCount, leads: engine.isLeader)
         if exportedGauges.map({ $0 != gauges }) ?? true {

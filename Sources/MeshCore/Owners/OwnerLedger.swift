@@ -77,11 +77,15 @@ public struct OwnerLedger: Sendable, Equatable {
     public func isEvicted(_ member: NodeID) -> Bool { evicted[member] != nil }
 
     /// Whether the holder of `key` may be a member in `role`: admissions are not required
-    /// yet, or the ledger admits it, or `carried` (the admission its record carries, already
+    /// yet (nor `required` by the caller), it is an owner, or the ledger admits it, or `carried` (the admission its record carries, already
     /// verified for this mesh) is signed by a current owner. An evicted member is refused by
     /// its node id, separately.
-    public func admits(_ key: SigningPublicKey, as role: NodeRecord.Role, carried: OwnerStatement?) -> Bool {
-        guard requiresAdmissions else { return true }
+    public func admits(
+        _ key: SigningPublicKey, as role: NodeRecord.Role, carried: OwnerStatement?, required: Bool = false
+    ) -> Bool {
+        guard requiresAdmissions || required else { return true }
+        // Owners are members by being owners (the founder's key is known from the mesh id alone).
+        if isOwner(key) { return true }
         var admission = admitted[key]
         if admission == nil, let carried, case .admit(let grant) = carried.decision, grant.member == key,
             isOwner(carried.issuer)

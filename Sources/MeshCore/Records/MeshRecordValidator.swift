@@ -19,15 +19,24 @@ public struct MeshRecordValidator: RecordValidator {
     public let ledger: OwnerLedger?
     /// Members the owners evicted (`OwnerLedger.evicted`).
     public let evicted: Set<NodeID>
+    /// Admissions are required even before the ledger says so: this node was admitted itself,
+    /// so its mesh requires them, and it must not let strangers in while its ledger catches up.
+    public let requiresAdmissions: Bool
+    /// This node: its own record needs no admission check here (it signed it, with the
+    /// admission it was granted, which its ledger may not be able to place yet).
+    public let me: NodeID?
 
     public init(
-        mesh: MeshID, policy: RoutePolicy = .default, endpoints: EndpointPolicy = .strict, ledger: OwnerLedger? = nil
+        mesh: MeshID, policy: RoutePolicy = .default, endpoints: EndpointPolicy = .strict, ledger: OwnerLedger? = nil,
+        requiresAdmissions: Bool = false, me: NodeID? = nil
     ) {
+        self.me = me
         self.mesh = mesh
         self.policy = policy
         self.endpoints = endpoints
         self.ledger = ledger
         self.evicted = Set(ledger?.evicted.keys ?? [:].keys)
+        self.requiresAdmissions = requiresAdmissions
     }
 
     public func accept(_ record: MemberRecord) -> Bool {
@@ -69,11 +78,12 @@ public struct MeshRecordValidator: RecordValidator {
             throw .malformed(.invalid(field: "version", reason: "envelope version differs from the signed version"))
         }
         try signed.verify(in: mesh, policy: policy, endpoints: endpoints)
-        if let ledger, ledger.requiresAdmissions {
+        if let ledger, ledger.requiresAdmissions || requiresAdmissions, record.owner != me {
             let carried = try signed.record.admission.map { bytes throws(RecordRejection) in
                 try signed.record.verifiedAdmission(bytes, in: mesh)
             }
-            guard ledger.admits(signed.record.signingKey, as: signed.record.role, carried: carried) else {
+            guard ledger.admits(signed.record.signingKey, as: signed.record.role, carried: carried, required: true)
+            else {
                 throw .notAdmitted
             }
         }

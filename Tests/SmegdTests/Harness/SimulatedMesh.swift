@@ -128,8 +128,9 @@ struct SimulatedMesh {
     @discardableResult
     mutating func add(
         role: NodeRecord.Role = .peer, behind: SimulatedNAT.Behaviour? = nil, admission: OwnerStatement? = nil,
-        admitted: Bool = true
+        admitted: Bool = true, secret granted: MeshSecret? = nil, bootstrap bootstrapIndex: Int = 0
     ) throws -> Int {
+        let secret = granted ?? self.secret
         let index = nodes.count
         let identity = try Self.identity(index)
         var nat: Int?
@@ -161,7 +162,7 @@ struct SimulatedMesh {
             rng: SplitMix64(seed: rng.next()))
         core.hostEndpoints = [Endpoint("\(lan):\(Self.wireGuardPort)")!]
         if legacy { core.adoptsAdmissions = false }
-        if index > 0 { core.setBootstrap([nodes[0].address]) }
+        if index > 0 { core.setBootstrap([nodes[bootstrapIndex].address]) }
         let node = Node(
             core: core, identity: identity, lan: lan, nat: nat,
             wireGuard: SimulatedWireGuard(key: WireGuardKey(bytes: identity.nodeID.bytes)!))

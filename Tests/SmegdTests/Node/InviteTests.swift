@@ -117,6 +117,26 @@ import Testing
         #expect((try? redeem(&net, invitation, as: SimulatedMesh.identity(30), at: 1).get()) != nil)
     }
 
+    /// The founder's machine is gone; a second owner evicts a member (rotating the secret) and
+    /// invites a new node, which redeems with it, gets the current secret and becomes a member
+    /// everywhere, although its own ledger does not know yet that its issuer is an owner.
+    @Test func aSecondOwnersInviteeJoinsAfterTheFounderIsGone() throws {
+        var net = try mesh(4)
+        let second = net.nodes[1].identity.wireGuardPublicKey.base64
+        try net.act(0) { node, wall, now in try node.addOwner(second, wallMillis: wall, now: now) }
+        net.run(for: .seconds(2))
+        net.kill(0)
+        net.run(for: .seconds(5))
+        let victim = net.nodes[3].identity.wireGuardPublicKey.base64
+        try net.act(1) { node, wall, now in try node.evict(victim, wallMillis: wall, now: now) }
+        net.run(for: .seconds(1))
+        let invitation = try invitation(&net, from: 1)
+        let granted = try redeem(&net, invitation, as: SimulatedMesh.identity(4), at: 1).get()
+        #expect(granted.secret == net.nodes[1].core.secret, "the current, rotated secret")
+        let index = try net.add(admission: granted.admission, secret: granted.secret, bootstrap: 1)
+        #expect(net.time(until: .seconds(10)) { $0.agree([1, 2, index]) } != nil)
+    }
+
     /// A node with the mesh secret but no admission (an old token, a stolen secret) never
     /// becomes a member anywhere.
     @Test func aRecordWithoutAdmissionIsRefusedEverywhere() throws {

@@ -202,6 +202,16 @@ import Testing
         #expect(caughtUp != nil, "back with the new secret and in the mesh")
     }
 
+    /// The rotation statement reaches a member through others, but the owner's delivery does
+    /// not: it asks members for the secret 2 s later, well inside the overlap.
+    @Test func aMemberWhoseDeliveryIsLostAsksForIt() throws {
+        var net = try mesh(5)
+        net.cut = { a, b in (a == 0 && b == 2) || (a == 2 && b == 0) }
+        try net.act(0) { node, wall, now in try node.rotateSecret(wallMillis: wall, now: now) }
+        let took = net.time(until: .seconds(8)) { switched($0, [0, 1, 2, 3, 4], to: 1) }
+        #expect(took != nil && took! < MeshNode.secretOverlap, "caught up in \(String(describing: took))")
+    }
+
     /// A member that holds the secret asks for the new one and is refused once evicted.
     @Test func anEvictedMemberCannotAskForTheNewSecret() throws {
         var net = try mesh(4)
