@@ -48,6 +48,15 @@ import Testing
         #expect(try OwnerStatement(bytes: admit.bytes, mesh: mesh) == admit)
     }
 
+    /// Found by FuzzOwners: an all-zero invite id is the encoding's "none", so it must be none.
+    @Test func anAllZeroInviteIDIsNone() throws {
+        let zero = InviteID(bytes: [UInt8](repeating: 0, count: 16))
+        let admission = Admission(member: Fixtures.identity2.signingKey, role: .client, invite: zero)
+        #expect(admission.invite == nil)
+        let statement = OwnerStatement.sign(.admit(admission), by: Fixtures.identity1, at: issuedAt, mesh: mesh)
+        #expect(try OwnerStatement(bytes: statement.bytes, mesh: mesh) == statement)
+    }
+
     @Test func ledgerSummary() {
         var ledger = OwnerLedger(mesh: mesh, founder: Fixtures.identity1.signingKey)
         ledger.merge([admit, addOwner])

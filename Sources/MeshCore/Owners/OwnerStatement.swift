@@ -231,10 +231,12 @@ public struct Admission: Hashable, Sendable {
     /// The invite it was redeemed from; nil for an owner's own node or an upgrade.
     public let invite: InviteID?
 
+    /// An all-zero invite id is how the encoding says "none", so it is stored as nil: one
+    /// admission has one encoding, and decoding gives back what was signed.
     public init(member: SigningPublicKey, role: Role, invite: InviteID?) {
         self.member = member
         self.role = role
-        self.invite = invite
+        self.invite = invite.flatMap { $0.bytes.allSatisfy { $0 == 0 } ? nil : $0 }
     }
 
     var bytes: [UInt8] {
