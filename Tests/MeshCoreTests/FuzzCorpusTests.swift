@@ -103,6 +103,7 @@ import Testing
         for (name, bytes) in HostileScript.seeds {
             seeds.append(Seed(target: "FuzzHostileMesh", name: name, bytes: bytes))
         }
+        seeds += try ownerSeeds()
         return seeds
     }
 
@@ -157,6 +158,8 @@ import Testing
             var script = HostileScript(bytes)
             let found = script.run()
             #expect(found.isEmpty, "\(name) breaks an invariant: \(found.joined(separator: "; "))")
+        case "FuzzOwners", "FuzzJoin":
+            try checkOwnerDecodes(target, name, bytes)
         default:
             Issue.record("no decoder known for fuzz target \(target): add it to FuzzCorpusTests")
         }
