@@ -17,10 +17,12 @@ scratch=.build-fuzz
 export SMEG_FUZZ=1
 export SWIFT_BACKTRACE=enable=no
 
+# The manifest declares one target per Fuzz/ directory, which SwiftPM's manifest cache does not
+# see: a checkout at a path that once had fewer targets would reuse the old list.
 for target in "${targets[@]}"; do
-    swift build -c release --sanitize=fuzzer --product "$target" --scratch-path "$scratch" >/dev/null
+    swift build -c release --sanitize=fuzzer --manifest-cache none --product "$target" --scratch-path "$scratch" >/dev/null
 done
-bin=$(swift build -c release --sanitize=fuzzer --scratch-path "$scratch" --show-bin-path)
+bin=$(swift build -c release --sanitize=fuzzer --manifest-cache none --scratch-path "$scratch" --show-bin-path)
 
 failed=0
 for target in "${targets[@]}"; do

@@ -10,7 +10,8 @@ struct Evict: ParsableCommand {
             Owners sign decisions that every member checks and gossip spreads; there is no server. \
             An eviction is permanent: every member drops the evicted node's WireGuard peer and refuses \
             its records and frames within seconds, and the node, if it is still running, tears the \
-            mesh down. To let that machine back in, it needs a new identity and a new invite.
+            mesh down. The mesh secret is rotated at the same time, and the invitation that \
+            admitted the node is revoked. To let that machine back in, it needs a new invitation.
 
             MEMBER is an alias, a WireGuard key, or the start of one (a short id from `smegctl get`). \
             A member that is offline can be evicted by its full key.
