@@ -3,8 +3,8 @@ import GossipCRDT
 /// The owner ledger's gossip (`OwnerMessage`): summaries every `ledgerInterval` to one member
 /// in turn, full exchanges when summaries differ, and new statements pushed on at once.
 extension GossipCore {
-    /// One summary every five seconds from each member: 122 bytes on the wire (1.5 KB a minute). Statements spread by their pushes; summaries only repair
-    /// what a push missed, so a statement that missed its push arrives within a few intervals.
+    /// One summary every five seconds from each member: 122 bytes on the wire (1.5 KB a
+    /// minute). Statements spread by their pushes; summaries only repair what a push missed.
     static let ledgerInterval: Duration = .seconds(5)
     /// Members a new statement is pushed on to by each member that learns it.
     static let ledgerFanout = 3

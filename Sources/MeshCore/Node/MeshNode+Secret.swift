@@ -32,9 +32,7 @@ extension MeshNode {
     /// that lost the tie.
     mutating func adopt(_ candidate: MeshSecret, generation: UInt64, now: Instant) -> [Effect] {
         guard let newest = gossip.ledger?.secretGeneration, newest.number == generation,
-            SecretCommitment.of(candidate, generation: generation, mesh: mesh) == newest.commitment,
-            generation > secretGeneration
-                || SecretCommitment.of(secret, generation: secretGeneration, mesh: mesh) != newest.commitment
+            SecretCommitment.of(candidate, generation: generation, mesh: mesh) == newest.commitment, isBehind
         else { return [] }
         secret = candidate
         secretGeneration = generation
@@ -87,8 +85,10 @@ extension MeshNode {
     /// A frame of this mesh no secret here opens, from an address a member was heard at (or a
     /// bootstrap address): this node may have missed a rotation, so it asks there.
     mutating func undecryptable(from source: PeerAddress, now: Instant) -> [Effect] {
+        // Junk with this mesh's id costs a lookup only when a request is due (it scans members).
+        if let last = pendingSecretRequest?.at, now.since(last) < Self.secretRequestInterval { return [] }
         guard gossip.ledger != nil,
-            gossip.wire.learned.values.contains(source) || gossip.bootstrap.contains(source)
+            gossip.bootstrap.contains(source) || gossip.wire.learned.values.contains(source)
         else { return [] }
         return requestSecret(from: [source], now: now, because: "frames from \(source) no longer open")
     }
@@ -112,10 +112,10 @@ extension MeshNode {
     /// Answers a member that asks for the current secret, if it is admitted and not evicted and
     /// this node holds the newest rotation's secret.
     mutating func answerSecretRequest(_ request: JoinMessage.SecretRequest, from source: PeerAddress) -> [Effect] {
-        guard let ledger = gossip.ledger, let rotation = ledger.rotation, let newest = ledger.secretGeneration,
-            newest.number == secretGeneration, request.generation <= secretGeneration,
-            SecretCommitment.of(secret, generation: secretGeneration, mesh: mesh) == newest.commitment,
-            let node = request.requester.derivedWireGuardKey?.nodeID, !ledger.isEvicted(node)
+        // Not behind: this node holds the very secret the newest rotation commits to.
+        guard let ledger = gossip.ledger, let rotation = ledger.rotation, !isBehind,
+            request.generation <= secretGeneration, let node = request.requester.derivedWireGuardKey?.nodeID,
+            !ledger.isEvicted(node)
         else { return [.metric(.rejected("secret-request-refused"))] }
         let carried = request.admission.flatMap { try? OwnerStatement(bytes: $0, mesh: mesh) }
         let admitted = ledger.admits(request.requester, as: .client, carried: carried)

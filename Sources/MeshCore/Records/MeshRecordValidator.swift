@@ -35,7 +35,7 @@ public struct MeshRecordValidator: RecordValidator {
         self.policy = policy
         self.endpoints = endpoints
         self.ledger = ledger
-        self.evicted = Set(ledger?.evicted.keys ?? [:].keys)
+        self.evicted = ledger.map { Set($0.evicted.keys) } ?? []
         self.requiresAdmissions = requiresAdmissions
     }
 
