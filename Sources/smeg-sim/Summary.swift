@@ -24,6 +24,19 @@ struct Summary {
     var falsePrunes: Int { reports.reduce(0) { $0 + $1.falsePrunes } }
     var bytesMean: Double { reports.map(\.steadyBytesPerNodeMean).reduce(0, +) / Double(reports.count) }
     var bytesMax: Double { reports.map(\.steadyBytesPerNodeMax).max() ?? 0 }
+    /// The run whose busiest node (sent plus received) was busiest.
+    var busiest: SimulationReport? {
+        reports.max {
+            $0.steadyBusiestInPerSecond + $0.steadyBusiestOutPerSecond
+                < $1.steadyBusiestInPerSecond + $1.steadyBusiestOutPerSecond
+        }
+    }
+    var busiestTotal: Double { busiest.map { $0.steadyBusiestInPerSecond + $0.steadyBusiestOutPerSecond } ?? 0 }
+    /// Bytes a node sends from a partition's heal through its settling, worst run's mean.
+    var healBytesMean: Double? {
+        let values = reports.compactMap(\.healBytesPerNodeMean)
+        return values.count == reports.count ? values.max() : nil
+    }
     var converged: Bool { reports.allSatisfy(\.converged) }
 
     struct Bar {
@@ -33,7 +46,10 @@ struct Summary {
     }
 
     func bars(config: SimulationConfig) -> [Bar] {
-        let pruneBar = reports.first?.pruneBarSeconds ?? 5
+        // Three intervals plus one second without loss, plus two with it (issue bars at 10,000).
+        let interval = reports.first?.heartbeatInterval ?? 1
+        let pruneBar = 3 * interval + (config.loss > 0 ? 2 : 1)
+        let busiestBar = config.loss > 0 ? 30_000.0 : 10_000.0
         let join = joinRoundsP99[2]
         let prune = pruneSecondsP99[1]
         var bars = [
@@ -48,9 +64,20 @@ struct Summary {
                     ? "leader crash pruned by 100% (failover; no bar)"
                     : "crash pruned by 100% within \(format(pruneBar)) s (p99)",
                 measured: format(prune), pass: config.crashLeader ? prune != nil : (prune ?? .infinity) <= pruneBar),
+            Bar(
+                name: "busiest node in + out <= \(format(busiestBar / 1000)) KB/s",
+                measured: "\(format(busiestTotal)) (in \(format(busiest?.steadyBusiestInPerSecond)), "
+                    + "out \(format(busiest?.steadyBusiestOutPerSecond)))",
+                pass: busiestTotal <= busiestBar),
             Bar(name: "zero false prunes", measured: "\(falsePrunes)", pass: falsePrunes == 0),
             Bar(name: "all replicas converged", measured: "\(converged)", pass: converged),
         ]
+        if config.partition != nil {
+            bars.append(
+                Bar(
+                    name: "partition heal <= 300 KB sent per node (mean)", measured: format(healBytesMean),
+                    pass: (healBytesMean ?? .infinity) <= 300_000))
+        }
         if config.nodes >= 10_000 {
             bars.append(Bar(name: "completes in < 300 s wall", measured: format(wallSeconds), pass: wallSeconds < 300))
         }
@@ -66,7 +93,7 @@ struct Summary {
         lines.append("")
         let header = [
             "seed", "join50%", "join99%", "join100%", "rounds50%", "rounds99%", "rounds100%", "prune99%",
-            "prune100%", "false", "B/s/node", "B/s max", "heal", "converged",
+            "prune100%", "false", "B/s/node", "B/s max", "busy in", "busy out", "heal", "heal KB", "converged",
         ]
         lines.append(header.map { pad($0, 10) }.joined(separator: " "))
         for report in reports {
@@ -74,7 +101,9 @@ struct Summary {
                 ["\(report.seed)"] + report.joinSeconds.map { format($0) } + report.joinRounds.map { format($0) } + [
                     format(report.pruneSeconds[0]), format(report.pruneSeconds[1]), "\(report.falsePrunes)",
                     format(report.steadyBytesPerNodeMean), format(report.steadyBytesPerNodeMax),
-                    format(report.partitionHealSeconds), "\(report.converged)",
+                    format(report.steadyBusiestInPerSecond), format(report.steadyBusiestOutPerSecond),
+                    format(report.partitionHealSeconds), format(report.healBytesPerNodeMean.map { $0 / 1000 }),
+                    "\(report.converged)",
                 ]
             lines.append(row.map { pad($0, 10) }.joined(separator: " "))
         }
@@ -101,6 +130,10 @@ struct Summary {
                 + "\"steadyBytesPerNodeMean\":\(number(report.steadyBytesPerNodeMean)),"
                 + "\"steadyBytesPerNodeMax\":\(number(report.steadyBytesPerNodeMax)),"
                 + "\"steadyMessagesPerNodeMean\":\(number(report.steadyMessagesPerNodeMean)),"
+                + "\"steadyBusiestInPerSecond\":\(number(report.steadyBusiestInPerSecond)),"
+                + "\"steadyBusiestOutPerSecond\":\(number(report.steadyBusiestOutPerSecond)),"
+                + "\"healBytesPerNodeMean\":\(number(report.healBytesPerNodeMean)),"
+                + "\"healBytesPerNodeMax\":\(number(report.healBytesPerNodeMax)),"
                 + "\"partitionHealSeconds\":\(number(report.partitionHealSeconds)),"
                 + "\"converged\":\(report.converged),\"simulatedSeconds\":\(number(report.simulatedSeconds)),"
                 + "\"events\":\(report.eventsProcessed),\"rejections\":\(report.rejections),"
@@ -118,6 +151,7 @@ struct Summary {
             + "\"p99\":{\"joinRounds\":\(array(joinRoundsP99)),\"joinSeconds\":\(array(joinSecondsP99)),"
             + "\"pruneSeconds\":\(array(pruneSecondsP99))},\"falsePrunes\":\(falsePrunes),"
             + "\"steadyBytesPerNodeMean\":\(number(bytesMean)),\"steadyBytesPerNodeMax\":\(number(bytesMax)),"
+            + "\"steadyBusiestBytesPerSecond\":\(number(busiestTotal)),\"healBytesPerNodeMean\":\(number(healBytesMean)),"
             + "\"converged\":\(converged),\"runs\":[\(runs.joined(separator: ","))],"
             + "\"bars\":[\(bars.joined(separator: ","))]}"
     }

@@ -25,12 +25,28 @@ import Testing
         let out = mesh.engines[id(5)]!.tick(now: ms(0)).filter {
             if case .digest = $0.message { return true } else { return false }
         }
-        #expect(out.count == 1, "idle rounds talk to one peer")
+        #expect(out.count == 2, "a node that has not heard its leader's summary yet repairs with two peers")
         mesh.bytes = 0
         mesh.messages = 0
-        mesh.deliver(out, from: id(5), now: ms(0))
+        mesh.deliver(Array(out.prefix(1)), from: id(5), now: ms(0))
         #expect(mesh.messages == 1)
         #expect(mesh.bytes < 150)
+    }
+
+    @Test func aNodeThatAgreesWithItsLeaderSendsOneIdleDigestPerInterval() {
+        var node = converged(50).engines[id(5)]!
+        let heartbeat = Heartbeat(epoch: EpochStamp(leader: id(1), number: 1), stableSummary: node.store.summary.hash)
+        _ = node.receive(.heartbeat(heartbeat), from: id(1), now: ms(0))
+        func digests(_ out: [Outgoing]) -> Int {
+            out.filter { if case .digest = $0.message { true } else { false } }.count
+        }
+        #expect(digests(node.tick(now: ms(1))) == 1, "the backstop digest")
+        var later = 0
+        for step in 1...4 { later += digests(node.tick(now: ms(1 + 200 * UInt64(step)))) }
+        #expect(later == 0, "nothing more while the heartbeat says we agree")
+        var news = node
+        _ = news.publish(record(5, 2), now: ms(900))
+        #expect(digests(news.tick(now: ms(1001))) == 3, "news goes out at the full fanout")
     }
 
     @Test func aJoinerGetsEverythingFromItsBootstrapPeerAndIsSeenByIt() {
@@ -290,8 +306,11 @@ import Testing
         _ = node.publish(record(3, 2), now: ms(0))
         let echo = Digest(summary: node.store.summary, epoch: nil, rumors: Updates(records: [record(3, 2)]))
         _ = node.receive(.digest(echo), from: id(4), now: ms(1))
-        let round = node.tick(now: ms(2)).filter { if case .digest = $0.message { true } else { false } }
-        #expect(round.count == 1, "back to the idle fanout")
+        let round = node.tick(now: ms(2)).compactMap { outgoing -> Digest? in
+            if case .digest(let digest) = outgoing.message { digest } else { nil }
+        }
+        #expect(round.count == 2, "down to the repair fanout until its leader's summary shows the news")
+        #expect(round.allSatisfy { $0.rumors.isEmpty })
     }
 
     @Test func aBurstOfNewsGoesToBucketsAtOnce() {

@@ -27,8 +27,13 @@ import Testing
         .delta(Delta(level: 2, buckets: [0, 17, 255], updates: updates, wantsReply: true)),
         .delta(Delta(level: 0, buckets: [], updates: Updates(), wantsReply: false)),
         .heartbeat(Heartbeat(epoch: stamp, stableSummary: 77)),
+        .heartbeat(
+            Heartbeat(epoch: stamp, stableSummary: 77, proof: [1, 2], scope: Scope(bits: 6, prefix: 0xA8 << 56))),
+        .heartbeat(Heartbeat(epoch: stamp, stableSummary: 0, scope: Scope(bits: 64, prefix: .max))),
         .probe(stamp),
         .ack(Ack(epoch: stamp, summaryHash: .max)),
+        .report(Report(epoch: stamp, missing: [alice, bob])),
+        .report(Report(epoch: stamp, missing: [])),
     ]
 
     @Test(arguments: messages) func roundTrips(_ message: GossipMessage) throws {
@@ -59,7 +64,7 @@ import Testing
 
     @Test func unknownTypeAndFlagsAreRejected() throws {
         #expect(throws: WireError.unknownMessageType(0)) { try GossipMessageCodec.decode([0]) }
-        #expect(throws: WireError.unknownMessageType(7)) { try GossipMessageCodec.decode([7]) }
+        #expect(throws: WireError.unknownMessageType(8)) { try GossipMessageCodec.decode([8]) }
         #expect(throws: WireError.truncated(field: "message type")) { try GossipMessageCodec.decode([]) }
         var digest = try GossipMessageCodec.encode(
             .digest(Digest(summary: StoreSummary(hash: 1, count: 1), epoch: nil)))
@@ -73,6 +78,32 @@ import Testing
         #expect(throws: WireError.invalid(field: "wants reply", reason: "boolean byte 2")) {
             try GossipMessageCodec.decode(delta)
         }
+    }
+
+    @Test func scopesAndReportsHaveOneEncodingAndBounds() throws {
+        let plain = try GossipMessageCodec.encode(.heartbeat(Heartbeat(epoch: Self.stamp, stableSummary: 1)))
+        // A scope of 65 bits, and a prefix with bits below its length: neither has a meaning.
+        var tooLong = plain
+        tooLong[tooLong.count - 1] = 1
+        tooLong += [65] + [UInt8](repeating: 0, count: 8)
+        #expect(throws: WireError.self) { try GossipMessageCodec.decode(tooLong) }
+        var unmasked = plain
+        unmasked[unmasked.count - 1] = 1
+        unmasked += [4, 0x0F, 0, 0, 0, 0, 0, 0, 0]
+        #expect(throws: WireError.self) { try GossipMessageCodec.decode(unmasked) }
+        var flag = plain
+        flag[flag.count - 1] = 2
+        #expect(throws: WireError.invalid(field: "heartbeat has scope", reason: "boolean byte 2")) {
+            try GossipMessageCodec.decode(flag)
+        }
+        let crowd = Report(epoch: Self.stamp, missing: Array(repeating: Self.bob, count: GossipLimits.maxReported + 1))
+        #expect(throws: WireError.self) { try GossipMessageCodec.encode(.report(crowd)) }
+        var writer = ByteWriter()
+        writer.writeU8(7)
+        writer.writeBytes(Self.alice.bytes)
+        writer.writeU64(1)
+        writer.writeU8(UInt8(GossipLimits.maxReported + 1))
+        #expect(throws: WireError.self) { try GossipMessageCodec.decode(writer.bytes) }
     }
 
     @Test func bucketRulesAreEnforced() throws {

@@ -31,7 +31,7 @@ import Testing
 
     mutating func message() -> GossipMessage {
         let stamp = EpochStamp(leader: node(), number: rng.next())
-        switch rng.next() % 6 {
+        switch rng.next() % 7 {
         case 0:
             let summary = StoreSummary(hash: rng.next(), count: UInt32(rng.next() % 100_000))
             return .digest(
@@ -52,8 +52,15 @@ import Testing
             }
             return .delta(
                 Delta(level: level, buckets: buckets, updates: updates(upTo: 40), wantsReply: rng.next() % 2 == 0))
-        case 3: return .heartbeat(Heartbeat(epoch: stamp, stableSummary: rng.next()))
+        case 3:
+            let scope = rng.next() % 2 == 0 ? nil : Scope(bits: UInt8(rng.next() % 65), prefix: rng.next())
+            return .heartbeat(Heartbeat(epoch: stamp, stableSummary: rng.next(), proof: bytes(upTo: 64), scope: scope))
         case 4: return .probe(stamp)
+        case 5:
+            return .report(
+                Report(
+                    epoch: stamp,
+                    missing: (0..<Int(rng.next() % UInt64(GossipLimits.maxReported + 1))).map { _ in node() }))
         default: return .ack(Ack(epoch: stamp, summaryHash: rng.next()))
         }
     }

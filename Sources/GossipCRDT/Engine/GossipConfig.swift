@@ -15,6 +15,11 @@ public struct GossipConfig: Sendable, Hashable {
     /// Peers per round when there is nothing new: one digest per round keeps replicas repaired at
     /// a few hundred bytes per second.
     public var idleFanout = 1
+    /// While a node's summary equals the one its leader signed into the current epoch, it sends
+    /// one idle digest per this interval instead of one per round: the heartbeat already told
+    /// it that it agrees, so the digests would only repeat that (memberlist's push-pull runs
+    /// every 30 s too).
+    public var idleDigestInterval: Duration = .seconds(30)
     /// How often the driver should call `tick`: the ack deadline and epoch timers are only as
     /// precise as this. Calling more often is harmless.
     public var tickInterval: Duration = .milliseconds(100)

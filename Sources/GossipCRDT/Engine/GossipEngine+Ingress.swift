@@ -17,7 +17,11 @@ extension GossipEngine {
         // New identities admitted from this batch: the store grows only when it merges, so the
         // room left is the store's count plus these.
         var fresh = Set<NodeID>()
-        for record in updates.records {
+        // Lowest keys first: when the new-identity budget runs out (a joiner's first sync of a
+        // mesh larger than the burst), the members that lead are among those admitted, so the
+        // joiner can follow the epoch, and answer it, before the rest of the mesh trickles in.
+        let ordered = updates.records.count > 1 ? updates.records.sorted { $0.owner < $1.owner } : updates.records
+        for record in ordered {
             if let reason = refusal(of: record, fresh: &fresh, now: now) {
                 rejections.add(reason)
             } else {
@@ -90,7 +94,7 @@ extension GossipEngine {
     /// past `maxMembers`, however slowly each was admitted.
     private mutating func admitEntry(_ id: NodeID, fresh: inout Set<NodeID>, now: Instant) -> RejectReason? {
         guard store.count + fresh.count < config.maxMembers else { return .capacity }
-        if store.floors[id] == nil {
+        if store.floors[id] == nil, !isCatchingUp {
             guard newIdentities.take(now: now, config: config) else { return .capacity }
         }
         fresh.insert(id)
@@ -124,6 +128,19 @@ extension GossipEngine {
 }
 
 /// A token bucket for identities this node has never seen.
+extension GossipEngine {
+    /// A joiner filling its view (bootstrap peers, nothing restored, fewer epochs followed
+    /// than it takes a member to come of age): the mesh it joins is not a flood, and with the
+    /// rate in force its view of 10,000 members would take minutes to fill, during which it
+    /// could not prune (or be told of the prune of) anyone it had not heard of yet. Only room
+    /// bounds it. Whoever was in the mesh before keeps its rate, so a flood still cannot grow
+    /// their views faster than the leader prunes; and what the joiner learns after its first
+    /// epoch is young to it, so a sybil it was fed cannot lead it.
+    var isCatchingUp: Bool {
+        bootstrapCount > 0 && !liveness.restored && liveness.epochsAdopted < config.provenAfterEpochs
+    }
+}
+
 struct NewIdentityBudget: Sendable {
     private var tokens: Double?
     private var refilledAt = Instant.zero

@@ -32,6 +32,8 @@ public struct GossipEngine: Sendable {
     /// Without this, a burst of changes (a healed partition) makes every receipt a push of up to
     /// 64 entries, and the pushes multiply.
     var pushedThisRound = false
+    /// While this node agrees with its leader's summary, idle digests wait until this time.
+    var nextIdleDigest: Instant?
     public internal(set) var hasLeft = false
 
     /// `validator` and `signer` have no defaults on purpose: a daemon that forgot them would merge
@@ -189,6 +191,7 @@ public struct GossipEngine: Sendable {
         case .heartbeat(let heartbeat): out = receiveHeartbeat(heartbeat, from: from, now: now)
         case .probe(let stamp): out = receiveProbe(stamp, from: from, now: now)
         case .ack(let ack): out = receiveAck(ack, from: from)
+        case .report(let report): out = receiveReport(report, from: from, now: now)
         }
         if !pendingPushes.isEmpty {
             out += pendingPushes
@@ -231,7 +234,10 @@ public struct GossipEngine: Sendable {
             // Never ourselves: we do not acknowledge our own epochs, so a leader that tracked its
             // own record after republishing (a new endpoint, or a removal of itself it refused)
             // would prune itself three epochs later and, the removal being its own, stay out.
-            if id != me { liveness.book?.track(id) }
+            if id != me {
+                let young = isYoung(id)
+                liveness.book?.track(id, young: young)
+            }
             if validator.canLead(record) { cannotLead.remove(id) } else { cannotLead.insert(id) }
         } else if wasPresent, let tombstone = after.tombstone {
             events.append(tombstone.kind == .left ? .left(id) : .pruned(id))

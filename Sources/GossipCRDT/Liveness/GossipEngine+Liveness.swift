@@ -1,10 +1,11 @@
 /// Heartbeat epochs, acknowledgements, prunes and leader failover.
 ///
 /// The leader (lowest present key among the members allowed and proven to lead) opens an epoch
-/// every `heartbeatInterval`, signs it and pushes it to `fanout` peers; every node that learns a
-/// new epoch forwards it once to `fanout` peers and acks it directly to the leader. A member
-/// whose acknowledgements stop is probed directly every round after its first miss and pruned
-/// after `missedEpochsBeforePrune` misses. Nothing here changes a record version.
+/// every `heartbeatInterval`, signs it and hands it down the epoch's delegation tree
+/// (`Delegation.swift`): every member receives it once, acknowledges it to whoever handed it
+/// over, and passes it on in the scope it was given. A watcher reports a member that never
+/// acknowledged; the leader probes a reported member directly and prunes it once it has missed
+/// `missedEpochsBeforePrune` epochs. Nothing here changes a record version.
 ///
 /// Every member may be hostile, so nothing here trusts a number or a claim it cannot check:
 /// epochs are adopted only from a heartbeat the leader signed or a probe the leader itself sent
@@ -34,7 +35,7 @@ extension GossipEngine {
                     return [Outgoing(to: .member(followed), message: .digest(plain))]
                 }
             }
-            return []
+            return watchTick(now: now) + pullIfLate(now: now)
         }
         guard var book = liveness.book else {
             // Joining (bootstrap peers to try, no epoch followed yet): the mesh has a leader
@@ -43,11 +44,9 @@ extension GossipEngine {
             if isJoining { return [] }
             return lead(now: now)
         }
-        var out: [Outgoing] = []
+        var out = watchTick(now: now)
         if !book.deadlinePassed && now >= book.openedAt + config.ackWindow {
             book.deadlinePassed = true
-            // Late acknowledgements get one round to arrive before anyone is probed.
-            book.nextProbe = now + config.syncInterval
             liveness.book = book
             out += closeDeadline()
             book = liveness.book!
@@ -55,13 +54,7 @@ extension GossipEngine {
         if now >= book.openedAt + config.heartbeatInterval {
             return out + openEpoch(now: now)
         }
-        if book.deadlinePassed && now >= book.nextProbe {
-            let next = now + config.syncInterval
-            liveness.book?.nextProbe = next
-            let probe = GossipMessage.probe(EpochStamp(leader: me, number: book.current))
-            out += book.laggards.map { Outgoing(to: .member($0), message: probe) }
-        }
-        return out
+        return out + probeSuspects(now: now)
     }
 
     /// Time without a new epoch after which the leader we expect is presumed failed.
@@ -70,16 +63,16 @@ extension GossipEngine {
     /// The `replacing` leader is the one whose silence just made us the rightful one.
     private mutating func lead(now: Instant, replacing silent: NodeID? = nil) -> [Outgoing] {
         let number = max(liveness.highestNumber, liveness.epoch?.number ?? 0)
-        var book = LeaderBook(current: number, openedAt: now, openSummary: 0)
-        for id in store.presentMembers where id != me { book.track(id) }
+        var book = LeaderBook(current: number, openedAt: now, openSummary: store.summary.hash)
+        for id in store.presentMembers where id != me { book.track(id, young: isYoung(id)) }
         // The leader we replace for silence has been silent for as many intervals as it takes
         // to miss that many epochs: it keeps one epoch to answer (it may only have been cut
         // off from us) and is pruned at the first deadline it misses, not three epochs later.
         // Only that one: other members once suspected (a joiner that briefly led itself) get
         // the usual three epochs.
-        if let silent, book.acks[silent] != nil {
+        if let silent, book.tracked.contains(silent) {
             let grace = max(config.missedEpochsBeforePrune, 1) - 1
-            book.acks[silent]?.epoch = number.subtracting(saturating: grace)
+            book.suspects[silent] = number.subtracting(saturating: grace)
         }
         liveness.book = book
         return openEpoch(now: now)
@@ -94,35 +87,26 @@ extension GossipEngine {
         book.openedAt = now
         book.openSummary = store.summary.hash
         book.deadlinePassed = false
-        book.laggards = []
-        var heartbeat = Heartbeat(epoch: EpochStamp(leader: me, number: number), stableSummary: book.stableSummary)
+        book.reportedBy = [:]
+        book.young = book.young.filter { isYoung($0.key) }
+        var heartbeat = Heartbeat(epoch: EpochStamp(leader: me, number: number), stableSummary: book.openSummary)
         heartbeat.proof = signer.proof(for: heartbeat)
-        book.stableSummary = 0
         liveness.book = book
-        adopt(heartbeat, now: now)
-        noteStable(heartbeat.stableSummary)
-        compactStableTombstones()
-        return pickPeers(config.fanout).map { Outgoing(to: .member($0), message: .heartbeat(heartbeat)) }
+        var out = adopt(heartbeat.epoch, signed: heartbeat, now: now)
+        out += passOn(heartbeat, scope: .everything, now: now)
+        return out
     }
 
-    /// At the ack deadline: prune members that missed too many epochs, list the ones to probe,
-    /// and check whether every member reported the summary we had when the epoch opened.
+    /// At the ack deadline: prune the reported members that missed too many epochs.
     private mutating func closeDeadline() -> [Outgoing] {
-        guard var book = liveness.book else { return [] }
+        guard let book = liveness.book else { return [] }
         var doomed: [NodeID] = []
-        var laggards: [NodeID] = []
-        var stable = store.summary.hash == book.openSummary
-        for (id, acked) in book.acks {
-            if acked.epoch.adding(saturating: config.missedEpochsBeforePrune) <= book.current {
-                doomed.append(id)
-            } else if acked.epoch < book.current {
-                laggards.append(id)
-            }
-            if acked.epoch != book.current || acked.summaryHash != book.openSummary { stable = false }
+        for id in Set(book.suspects.keys).union(book.young.keys) {
+            guard let acked = book.acknowledged(id),
+                acked.adding(saturating: config.missedEpochsBeforePrune) <= book.current
+            else { continue }
+            doomed.append(id)
         }
-        book.laggards = laggards.sorted()
-        book.stableSummary = stable ? book.openSummary : 0
-        liveness.book = book
         var changes: [(before: MemberEntry?, after: MemberEntry)] = []
         for id in doomed.sorted() {
             guard let record = store.record(for: id) else { continue }
@@ -145,16 +129,26 @@ extension GossipEngine {
         {
             liveness.suspects.remove(leader)
         }
+        var plain = heartbeat
+        plain.scope = nil
         switch judge(heartbeat.epoch, now: now) {
         case .current:
-            noteStable(heartbeat.stableSummary)
-            // Learnt from a probe: keep the signed copy, to correct and to hand over with.
-            if liveness.signed == nil, heartbeat.epoch.leader != me { liveness.signed = heartbeat }
-            return handOver(heartbeat, except: from)
+            // Learnt from a probe: keep the signed copy, to correct and to hand over with, once
+            // it is proven to be the leader's.
+            if liveness.signed == nil, heartbeat.epoch.leader != me, let record = store.record(for: leader),
+                validator.accept(plain, leader: record)
+            {
+                liveness.signed = plain
+            }
+            var out = acknowledge(heartbeat.epoch, to: from)
+            if let signed = liveness.signed, signed.epoch == heartbeat.epoch {
+                out += passOn(signed, scope: heartbeat.scope, now: now)
+            }
+            return out + handOver(plain, except: from)
         case .behind:
             return correct(from)
-        case .refused(.notEntitled) where isVouched(heartbeat, by: from):
-            return follow(heartbeat.epoch, signed: heartbeat, now: now)
+        case .refused(.notEntitled) where isVouched(plain, by: from):
+            return follow(heartbeat.epoch, signed: plain, scope: heartbeat.scope, from: from, now: now)
         case .refused(let reason):
             // No answer: two members that follow different leaders would otherwise trade
             // heartbeats for as long as they disagree. Digests (one per round) carry the hint.
@@ -162,18 +156,14 @@ extension GossipEngine {
             return []
         case .newer:
             guard let record = store.record(for: heartbeat.epoch.leader),
-                validator.accept(heartbeat, leader: record)
+                validator.accept(plain, leader: record)
             else {
                 rejections.add(.notEntitled)
                 return []
             }
-            let replies = follow(heartbeat.epoch, signed: heartbeat, now: now)
-            noteStable(heartbeat.stableSummary)
-            if liveness.handingOver { return replies + handOver(heartbeat, except: from) }
+            let replies = follow(heartbeat.epoch, signed: plain, scope: heartbeat.scope, from: from, now: now)
+            if liveness.handingOver { return replies + handOver(plain, except: from) }
             return replies
-                + pickPeers(config.fanout, except: from).map {
-                    Outgoing(to: .member($0), message: .heartbeat(heartbeat))
-                }
         }
     }
 
@@ -190,30 +180,11 @@ extension GossipEngine {
             rejections.add(reason)
             return []
         case .newer:
-            return follow(stamp, signed: nil, now: now)
+            return follow(stamp, signed: nil, scope: nil, from: from, now: now)
         case .current, .behind:
             guard !hasLeft, store.isPresent(me), let epoch = liveness.epoch, epoch.leader == from else { return [] }
             return [Outgoing(to: .member(from), message: .ack(Ack(epoch: epoch, summaryHash: store.summary.hash)))]
         }
-    }
-
-    mutating func receiveAck(_ ack: Ack, from: NodeID) -> [Outgoing] {
-        guard ack.epoch.leader == me, var book = liveness.book, let held = book.acks[from] else { return [] }
-        guard ack.epoch.number <= book.current else {
-            // Nobody can have seen an epoch we have not opened: an honest member never sends it.
-            rejections.add(.outOfBounds)
-            return []
-        }
-        if ack.epoch.number >= held.epoch {
-            // Another member follows our line, so it is (part of) the mesh's line.
-            liveness.anchored = true
-            book.acks[from] = LeaderBook.Acked(epoch: ack.epoch.number, summaryHash: ack.summaryHash)
-            if ack.epoch.number >= book.current, let index = book.laggards.firstIndex(of: from) {
-                book.laggards.remove(at: index)
-            }
-            liveness.book = book
-        }
-        return []
     }
 
     /// A digest's epoch is unsigned: it only tells us who is behind. A member behind us gets our
@@ -316,13 +287,27 @@ extension GossipEngine {
         return liveness.boundNumber.adding(saturating: now.since(since).nanoseconds / interval)
     }
 
-    /// Follows a newer epoch and acknowledges it to its leader.
-    private mutating func follow(_ stamp: EpochStamp, signed: Heartbeat?, now: Instant) -> [Outgoing] {
+    /// Follows a newer epoch, acknowledges it to whoever handed it over, and passes it on in
+    /// the scope it came with.
+    private mutating func follow(
+        _ stamp: EpochStamp, signed: Heartbeat?, scope: Scope?, from: NodeID, now: Instant
+    ) -> [Outgoing] {
         liveness.suspects.remove(stamp.leader)
-        adopt(stamp, signed: signed, now: now)
-        guard store.isPresent(me) else { return [] }
-        let ack = Ack(epoch: stamp, summaryHash: store.summary.hash)
-        return [Outgoing(to: .member(stamp.leader), message: .ack(ack))]
+        var out = adopt(stamp, signed: signed, now: now)
+        out += acknowledge(stamp, to: from)
+        // While we are young (we joined a few epochs ago) the leader may be the only one that
+        // knows us: it waits for our own answer. A restart is not young: others hold our record.
+        if from != stamp.leader, !liveness.restored, liveness.epochsAdopted <= config.provenAfterEpochs {
+            out += acknowledge(stamp, to: stamp.leader)
+        }
+        if let signed { out += passOn(signed, scope: scope, now: now) }
+        return out
+    }
+
+    /// One acknowledgement per heartbeat or probe received: never more than what caused it.
+    func acknowledge(_ stamp: EpochStamp, to: NodeID) -> [Outgoing] {
+        guard !hasLeft, store.isPresent(me), to != me else { return [] }
+        return [Outgoing(to: .member(to), message: .ack(Ack(epoch: stamp, summaryHash: store.summary.hash)))]
     }
 
     /// Tells `from` about our epoch because it announced an older or lesser one. Only a signed
@@ -332,12 +317,10 @@ extension GossipEngine {
         return [Outgoing(to: .member(from), message: .heartbeat(signed))]
     }
 
-    private mutating func adopt(_ heartbeat: Heartbeat, now: Instant) {
-        adopt(heartbeat.epoch, signed: heartbeat, now: now)
-    }
-
-    private mutating func adopt(_ stamp: EpochStamp, signed: Heartbeat?, now: Instant) {
+    /// Returns the report of what the previous epoch's watch left unanswered.
+    private mutating func adopt(_ stamp: EpochStamp, signed: Heartbeat?, now: Instant) -> [Outgoing] {
         let previous = liveness.epoch?.leader
+        let previousSigned = liveness.signed
         liveness.epochsAdopted = liveness.epochsAdopted.adding(saturating: 1)
         liveness.epoch = stamp
         liveness.signed = signed
@@ -366,15 +349,27 @@ extension GossipEngine {
             liveness.recentLeaders.append(stamp.leader)
             if liveness.recentLeaders.count > 8 { liveness.recentLeaders.removeFirst() }
         }
+        // Two consecutive epochs of one line with the same summary, and ours equal to it: the
+        // leader and we held the same state for an interval. Every member that agrees marks
+        // its tombstones at this same epoch, so they are compacted together; compaction then
+        // runs on schedule even once the summaries differ (the leader compacting first is
+        // exactly what makes them differ).
+        if let signed, let before = previousSigned, before.epoch.leader == signed.epoch.leader,
+            before.epoch.number.adding(saturating: 1) == signed.epoch.number,
+            before.stableSummary == signed.stableSummary
+        {
+            noteStable(signed.stableSummary)
+        }
+        compactStableTombstones()
+        return startWatch(stamp, now: now)
     }
 
-    /// Marks our tombstones as held by every live member when the leader says so.
+    /// Marks our tombstones as held by every live member that agrees with the leader.
     private mutating func noteStable(_ summary: UInt64) {
         guard summary != 0, summary == store.summary.hash, let number = liveness.epoch?.number else { return }
         for id in store.tombstoned where liveness.stableSince[id] == nil {
             liveness.stableSince[id] = number
         }
-        compactStableTombstones()
     }
 
     mutating func compactStableTombstones() {

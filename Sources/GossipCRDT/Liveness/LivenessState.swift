@@ -26,6 +26,14 @@ struct LivenessState: Sendable {
     var suspects: Set<NodeID> = []
     /// Present only while we lead.
     var book: LeaderBook?
+    /// Whom we handed the epoch we follow to, and which scopes we worked.
+    var watch: WatchBook?
+    /// The watch before it, until a whole interval has passed since it began.
+    var previousWatch: WatchBook?
+    /// Reports to send a second time, and when.
+    var pendingReports: ([Report], Instant)?
+    /// When a node whose epoch is late may next ask a peer for it.
+    var nextPull: Instant?
     /// We stopped leading and have not yet passed our successor's signed heartbeat to every
     /// member: those that count the successor young accept it only from us (`isVouched`).
     var handingOver = false
@@ -46,28 +54,29 @@ struct LivenessState: Sendable {
     var recentLeaders: [NodeID] = []
 }
 
-/// The leader's record of acknowledgements.
+/// The leader's view of liveness. Nobody acknowledges to the leader as a matter of course
+/// (watchers do, see `Delegation.swift`): every tracked member counts as alive until a watcher
+/// reports it, and from then on only the leader's own probes can clear it.
 struct LeaderBook: Sendable {
-    struct Acked: Sendable {
-        /// Newest epoch the member acknowledged.
-        var epoch: UInt64
-        /// The member's summary hash in that acknowledgement.
-        var summaryHash: UInt64
-    }
-
     var current: UInt64
     var openedAt: Instant
-    /// Our summary hash when the epoch opened; the stability check compares acks against it.
+    /// Our summary hash when the epoch opened: announced in the heartbeat.
     var openSummary: UInt64
     var deadlinePassed = false
     /// Every present member but us.
-    var acks: [NodeID: Acked] = [:]
-    /// Members that missed the current epoch's deadline: probed every tick until they answer.
-    var laggards: [NodeID] = []
-    /// Probes go out once per gossip round, not on every tick.
+    var tracked: Set<NodeID> = []
+    /// Members reported missing, with the newest epoch each is known (or presumed, from the
+    /// report) to have acknowledged. Pruned when that falls `missedEpochsBeforePrune` behind.
+    var suspects: [NodeID: UInt64] = [:]
+    /// Members that answered a probe, with the epoch: a report about an epoch they answered
+    /// since is stale.
+    var answered: [NodeID: UInt64] = [:]
+    /// Members reported per reporter this epoch: a member (hostile or confused) can make the
+    /// leader probe only a few members per epoch.
+    var reportedBy: [NodeID: Int] = [:]
+    /// Probes go out every tick, to at most `maxProbesPerTick` suspects, taking turns.
     var nextProbe = Instant.zero
-    /// Announced with the next epoch (0 for none).
-    var stableSummary: UInt64 = 0
+    var probeCursor = 0
 
     init(current: UInt64, openedAt: Instant, openSummary: UInt64) {
         self.current = current
@@ -75,13 +84,39 @@ struct LeaderBook: Sendable {
         self.openSummary = openSummary
     }
 
+    /// Newest acknowledged epoch of a member, as far as this book knows.
+    func newest(_ id: NodeID) -> UInt64? {
+        guard tracked.contains(id) else { return nil }
+        return suspects[id] ?? current
+    }
+
+    /// Members young in our view (joiners, or identities minted in a flood), with the newest
+    /// epoch each acknowledged to us directly. Nobody else may know of them yet, so no watcher
+    /// would report them: they answer the leader themselves until they come of age, as every
+    /// member once did (the only time the leader's load grows with arrivals, not with N).
+    var young: [NodeID: UInt64] = [:]
+
     /// New members count as having acknowledged the current epoch, so that they are held to the
     /// same number of missed epochs as everyone else.
-    mutating func track(_ id: NodeID) {
-        if acks[id] == nil { acks[id] = Acked(epoch: current, summaryHash: 0) }
+    mutating func track(_ id: NodeID, young isYoung: Bool) {
+        tracked.insert(id)
+        if isYoung, young[id] == nil { young[id] = current }
     }
 
     mutating func untrack(_ id: NodeID) {
-        acks[id] = nil
+        tracked.remove(id)
+        suspects[id] = nil
+        answered[id] = nil
+        young[id] = nil
+    }
+
+    /// Newest epoch a member is known to have acknowledged, of the two ways we learn it.
+    func acknowledged(_ id: NodeID) -> UInt64? {
+        switch (suspects[id], young[id]) {
+        case (let a?, let b?): return min(a, b)
+        case (let a?, nil): return a
+        case (nil, let b?): return b
+        case (nil, nil): return nil
+        }
     }
 }

@@ -11,7 +11,20 @@ struct MessageBuilder {
     var engine: GossipEngine { mesh.engine(target) }
 
     mutating func message() -> GossipMessage {
-        switch reader.byte() % 7 {
+        let selector = reader.byte()
+        // The top four selector values came last (the delegation tree): every other value keeps
+        // the meaning it had, so scripts found before still replay the same way.
+        if selector >= 254 {
+            // Reports naming honest members, for the leader's epoch or any other.
+            let missing = (0..<Int(reader.byte() % 6)).map { _ in pickID() }
+            return .report(Report(epoch: pickStamp(), missing: missing))
+        }
+        if selector >= 252 {
+            var forged = heartbeat()
+            forged.scope = Scope(bits: reader.byte() % 66, prefix: reader.word())
+            return .heartbeat(forged)
+        }
+        switch selector % 7 {
         case 6:
             return .delta(Delta(level: 0, buckets: [], updates: flood(), wantsReply: false))
         case 0:

@@ -47,6 +47,14 @@ public struct SimulationReport: Sendable {
     public var steadyBytesPerNodeMean = 0.0
     public var steadyBytesPerNodeMax = 0.0
     public var steadyMessagesPerNodeMean = 0.0
+    /// The node that sent plus received the most during the steady window, in bytes per second:
+    /// where a protocol's hotspot shows (the leader, when everyone answers it).
+    public var steadyBusiestInPerSecond = 0.0
+    public var steadyBusiestOutPerSecond = 0.0
+    /// Bytes sent from the moment a partition healed until the end of its settling time: mean
+    /// per node and the busiest node.
+    public var healBytesPerNodeMean: Double?
+    public var healBytesPerNodeMax: Double?
     /// Seconds after the partition healed until every live member saw every other one.
     public var partitionHealSeconds: Double?
     /// Whether all live replicas ended with the same summary.

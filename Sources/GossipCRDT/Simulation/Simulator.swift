@@ -22,6 +22,7 @@ public struct Simulator {
     // Measurement state.
     private var measuring = false
     private var sentBytes: [Int] = []
+    private var receivedBytes: [Int] = []
     private var sentMessages = 0
     private var watchedJoin: NodeID?
     private var joinedAt: [UInt64?] = []
@@ -58,6 +59,12 @@ public struct Simulator {
         report.steadyBytesPerNodeMean = Double(sentBytes.reduce(0, +)) / members / window
         report.steadyBytesPerNodeMax = Double(sentBytes.max() ?? 0) / window
         report.steadyMessagesPerNodeMean = Double(sentMessages) / members / window
+        if let busiest = sentBytes.indices.max(by: {
+            sentBytes[$0] + receivedBytes[$0] < sentBytes[$1] + receivedBytes[$1]
+        }) {
+            report.steadyBusiestOutPerSecond = Double(sentBytes[busiest]) / window
+            report.steadyBusiestInPerSecond = Double(receivedBytes[busiest]) / window
+        }
 
         measureJoin()
         measureCrash()
@@ -132,6 +139,11 @@ public struct Simulator {
         advance(to: now + length.nanoseconds)
         for node in live { group[node] = 0 }
         let healedAt = now
+        for node in sentBytes.indices {
+            sentBytes[node] = 0
+            receivedBytes[node] = 0
+        }
+        measuring = true
         advance(until: now + config.phaseTimeout.nanoseconds) { sim in
             live.allSatisfy { sim.engines[$0].store.presentCount == live.count }
         }
@@ -139,6 +151,9 @@ public struct Simulator {
             report.partitionHealSeconds = Double(now - healedAt) / 1e9
         }
         advance(to: now + config.settle.nanoseconds)
+        measuring = false
+        report.healBytesPerNodeMean = Double(live.map { sentBytes[$0] }.reduce(0, +)) / Double(max(live.count, 1))
+        report.healBytesPerNodeMax = Double(live.map { sentBytes[$0] }.max() ?? 0)
         partitioned = false
     }
 
@@ -158,6 +173,7 @@ public struct Simulator {
         group.append(0)
         bootstrap.append([])
         sentBytes.append(0)
+        receivedBytes.append(0)
         joinedAt.append(nil)
         prunedAt.append(nil)
         let phase = UInt64.random(in: 0..<config.gossip.tickInterval.nanoseconds, using: &rng)
@@ -221,6 +237,7 @@ public struct Simulator {
             }
             guard let target, group[target] == group[node] else { continue }
             if config.loss > 0 && Double.random(in: 0..<1, using: &rng) < config.loss { continue }
+            if measuring { receivedBytes[target] += message.message.wireSizeEstimate }
             let latency = UInt64.random(
                 in: config.latencyMin.nanoseconds...max(config.latencyMin.nanoseconds, config.latencyMax.nanoseconds),
                 using: &rng)

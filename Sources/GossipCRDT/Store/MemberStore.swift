@@ -182,6 +182,31 @@ public struct MemberStore: Sendable {
         return lowest
     }
 
+    /// Present members whose trie path lies in `scope`, in O(log N).
+    public func presentCount(in scope: Scope) -> Int {
+        let (low, high) = presentRanks(scope)
+        return high - low
+    }
+
+    /// The `index`-th present member of `scope` in path order; nil when there are not that many.
+    public func presentMember(in scope: Scope, at index: Int) -> NodeID? {
+        let (low, high) = presentRanks(scope)
+        guard index >= 0, low + index < high else { return nil }
+        return root.presentEntry(at: low + index).id
+    }
+
+    private func presentRanks(_ scope: Scope) -> (Int, Int) {
+        let low = root.presentRank(below: scope.prefix)
+        let span = scope.bits == 0 ? UInt64.max : scope.bits >= 64 ? 0 : UInt64.max >> UInt64(scope.bits)
+        let (last, overflow) = scope.prefix.addingReportingOverflow(span)
+        // The scope ends at `last` inclusive; "below last + 1" is everything when it ends at the top.
+        let high = overflow || last == .max ? root.liveCount : root.presentRank(below: last + 1)
+        return (low, high)
+    }
+
+    /// Where `id` sits in the path space that scopes divide.
+    public static func path(of id: NodeID) -> UInt64 { EntryHash.path(of: id) }
+
     /// A uniformly chosen present member, in O(log N).
     public func randomPresent(using rng: inout some RandomNumberGenerator) -> NodeID? {
         guard root.liveCount > 0 else { return nil }

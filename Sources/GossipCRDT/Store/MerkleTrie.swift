@@ -208,6 +208,38 @@ final class TrieNode: Sendable {
         child(digit: digit)?.visit(inBucket: bucket, level: level, depth: depth + 1, body)
     }
 
+    /// Present entries whose path is below `path`: with `presentEntry(at:)`, counting and
+    /// choosing members in a part of the path space in O(16 · depth).
+    func presentRank(below path: UInt64) -> Int {
+        var rank = 0
+        var node = self
+        var depth = 0
+        while true {
+            for slot in node.slots where slot.entry.isPresent && slot.path < path { rank += 1 }
+            guard !node.isLeaf, depth < TrieNode.maxDepth else { return rank }
+            let digit = TrieNode.digit(path, depth: depth)
+            var remaining = node.bitmap
+            var index = 0
+            var next: TrieNode?
+            while remaining != 0 {
+                let childDigit = remaining.trailingZeroBitCount
+                if childDigit < digit {
+                    rank += node.children[index].liveCount
+                } else if childDigit == digit {
+                    next = node.children[index]
+                    break
+                } else {
+                    break
+                }
+                remaining &= remaining - 1
+                index += 1
+            }
+            guard let next else { return rank }
+            node = next
+            depth += 1
+        }
+    }
+
     /// The `index`-th present entry in path order; `index` must be below `liveCount`.
     func presentEntry(at index: Int) -> MemberEntry {
         var remaining = index

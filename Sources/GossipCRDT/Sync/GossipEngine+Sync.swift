@@ -163,11 +163,15 @@ extension GossipEngine {
         let rumorUpdates = Updates.rumors(news)
         let digest = GossipMessage.digest(Digest(summary: store.summary, epoch: liveness.epoch, rumors: rumorUpdates))
         var out: [Outgoing] = []
-        let peers = pickPeers(news.isEmpty ? config.idleFanout : config.fanout)
-        out += peers.map { Outgoing(to: .member($0), message: digest) }
+        var peers: [NodeID] = []
+        if !news.isEmpty || !agreesWithLeader(now: now) || now >= nextIdleDigest ?? .zero {
+            peers = pickPeers(news.isEmpty ? (agreesWithLeader(now: now) ? config.idleFanout : 2) : config.fanout)
+            out += peers.map { Outgoing(to: .member($0), message: digest) }
+            if news.isEmpty, agreesWithLeader(now: now) { nextIdleDigest = now + config.idleDigestInterval }
+        }
         // The bootstrap addresses are the only ones a joiner knows to be reachable: the members
         // its first sync names may all sit behind NAT.
-        if peers.isEmpty || isJoining {
+        if store.presentCount <= 1 || isJoining {
             out += (0..<bootstrapCount).map { Outgoing(to: .bootstrap($0), message: digest) }
         }
         if let id = redial.next(now: now, config: config) {
@@ -175,6 +179,17 @@ extension GossipEngine {
             out.append(Outgoing(to: .member(id), message: .digest(plain)))
         }
         return out
+    }
+
+    /// Whether the epoch we follow is fresh and its leader signed our own summary into it (or
+    /// we lead: members that differ from us come to us). Then an idle digest would only find
+    /// agreement.
+    func agreesWithLeader(now: Instant) -> Bool {
+        if liveness.book != nil { return true }
+        guard let signed = liveness.signed, signed.epoch == liveness.epoch, !isJoining,
+            let heard = liveness.heardAt, now.since(heard) <= config.heartbeatInterval * 2
+        else { return false }
+        return signed.stableSummary == store.summary.hash
     }
 
     /// A member back from a cut-off longer than the tombstone retention still holds records of
@@ -232,6 +247,8 @@ extension GossipLimits {
             return heartbeat.proof.count <= maxProofBytes
         case .probe, .ack:
             return true
+        case .report(let report):
+            return report.missing.count <= maxReported
         }
     }
 }

@@ -11,12 +11,50 @@ public enum GossipMessage: Sendable, Hashable {
     case buckets(BucketDigest)
     /// The entries of the buckets that differ; answered once with what the asker lacks.
     case delta(Delta)
-    /// A heartbeat epoch of the leader, spread by gossip.
+    /// A heartbeat epoch of the leader, passed down the epoch's delegation tree.
     case heartbeat(Heartbeat)
-    /// The leader asks a member that missed an epoch to acknowledge directly.
+    /// The leader asks a member that was reported missing to acknowledge directly.
     case probe(EpochStamp)
-    /// A member's acknowledgement of an epoch, sent directly to that epoch's leader.
+    /// A member's acknowledgement of an epoch, sent to whoever handed it the heartbeat (its
+    /// watcher for that epoch), or to the leader when the leader probed it.
     case ack(Ack)
+    /// A watcher tells the leader which members it handed an epoch to never acknowledged it.
+    case report(Report)
+}
+
+/// A part of the 64-bit trie path space: the paths whose top `bits` bits equal `prefix`'s.
+/// A heartbeat names the scope its receiver is to pass it on in; the whole space is the
+/// leader's. See `Delegation.swift`.
+public struct Scope: Sendable, Hashable {
+    /// Prefix length, 0...64.
+    public var bits: UInt8
+    /// The prefix in the top bits; the rest are zero.
+    public var prefix: UInt64
+
+    public init(bits: UInt8, prefix: UInt64) {
+        self.bits = min(bits, 64)
+        self.prefix = Scope.masked(prefix, bits: self.bits)
+    }
+
+    public static let everything = Scope(bits: 0, prefix: 0)
+
+    static func masked(_ value: UInt64, bits: UInt8) -> UInt64 {
+        bits == 0 ? 0 : bits >= 64 ? value : value & ~(UInt64.max >> UInt64(bits))
+    }
+
+    public func contains(_ path: UInt64) -> Bool { Scope.masked(path, bits: bits) == prefix }
+}
+
+public struct Report: Sendable, Hashable {
+    /// The epoch that went unacknowledged; reports count only for the leader's recent epochs.
+    public var epoch: EpochStamp
+    /// At most `GossipLimits.maxReported`.
+    public var missing: [NodeID]
+
+    public init(epoch: EpochStamp, missing: [NodeID]) {
+        self.epoch = epoch
+        self.missing = missing
+    }
 }
 
 /// Identifies a heartbeat epoch: who opened it and its number.
@@ -98,20 +136,25 @@ public struct Delta: Sendable, Hashable {
 
 public struct Heartbeat: Sendable, Hashable {
     public var epoch: EpochStamp
-    /// A store summary hash that every live member reported at the previous epoch, or 0. A member
-    /// whose own summary equals it knows that everyone holds its tombstones, which is what allows
-    /// compaction.
+    /// The leader's store summary hash when it opened the epoch, or 0. A member whose summary
+    /// equals it agrees with the leader: it sends no idle digests, and may count its tombstones
+    /// as held everywhere (compaction). Signed, so a forwarder cannot silence anyone's repairs.
     public var stableSummary: UInt64
     /// The leader's signature over the other fields (made by a ``GossipSigner``, checked by the
     /// ``RecordValidator``). Heartbeats are forwarded by members, so the frame's authenticated
     /// sender says nothing about who opened the epoch: without this any member could open epochs
     /// in the leader's name and have everyone acknowledge an epoch the leader never opened.
     public var proof: [UInt8]
+    /// Where the receiver passes the heartbeat on (nil: it does not). Chosen by the sender, so
+    /// not signed: a lying forwarder can only make a receiver send within a part of the mesh it
+    /// is in itself, once per epoch and scope.
+    public var scope: Scope?
 
-    public init(epoch: EpochStamp, stableSummary: UInt64 = 0, proof: [UInt8] = []) {
+    public init(epoch: EpochStamp, stableSummary: UInt64 = 0, proof: [UInt8] = [], scope: Scope? = nil) {
         self.epoch = epoch
         self.stableSummary = stableSummary
         self.proof = proof
+        self.scope = scope
     }
 }
 
@@ -151,6 +194,16 @@ public enum GossipLimits {
     /// The largest epoch number accepted, for the same reason; at one epoch per second it lasts
     /// nine million years.
     public static let maxEpoch: UInt64 = 1 << 48
+    /// Members in one report: a watcher hands an epoch to at most three members per level of
+    /// its scope (21 levels for 10^5 members) and to a few stand-ins.
+    public static let maxReported = 64
+    /// Members one reporter may name to the leader per epoch. An honest watcher names more
+    /// than a report holds only during a flood of identities that answer nothing (it hands
+    /// each of those the epoch itself); the cap bounds what a lying reporter makes the leader
+    /// probe.
+    public static let maxReportedPerEpoch = 512
+    /// Probes the leader sends per tick at most, to its suspects in turn.
+    public static let maxProbesPerTick = 64
 }
 
 /// How many bytes a message takes on the wire, for the simulator's traffic numbers.
@@ -173,6 +226,7 @@ extension GossipMessage {
         case .heartbeat: return "heartbeat"
         case .probe: return "probe"
         case .ack: return "ack"
+        case .report: return "report"
         }
     }
 
@@ -187,11 +241,13 @@ extension GossipMessage {
         case .delta(let delta):
             return 1 + 2 + 2 * delta.buckets.count + delta.updates.wireSize(countBytes: 4) + 1
         case .heartbeat(let heartbeat):
-            return stamp + 8 + 2 + heartbeat.proof.count
+            return stamp + 8 + 2 + heartbeat.proof.count + (heartbeat.scope == nil ? 1 : 10)
         case .probe:
             return stamp
         case .ack:
             return stamp + 8
+        case .report(let report):
+            return stamp + 1 + 32 * report.missing.count
         }
     }
 }

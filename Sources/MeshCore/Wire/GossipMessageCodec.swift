@@ -16,6 +16,7 @@ public enum GossipMessageCodec {
         case heartbeat = 4
         case probe = 5
         case ack = 6
+        case report = 7
     }
 
     static let digestHasEpoch: UInt8 = 0x01
@@ -67,6 +68,15 @@ public enum GossipMessageCodec {
             writer.writeStamp(heartbeat.epoch)
             writer.writeU64(heartbeat.stableSummary)
             writer.writeLengthPrefixed(heartbeat.proof, limit: GossipLimits.maxProofBytes, field: "heartbeat proof")
+            // A flag, then the scope when there is one, so that no prefix of a scoped heartbeat
+            // reads as an unscoped one.
+            if let scope = heartbeat.scope {
+                writer.writeU8(1)
+                writer.writeU8(scope.bits)
+                writer.writeU64(scope.prefix)
+            } else {
+                writer.writeU8(0)
+            }
         case .probe(let stamp):
             writer.writeU8(MessageType.probe.rawValue)
             writer.writeStamp(stamp)
@@ -74,6 +84,11 @@ public enum GossipMessageCodec {
             writer.writeU8(MessageType.ack.rawValue)
             writer.writeStamp(ack.epoch)
             writer.writeU64(ack.summaryHash)
+        case .report(let report):
+            writer.writeU8(MessageType.report.rawValue)
+            writer.writeStamp(report.epoch)
+            writer.writeCount(report.missing.count, limit: GossipLimits.maxReported, field: "reported members")
+            for id in report.missing.prefix(GossipLimits.maxReported) { writer.writeBytes(id.bytes) }
         }
         let bytes = try writer.finish()
         guard bytes.count <= FrameSealer.maxMessageSize else {
@@ -134,12 +149,31 @@ public enum GossipMessageCodec {
             let stamp = try reader.readStamp()
             let stable = try reader.readU64("stable summary")
             let proof = try reader.readLengthPrefixed("heartbeat proof", limit: GossipLimits.maxProofBytes)
-            message = .heartbeat(Heartbeat(epoch: stamp, stableSummary: stable, proof: proof))
+            var scope: Scope?
+            if try reader.readBool("heartbeat has scope") {
+                let bits = try reader.readU8("scope bits")
+                let prefix = try reader.readU64("scope prefix")
+                let parsed = Scope(bits: bits, prefix: prefix)
+                // One encoding per message: no length past 64, no bits below the prefix.
+                guard bits <= 64, parsed.prefix == prefix else {
+                    throw .invalid(field: "scope", reason: "prefix \(prefix) does not fit \(bits) bits")
+                }
+                scope = parsed
+            }
+            message = .heartbeat(Heartbeat(epoch: stamp, stableSummary: stable, proof: proof, scope: scope))
         case .probe:
             message = .probe(try reader.readStamp())
         case .ack:
             let stamp = try reader.readStamp()
             message = .ack(Ack(epoch: stamp, summaryHash: try reader.readU64("summary hash")))
+        case .report:
+            let stamp = try reader.readStamp()
+            let count = try reader.readCount(
+                "reported members", limit: GossipLimits.maxReported, minimumElementSize: NodeID.byteCount)
+            var missing: [NodeID] = []
+            missing.reserveCapacity(count)
+            for _ in 0..<count { missing.append(try reader.readNodeID("reported member")) }
+            message = .report(Report(epoch: stamp, missing: missing))
         }
         try reader.finish()
         return message
