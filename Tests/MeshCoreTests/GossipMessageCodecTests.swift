@@ -34,6 +34,10 @@ import Testing
         .ack(Ack(epoch: stamp, summaryHash: .max)),
         .report(Report(epoch: stamp, missing: [alice, bob])),
         .report(Report(epoch: stamp, missing: [])),
+        .versions(
+            Versions(
+                level: 2, buckets: [3, 255], entries: [EntryVersion(path: .max, clock: 7, hash: 9)], isRequest: false)),
+        .versions(Versions(level: 0, buckets: [], entries: [], isRequest: true)),
     ]
 
     @Test(arguments: messages) func roundTrips(_ message: GossipMessage) throws {
@@ -64,7 +68,7 @@ import Testing
 
     @Test func unknownTypeAndFlagsAreRejected() throws {
         #expect(throws: WireError.unknownMessageType(0)) { try GossipMessageCodec.decode([0]) }
-        #expect(throws: WireError.unknownMessageType(8)) { try GossipMessageCodec.decode([8]) }
+        #expect(throws: WireError.unknownMessageType(9)) { try GossipMessageCodec.decode([9]) }
         #expect(throws: WireError.truncated(field: "message type")) { try GossipMessageCodec.decode([]) }
         var digest = try GossipMessageCodec.encode(
             .digest(Digest(summary: StoreSummary(hash: 1, count: 1), epoch: nil)))
@@ -78,6 +82,22 @@ import Testing
         #expect(throws: WireError.invalid(field: "wants reply", reason: "boolean byte 2")) {
             try GossipMessageCodec.decode(delta)
         }
+    }
+
+    /// docs/protocol.md, "Messages".
+    @Test func vectors() throws {
+        let leader = NodeID(bytes: [UInt8](repeating: 1, count: 32))!
+        let stamp = EpochStamp(leader: leader, number: 42)
+        let report = GossipMessage.report(Report(epoch: stamp, missing: [NodeID(bytes: [UInt8](repeating: 2, count: 32))!]))
+        let expectedReport = [7] + [UInt8](repeating: 1, count: 32) + [0, 0, 0, 0, 0, 0, 0, 42, 1]
+            + [UInt8](repeating: 2, count: 32)
+        #expect(try GossipMessageCodec.encode(report) == expectedReport)
+        let heartbeat = GossipMessage.heartbeat(
+            Heartbeat(epoch: stamp, stableSummary: 7, proof: [0xAA, 0xBB], scope: Scope(bits: 4, prefix: 0xA << 60)))
+        let expectedHeartbeat = [4] + [UInt8](repeating: 1, count: 32) + [0, 0, 0, 0, 0, 0, 0, 42]
+            + [0, 0, 0, 0, 0, 0, 0, 7, 0, 2, 0xAA, 0xBB, 1, 4, 0xA0, 0, 0, 0, 0, 0, 0, 0]
+        #expect(try GossipMessageCodec.encode(heartbeat) == expectedHeartbeat)
+        #expect(try GossipMessageCodec.decode(expectedHeartbeat) == heartbeat)
     }
 
     @Test func scopesAndReportsHaveOneEncodingAndBounds() throws {

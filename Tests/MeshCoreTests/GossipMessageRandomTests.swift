@@ -31,7 +31,7 @@ import Testing
 
     mutating func message() -> GossipMessage {
         let stamp = EpochStamp(leader: node(), number: rng.next())
-        switch rng.next() % 7 {
+        switch rng.next() % 8 {
         case 0:
             let summary = StoreSummary(hash: rng.next(), count: UInt32(rng.next() % 100_000))
             return .digest(
@@ -56,6 +56,15 @@ import Testing
             let scope = rng.next() % 2 == 0 ? nil : Scope(bits: UInt8(rng.next() % 65), prefix: rng.next())
             return .heartbeat(Heartbeat(epoch: stamp, stableSummary: rng.next(), proof: bytes(upTo: 64), scope: scope))
         case 4: return .probe(stamp)
+        case 6:
+            let level = UInt8(rng.next() % 4)
+            let limit = UInt64(1 << (4 * Int(level)))
+            return .versions(
+                Versions(
+                    level: level, buckets: (0..<Int(rng.next() % min(limit + 1, 8))).map { _ in UInt16(rng.next() % limit) },
+                    entries: (0..<Int(rng.next() % 50)).map { _ in
+                        EntryVersion(path: rng.next(), clock: rng.next(), hash: UInt32(truncatingIfNeeded: rng.next()))
+                    }, isRequest: rng.next() % 2 == 0))
         case 5:
             return .report(
                 Report(

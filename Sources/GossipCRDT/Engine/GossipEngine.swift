@@ -192,6 +192,7 @@ public struct GossipEngine: Sendable {
         case .probe(let stamp): out = receiveProbe(stamp, from: from, now: now)
         case .ack(let ack): out = receiveAck(ack, from: from)
         case .report(let report): out = receiveReport(report, from: from, now: now)
+        case .versions(let versions): out = receiveVersions(versions, from: from, now: now)
         }
         if !pendingPushes.isEmpty {
             out += pendingPushes

@@ -202,7 +202,7 @@ public struct HostileMesh {
         case .delta(let delta): remember(delta.updates)
         case .heartbeat(let heartbeat):
             if !seenHeartbeats.contains(heartbeat) { Self.append(heartbeat, to: &seenHeartbeats, limit: 16) }
-        case .buckets, .probe, .ack, .report: break
+        case .buckets, .probe, .ack, .report, .versions: break
         }
     }
 

@@ -19,6 +19,22 @@ struct MessageBuilder {
             let missing = (0..<Int(reader.byte() % 6)).map { _ in pickID() }
             return .report(Report(epoch: pickStamp(), missing: missing))
         }
+        if selector >= 250 && selector < 252 {
+            // Versions offers and requests: true paths of held entries, or made-up ones.
+            let level = reader.byte() % 5
+            let held = level <= UInt8(GossipLimits.maxBucketLevel) ? engine.store.versions(
+                inBuckets: (0..<UInt16(1 << (4 * Int(level)))).map { $0 }, level: Int(level)) : []
+            let entries = (0..<Int(reader.byte() % 8)).map { _ -> EntryVersion in
+                if reader.bool(), !held.isEmpty {
+                    var version = held[Int(reader.byte()) % held.count]
+                    version.clock = number(around: version.clock)
+                    return version
+                }
+                return EntryVersion(path: reader.word(), clock: reader.word(), hash: UInt32(reader.byte()))
+            }
+            let buckets = (0..<Int(reader.byte() % 4)).map { _ in UInt16(reader.byte()) }
+            return .versions(Versions(level: level, buckets: buckets, entries: entries, isRequest: selector == 251))
+        }
         if selector >= 252 {
             var forged = heartbeat()
             forged.scope = Scope(bits: reader.byte() % 66, prefix: reader.word())

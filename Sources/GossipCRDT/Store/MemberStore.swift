@@ -232,6 +232,30 @@ public struct MemberStore: Sendable {
     }
 
     /// The entries in the given buckets at `level`.
+    /// Each entry of `buckets` as its path, clock and the low half of its hash: what a replica
+    /// needs to tell which of two entries is newer, or that two of one clock differ.
+    public func versions(inBuckets buckets: [UInt16], level: Int) -> [EntryVersion] {
+        var out: [EntryVersion] = []
+        for bucket in buckets {
+            root.visit(inBucket: Int(bucket), level: level) {
+                out.append(EntryVersion(path: $0.path, clock: $0.entry.clock, hash: UInt32(truncatingIfNeeded: $0.hash)))
+            }
+        }
+        return out
+    }
+
+    /// The entries at `paths` (a path names one entry unless two ids collide in 64 bits).
+    public func entries(atPaths paths: [UInt64], level: Int) -> [MemberEntry] {
+        let wanted = Set(paths)
+        var buckets = Set<UInt16>()
+        for path in wanted { buckets.insert(UInt16(truncatingIfNeeded: path >> UInt64(64 - 4 * max(level, 1)))) }
+        var out: [MemberEntry] = []
+        for bucket in buckets.sorted() {
+            root.visit(inBucket: Int(bucket), level: max(level, 1)) { if wanted.contains($0.path) { out.append($0.entry) } }
+        }
+        return out
+    }
+
     public func entries(inBuckets buckets: [UInt16], level: Int) -> [MemberEntry] {
         var out: [MemberEntry] = []
         for bucket in buckets {

@@ -20,6 +20,43 @@ public enum GossipMessage: Sendable, Hashable {
     case ack(Ack)
     /// A watcher tells the leader which members it handed an epoch to never acknowledged it.
     case report(Report)
+    /// The versions of the entries in buckets that differ (an offer), or the entries wanted
+    /// back (a request): anti-entropy sends versions before entries, so a healed partition
+    /// ships each entry once instead of whole buckets both ways.
+    case versions(Versions)
+}
+
+/// One entry as a replica compares it: where it lives, its clock (`MemberEntry.clock`) and
+/// the low 32 bits of its hash, which tells two entries of one clock apart.
+public struct EntryVersion: Sendable, Hashable {
+    public var path: UInt64
+    public var clock: UInt64
+    public var hash: UInt32
+
+    public init(path: UInt64, clock: UInt64, hash: UInt32) {
+        self.path = path
+        self.clock = clock
+        self.hash = hash
+    }
+}
+
+public struct Versions: Sendable, Hashable {
+    /// Level of the bucket numbering, as in the `BucketDigest` this answers.
+    public var level: UInt8
+    /// The buckets this offer covers whole (each below 16^level); the receiver sends back its
+    /// entries in them that the offer lacks or holds older. Empty in a request, and in the
+    /// earlier parts of a bucket split over several messages.
+    public var buckets: [UInt16]
+    /// The sender's entries (an offer), or the ones it wants (a request: clock and hash 0).
+    public var entries: [EntryVersion]
+    public var isRequest: Bool
+
+    public init(level: UInt8, buckets: [UInt16], entries: [EntryVersion], isRequest: Bool) {
+        self.level = level
+        self.buckets = buckets
+        self.entries = entries
+        self.isRequest = isRequest
+    }
 }
 
 /// A part of the 64-bit trie path space: the paths whose top `bits` bits equal `prefix`'s.
@@ -227,6 +264,7 @@ extension GossipMessage {
         case .probe: return "probe"
         case .ack: return "ack"
         case .report: return "report"
+        case .versions: return "versions"
         }
     }
 
@@ -248,6 +286,8 @@ extension GossipMessage {
             return stamp + 8
         case .report(let report):
             return stamp + 1 + 32 * report.missing.count
+        case .versions(let versions):
+            return 1 + 2 + 2 * versions.buckets.count + 4 + 20 * versions.entries.count + 1
         }
     }
 }

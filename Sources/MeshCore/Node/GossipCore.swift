@@ -52,6 +52,10 @@ struct GossipCore {
     var ledger: OwnerLedger?
     /// When the next ledger summary goes out, and to which member (round robin).
     var ledgerDue: Instant?
+    /// When this node's ledger last grew (noted at the next tick): summaries back off once it
+    /// has been quiet.
+    var ledgerChangedAt: Instant?
+    var ledgerGrew = false
     var ledgerTurn = 0
     /// When each evicted member that still sends was last told of its eviction.
     var toldEvicted: [NodeID: Instant] = [:]

@@ -17,6 +17,7 @@ public enum GossipMessageCodec {
         case probe = 5
         case ack = 6
         case report = 7
+        case versions = 8
     }
 
     static let digestHasEpoch: UInt8 = 0x01
@@ -89,6 +90,24 @@ public enum GossipMessageCodec {
             writer.writeStamp(report.epoch)
             writer.writeCount(report.missing.count, limit: GossipLimits.maxReported, field: "reported members")
             for id in report.missing.prefix(GossipLimits.maxReported) { writer.writeBytes(id.bytes) }
+        case .versions(let versions):
+            writer.writeU8(MessageType.versions.rawValue)
+            writer.writeU8(versions.level)
+            writer.writeCount(versions.buckets.count, limit: maxDeltaBuckets, field: "versions buckets")
+            for bucket in versions.buckets.prefix(maxDeltaBuckets) { writer.writeU16(bucket) }
+            writer.writeCount(versions.entries.count, limit: GossipLimits.maxEntries, field: "versions")
+            for entry in versions.entries.prefix(GossipLimits.maxEntries) {
+                writer.writeU64(entry.path)
+                writer.writeU64(entry.clock)
+                writer.writeU32(entry.hash)
+            }
+            writer.writeU8(versions.isRequest ? 1 : 0)
+            let bucketLimit = 1 << (4 * min(Int(versions.level), GossipLimits.maxBucketLevel))
+            if Int(versions.level) > GossipLimits.maxBucketLevel
+                || versions.buckets.contains(where: { Int($0) >= bucketLimit })
+            {
+                writer.fail(.invalid(field: "versions buckets", reason: "bucket beyond level \(versions.level)"))
+            }
         }
         let bytes = try writer.finish()
         guard bytes.count <= FrameSealer.maxMessageSize else {
@@ -174,6 +193,32 @@ public enum GossipMessageCodec {
             missing.reserveCapacity(count)
             for _ in 0..<count { missing.append(try reader.readNodeID("reported member")) }
             message = .report(Report(epoch: stamp, missing: missing))
+        case .versions:
+            let level = try reader.readLevel()
+            let bucketLimit = 1 << (4 * Int(level))
+            let bucketCount = try reader.readCount("versions buckets", limit: maxDeltaBuckets, minimumElementSize: 2)
+            guard bucketCount <= bucketLimit else {
+                throw .tooLarge(field: "versions buckets", length: bucketCount, limit: bucketLimit)
+            }
+            var buckets: [UInt16] = []
+            buckets.reserveCapacity(bucketCount)
+            for _ in 0..<bucketCount {
+                let bucket = try reader.readU16("versions bucket")
+                guard Int(bucket) < bucketLimit else {
+                    throw .invalid(field: "versions bucket", reason: "bucket \(bucket) beyond level \(level)")
+                }
+                buckets.append(bucket)
+            }
+            let count = try reader.readCount("versions", limit: GossipLimits.maxEntries, minimumElementSize: 20)
+            var entries: [EntryVersion] = []
+            entries.reserveCapacity(count)
+            for _ in 0..<count {
+                let path = try reader.readU64("version path")
+                let clock = try reader.readU64("version clock")
+                entries.append(EntryVersion(path: path, clock: clock, hash: try reader.readU32("version hash")))
+            }
+            let isRequest = try reader.readBool("versions request")
+            message = .versions(Versions(level: level, buckets: buckets, entries: entries, isRequest: isRequest))
         }
         try reader.finish()
         return message
