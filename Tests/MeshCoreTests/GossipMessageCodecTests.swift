@@ -88,13 +88,16 @@ import Testing
     @Test func vectors() throws {
         let leader = NodeID(bytes: [UInt8](repeating: 1, count: 32))!
         let stamp = EpochStamp(leader: leader, number: 42)
-        let report = GossipMessage.report(Report(epoch: stamp, missing: [NodeID(bytes: [UInt8](repeating: 2, count: 32))!]))
-        let expectedReport = [7] + [UInt8](repeating: 1, count: 32) + [0, 0, 0, 0, 0, 0, 0, 42, 1]
+        let report = GossipMessage.report(
+            Report(epoch: stamp, missing: [NodeID(bytes: [UInt8](repeating: 2, count: 32))!]))
+        let expectedReport =
+            [7] + [UInt8](repeating: 1, count: 32) + [0, 0, 0, 0, 0, 0, 0, 42, 1]
             + [UInt8](repeating: 2, count: 32)
         #expect(try GossipMessageCodec.encode(report) == expectedReport)
         let heartbeat = GossipMessage.heartbeat(
             Heartbeat(epoch: stamp, stableSummary: 7, proof: [0xAA, 0xBB], scope: Scope(bits: 4, prefix: 0xA << 60)))
-        let expectedHeartbeat = [4] + [UInt8](repeating: 1, count: 32) + [0, 0, 0, 0, 0, 0, 0, 42]
+        let expectedHeartbeat =
+            [4] + [UInt8](repeating: 1, count: 32) + [0, 0, 0, 0, 0, 0, 0, 42]
             + [0, 0, 0, 0, 0, 0, 0, 7, 0, 2, 0xAA, 0xBB, 1, 4, 0xA0, 0, 0, 0, 0, 0, 0, 0]
         #expect(try GossipMessageCodec.encode(heartbeat) == expectedHeartbeat)
         #expect(try GossipMessageCodec.decode(expectedHeartbeat) == heartbeat)

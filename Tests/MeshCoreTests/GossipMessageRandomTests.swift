@@ -61,7 +61,8 @@ import Testing
             let limit = UInt64(1 << (4 * Int(level)))
             return .versions(
                 Versions(
-                    level: level, buckets: (0..<Int(rng.next() % min(limit + 1, 8))).map { _ in UInt16(rng.next() % limit) },
+                    level: level,
+                    buckets: (0..<Int(rng.next() % min(limit + 1, 8))).map { _ in UInt16(rng.next() % limit) },
                     entries: (0..<Int(rng.next() % 50)).map { _ in
                         EntryVersion(path: rng.next(), clock: rng.next(), hash: UInt32(truncatingIfNeeded: rng.next()))
                     }, isRequest: rng.next() % 2 == 0))

@@ -22,8 +22,10 @@ struct MessageBuilder {
         if selector >= 250 && selector < 252 {
             // Versions offers and requests: true paths of held entries, or made-up ones.
             let level = reader.byte() % 5
-            let held = level <= UInt8(GossipLimits.maxBucketLevel) ? engine.store.versions(
-                inBuckets: (0..<UInt16(1 << (4 * Int(level)))).map { $0 }, level: Int(level)) : []
+            let held =
+                level <= UInt8(GossipLimits.maxBucketLevel)
+                ? engine.store.versions(
+                    inBuckets: (0..<UInt16(1 << (4 * Int(level)))).map { $0 }, level: Int(level)) : []
             let entries = (0..<Int(reader.byte() % 8)).map { _ -> EntryVersion in
                 if reader.bool(), !held.isEmpty {
                     var version = held[Int(reader.byte()) % held.count]

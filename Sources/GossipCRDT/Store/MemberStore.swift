@@ -238,7 +238,8 @@ public struct MemberStore: Sendable {
         var out: [EntryVersion] = []
         for bucket in buckets {
             root.visit(inBucket: Int(bucket), level: level) {
-                out.append(EntryVersion(path: $0.path, clock: $0.entry.clock, hash: UInt32(truncatingIfNeeded: $0.hash)))
+                out.append(
+                    EntryVersion(path: $0.path, clock: $0.entry.clock, hash: UInt32(truncatingIfNeeded: $0.hash)))
             }
         }
         return out
@@ -251,7 +252,9 @@ public struct MemberStore: Sendable {
         for path in wanted { buckets.insert(UInt16(truncatingIfNeeded: path >> UInt64(64 - 4 * max(level, 1)))) }
         var out: [MemberEntry] = []
         for bucket in buckets.sorted() {
-            root.visit(inBucket: Int(bucket), level: max(level, 1)) { if wanted.contains($0.path) { out.append($0.entry) } }
+            root.visit(inBucket: Int(bucket), level: max(level, 1)) {
+                if wanted.contains($0.path) { out.append($0.entry) }
+            }
         }
         return out
     }

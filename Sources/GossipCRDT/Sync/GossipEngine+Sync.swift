@@ -135,7 +135,8 @@ extension GossipEngine {
         var out: [Outgoing] = []
         var peers: [NodeID] = []
         if !news.isEmpty || !agreesWithLeader(now: now) || now >= nextIdleDigest ?? .zero {
-            peers = pickPeers(news.isEmpty ? (agreesWithLeader(now: now) ? config.idleFanout : config.repairFanout) : config.fanout)
+            peers = pickPeers(
+                news.isEmpty ? (agreesWithLeader(now: now) ? config.idleFanout : config.repairFanout) : config.fanout)
             out += peers.map { Outgoing(to: .member($0), message: digest) }
             if news.isEmpty, agreesWithLeader(now: now) { nextIdleDigest = now + config.idleDigestInterval }
         }

@@ -95,7 +95,8 @@ extension GossipEngine {
         if !part.isEmpty {
             out.append(
                 Outgoing(
-                    to: .member(member), message: .delta(Delta(level: 0, buckets: [], updates: part, wantsReply: false))))
+                    to: .member(member), message: .delta(Delta(level: 0, buckets: [], updates: part, wantsReply: false))
+                ))
         }
         return out
     }
