@@ -16,6 +16,8 @@ HOST:PORT of the RPC listener for Serf; --system is the protocol, serf for both 
   leader   print the index of the smegd target that reports itself leader
   idle     CPU seconds (from /proc) and wire bytes (nftables counters, in total and sent and
            received per process) over an idle window, then the RSS of each process
+  wg-idle  scripts/bench-wg-idle.sh's window: per node (namespace), uplink bytes and packets
+           split into gossip, WireGuard and other, and CPU and RSS of smegd and wireguard-go
   report   the side-by-side table, the verdict on every bar and the JSON file, from the raw
            JSON lines bench.sh wrote; exit status 1 when any bar fails
 Standard library only, so it runs with any python3 (Serf's msgpack is encoded by hand). This file
@@ -28,7 +30,7 @@ import sys
 # Run from a source checkout, often as root: leave no compiled files in it.
 sys.dont_write_bytecode = True
 
-from bench import idle, polling, report  # noqa: E402 (after the line above, on purpose)
+from bench import idle, polling, report, wgidle  # noqa: E402 (after the line above, on purpose)
 
 
 def main():
@@ -62,6 +64,15 @@ def main():
     p.add_argument("--members", default="", help="comma-separated member indices, one per pid")
     p.add_argument("pids", nargs="+", type=int)
     p.set_defaults(run=idle.cmd_idle)
+    p = sub.add_parser("wg-idle")
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--table", required=True, help="the nftables inet table in every namespace")
+    p.add_argument("--gossip-port", type=int, required=True)
+    p.add_argument("--wireguard-port", type=int, required=True)
+    p.add_argument("--json")
+    p.add_argument("--text")
+    p.add_argument("nodes", nargs="+", help="NAME=ROLE=NAMESPACE=SMEGD_PID")
+    p.set_defaults(run=wgidle.cmd_wg_idle)
     p = sub.add_parser("report")
     p.add_argument("--raw", required=True)
     p.add_argument("--meta", required=True)
