@@ -46,11 +46,18 @@ POLL=(python3 scripts/lib/bench.py)
 # hook) and in (input hook) is counted once, by its local port: the gossip port, the WireGuard
 # port, or neither ("other"). The local port is the source on the way out and the destination
 # on the way in; behind NAT that is the node's own port (the router translates it later).
+# What the tunnel carries is counted too, on the mesh's WireGuard interface (smeg*), as inner
+# packets: gossip sent through the tunnel, ICMPv6 redirects (a peer that relays between two
+# clients sends them), or anything else; those bytes are also part of the WireGuard count on
+# the uplink, encrypted. (Relayed packets cross the forward hook and are not counted inside.)
 count_uplink() {
     ip netns exec "$LAB_PREFIX-$1" nft -f - <<NFT
 table inet $TABLE {
     chain out {
         type filter hook output priority 0; policy accept;
+        oifname "smeg*" udp sport $GOSSIP_PORT counter accept comment "tunnel-gossip sent"
+        oifname "smeg*" icmpv6 type nd-redirect counter accept comment "tunnel-redirect sent"
+        oifname "smeg*" counter accept comment "tunnel-other sent"
         oifname != "eth0" accept
         udp sport $GOSSIP_PORT counter accept comment "gossip sent"
         udp sport $WG_PORT counter accept comment "wireguard sent"
@@ -58,6 +65,9 @@ table inet $TABLE {
     }
     chain in {
         type filter hook input priority 0; policy accept;
+        iifname "smeg*" udp dport $GOSSIP_PORT counter accept comment "tunnel-gossip recv"
+        iifname "smeg*" icmpv6 type nd-redirect counter accept comment "tunnel-redirect recv"
+        iifname "smeg*" counter accept comment "tunnel-other recv"
         iifname != "eth0" accept
         udp dport $GOSSIP_PORT counter accept comment "gossip recv"
         udp dport $WG_PORT counter accept comment "wireguard recv"

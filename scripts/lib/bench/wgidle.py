@@ -12,6 +12,8 @@ import time
 from bench.idle import read_procs
 
 CLASSES = ("gossip", "wireguard", "other")
+# Inner packets on the mesh's WireGuard interface: already inside the "wireguard" bytes above.
+TUNNEL = ("tunnel-gossip", "tunnel-redirect", "tunnel-other")
 
 
 def read_counters(namespace, table):
@@ -64,12 +66,13 @@ def cmd_wg_idle(args):
     minutes = elapsed / 60
     for k, node in enumerate(nodes):
         rates = {}
-        for cls in CLASSES:
+        for cls in CLASSES + TUNNEL:
             for way in ("sent", "recv"):
                 key = f"{cls} {way}"
                 a, b = before[node["name"]].get(key, [0, 0]), after[node["name"]].get(key, [0, 0])
-                rates[f"{cls}_{way}_bytes_per_minute"] = round((b[0] - a[0]) / minutes)
-                rates[f"{cls}_{way}_packets_per_minute"] = round((b[1] - a[1]) / minutes, 1)
+                cls_key = cls.replace("-", "_")
+                rates[f"{cls_key}_{way}_bytes_per_minute"] = round((b[0] - a[0]) / minutes)
+                rates[f"{cls_key}_{way}_packets_per_minute"] = round((b[1] - a[1]) / minutes, 1)
         node.update(rates)
         node["smegd_cpu_seconds_per_minute"] = round((smegd1[k] - smegd0[k]) / minutes, 3)
         node["smegd_rss_mib"] = round(rss[k] / 1024, 1)
@@ -78,18 +81,29 @@ def cmd_wg_idle(args):
         node["total_sent_bytes_per_minute"] = sum(rates[f"{c}_sent_bytes_per_minute"] for c in CLASSES)
         node["total_recv_bytes_per_minute"] = sum(rates[f"{c}_recv_bytes_per_minute"] for c in CLASSES)
 
-    columns = [  # header, key, format
+    bytes_columns = [  # header, key, format
         ("gossip out", "gossip_sent_bytes_per_minute", "{:.0f}"),
         ("gossip in", "gossip_recv_bytes_per_minute", "{:.0f}"),
         ("wg out", "wireguard_sent_bytes_per_minute", "{:.0f}"),
         ("wg in", "wireguard_recv_bytes_per_minute", "{:.0f}"),
         ("other out", "other_sent_bytes_per_minute", "{:.0f}"),
         ("other in", "other_recv_bytes_per_minute", "{:.0f}"),
+        ("tun gsp out", "tunnel_gossip_sent_bytes_per_minute", "{:.0f}"),
+        ("tun gsp in", "tunnel_gossip_recv_bytes_per_minute", "{:.0f}"),
+        ("tun redir out", "tunnel_redirect_sent_bytes_per_minute", "{:.0f}"),
+        ("tun oth out", "tunnel_other_sent_bytes_per_minute", "{:.0f}"),
+        ("tun oth in", "tunnel_other_recv_bytes_per_minute", "{:.0f}"),
+    ]
+    other_columns = [
         ("pkts out", None, "{:.0f}"),
         ("pkts in", None, "{:.0f}"),
+        ("gossip out", "gossip_sent_packets_per_minute", "{:.0f}"),
+        ("wg out", "wireguard_sent_packets_per_minute", "{:.0f}"),
+        ("wg in", "wireguard_recv_packets_per_minute", "{:.0f}"),
         ("smegd CPU", "smegd_cpu_seconds_per_minute", "{:.3f}"),
-        ("RSS MiB", "smegd_rss_mib", "{:.1f}"),
+        ("smegd RSS", "smegd_rss_mib", "{:.1f}"),
         ("wg-go CPU", "wireguard_go_cpu_seconds_per_minute", "{:.3f}"),
+        ("wg-go RSS", "wireguard_go_rss_mib", "{:.1f}"),
     ]
 
     def value(node, header, key):
@@ -98,21 +112,26 @@ def cmd_wg_idle(args):
         way = "sent" if header.endswith("out") else "recv"
         return sum(node[f"{c}_{way}_packets_per_minute"] for c in CLASSES)
 
-    lines = [f"Idle with WireGuard in namespaces: {len(nodes)} nodes, {elapsed:.0f} s window; "
-             "bytes and packets per minute on each node's uplink (eth0), CPU in s/min",
-             f"  {'node':8} {'role':7}" + "".join(f" {h:>10}" for h, _, _ in columns)]
-    for node in nodes:
-        lines.append(f"  {node['name']:8} {node['role']:7}"
-                     + "".join(f" {f.format(value(node, h, k)):>10}" for h, k, f in columns))
     groups = [("mean", nodes)] + [(f"mean {r}", [n for n in nodes if n["role"] == r])
                                   for r in sorted({n["role"] for n in nodes})]
+    lines = [f"Idle with WireGuard in namespaces: {len(nodes)} nodes, {elapsed:.0f} s window, "
+             "per minute, on each node's uplink (eth0)"]
     means = {}
-    for label, group in groups:
-        if not group:
-            continue
-        row = [statistics.mean(value(n, h, k) for n in group) for h, k, _ in columns]
-        means[label] = {h: round(v, 3) for (h, _, _), v in zip(columns, row)}
-        lines.append(f"  {label:16}" + "".join(f" {f.format(v):>10}" for (_, _, f), v in zip(columns, row)))
+    for title, columns in (("bytes (B/min); tun = inner packets on the WireGuard interface, "
+                            "already inside wg out/in", bytes_columns),
+                           ("packets (/min), CPU (s/min), RSS (MiB)", other_columns)):
+        lines.append(f"  {title}")
+        lines.append(f"  {'node':8} {'role':7}" + "".join(f" {h:>11}" for h, _, _ in columns))
+        for node in nodes:
+            lines.append(f"  {node['name']:8} {node['role']:7}"
+                         + "".join(f" {f.format(value(node, h, k)):>11}" for h, k, f in columns))
+        for label, group in groups:
+            if not group:
+                continue
+            row = [statistics.mean(value(n, h, k) for n in group) for h, k, _ in columns]
+            means.setdefault(label, {}).update(
+                {(k or h.replace(" ", "_")): round(v, 3) for (h, k, _), v in zip(columns, row)})
+            lines.append(f"  {label:16}" + "".join(f" {f.format(v):>11}" for (_, _, f), v in zip(columns, row)))
     total = statistics.mean(n["total_sent_bytes_per_minute"] for n in nodes)
     gossip = statistics.mean(n["gossip_sent_bytes_per_minute"] for n in nodes)
     wireguard = statistics.mean(n["wireguard_sent_bytes_per_minute"] for n in nodes)
