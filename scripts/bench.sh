@@ -315,7 +315,12 @@ mass_join() {
     for i in $(seq 0 $((N - 2))); do wait_member "$i"; done
     check_encrypted
     if [[ $KIND == smegd ]]; then
-        TOKEN=$(lab_ctl "$(name_of 0)" create --json | lab_json field token)
+        # The creation token admits 100 nodes; the mass join and the join trials need N - 2 +
+        # BENCH_TRIALS, so they use an invitation with exactly that many uses (a used-up token
+        # would show up as a join that never completes).
+        lab_ctl "$(name_of 0)" create --json >/dev/null
+        TOKEN=$(lab_ctl "$(name_of 0)" invite new --json --uses $((N - 2 + BENCH_TRIALS)) \
+            "$(lab_mesh "$(name_of 0)")" | lab_json field token)
     fi
     log "$SYSTEM N=$N mass join $MASS/$BENCH_MASS_TRIALS: $((N - 1)) members up, joining them"
     began=$(date +%s.%N)
@@ -356,24 +361,48 @@ setup() {
     done
 }
 
-# join_trial K I: member I starts, then joins; timed until every live member lists it.
+# settled TIMEOUT: every live member sees all the live members (untimed; polled every 0.5 s).
+settled() {
+    "${POLL[@]}" settle --system "$KIND" --targets "$(targets_file "${ALIVE[@]}")" \
+        --count "${#ALIVE[@]}" --timeout "$1" --interval 0.5 >/dev/null
+}
+
+# join_trial K I: member I starts, then joins; timed until every live member lists it. A join
+# that times out is recorded as such; if the newcomer is still not seen by all after another
+# JOIN_TIMEOUT it is stopped, so that the next trials start from a mesh that agrees.
 join_trial() {
-    local k=$1 i=$2 result
+    local k=$1 i=$2 result status=0
     start_member "$i"
     wait_member "$i"
     sleep 1 # let the newcomer finish starting up
     join_command "$i"
     result=$("${POLL[@]}" join --system "$KIND" --targets "$(targets_file "${ALIVE[@]}")" \
         --name "$(name_of "$i")" --count $((${#ALIVE[@]} + 1)) --interval "$BENCH_POLL_INTERVAL" \
-        --timeout "$JOIN_TIMEOUT" -- "${JOIN[@]}") || true
+        --timeout "$JOIN_TIMEOUT" -- "${JOIN[@]}") || status=1
     record join "$k" "$result" ",\"member\":$i"
     ALIVE+=("$i")
+    if ((status)); then
+        log "$SYSTEM N=$N join $k: TIMEOUT, member $i not seen by all $((${#ALIVE[@]} - 1)) others within $JOIN_TIMEOUT s"
+        settled "$JOIN_TIMEOUT" && return
+        log "$SYSTEM N=$N join $k: member $i still not seen by all; stopping it"
+        mapfile -t ALIVE < <(without "$i" "${ALIVE[@]}")
+        lab_stop "${PID[$i]}"
+        return
+    fi
     log "$SYSTEM N=$N join $k: seen by all $((${#ALIVE[@]} - 1)) others after $(seconds_of "$result") s"
 }
 
-# fail_trial KIND K I: kill -9 of member I; timed until no live member lists it.
+# fail_trial KIND K I: kill -9 of member I; timed until no live member lists it. smegd's
+# condition is a member count, so the mesh must agree before the kill: if it does not within
+# SETTLE_TIMEOUT, the trial is not run and is recorded as a timeout (a time from a mesh that
+# never agreed would be meaningless, and shorter).
 fail_trial() {
     local kind=$1 k=$2 i=$3 result
+    if ! settled "$SETTLE_TIMEOUT"; then
+        record "$kind" "$k" '{"seconds":null,"not_settled":true}' ",\"member\":$i"
+        log "$SYSTEM N=$N $kind $k: TIMEOUT, the mesh did not agree within $SETTLE_TIMEOUT s before the kill"
+        return
+    fi
     mapfile -t ALIVE < <(without "$i" "${ALIVE[@]}")
     result=$("${POLL[@]}" fail --system "$KIND" --targets "$(targets_file "${ALIVE[@]}")" \
         --name "$(name_of "$i")" --count "${#ALIVE[@]}" --pid "${PID[$i]}" \
