@@ -22,7 +22,7 @@ LINK = -Xswiftc -L$(STATIC_CXX) -Xswiftc -Xfrontend -Xswiftc -function-sections 
 # The order file is smegd's: linked into smegctl, every name in it would be a warning.
 LAYOUT = $(LINK) -Xlinker --symbol-ordering-file=$(CURDIR)/scripts/layout/smegd.order
 
-.PHONY: all deps build release layout-check lint unit fuzz test netns-test daemon-test routing-test failure-test hostile-test hostile-netns-test owners-test examples vm-test demo sim bench-crdt bench clean help
+.PHONY: all deps build release layout-check lint unit fuzz test netns-test daemon-test routing-test failure-test hostile-test hostile-netns-test owners-test examples vm-test demo sim bench-crdt bench bench-wg clean help
 
 all: build
 
@@ -30,7 +30,8 @@ help:
 	@echo "make demo   build a release and run a multi-node mesh in network namespaces"
 	@echo "make test   install dependencies, lint, build and run every test"
 	@echo "make fuzz   run the decoder fuzzers for longer (FUZZ_SECONDS per target)"
-	@echo "make bench  smegd against Serf on loopback, N = 20 and 100 (BENCH_N); see BENCHMARKS.md"
+	@echo "make bench  smegd against Serf (plain and encrypted) on loopback, N = 20 and 100 (BENCH_N); see BENCHMARKS.md"
+	@echo "make bench-wg   an idle mesh with WireGuard in namespaces: uplink bytes per node, gossip and WireGuard"
 	@echo "make daemon-test / routing-test / failure-test / hostile-test / hostile-netns-test / owners-test / examples / netns-test / vm-test   one stage of make test"
 	@echo "make sim    the simulator's bars at 1000 nodes, 20 seeds, without and with 10% loss"
 	@echo "make bench-crdt   merge and delta micro-benchmark on a 10,000-entry store"
@@ -135,11 +136,18 @@ bench-crdt: deps
 demo: release
 	@SMEG_BIN="$$($(SWIFT) build $(RELEASE) --show-bin-path)" scripts/demo.sh
 
-# smegd and Serf (Debian's serf), N processes each on loopback, side by side; about 10 minutes.
+# smegd and Serf (Debian's serf, without and with gossip encryption), N processes each on
+# loopback, side by side; fails when any bar is missed (BENCHMARKS.md). About 25 minutes at
+# N = 100 alone, longer with the default N = 20 and 100.
 bench:
 	@SMEG_EXTRA_PACKAGES=serf scripts/deps.sh
 	@$(MAKE) --no-print-directory release
 	@SMEG_BIN="$$($(SWIFT) build $(RELEASE) --show-bin-path)" scripts/bench.sh
+
+# An idle mesh of peers and NAT'd clients with userspace WireGuard in namespaces: what each node
+# sends and receives on its uplink, gossip and WireGuard apart; a few minutes.
+bench-wg: release
+	@SMEG_BIN="$$($(SWIFT) build $(RELEASE) --show-bin-path)" scripts/bench-wg-idle.sh
 
 clean:
 	rm -rf .build .build-*

@@ -9,14 +9,17 @@ that sees the condition. The reported time is the maximum over processes, so it 
 bound with a resolution of one interval (plus one request's latency) for both systems alike.
 
 Subcommands (targets files hold one `INDEX ADDRESS` line per process: a socket path for smegd,
-HOST:PORT of the RPC listener for Serf):
-  settle   wait until every target sees COUNT live members (not timed precisely; setup only)
+HOST:PORT of the RPC listener for Serf; --system is the protocol, serf for both Serf variants):
+  settle   time until every target sees COUNT live members (the mass join)
   join     spawn the join command, time until every target lists NAME as alive
   fail     kill -9 PID, time until no target lists NAME (smegd: member count back to COUNT)
   leader   print the index of the smegd target that reports itself leader
-  idle     CPU seconds (from /proc) and wire bytes (nftables counters) over an idle window,
-           then the RSS of each process
-  report   the side-by-side table and the JSON file, from the raw JSON lines bench.sh wrote
+  idle     CPU seconds (from /proc) and wire bytes (nftables counters, in total and sent and
+           received per process) over an idle window, then the RSS of each process
+  wg-idle  scripts/bench-wg-idle.sh's window: per node (namespace), uplink bytes and packets
+           split into gossip, WireGuard and other, and CPU and RSS of smegd and wireguard-go
+  report   the side-by-side table, the verdict on every bar and the JSON file, from the raw
+           JSON lines bench.sh wrote; exit status 1 when any bar fails
 Standard library only, so it runs with any python3 (Serf's msgpack is encoded by hand). This file
 is the command line; each job is a module of the bench package next to it (bench/__init__.py).
 """
@@ -27,7 +30,7 @@ import sys
 # Run from a source checkout, often as root: leave no compiled files in it.
 sys.dont_write_bytecode = True
 
-from bench import idle, polling, report  # noqa: E402 (after the line above, on purpose)
+from bench import idle, polling, report, wgidle  # noqa: E402 (after the line above, on purpose)
 
 
 def main():
@@ -58,9 +61,18 @@ def main():
     p = sub.add_parser("idle")
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--table", default="", help="nftables inet table; empty: no wire bytes")
-    p.add_argument("--chain", default="")
+    p.add_argument("--members", default="", help="comma-separated member indices, one per pid")
     p.add_argument("pids", nargs="+", type=int)
     p.set_defaults(run=idle.cmd_idle)
+    p = sub.add_parser("wg-idle")
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--table", required=True, help="the nftables inet table in every namespace")
+    p.add_argument("--gossip-port", type=int, required=True)
+    p.add_argument("--wireguard-port", type=int, required=True)
+    p.add_argument("--json")
+    p.add_argument("--text")
+    p.add_argument("nodes", nargs="+", help="NAME=ROLE=NAMESPACE=SMEGD_PID")
+    p.set_defaults(run=wgidle.cmd_wg_idle)
     p = sub.add_parser("report")
     p.add_argument("--raw", required=True)
     p.add_argument("--meta", required=True)

@@ -1,4 +1,5 @@
-"""The idle window: CPU seconds and RSS per process from /proc, bytes on the wire from nftables."""
+"""The idle window: CPU seconds and RSS per process from /proc, bytes on the wire from nftables
+(in total, and sent and received per process)."""
 
 import json
 import os
@@ -23,36 +24,67 @@ def read_procs(pids):
     return cpu, rss, anon
 
 
-def read_nft(table, chain):
-    """Sum of the byte and packet counters of every rule in one nftables chain."""
-    listing = json.loads(subprocess.run(
-        ["nft", "-j", "list", "chain", "inet", table, chain],
-        check=True, capture_output=True, text=True).stdout)
-    total_bytes = total_packets = 0
-    for item in listing.get("nftables", []):
-        for statement in item.get("rule", {}).get("expr", []):
-            if "counter" in statement:
-                total_bytes += statement["counter"]["bytes"]
-                total_packets += statement["counter"]["packets"]
-    return total_bytes, total_packets
+def read_nft(table):
+    """The counters of the bench's nftables table, by rule comment: the sum of the rules
+    commented "total" (bytes, packets), and per member index the "sent I" and "recv I" rules
+    (dicts of index -> [bytes, packets])."""
+    result = subprocess.run(["nft", "-j", "list", "table", "inet", table],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"bench: cannot read the nftables counters of table {table}: "
+                         f"{result.stderr.strip()}")
+    total = [0, 0]
+    per = {"sent": {}, "recv": {}}
+    for item in json.loads(result.stdout).get("nftables", []):
+        rule = item.get("rule")
+        if not rule:
+            continue
+        comment = rule.get("comment", "")
+        for statement in rule.get("expr", []):
+            if "counter" not in statement:
+                continue
+            counted = [statement["counter"]["bytes"], statement["counter"]["packets"]]
+            what, _, index = comment.partition(" ")
+            if comment == "total":
+                total = [total[0] + counted[0], total[1] + counted[1]]
+            elif what in per and index.isdigit():
+                per[what][int(index)] = counted
+    return total, per
 
 
 def cmd_idle(args):
-    """CPU seconds per process and wire bytes over an idle window, then RSS per process."""
-    counters = (lambda: read_nft(args.table, args.chain)) if args.table else (lambda: (None, None))
-    bytes0, packets0 = counters()
+    """CPU seconds per process and wire bytes (in total and per process, what each sends and
+    receives) over an idle window, then RSS per process."""
+    members = [int(i) for i in args.members.split(",")] if args.members else []
+    if members and len(members) != len(args.pids):
+        raise SystemExit("bench: idle: --members must list one index per pid")
+    counters = (lambda: read_nft(args.table)) if args.table else (lambda: (None, None))
+    total0, per0 = counters()
     cpu0, _, _ = read_procs(args.pids)
     began = time.monotonic()
     time.sleep(args.seconds)
     cpu1, rss, anon = read_procs(args.pids)
     elapsed = time.monotonic() - began
-    bytes1, packets1 = counters()
+    total1, per1 = counters()
+
+    def delta(what, field):
+        # One number per process, in the order of the pids; None without per-process rules.
+        if per0 is None or not members or not per1[what]:
+            return None
+        return [per1[what].get(i, [0, 0])[field] - per0[what].get(i, [0, 0])[field]
+                for i in members]
+
     print(json.dumps({
         "seconds": round(elapsed, 3),
+        "members": members,
         "cpu_seconds": [round(b - a, 3) for a, b in zip(cpu0, cpu1)],
         "rss_kib": rss,
         "rss_anon_kib": anon,
-        "wire_bytes": None if bytes0 is None else bytes1 - bytes0,
-        "wire_packets": None if packets0 is None else packets1 - packets0,
+        "wire_bytes": None if total0 is None else total1[0] - total0[0],
+        "wire_packets": None if total0 is None else total1[1] - total0[1],
+        "sent_bytes": delta("sent", 0),
+        "sent_packets": delta("sent", 1),
+        "recv_bytes": delta("recv", 0),
+        "recv_packets": delta("recv", 1),
     }))
     return 0

@@ -36,7 +36,8 @@ class SerfTarget:
 
     async def _call(self, command, body, has_body=True):
         self.seq += 1
-        self.writer.write(pack({"Command": command, "Seq": self.seq}) + pack(body))
+        # A command without a request body (stats) sends the header alone.
+        self.writer.write(pack({"Command": command, "Seq": self.seq}) + (b"" if body is None else pack(body)))
         await self.writer.drain()
         header = await self._read_value()
         if header.get("Error"):
@@ -57,7 +58,13 @@ class SerfTarget:
         return self.last
 
     async def live_count(self):
-        self.last = len(await self.members(status="^alive$"))
+        """Live members from Serf's own counters (`stats`: members less failed and left), a
+        reply of a few hundred bytes: polling 100 agents every 0.1 s with `members-filtered`
+        would decode 100 members per reply and take a core away from the agents being timed."""
+        stats = (await self._call("stats", None, has_body=True)).get("serf") or {}
+        counts = {text(key): int(text(value)) for key, value in stats.items()
+                  if text(key) in ("members", "failed", "left")}
+        self.last = counts.get("members", 0) - counts.get("failed", 0) - counts.get("left", 0)
         return self.last
 
     def close(self):
