@@ -128,6 +128,9 @@ sim: deps
 	$(SWIFT) build -c release --product smeg-sim
 	"$$($(SWIFT) build -c release --show-bin-path)/smeg-sim" --nodes 1000 --seeds 20
 	"$$($(SWIFT) build -c release --show-bin-path)/smeg-sim" --nodes 1000 --seeds 20 --loss 0.1
+	"$$($(SWIFT) build -c release --show-bin-path)/smeg-sim" --nodes 10000
+	"$$($(SWIFT) build -c release --show-bin-path)/smeg-sim" --nodes 10000 --loss 0.1
+	"$$($(SWIFT) build -c release --show-bin-path)/smeg-sim" --nodes 1000 --partition 30
 
 bench-crdt: deps
 	$(SWIFT) build -c release --product smeg-crdt-bench

@@ -81,6 +81,62 @@ import Testing
         expectHonestLeader(&mesh, leader)
     }
 
+    // MARK: Watchers and reports
+
+    /// The attacker reports every honest member missing, for the current and the previous
+    /// epoch, every 100 ms for 20 s: the leader probes them, they answer, nobody is pruned.
+    @Test func forgedReportsOfEveryMemberPruneNobody() {
+        var mesh = settled()
+        let leader = mesh.honest[0]
+        for _ in 0..<200 {
+            let current = mesh.engine(leader).epoch!
+            for number in [
+                current.number, current.number.subtracting(saturating: 1), current.number.subtracting(saturating: 5),
+            ] {
+                let stamp = EpochStamp(leader: leader, number: number)
+                mesh.inject(.report(Report(epoch: stamp, missing: mesh.honest)), to: leader)
+            }
+            mesh.advance(by: .milliseconds(100))
+        }
+        #expect(mesh.violations() == [])
+        for id in mesh.alive {
+            for other in mesh.honest { #expect(mesh.engine(id).store.isPresent(other)) }
+        }
+        expectHonestLeader(&mesh, leader)
+    }
+
+    /// A watcher that swallows everything it is handed (it forwards nothing, answers nothing
+    /// and reports nobody) hides a crashed member for an epoch at most: it is pruned in time,
+    /// whenever in the epoch the crash falls.
+    @Test(arguments: [0, 300, 700])
+    func aSilentWatcherCannotHideACrashedMember(offsetMillis: Int) {
+        var mesh = settled()
+        mesh.advance(by: .milliseconds(offsetMillis))
+        mesh.attackerMuted = true
+        let crashed = mesh.honest[3]
+        mesh.crash(crashed)
+        mesh.advance(by: mesh.pruneDeadline)
+        for id in mesh.alive { #expect(!mesh.engine(id).store.isPresent(crashed)) }
+        #expect(mesh.violations() == [])
+    }
+
+    /// Heartbeats naming scopes the receiver is not in, or the whole space again and again,
+    /// make it send at most one epoch's share, and nobody loses the epoch.
+    @Test func forgedScopesCostOneShareAndSilenceNobody() {
+        var mesh = settled()
+        let leader = mesh.honest[0]
+        let target = mesh.honest[2]
+        for step in 0..<40 {
+            guard let signed = mesh.seenHeartbeats.last else { break }
+            var forged = signed
+            forged.scope = step % 2 == 0 ? .everything : Scope(bits: 64, prefix: UInt64(step))
+            mesh.inject(.heartbeat(forged), to: target)
+            mesh.advance(by: .milliseconds(100))
+        }
+        #expect(mesh.violations() == [])
+        expectHonestLeader(&mesh, leader)
+    }
+
     // MARK: Removals
 
     @Test func aPruneOfALiveMemberByANonLeaderIsRefusedAndTheVictimRepublishes() {

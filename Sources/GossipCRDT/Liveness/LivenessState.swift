@@ -30,8 +30,8 @@ struct LivenessState: Sendable {
     var watch: WatchBook?
     /// The watch before it, until a whole interval has passed since it began.
     var previousWatch: WatchBook?
-    /// Reports to send a second time, and when.
-    var pendingReports: ([Report], Instant)?
+    /// Reports to send again, when, and how many more times.
+    var pendingReports: ([Report], Instant, Int)?
     /// When a node whose epoch is late may next ask a peer for it.
     var nextPull: Instant?
     /// We stopped leading and have not yet passed our successor's signed heartbeat to every

@@ -83,7 +83,7 @@ public struct MeshNode {
     /// The invites this node issued as an owner.
     var inviteBook = InviteBook()
     /// Join frames answered in the current second.
-    var joinWindow: (start: Instant?, count: Int) = (nil, 0)
+    var joinWindow: (last: Instant?, tokens: Double) = (nil, 0)
     /// Set once an owner evicted this node: nothing more is sent or applied.
     public internal(set) var eviction: Eviction?
 

@@ -84,6 +84,29 @@ import Testing
         #expect(try redeem(&net, invitation, as: first).get().admission == won.admission)
     }
 
+    /// A fleet rolled out at once joins at once (the burst); a flood beyond it gets no answer
+    /// at all, one frame at a time, until the rate refills.
+    @Test func aFleetJoinsAtOnceAndAFloodIsHeldToTheRate() throws {
+        var net = try mesh(2)
+        let invitation = try invitation(&net, uses: 1000)
+        var answered = 0
+        for index in 0..<(MeshNode.joinFrameBurst + 10) {
+            let identity = try SimulatedMesh.identity(20 + index)
+            let nonce = Array(identity.signingKey.bytes.prefix(16))
+            let request = JoinMessage.request(
+                ticket: invitation.ticket, role: .peer, identity: identity, nonce: nonce, sentAt: net.wallMillis,
+                mesh: net.mesh)
+            answered += net.inject(request, to: 0, from: joinerAddress).isEmpty ? 0 : 1
+        }
+        #expect(answered == MeshNode.joinFrameBurst, "the burst is answered, the rest is not")
+        net.run(for: .seconds(1))
+        let identity = try SimulatedMesh.identity(250)
+        let request = JoinMessage.request(
+            ticket: invitation.ticket, role: .peer, identity: identity, nonce: [UInt8](repeating: 3, count: 16),
+            sentAt: net.wallMillis, mesh: net.mesh)
+        #expect(!net.inject(request, to: 0, from: joinerAddress).isEmpty, "the rate refills")
+    }
+
     @Test func expiredRevokedAndEvictedAreRefusedByName() throws {
         var net = try mesh(3)
         let shortLived = try invitation(&net, lifetime: .seconds(1))
