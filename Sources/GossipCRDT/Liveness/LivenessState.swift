@@ -84,12 +84,6 @@ struct LeaderBook: Sendable {
         self.openSummary = openSummary
     }
 
-    /// Newest acknowledged epoch of a member, as far as this book knows.
-    func newest(_ id: NodeID) -> UInt64? {
-        guard tracked.contains(id) else { return nil }
-        return suspects[id] ?? current
-    }
-
     /// Members young in our view (joiners, or identities minted in a flood), with the newest
     /// epoch each acknowledged to us directly. Nobody else may know of them yet, so no watcher
     /// would report them: they answer the leader themselves until they come of age, as every
@@ -112,11 +106,6 @@ struct LeaderBook: Sendable {
 
     /// Newest epoch a member is known to have acknowledged, of the two ways we learn it.
     func acknowledged(_ id: NodeID) -> UInt64? {
-        switch (suspects[id], young[id]) {
-        case (let a?, let b?): return min(a, b)
-        case (let a?, nil): return a
-        case (nil, let b?): return b
-        case (nil, nil): return nil
-        }
+        [suspects[id], young[id]].compactMap { $0 }.min()
     }
 }

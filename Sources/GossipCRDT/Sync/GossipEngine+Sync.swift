@@ -99,27 +99,10 @@ extension GossipEngine {
                             wantsReply: false))))
         }
         guard delta.wantsReply else { return out }
-        var reply = Updates()
-        var size = 0
-        for entry in store.entries(inBuckets: delta.buckets, level: Int(delta.level))
-        where entry.isAhead(of: theirs[entry.id]) {
-            if !reply.isEmpty && size + entry.wireSize > GossipEngine.deltaBudget {
-                out.append(
-                    Outgoing(
-                        to: .member(from),
-                        message: .delta(Delta(level: delta.level, buckets: [], updates: reply, wantsReply: false))))
-                reply = Updates()
-                size = 0
-            }
-            reply.append(entry)
-            size += entry.wireSize
+        let ahead = store.entries(inBuckets: delta.buckets, level: Int(delta.level)).filter {
+            $0.isAhead(of: theirs[$0.id])
         }
-        guard !reply.isEmpty else { return out }
-        out.append(
-            Outgoing(
-                to: .member(from),
-                message: .delta(Delta(level: delta.level, buckets: [], updates: reply, wantsReply: false))))
-        return out
+        return out + deltas(of: ahead, level: delta.level, to: from)
     }
 
     /// One gossip round: a digest to `fanout` peers while there is news (`idleFanout` when there
@@ -133,12 +116,11 @@ extension GossipEngine {
         let rumorUpdates = Updates.rumors(Array(news.suffix(GossipEngine.rumorsPerRound)))
         let digest = GossipMessage.digest(Digest(summary: store.summary, epoch: liveness.epoch, rumors: rumorUpdates))
         var out: [Outgoing] = []
-        var peers: [NodeID] = []
-        if !news.isEmpty || !agreesWithLeader(now: now) || now >= nextIdleDigest ?? .zero {
-            peers = pickPeers(
-                news.isEmpty ? (agreesWithLeader(now: now) ? config.idleFanout : config.repairFanout) : config.fanout)
+        let agrees = agreesWithLeader(now: now)
+        if !news.isEmpty || !agrees || now >= nextIdleDigest ?? .zero {
+            let peers = pickPeers(news.isEmpty ? (agrees ? config.idleFanout : config.repairFanout) : config.fanout)
             out += peers.map { Outgoing(to: .member($0), message: digest) }
-            if news.isEmpty, agreesWithLeader(now: now) { nextIdleDigest = now + config.idleDigestInterval }
+            if news.isEmpty, agrees { nextIdleDigest = now + config.idleDigestInterval }
         }
         // The bootstrap addresses are the only ones a joiner knows to be reachable: the members
         // its first sync names may all sit behind NAT.

@@ -43,7 +43,7 @@ extension GossipEngine {
         let level = Int(versions.level)
         if versions.isRequest {
             let wanted = store.entries(atPaths: versions.entries.map(\.path), level: level)
-            return deltas(of: wanted, to: from)
+            return deltas(of: wanted, level: 0, to: from)
         }
         let theirs = Dictionary(versions.entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         let mine = store.versions(inBuckets: versions.buckets, level: level)
@@ -61,7 +61,7 @@ extension GossipEngine {
             guard let ours = held[version.path] else { return true }
             return version.clock > ours.clock || version.clock == ours.clock && version.hash != ours.hash
         }.map { EntryVersion(path: $0.path, clock: 0, hash: 0) }
-        var out = deltas(of: store.entries(atPaths: ahead, level: level), to: from)
+        var out = deltas(of: store.entries(atPaths: ahead, level: level), level: 0, to: from)
         for start in stride(from: 0, to: wanted.count, by: Self.versionsBudget) {
             let part = Array(wanted[start..<min(start + Self.versionsBudget, wanted.count)])
             let request = Versions(level: versions.level, buckets: [], entries: part, isRequest: true)
@@ -76,7 +76,7 @@ extension GossipEngine {
     }
 
     /// Entries in deltas that ask for nothing back, each under the message limit.
-    private func deltas(of entries: [MemberEntry], to member: NodeID) -> [Outgoing] {
+    func deltas(of entries: [MemberEntry], level: UInt8, to member: NodeID) -> [Outgoing] {
         var out: [Outgoing] = []
         var part = Updates()
         var size = 0
@@ -85,7 +85,7 @@ extension GossipEngine {
                 out.append(
                     Outgoing(
                         to: .member(member),
-                        message: .delta(Delta(level: 0, buckets: [], updates: part, wantsReply: false))))
+                        message: .delta(Delta(level: level, buckets: [], updates: part, wantsReply: false))))
                 part = Updates()
                 size = 0
             }
@@ -95,7 +95,8 @@ extension GossipEngine {
         if !part.isEmpty {
             out.append(
                 Outgoing(
-                    to: .member(member), message: .delta(Delta(level: 0, buckets: [], updates: part, wantsReply: false))
+                    to: .member(member),
+                    message: .delta(Delta(level: level, buckets: [], updates: part, wantsReply: false))
                 ))
         }
         return out

@@ -54,16 +54,10 @@ public enum GossipMessageCodec {
         case .delta(let delta):
             writer.writeU8(MessageType.delta.rawValue)
             writer.writeU8(delta.level)
-            writer.writeCount(delta.buckets.count, limit: maxDeltaBuckets, field: "delta buckets")
-            for bucket in delta.buckets { writer.writeU16(bucket) }
+            writer.writeBuckets(delta.buckets, field: "delta")
             writer.writeUpdates(delta.updates, limit: GossipLimits.maxEntries)
             writer.writeU8(delta.wantsReply ? 1 : 0)
-            let bucketLimit = 1 << (4 * Int(delta.level))
-            if Int(delta.level) > GossipLimits.maxBucketLevel
-                || delta.buckets.contains(where: { Int($0) >= bucketLimit })
-            {
-                writer.fail(.invalid(field: "delta buckets", reason: "bucket beyond level \(delta.level)"))
-            }
+            writer.checkBuckets(delta.buckets, level: delta.level, field: "delta")
         case .heartbeat(let heartbeat):
             writer.writeU8(MessageType.heartbeat.rawValue)
             writer.writeStamp(heartbeat.epoch)
@@ -93,8 +87,7 @@ public enum GossipMessageCodec {
         case .versions(let versions):
             writer.writeU8(MessageType.versions.rawValue)
             writer.writeU8(versions.level)
-            writer.writeCount(versions.buckets.count, limit: maxDeltaBuckets, field: "versions buckets")
-            for bucket in versions.buckets.prefix(maxDeltaBuckets) { writer.writeU16(bucket) }
+            writer.writeBuckets(versions.buckets, field: "versions")
             writer.writeCount(versions.entries.count, limit: GossipLimits.maxEntries, field: "versions")
             for entry in versions.entries.prefix(GossipLimits.maxEntries) {
                 writer.writeU64(entry.path)
@@ -102,12 +95,7 @@ public enum GossipMessageCodec {
                 writer.writeU32(entry.hash)
             }
             writer.writeU8(versions.isRequest ? 1 : 0)
-            let bucketLimit = 1 << (4 * min(Int(versions.level), GossipLimits.maxBucketLevel))
-            if Int(versions.level) > GossipLimits.maxBucketLevel
-                || versions.buckets.contains(where: { Int($0) >= bucketLimit })
-            {
-                writer.fail(.invalid(field: "versions buckets", reason: "bucket beyond level \(versions.level)"))
-            }
+            writer.checkBuckets(versions.buckets, level: versions.level, field: "versions")
         }
         let bytes = try writer.finish()
         guard bytes.count <= FrameSealer.maxMessageSize else {
@@ -147,20 +135,7 @@ public enum GossipMessageCodec {
             message = .buckets(BucketDigest(level: level, hashes: hashes))
         case .delta:
             let level = try reader.readLevel()
-            let bucketLimit = 1 << (4 * Int(level))
-            let count = try reader.readCount("delta buckets", limit: maxDeltaBuckets, minimumElementSize: 2)
-            guard count <= bucketLimit else {
-                throw .tooLarge(field: "delta buckets", length: count, limit: bucketLimit)
-            }
-            var buckets: [UInt16] = []
-            buckets.reserveCapacity(count)
-            for _ in 0..<count {
-                let bucket = try reader.readU16("delta bucket")
-                guard Int(bucket) < bucketLimit else {
-                    throw .invalid(field: "delta bucket", reason: "bucket \(bucket) beyond level \(level)")
-                }
-                buckets.append(bucket)
-            }
+            let buckets = try reader.readBuckets(level: level, field: "delta")
             let updates = try reader.readUpdates(limit: GossipLimits.maxEntries)
             let wantsReply = try reader.readBool("wants reply")
             message = .delta(Delta(level: level, buckets: buckets, updates: updates, wantsReply: wantsReply))
@@ -195,20 +170,7 @@ public enum GossipMessageCodec {
             message = .report(Report(epoch: stamp, missing: missing))
         case .versions:
             let level = try reader.readLevel()
-            let bucketLimit = 1 << (4 * Int(level))
-            let bucketCount = try reader.readCount("versions buckets", limit: maxDeltaBuckets, minimumElementSize: 2)
-            guard bucketCount <= bucketLimit else {
-                throw .tooLarge(field: "versions buckets", length: bucketCount, limit: bucketLimit)
-            }
-            var buckets: [UInt16] = []
-            buckets.reserveCapacity(bucketCount)
-            for _ in 0..<bucketCount {
-                let bucket = try reader.readU16("versions bucket")
-                guard Int(bucket) < bucketLimit else {
-                    throw .invalid(field: "versions bucket", reason: "bucket \(bucket) beyond level \(level)")
-                }
-                buckets.append(bucket)
-            }
+            let buckets = try reader.readBuckets(level: level, field: "versions")
             let count = try reader.readCount("versions", limit: GossipLimits.maxEntries, minimumElementSize: 20)
             var entries: [EntryVersion] = []
             entries.reserveCapacity(count)
@@ -255,6 +217,27 @@ extension ByteReader {
         return StoreSummary(hash: hash, count: count)
     }
 
+    /// A bucket list of a delta or versions message: each bucket below 16^level, as many as
+    /// there are buckets at most.
+    fileprivate mutating func readBuckets(level: UInt8, field: String) throws(WireError) -> [UInt16] {
+        let bucketLimit = 1 << (4 * Int(level))
+        let count = try readCount(
+            "\(field) buckets", limit: GossipMessageCodec.maxDeltaBuckets, minimumElementSize: 2)
+        guard count <= bucketLimit else {
+            throw .tooLarge(field: "\(field) buckets", length: count, limit: bucketLimit)
+        }
+        var buckets: [UInt16] = []
+        buckets.reserveCapacity(count)
+        for _ in 0..<count {
+            let bucket = try readU16("\(field) bucket")
+            guard Int(bucket) < bucketLimit else {
+                throw .invalid(field: "\(field) bucket", reason: "bucket \(bucket) beyond level \(level)")
+            }
+            buckets.append(bucket)
+        }
+        return buckets
+    }
+
     fileprivate mutating func readStamp() throws(WireError) -> EpochStamp {
         let leader = try readNodeID("epoch leader")
         return EpochStamp(leader: leader, number: try readU64("epoch number"))
@@ -298,6 +281,20 @@ extension ByteWriter {
     fileprivate mutating func writeSummary(_ summary: StoreSummary) {
         writeU64(summary.hash)
         writeU32(summary.count)
+    }
+
+    /// Mirror of `ByteReader.readBuckets`, without the level check (`checkBuckets`), which
+    /// comes after the rest of the message so that its earlier failures are the ones reported.
+    fileprivate mutating func writeBuckets(_ buckets: [UInt16], field: String) {
+        writeCount(buckets.count, limit: GossipMessageCodec.maxDeltaBuckets, field: "\(field) buckets")
+        for bucket in buckets.prefix(GossipMessageCodec.maxDeltaBuckets) { writeU16(bucket) }
+    }
+
+    fileprivate mutating func checkBuckets(_ buckets: [UInt16], level: UInt8, field: String) {
+        let bucketLimit = 1 << (4 * min(Int(level), GossipLimits.maxBucketLevel))
+        if Int(level) > GossipLimits.maxBucketLevel || buckets.contains(where: { Int($0) >= bucketLimit }) {
+            fail(.invalid(field: "\(field) buckets", reason: "bucket beyond level \(level)"))
+        }
     }
 
     fileprivate mutating func writeStamp(_ stamp: EpochStamp) {
