@@ -119,6 +119,30 @@ case_forge_acks() {
     case_end
 }
 
+case_forge_reports() {
+    case_begin forge-reports
+    local leader victim others=() name ids=()
+    leader=$(leader_name)
+    for name in h1 h2 h3 h4; do
+        ids+=("${ID[$name]}")
+        [[ $name == "$leader" ]] || others+=("$name")
+    done
+    victim=${others[0]}
+    echo "    leader $leader; m reports every honest member missing, hands on scoped heartbeats and asks"
+    echo "    for made-up entries for 12 s; kill -9 $victim after 3 s"
+    attack_bg "$leader" forge-reports --identity "$(identity_file m)" --seconds 12 --members "${ids[@]}"
+    sleep 3
+    kill_member "$victim"
+    check_pruned "$victim" 10
+    wait "$ATTACK_PID" || problem "smeg-attack forge-reports failed: $(tail -n 1 "$CASE_DIR/attack.err")"
+    cut -c 1-220 "$CASE_DIR/attack.out" | sed 's/^/    sent: /'
+    # check_mesh fails the case if anyone pruned a live honest member during the lies.
+    check_mesh
+    # The reports about an epoch the leader has not opened are refused and counted.
+    check_counted "$leader"
+    case_end
+}
+
 case_replay_pruned() {
     case_begin replay-pruned
     local old="$CASE_DIR/old-record" name
@@ -268,8 +292,8 @@ case_identity_key() {
 }
 
 # HOSTILE_CASES="sybils replay" runs only those (names of the case_ functions, - or _ alike).
-all_cases=(amplify bad_record huge_tombstone replay forge_acks replay_pruned sybils sender_flood mint_token
-    control_api epoch_overflow identity_key)
+all_cases=(amplify bad_record huge_tombstone replay forge_acks forge_reports replay_pruned sybils sender_flood
+    mint_token control_api epoch_overflow identity_key)
 read -r -a cases <<<"${HOSTILE_CASES:-${all_cases[*]}}"
 for name in "${cases[@]}"; do
     name=${name//-/_}

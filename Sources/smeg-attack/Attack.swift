@@ -14,7 +14,7 @@ struct Attack: ParsableCommand {
         abstract: "Hostile-member attacks against smegd daemons on loopback (test tool).",
         subcommands: [
             EpochOverflow.self, HugeTombstone.self, ForgeAcks.self, Sybils.self, Replay.self, Amplify.self,
-            SenderFlood.self, MintToken.self, BadRecord.self, ReplayPruned.self,
+            SenderFlood.self, MintToken.self, BadRecord.self, ReplayPruned.self, ForgeReports.self,
         ])
 }
 

@@ -61,7 +61,7 @@ struct ForgeAcks: ParsableCommand {
         var rounds = 0
         var current: UInt64 = 0
         while Date() < deadline {
-            current = max(current, learnEpoch(context, leader: leader) ?? current)
+            current = max(current, learnEpoch(context, leader: leader).number ?? current)
             for member in alive {
                 for number in [current, current + 1, current + 1000] {
                     try context.forge(
@@ -81,23 +81,25 @@ struct ForgeAcks: ParsableCommand {
             "sentFrames": context.port.sentFrames, "sentBytes": context.port.sentBytes,
         ])
     }
+}
 
-    /// Asks the leader for its epoch the way any member could: a digest without one, which the
-    /// receiver corrects with a heartbeat.
-    private func learnEpoch(_ context: AttackContext, leader: NodeID) -> UInt64? {
-        try? context.send(Forge.digest(count: 0))
-        let frames = context.port.receiveAll(quietFor: 100)
-        var best: UInt64?
-        for frame in frames {
-            guard let opened = context.wire.open(frame) else { continue }
-            switch opened.message {
-            case .heartbeat(let heartbeat) where heartbeat.epoch.leader == leader:
-                best = max(best ?? 0, heartbeat.epoch.number)
-            case .digest(let digest) where digest.epoch?.leader == leader:
-                best = max(best ?? 0, digest.epoch!.number)
-            default: continue
-            }
+/// Asks the leader for its epoch the way any member could: a digest without one, which the
+/// receiver corrects with a heartbeat. The newest number seen (in a heartbeat or a digest), and
+/// the newest signed heartbeat when one came.
+func learnEpoch(_ context: AttackContext, leader: NodeID) -> (number: UInt64?, heartbeat: Heartbeat?) {
+    try? context.send(Forge.digest(count: 0))
+    var best: UInt64?
+    var signed: Heartbeat?
+    for frame in context.port.receiveAll(quietFor: 100) {
+        guard let opened = context.wire.open(frame) else { continue }
+        switch opened.message {
+        case .heartbeat(let heartbeat) where heartbeat.epoch.leader == leader:
+            best = max(best ?? 0, heartbeat.epoch.number)
+            if heartbeat.epoch.number >= signed?.epoch.number ?? 0 { signed = heartbeat }
+        case .digest(let digest) where digest.epoch?.leader == leader:
+            best = max(best ?? 0, digest.epoch!.number)
+        default: continue
         }
-        return best
     }
+    return (best, signed)
 }
