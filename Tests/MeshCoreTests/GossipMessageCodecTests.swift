@@ -101,6 +101,14 @@ import Testing
             + [0, 0, 0, 0, 0, 0, 0, 7, 0, 2, 0xAA, 0xBB, 1, 4, 0xA0, 0, 0, 0, 0, 0, 0, 0]
         #expect(try GossipMessageCodec.encode(heartbeat) == expectedHeartbeat)
         #expect(try GossipMessageCodec.decode(expectedHeartbeat) == heartbeat)
+        let versions = GossipMessage.versions(
+            Versions(
+                level: 1, buckets: [3], entries: [EntryVersion(path: 0x0102_0304_0506_0708, clock: 7, hash: 9)],
+                isRequest: false))
+        let expectedVersions: [UInt8] =
+            [8, 1, 0, 1, 0, 3, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8] + [0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 9, 0]
+        #expect(try GossipMessageCodec.encode(versions) == expectedVersions)
+        #expect(try GossipMessageCodec.decode(expectedVersions) == versions)
     }
 
     @Test func scopesAndReportsHaveOneEncodingAndBounds() throws {
