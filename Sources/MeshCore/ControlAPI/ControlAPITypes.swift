@@ -100,11 +100,18 @@ public struct CreateMeshRequest: Codable, Sendable, Equatable {
     public var options: MeshOptions
     /// The mesh's route policy; nil accepts only prefixes inside the mesh's own /48.
     public var policy: RoutePolicyView?
+    /// The members' IPv4 network ("100.64.7.0/24"), or "none" for IPv6 only; nil picks a free
+    /// /16 of 100.64.0.0/10 (`IPv4PrefixChoice`).
+    public var ipv4Prefix: String?
 
-    public init(name: String? = nil, options: MeshOptions = MeshOptions(), policy: RoutePolicyView? = nil) {
+    public init(
+        name: String? = nil, options: MeshOptions = MeshOptions(), policy: RoutePolicyView? = nil,
+        ipv4Prefix: String? = nil
+    ) {
         self.name = name
         self.options = options
         self.policy = policy
+        self.ipv4Prefix = ipv4Prefix
     }
 }
 

@@ -5,8 +5,9 @@
 /// send the kernel only the difference; tests check it without any interface.
 public struct DesiredMeshState: Equatable, Sendable {
     public var device: WireGuardDevice
-    /// Addresses on the mesh interface: this node's overlay address with the mesh /64, so the
-    /// kernel routes the whole mesh prefix into the tunnel and WireGuard picks the peer.
+    /// Addresses on the mesh interface: this node's overlay address with the mesh /64 and, when
+    /// it has one, its IPv4 address with the mesh's IPv4 prefix, so the kernel routes the whole
+    /// mesh into the tunnel and WireGuard picks the peer.
     public var addresses: [IPNet]
     /// Advertised prefixes routed into the mesh interface (link index filled in by the caller).
     public var routes: [RouteEntry]
@@ -31,6 +32,10 @@ public struct DesiredMeshState: Equatable, Sendable {
         public var keepalive: UInt16?
         /// Every present member's verified record, ourselves possibly included.
         public var members: [NodeRecord]
+        /// The mesh's IPv4 network and the members' IPv4 overlay addresses (`IPv4Assignment`);
+        /// a member missing here has IPv6 only.
+        public var ipv4Prefix: IPPrefix?
+        public var ipv4: [WireGuardPublicKey: IPv4Address] = [:]
 
         public init(
             mesh: MeshID, identity: NodeIdentity, interfaceName: String, listenPort: UInt16, role: NodeRecord.Role,
@@ -56,7 +61,7 @@ public struct DesiredMeshState: Equatable, Sendable {
                     identity: inputs.identity, mesh: inputs.mesh, wireGuardPort: inputs.listenPort, gossipPort: 0,
                     role: inputs.role, version: 0))
         }
-        return MeshTopology(mesh: inputs.mesh, members: members)
+        return MeshTopology(mesh: inputs.mesh, members: members, ipv4Prefix: inputs.ipv4Prefix, ipv4: inputs.ipv4)
     }
 
     public static func compute(_ inputs: Inputs) -> DesiredMeshState {
@@ -83,8 +88,14 @@ public struct DesiredMeshState: Equatable, Sendable {
         device.listenPort = inputs.listenPort
         let address = inputs.identity.address(in: inputs.mesh)
         let prefix = OverlayAddress.meshPrefix(of: inputs.mesh)
+        var addresses = [IPNet(address: address.bytes, prefixLength: UInt8(prefix.length))!]
+        // The IPv4 address with the mesh's prefix length, as for IPv6: the kernel routes the
+        // whole mesh network into the tunnel, and WireGuard picks the peer.
+        if let ipv4Prefix = inputs.ipv4Prefix, let own = inputs.ipv4[me] {
+            addresses.append(IPNet(address: own.bytes, prefixLength: UInt8(ipv4Prefix.length))!)
+        }
         return DesiredMeshState(
-            device: device, addresses: [IPNet(address: address.bytes, prefixLength: UInt8(prefix.length))!],
+            device: device, addresses: addresses,
             routes: routing.routes.map {
                 RouteEntry(destination: IPNet($0), metric: routeMetric)
             },

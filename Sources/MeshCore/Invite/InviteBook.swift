@@ -40,9 +40,11 @@ public struct InviteBook: Sendable, Equatable {
 
     /// Decides a request by `issuer` (this node), at `now` (ms since 1970): the admission to
     /// grant, already counted, or why not. A requester that redeemed the ticket before gets its
-    /// admission again without using another use.
+    /// admission again without using another use. `ipv4` is the address a new admission names
+    /// (the issuer allocates it, `IPv4Allocation`); nil in a mesh without an IPv4 prefix.
     public mutating func redeem(
-        _ request: JoinMessage.Request, now: UInt64, ledger: OwnerLedger, issuer: NodeIdentity, mesh: MeshID
+        _ request: JoinMessage.Request, now: UInt64, ledger: OwnerLedger, issuer: NodeIdentity, mesh: MeshID,
+        ipv4: IPv4Address? = nil
     ) -> Result<OwnerStatement, JoinRefusal> {
         let ticket = request.ticket
         guard ticket.issuer == issuer.signingKey, var entry = entries[ticket.id], entry.ticket == ticket else {
@@ -58,7 +60,8 @@ public struct InviteBook: Sendable, Equatable {
         guard ledger.isOwner(issuer.signingKey) else { return .failure(.issuerNotOwner) }
         guard ticket.role == .member || request.role == .client else { return .failure(.roleNotAllowed) }
         let admission = OwnerStatement.sign(
-            .admit(Admission(member: request.requester, role: ticket.role, invite: ticket.id)), by: issuer, at: now,
+            .admit(Admission(member: request.requester, role: ticket.role, invite: ticket.id, ipv4: ipv4)), by: issuer,
+            at: now,
             mesh: mesh)
         entry.redeemed[request.requester] = admission
         entries[ticket.id] = entry

@@ -116,7 +116,10 @@ extension MeshNode {
             return [.metric(.rejected("join-malformed"))]
         }
         let before = inviteBook
-        switch inviteBook.redeem(request, now: wallMillis, ledger: ledger, issuer: identity, mesh: mesh) {
+        let address = allocateIPv4(for: request.requester)
+        switch inviteBook.redeem(
+            request, now: wallMillis, ledger: ledger, issuer: identity, mesh: mesh, ipv4: address)
+        {
         case .failure(let reason):
             let refusal = JoinMessage.refusal(reason, nonce: request.nonce, responder: identity, mesh: mesh)
             return [

@@ -19,17 +19,26 @@ extension MeshNode {
     /// The desired WireGuard, address and route state from the present members, now.
     mutating func reconcile(now: Instant) -> [Effect] {
         reconcileDue = nil
-        let inputs = DesiredMeshState.Inputs(
+        let live = liveMembers
+        let notes = updateIPv4Assignment(members: live.map(\.owner))
+        var inputs = DesiredMeshState.Inputs(
             mesh: mesh, identity: identity, interfaceName: interfaceName, listenPort: options.listenPort,
             role: options.role, keepalive: options.keepalive,
-            members: liveMembers.compactMap { member -> NodeRecord? in
+            members: live.compactMap { member -> NodeRecord? in
                 // Records merged under an earlier, wider policy route only what the current allows.
                 guard var record = records[member.owner] else { return nil }
-                record.routes = record.routes.filter { policy.violation(of: $0, in: mesh) == nil }
+                record.routes = record.routes.filter { policy.violation(of: $0, in: mesh, ipv4Prefix: ipv4Prefix) == nil }
                 return record
             })
+        if let ipv4 {
+            inputs.ipv4Prefix = ipv4.prefix
+            for record in inputs.members {
+                if let address = ipv4.address(of: record.signingKey) { inputs.ipv4[record.wireGuardKey] = address }
+            }
+            if let own = ownIPv4 { inputs.ipv4[identity.wireGuardPublicKey] = own }
+        }
         topology = DesiredMeshState.topology(for: inputs)
-        return [.apply(DesiredMeshState.compute(inputs, topology: topology))]
+        return notes + [.apply(DesiredMeshState.compute(inputs, topology: topology))] + readmitWithoutAddress(now: now)
     }
 
     /// The outcome of an `apply`, and how long the kernel took.

@@ -31,12 +31,19 @@ extension MeshNode {
             return []
         }
         var decisions: [OwnerStatement.Decision] = []
-        if ledger.admitted[identity.signingKey] == nil {
-            decisions.append(.admit(Admission(member: identity.signingKey, role: .member, invite: nil)))
+        // In a mesh with an IPv4 prefix each admission names a free address (`IPv4Allocation`).
+        var taken = claimedIPv4Addresses
+        func admit(_ key: SigningPublicKey) {
+            let address = ipv4Prefix.flatMap {
+                IPv4Allocation.allocate(mesh: mesh, member: key, prefix: $0, taken: taken)
+            }
+            if let address { taken.insert(address) }
+            decisions.append(.admit(Admission(member: key, role: .member, invite: nil, ipv4: address)))
         }
+        if ledger.admitted[identity.signingKey] == nil { admit(identity.signingKey) }
         for (id, record) in records.sorted(by: { $0.key < $1.key })
         where id != identity.nodeID && ledger.admitted[record.signingKey] == nil && !ledger.isEvicted(id) {
-            decisions.append(.admit(Admission(member: record.signingKey, role: .member, invite: nil)))
+            admit(record.signingKey)
         }
         let others = decisions.count - 1
         decisions.append(.requireAdmissions)

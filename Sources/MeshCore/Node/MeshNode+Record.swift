@@ -22,7 +22,7 @@ extension MeshNode {
         record.description = options.description
         record.services = persisted.services
         // Routes the owners' policy no longer allows stay configured but unpublished.
-        record.routes = options.routes.filter { policy.violation(of: $0, in: mesh) == nil }
+        record.routes = options.routes.filter { policy.violation(of: $0, in: mesh, ipv4Prefix: ipv4Prefix) == nil }
         record.admission = ownAdmission
         for route in bridgedRoutes
         where record.routes.count < RecordLimits.maxRoutes
@@ -71,7 +71,7 @@ extension MeshNode {
     /// and republishes when they changed.
     public mutating func setBridgedRoutes(_ offered: [AdvertisedRoute], now: Instant) -> [Effect] {
         guard options.bridge else { return [] }
-        let accepted = offered.filter { policy.violation(of: $0, in: mesh) == nil }
+        let accepted = offered.filter { policy.violation(of: $0, in: mesh, ipv4Prefix: ipv4Prefix) == nil }
         guard accepted != bridgedRoutes else { return [] }
         bridgedRoutes = accepted
         let list = accepted.map(\.description).joined(separator: ", ")

@@ -86,6 +86,14 @@ public struct MeshNode {
     var joinWindow: (last: Instant?, tokens: Double) = (nil, 0)
     /// Set once an owner evicted this node: nothing more is sent or applied.
     public internal(set) var eviction: Eviction?
+    /// Who has which IPv4 overlay address among the present members, as of the last
+    /// reconcile; nil when the mesh has no IPv4 prefix.
+    public internal(set) var ipv4: IPv4Assignment?
+    /// The address claim each record's admission makes, kept with the admission bytes it came
+    /// from, so a signature is checked once per admission, not at every reconcile.
+    var admissionClaims: [NodeID: CarriedAdmission] = [:]
+    /// When this node, as an owner, last gave a member a new IPv4 address.
+    var readmittedAt: [SigningPublicKey: Instant] = [:]
 
     /// One peer as the device reports it.
     public struct KernelPeer: Equatable, Sendable {

@@ -10,8 +10,8 @@
 /// signed  = "smegmesh/v2/mesh-charter\0" ‖ mesh id (10) ‖ charter up to the signature
 /// ```
 ///
-/// `settings` is the tagged name and policy fields of an invite token (tags 1 and 2 only), in
-/// canonical form. A value of this type has always been checked: it is either made by `sign` or
+/// `settings` is the tagged fields of an invite token's settings (tags 1, 2 and 4 only: name,
+/// policy, IPv4 prefix), in canonical form. A value of this type has always been checked: it is either made by `sign` or
 /// decoded by `init(bytes:mesh:)`, which verifies everything before returning.
 public struct MeshCharter: Hashable, Sendable {
     public static let format: UInt8 = 1
@@ -27,12 +27,15 @@ public struct MeshCharter: Hashable, Sendable {
     public let salt: [UInt8]
     public let name: String?
     public let policy: RoutePolicy
+    /// The network members' IPv4 overlay addresses come from; nil for a mesh made before
+    /// IPv4 overlays, whose members have IPv6 addresses only.
+    public let ipv4Prefix: IPPrefix?
     /// The whole encoding, signature included: what tokens carry and mesh.json stores.
     public let bytes: [UInt8]
 
     /// Signs `name` and `policy` with `owner`; the mesh id follows from the owner key and salt.
     public static func sign(
-        owner: NodeIdentity, salt: [UInt8], name: String?, policy: RoutePolicy
+        owner: NodeIdentity, salt: [UInt8], name: String?, policy: RoutePolicy, ipv4Prefix: IPPrefix? = nil
     ) throws(MeshCharterError) -> MeshCharter {
         guard let mesh = MeshID.committing(to: owner.signingKey, salt: salt) else {
             throw .malformed(.invalid(field: "salt", reason: "not \(MeshID.saltByteCount) bytes"))
@@ -42,7 +45,8 @@ public struct MeshCharter: Hashable, Sendable {
         writer.writeBytes(owner.signingKey.bytes)
         writer.writeBytes(salt)
         writer.writeLengthPrefixed(
-            try settingsBytes(name: name, policy: policy), limit: maxSettingsLength, field: "settings")
+            try settingsBytes(name: name, policy: policy, ipv4Prefix: ipv4Prefix), limit: maxSettingsLength,
+            field: "settings")
         let body: [UInt8]
         do {
             body = try writer.finish()
@@ -91,6 +95,7 @@ public struct MeshCharter: Hashable, Sendable {
         self.salt = salt
         self.name = decoded.name
         self.policy = decoded.policy
+        self.ipv4Prefix = decoded.ipv4Prefix
         self.bytes = bytes
     }
 
@@ -98,9 +103,14 @@ public struct MeshCharter: Hashable, Sendable {
         signatureDomain + mesh.bytes + body
     }
 
-    static func settingsBytes(name: String?, policy: RoutePolicy) throws(MeshCharterError) -> [UInt8] {
+    static func settingsBytes(
+        name: String?, policy: RoutePolicy, ipv4Prefix: IPPrefix? = nil
+    ) throws(MeshCharterError) -> [UInt8] {
+        if let ipv4Prefix, !MeshSettingsCodec.isValidIPv4Prefix(ipv4Prefix) {
+            throw .malformed(.invalid(field: "IPv4 prefix", reason: "\(ipv4Prefix) is not an IPv4 prefix from /8 to /28"))
+        }
         var writer = ByteWriter(capacity: 96)
-        MeshSettingsCodec.write(name: name, policy: policy, to: &writer)
+        MeshSettingsCodec.write(name: name, policy: policy, ipv4Prefix: ipv4Prefix, to: &writer)
         do {
             return try writer.finish()
         } catch {
@@ -118,7 +128,8 @@ public struct MeshCharter: Hashable, Sendable {
         } catch {
             throw .malformed(error)
         }
-        guard try settingsBytes(name: settings.name, policy: settings.policy) == bytes else {
+        guard try settingsBytes(name: settings.name, policy: settings.policy, ipv4Prefix: settings.ipv4Prefix) == bytes
+        else {
             throw .malformed(.invalid(field: "settings", reason: "not in canonical form"))
         }
         return settings

@@ -46,6 +46,8 @@ public struct OwnerLedger: Sendable, Equatable {
     public private(set) var revokedInvites: Set<InviteID> = []
     /// Admissions the ledger itself holds (upgrades, re-admissions), by member key.
     public private(set) var admitted: [SigningPublicKey: Admission] = [:]
+    /// The IPv4 addresses the ledger's admissions by current owners name (`IPv4Assignment`).
+    public private(set) var addressClaims: [IPv4Assignment.Claim] = []
     /// Whether an owner has said that records need an admission.
     public private(set) var requiresAdmissions = false
     /// The newest rotation an owner made (highest generation, then id): the secret members use.
@@ -168,6 +170,7 @@ public struct OwnerLedger: Sendable, Equatable {
         var evictions: [NodeID: (Eviction, [UInt8])] = [:]
         var revoked: Set<InviteID> = []
         var admissions: [SigningPublicKey: Admission] = [:]
+        var claims: [IPv4Assignment.Claim] = []
         var required = false
         var newest: (generation: UInt64, statement: OwnerStatement)?
         var newestSettings: (update: SettingsUpdate, id: [UInt8])?
@@ -200,6 +203,7 @@ public struct OwnerLedger: Sendable, Equatable {
                 case .revokeInvite(let invite):
                     revoked.insert(invite)
                 case .admit(let admission):
+                    if let claim = IPv4Assignment.Claim(statement) { claims.append(claim) }
                     // The most permissive role wins when two owners admitted one key.
                     if let known = admissions[admission.member], known.role == .member { continue }
                     admissions[admission.member] = admission
@@ -230,6 +234,7 @@ public struct OwnerLedger: Sendable, Equatable {
         evicted = evictions.mapValues(\.0)
         revokedInvites = revoked
         admitted = admissions
+        addressClaims = claims
         requiresAdmissions = required
         rotation = newest?.statement
         settings = newestSettings?.update

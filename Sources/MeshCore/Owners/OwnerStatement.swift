@@ -12,6 +12,7 @@ import GossipCRDT
 ///             evict: the evicted member's node id (32)
 ///             revokeInvite: the invite id (16)
 ///             admit: the member's signing key (32) ‖ role (1) ‖ invite id (16, zeros for none)
+///             admitAddressed: admit's subject ‖ the member's IPv4 overlay address (4)
 ///             requireAdmissions: nothing
 ///             rotate: generation (8) ‖ commitment to the new secret (32)
 ///             settings: version (8) ‖ length (2) ‖ the mesh's name and route policy, as a
@@ -27,8 +28,8 @@ public struct OwnerStatement: Hashable, Sendable {
     static let headerSize = 1 + 1 + 32 + 8
     /// The largest encoding: a settings statement with the largest name and policy.
     public static let maxByteCount = headerSize + 8 + 2 + MeshCharter.maxSettingsLength + Sodium.ed25519SignatureBytes
-    /// The length of an admission (the statement a record carries).
-    public static let admissionByteCount = headerSize + Admission.byteCount + Sodium.ed25519SignatureBytes
+    /// The longest admission (the statement a record carries): one with an IPv4 address.
+    public static let admissionByteCount = headerSize + Admission.byteCount + 4 + Sodium.ed25519SignatureBytes
     /// Statement ids are 16 bytes of a hash of the whole encoding, signature included.
     public static let idByteCount = 16
 
@@ -60,7 +61,7 @@ public struct OwnerStatement: Hashable, Sendable {
             case .removeOwner: 2
             case .evict: 3
             case .revokeInvite: 4
-            case .admit: 5
+            case .admit(let admission): admission.ipv4 == nil ? 5 : 9
             case .requireAdmissions: 6
             case .rotate: 7
             case .settings: 8
@@ -124,7 +125,8 @@ public struct OwnerStatement: Hashable, Sendable {
             case 2: decision = .removeOwner(SigningPublicKey(uncheckedBytes: try reader.readBytes(32, "owner")))
             case 3: decision = .evict(NodeID(bytes: try reader.readBytes(32, "member"))!)
             case 4: decision = .revokeInvite(InviteID(bytes: try reader.readBytes(InviteID.byteCount, "invite"))!)
-            case 5: decision = .admit(try Admission(reading: &reader))
+            case 5: decision = .admit(try Admission(reading: &reader, withAddress: false))
+            case 9: decision = .admit(try Admission(reading: &reader, withAddress: true))
             case 6: decision = .requireAdmissions
             case 7:
                 decision = .rotate(
@@ -212,7 +214,13 @@ public enum SecretCommitment {
     }
 }
 
-/// Who an admission makes a member, as what, and through which invite.
+/// Who an admission makes a member, as what, through which invite, and with which IPv4
+/// overlay address.
+///
+/// The owner picks the address (`IPv4Allocation`) and signs it here, so a member cannot choose
+/// one by grinding keys; a hash of the key only proposes it. An admission without one is kind 5
+/// (meshes without an IPv4 prefix, and every admission made before IPv4 overlays), with one
+/// kind 9, so an older member refuses what it cannot apply instead of misreading it.
 public struct Admission: Hashable, Sendable {
     static let byteCount = 32 + 1 + InviteID.byteCount
 
@@ -230,26 +238,37 @@ public struct Admission: Hashable, Sendable {
     public let role: Role
     /// The invite it was redeemed from; nil for an owner's own node or an upgrade.
     public let invite: InviteID?
+    /// The member's IPv4 overlay address; nil when the mesh has no IPv4 prefix.
+    public let ipv4: IPv4Address?
 
     /// An all-zero invite id is how the encoding says "none", so it is stored as nil: one
     /// admission has one encoding, and decoding gives back what was signed.
-    public init(member: SigningPublicKey, role: Role, invite: InviteID?) {
+    public init(member: SigningPublicKey, role: Role, invite: InviteID?, ipv4: IPv4Address? = nil) {
         self.member = member
         self.role = role
         self.invite = invite.flatMap { $0.bytes.allSatisfy { $0 == 0 } ? nil : $0 }
+        self.ipv4 = ipv4
+    }
+
+    /// The same admission with another address: how an owner moves the loser of an address
+    /// conflict, keeping its role and invite.
+    public func with(ipv4: IPv4Address?) -> Admission {
+        Admission(member: member, role: role, invite: invite, ipv4: ipv4)
     }
 
     var bytes: [UInt8] {
         member.bytes + [role.rawValue] + (invite?.bytes ?? [UInt8](repeating: 0, count: InviteID.byteCount))
+            + (ipv4?.bytes ?? [])
     }
 
-    init(reading reader: inout ByteReader) throws(WireError) {
+    init(reading reader: inout ByteReader, withAddress: Bool) throws(WireError) {
         member = SigningPublicKey(uncheckedBytes: try reader.readBytes(32, "member"))
         let byte = try reader.readU8("role")
         guard let role = Role(rawValue: byte) else { throw .invalid(field: "role", reason: "unknown role \(byte)") }
         self.role = role
         let invite = try reader.readBytes(InviteID.byteCount, "invite")
         self.invite = invite.allSatisfy { $0 == 0 } ? nil : InviteID(bytes: invite)
+        self.ipv4 = withAddress ? IPv4Address(bytes: try reader.readSlice(4, "IPv4 address")) : nil
     }
 }
 

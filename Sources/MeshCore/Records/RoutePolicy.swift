@@ -43,3 +43,18 @@ public struct RoutePolicy: Hashable, Sendable {
         return "route \(route.prefix) is outside the mesh's prefixes and the configured route policy"
     }
 }
+
+extension RoutePolicy {
+    /// `violation(of:in:)`, and also a route overlapping the mesh's IPv4 network, which could
+    /// capture members' IPv4 addresses the way a route inside the /64 could capture IPv6 ones.
+    /// The topology ignores such routes in records merged before (`MeshTopology`).
+    public func violation(of route: AdvertisedRoute, in mesh: MeshID, ipv4Prefix: IPPrefix?) -> String? {
+        if let reason = violation(of: route, in: mesh) { return reason }
+        if let ipv4Prefix, !route.prefix.isDefaultRoute,
+            route.prefix.covers(ipv4Prefix) || ipv4Prefix.covers(route.prefix)
+        {
+            return "route \(route.prefix) overlaps the members' IPv4 addresses \(ipv4Prefix)"
+        }
+        return nil
+    }
+}

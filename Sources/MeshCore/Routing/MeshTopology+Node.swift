@@ -24,11 +24,11 @@ extension MeshTopology {
         if member.isPeer {
             addPeerSessions(me, to: &routing)
         } else if let attachment = attachments[me] {
-            routing.sessions[attachment] = [OverlayAddress.meshPrefix(of: mesh)]
+            routing.sessions[attachment] = [OverlayAddress.meshPrefix(of: mesh)] + (ipv4Prefix.map { [$0] } ?? [])
         }
         for prefix in advertisedPrefixes {
             guard let hop = nextHop(for: prefix, chooser: me) else { continue }
-            if routing.sessions[hop] == nil { routing.sessions[hop] = [hostPrefix(of: hop)] }
+            if routing.sessions[hop] == nil { routing.sessions[hop] = hostPrefixes(of: hop) }
             routing.sessions[hop]!.append(prefix)
             routing.routes.append(prefix)
         }
@@ -38,23 +38,24 @@ extension MeshTopology {
         routing.forwards = advertisesAny || relaysClients
         routing.forwardsIPv4 =
             routing.forwards
-            && prefixes.keys.contains { prefix in
-                if case .v4 = prefix.address { return true }
-                return false
-            }
+            && (!ipv4.isEmpty
+                || prefixes.keys.contains { prefix in
+                    if case .v4 = prefix.address { return true }
+                    return false
+                })
         return routing
     }
 
     /// A peer talks to every other peer, to its own clients, and to clients that picked it as
     /// an exit; every other client is reached through that client's attachment.
     private func addPeerSessions(_ me: WireGuardPublicKey, to routing: inout NodeRouting) {
-        for peer in peers where peer != me { routing.sessions[peer] = [hostPrefix(of: peer)] }
+        for peer in peers where peer != me { routing.sessions[peer] = hostPrefixes(of: peer) }
         for (client, member) in members where !member.isPeer {
-            let host = hostPrefix(of: client)
+            let host = hostPrefixes(of: client)
             if attachments[client] == me || directExits(of: client).contains(me) {
-                routing.sessions[client, default: []].append(host)
+                routing.sessions[client, default: []].append(contentsOf: host)
             } else if let attachment = attachments[client] {
-                routing.sessions[attachment, default: []].append(host)
+                routing.sessions[attachment, default: []].append(contentsOf: host)
             }
         }
     }
@@ -67,7 +68,7 @@ extension MeshTopology {
     private func addClientRelays(_ me: WireGuardPublicKey, to routing: inout NodeRouting) {
         for (other, member) in members where other != me && !member.isPeer {
             if let relay = relay(between: me, and: other), relay != attachments[me] {
-                routing.sessions[relay, default: [hostPrefix(of: relay)]].append(hostPrefix(of: other))
+                routing.sessions[relay, default: hostPrefixes(of: relay)].append(contentsOf: hostPrefixes(of: other))
             }
         }
     }
@@ -85,9 +86,12 @@ extension MeshTopology {
         return candidates.min()
     }
 
-    /// The /128 of a member's overlay address (records are verified to carry the derived one).
-    func hostPrefix(of key: WireGuardPublicKey) -> IPPrefix {
+    /// The /128 of a member's overlay address (records are verified to carry the derived one)
+    /// and the /32 of its IPv4 address when it has one.
+    func hostPrefixes(of key: WireGuardPublicKey) -> [IPPrefix] {
         let address = members[key]?.record.address ?? OverlayAddress.derive(mesh: mesh, wireGuardKey: key)
-        return IPPrefix(address: .v6(address), length: 128)!
+        let v6 = IPPrefix(address: .v6(address), length: 128)!
+        guard let v4 = ipv4[key] else { return [v6] }
+        return [v6, IPPrefix(address: .v4(v4), length: 32)!]
     }
 }

@@ -30,6 +30,10 @@ public struct MeshTopology: Sendable {
 
     public let mesh: MeshID
     public let members: [WireGuardPublicKey: Member]
+    /// The mesh's IPv4 network, and the members' IPv4 overlay addresses (members without one
+    /// are reached over IPv6 only).
+    public let ipv4Prefix: IPPrefix?
+    public let ipv4: [WireGuardPublicKey: IPv4Address]
     /// Peers sorted by key.
     public let peers: [WireGuardPublicKey]
     /// Each client's peer; absent while the mesh has no peer.
@@ -39,8 +43,13 @@ public struct MeshTopology: Sendable {
     /// it per client pair.
     private var exitsOfClients: [WireGuardPublicKey: Set<WireGuardPublicKey>] = [:]
 
-    public init(mesh: MeshID, members records: [NodeRecord]) {
+    public init(
+        mesh: MeshID, members records: [NodeRecord], ipv4Prefix: IPPrefix? = nil,
+        ipv4: [WireGuardPublicKey: IPv4Address] = [:]
+    ) {
         self.mesh = mesh
+        self.ipv4Prefix = ipv4Prefix
+        self.ipv4 = ipv4Prefix == nil ? [:] : ipv4
         var members: [WireGuardPublicKey: Member] = [:]
         for record in records {
             members[record.wireGuardKey] = Member(record: record, word: Rendezvous.word(of: record.wireGuardKey))
@@ -61,7 +70,9 @@ public struct MeshTopology: Sendable {
             // definition and are kept: the members' more specific routes still win.
             for route in member.record.routes
             where route.prefix.isDefaultRoute
-                || !(route.prefix.covers(memberPrefix) || memberPrefix.covers(route.prefix))
+                || !([memberPrefix] + (ipv4Prefix.map { [$0] } ?? [])).contains(where: {
+                    route.prefix.covers($0) || $0.covers(route.prefix)
+                })
             {
                 let hops = route.hopCount
                 if let current = prefixes[route.prefix], current.hopCount < hops { continue }

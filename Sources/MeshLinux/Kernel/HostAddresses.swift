@@ -1,5 +1,9 @@
 import MeshCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The addresses a peer advertises when the operator gave no public endpoint: every global
 /// address on this host's interfaces, excluding loopback, link-local and mesh interfaces, and
 /// anything receivers' strict `EndpointPolicy` refuses (a record with one such endpoint would be
@@ -48,5 +52,32 @@ enum HostAddresses {
             return .ipv6(address)
         }
         return nil
+    }
+}
+
+/// The IPv4 networks this host already uses, which a mesh's IPv4 prefix must not overlap: the
+/// subnets of its addresses and its main-table routes, loopback left out. Read once at
+/// `create` and `join`, so a failure to read them is reported rather than taken as "none".
+public enum HostIPv4Networks {
+    public static func inUse() throws -> [IPv4PrefixChoice.InUse] {
+        let socket = try NetlinkSocket.route()
+        let names = Dictionary(try socket.dumpLinks().map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+        var result: [IPv4PrefixChoice.InUse] = []
+        for entry in try socket.dumpAddresses() where entry.prefix.address.count == 4 {
+            let name = names[entry.linkIndex] ?? "link \(entry.linkIndex)"
+            guard name != "lo", let address = IPv4Address(bytes: entry.prefix.address),
+                let prefix = IPPrefix(containing: .v4(address), length: Int(entry.prefix.prefixLength))
+            else { continue }
+            result.append(.init(prefix: prefix, what: "address \(entry.prefix) on \(name)"))
+        }
+        for route in try socket.dumpRoutes(family: AF_INET) where route.table == RouteEntry.mainTable {
+            guard let address = IPv4Address(bytes: route.destination.address),
+                let prefix = IPPrefix(address: .v4(address), length: Int(route.destination.prefixLength)),
+                !prefix.isDefaultRoute, !address.isLoopback
+            else { continue }
+            let device = route.linkIndex.flatMap { names[$0] }.map { " dev \($0)" } ?? ""
+            result.append(.init(prefix: prefix, what: "route \(prefix)\(device)"))
+        }
+        return result
     }
 }

@@ -18,6 +18,8 @@ struct Create: ParsableCommand {
             The invitation also carries the mesh's name and route policy, which every member \
             applies to the routes the others advertise: by default only prefixes inside the \
             mesh's own /48. --allow-exit-nodes, --allow-bridged-meshes and --allow-route widen it.
+
+            Members get an IPv6 address in the mesh's /64 and an IPv4 address in its IPv4             network: by default a /16 of 100.64.0.0/10 that overlaps nothing this host uses,             or the one --ipv4-prefix names. It is fixed for the mesh's life.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -27,8 +29,18 @@ struct Create: ParsableCommand {
     @Option(help: ArgumentHelp("Human name for the mesh, used in DNS names and graphs.", valueName: "name"))
     var name: String?
 
+    @Option(
+        name: .customLong("ipv4-prefix"),
+        help: ArgumentHelp(
+            "The members' IPv4 network, /8 to /28 (e.g. 10.99.0.0/16), or \"none\" for IPv6 only. "
+                + "Default: a free /16 of 100.64.0.0/10.",
+            valueName: "prefix"))
+    var ipv4Prefix: String?
+
     @Flag(
-        help: "Let members advertise the default route ::/0 (exit nodes). Owners can change it later (smegctl policy).")
+        help:
+            "Let members advertise the default routes ::/0 and 0.0.0.0/0 (exit nodes). Owners can change it later (smegctl policy)."
+    )
     var allowExitNodes = false
 
     @Flag(
@@ -54,7 +66,8 @@ struct Create: ParsableCommand {
 
     func run() throws {
         let response = try global.client.call(
-            ControlAPI.create(CreateMeshRequest(name: name, options: mesh.options, policy: policy)))
+            ControlAPI.create(
+                CreateMeshRequest(name: name, options: mesh.options, policy: policy, ipv4Prefix: ipv4Prefix)))
         if output.json { return try Output.json(response) }
         let summary = response.mesh
         print("Created mesh \(summary.meshId)\(summary.name.map { " (\($0))" } ?? "") on \(summary.interface)")

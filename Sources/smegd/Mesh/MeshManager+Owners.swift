@@ -17,6 +17,12 @@ extension MeshManager {
         let charter = invitation.charter
         try MeshOptionsCheck.validate(request.options, mesh: invitation.mesh, policy: charter.policy)
         try checkJoinable(invitation.mesh)
+        if let prefix = charter.ipv4Prefix {
+            try checkIPv4Prefix(
+                prefix,
+                fix: "members get IPv4 addresses from it, so this host cannot join until that network is "
+                    + "moved or removed here (or the mesh's owners make a mesh with another --ipv4-prefix)")
+        }
         let identity = try NodeIdentity.generate()
         let role: NodeRecord.Role = request.options.role == "client" ? .client : .peer
         logger.notice(

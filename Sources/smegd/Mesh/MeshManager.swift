@@ -181,8 +181,13 @@ actor MeshManager: ControlService {
         let policy = try MeshOptionsCheck.policy(request.policy)
         // This node's identity is the first owner key, so it exists before the mesh id that commits to it.
         let identity = try NodeIdentity.generate()
+        let salt = try Sodium.randomBytes(MeshID.saltByteCount)
+        guard let meshID = MeshID.committing(to: identity.signingKey, salt: salt) else {
+            throw ControlError.unavailable("could not derive a mesh id")
+        }
+        let ipv4Prefix = try ipv4Prefix(for: meshID, requested: request.ipv4Prefix)
         let charter = try MeshCharter.sign(
-            owner: identity, salt: try Sodium.randomBytes(MeshID.saltByteCount), name: request.name, policy: policy)
+            owner: identity, salt: salt, name: request.name, policy: policy, ipv4Prefix: ipv4Prefix)
         let mesh = charter.mesh
         try MeshOptionsCheck.validate(request.options, mesh: mesh, policy: policy)
         let secret = try MeshSecret.generate()

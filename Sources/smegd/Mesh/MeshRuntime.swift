@@ -11,6 +11,8 @@ import MeshLinux
 actor MeshRuntime {
     nonisolated let mesh: MeshID
     nonisolated let policy: RoutePolicy
+    /// The mesh's IPv4 network, fixed by its charter.
+    nonisolated let ipv4Prefix: IPPrefix?
     private var node: MeshNode
     private let transport: GossipTransport
     private let kernel: any MeshKernel
@@ -34,6 +36,7 @@ actor MeshRuntime {
     ) {
         self.mesh = mesh
         self.policy = policy
+        self.ipv4Prefix = charter?.ipv4Prefix
         self.node = MeshNode(
             persisted: persisted, mesh: mesh, secret: secret, identity: identity, policy: policy, charter: charter,
             settings: settings)
