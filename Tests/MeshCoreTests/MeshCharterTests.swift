@@ -38,11 +38,36 @@ import Testing
             allowExitNodes: rng.next() % 2 == 0, allowBridgedMeshes: rng.next() % 2 == 0, allowedPrefixes: prefixes)
     }
 
+    mutating func ipv4Prefix() -> IPPrefix? {
+        guard rng.next() % 2 == 0 else { return nil }
+        let address = IPAddress.v4(IPv4Address(UInt32(truncatingIfNeeded: rng.next())))
+        return IPPrefix(containing: address, length: 8 + Int(rng.next() % 21))!
+    }
+
     mutating func charter() throws -> (MeshCharter, NodeIdentity) {
         let owner = identity()
         let charter = try MeshCharter.sign(
-            owner: owner, salt: bytes(MeshID.saltByteCount), name: name(), policy: policy())
+            owner: owner, salt: bytes(MeshID.saltByteCount), name: name(), policy: policy(), ipv4Prefix: ipv4Prefix())
         return (charter, owner)
+    }
+
+    /// The IPv4 prefix is fixed at `create`: a settings statement cannot carry one, and a
+    /// charter refuses one outside /8 to /28.
+    @Test mutating func theIPv4PrefixIsTheCharterItsOwn() throws {
+        let owner = identity()
+        let prefix = IPPrefix("100.70.0.0/16")!
+        let charter = try MeshCharter.sign(
+            owner: owner, salt: bytes(MeshID.saltByteCount), name: "lab", policy: .default, ipv4Prefix: prefix)
+        #expect(try MeshCharter(bytes: charter.bytes, mesh: charter.mesh).ipv4Prefix == prefix)
+        let withPrefix = try MeshCharter.settingsBytes(name: "lab", policy: .default, ipv4Prefix: prefix)
+        #expect(SettingsUpdate(version: 1, settingsBytes: withPrefix) == nil)
+        for bad in ["100.70.0.0/29", "10.0.0.0/7", "fd00::/64"] {
+            #expect(throws: MeshCharterError.self) {
+                try MeshCharter.sign(
+                    owner: owner, salt: bytes(MeshID.saltByteCount), name: nil, policy: .default,
+                    ipv4Prefix: IPPrefix(bad)!)
+            }
+        }
     }
 
     @Test mutating func signedChartersDecodeToThemselvesAndCommitTheMeshID() throws {
@@ -56,6 +81,7 @@ import Testing
             let parsed = try InviteToken(token.text)
             #expect(parsed == token && parsed.charter == charter)
             #expect(parsed.name == charter.name && parsed.policy == charter.policy)
+            #expect(parsed.charter?.ipv4Prefix == charter.ipv4Prefix)
         }
     }
 

@@ -48,6 +48,30 @@ import Testing
         #expect(try OwnerStatement(bytes: admit.bytes, mesh: mesh) == admit)
     }
 
+    /// An admission that names an IPv4 address is kind 9: kind 5's subject and the address.
+    @Test func admissionWithAnIPv4Address() throws {
+        let admission = Admission(
+            member: Fixtures.identity2.signingKey, role: .member, invite: invite, ipv4: IPv4Address(100, 64, 0, 7))
+        let statement = OwnerStatement.sign(.admit(admission), by: Fixtures.identity1, at: issuedAt, mesh: mesh)
+        #expect(
+            statement.bytes
+                == unhex(
+                    "0109 03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8 000001a3185c5000"
+                        + " 2152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db12 00"
+                        + " 101112131415161718191a1b1c1d1e1f 64400007"
+                        + " 83b14b3573396028603952d9c8a60a56f7ac087d121cd7067fe54384c8ecfee9"
+                        + "4ba92b03cc061864ca25046c857e93e50e1cfa696f8df17a3176c5301393d800"))
+        #expect(statement.id == unhex("420fac9791ad4580720d78d5ff2580cc"))
+        let decoded = try OwnerStatement(bytes: statement.bytes, mesh: mesh)
+        #expect(decoded == statement)
+        #expect(IPv4Assignment.Claim(decoded)?.address == IPv4Address(100, 64, 0, 7))
+        #expect(statement.bytes.count == OwnerStatement.admissionByteCount)
+        // Without its address the same bytes are no statement: the kind fixes the length.
+        #expect(throws: OwnerStatementError.self) {
+            try OwnerStatement(bytes: Array(statement.bytes[0..<91]) + statement.bytes[95...], mesh: mesh)
+        }
+    }
+
     /// Found by FuzzOwners: an all-zero invite id is the encoding's "none", so it must be none.
     @Test func anAllZeroInviteIDIsNone() throws {
         let zero = InviteID(bytes: [UInt8](repeating: 0, count: 16))
