@@ -81,13 +81,17 @@ struct SimulatedMesh {
     /// require them, as when its node still ran an older version.
     var legacy = false
 
-    /// `owned`: the mesh has a charter whose founder is node 0, as `smegctl create` makes it.
-    init(owned: Bool = false) {
+    /// Addresses the founder granted to the nodes `add` admitted, as its invite book keeps them.
+    private(set) var grantedIPv4 = Set<IPv4Address>()
+
+    /// `owned`: the mesh has a charter whose founder is node 0, as `smegctl create` makes it,
+    /// with `ipv4Prefix` as its IPv4 network.
+    init(owned: Bool = false, ipv4Prefix: IPPrefix? = nil) {
         if owned {
             // A fixed identity and salt: signing cannot fail.
             let charter = try! MeshCharter.sign(
                 owner: try! Self.identity(0), salt: Array(repeating: 9, count: MeshID.saltByteCount), name: "sim",
-                policy: .default)
+                policy: .default, ipv4Prefix: ipv4Prefix)
             self.charter = charter
             self.mesh = charter.mesh
         } else {
@@ -149,11 +153,17 @@ struct SimulatedMesh {
         if charter != nil, index > 0, admitted, !legacy {
             // What redeeming an invitation of the founder's gives: an admission it signed.
             let founder = try Self.identity(0)
+            var address: IPv4Address?
+            if admission == nil, let prefix = charter?.ipv4Prefix {
+                address = IPv4Allocation.allocate(
+                    mesh: mesh, member: identity.signingKey, prefix: prefix, taken: grantedIPv4)
+                if let address { grantedIPv4.insert(address) }
+            }
             let admission =
                 admission
                 ?? OwnerStatement.sign(
-                    .admit(Admission(member: identity.signingKey, role: .member, invite: nil)),
-                    by: founder, at: 1_800_000_000_000, mesh: mesh)
+                    .admit(Admission(member: identity.signingKey, role: .member, invite: nil, ipv4: address)),
+                    by: founder, at: address == nil ? 1_800_000_000_000 : wallMillis, mesh: mesh)
             persisted.admission = Data(admission.bytes).base64EncodedString()
         }
         var core = MeshNode(
@@ -169,6 +179,7 @@ struct SimulatedMesh {
         nodes.append(node)
         byLAN[lan] = index
         perform(nodes[index].core.start(now: now, wallMillis: wallMillis), from: index)
+        if index == 0, let own = nodes[0].core.ownIPv4 { grantedIPv4.insert(own) }
         return index
     }
 
