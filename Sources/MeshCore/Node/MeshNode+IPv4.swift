@@ -58,7 +58,11 @@ extension MeshNode {
         let after = ownIPv4
         guard after != before, keys.contains(identity.signingKey) else { return [] }
         if let after {
-            return [.log(before == nil ? .info : .notice, "this node's IPv4 overlay address is \(after) (was \(before.map { "\($0)" } ?? "none"))")]
+            return [
+                .log(
+                    before == nil ? .info : .notice,
+                    "this node's IPv4 overlay address is \(after) (was \(before.map { "\($0)" } ?? "none"))")
+            ]
         }
         return ownIPv4Problem.map { [.log(.warning, $0)] } ?? []
     }
@@ -95,7 +99,8 @@ extension MeshNode {
     var isIPv4Steward: Bool {
         guard let ledger = gossip.ledger else { return false }
         let present = Set(liveMembers.map(\.owner))
-        let steward = ledger.owners.first { key in key.derivedWireGuardKey.map { present.contains($0.nodeID) } ?? false }
+        let steward = ledger.owners.first { key in key.derivedWireGuardKey.map { present.contains($0.nodeID) } ?? false
+        }
         return steward == identity.signingKey
     }
 
@@ -110,14 +115,19 @@ extension MeshNode {
         var decisions: [OwnerStatement.Decision] = []
         var notes: [Effect] = []
         var handed = claimedIPv4Addresses
-        for (member, missing) in assignment.missing.sorted(by: { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }) {
+        for (member, missing) in assignment.missing.sorted(by: { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) })
+        {
             if let last = readmittedAt[member], now < last + Self.readmissionInterval { continue }
             guard let node = member.derivedWireGuardKey?.nodeID, !ledger.isEvicted(node) else { continue }
             guard
                 let address = IPv4Allocation.allocate(
                     mesh: mesh, member: member, prefix: assignment.prefix, taken: handed)
             else {
-                notes.append(.log(.warning, "the IPv4 prefix \(assignment.prefix) is full: \(describe(owner: member)) gets no IPv4 address"))
+                notes.append(
+                    .log(
+                        .warning,
+                        "the IPv4 prefix \(assignment.prefix) is full: \(describe(owner: member)) gets no IPv4 address")
+                )
                 break
             }
             handed.insert(address)

@@ -27,7 +27,9 @@ extension MeshNode {
             members: live.compactMap { member -> NodeRecord? in
                 // Records merged under an earlier, wider policy route only what the current allows.
                 guard var record = records[member.owner] else { return nil }
-                record.routes = record.routes.filter { policy.violation(of: $0, in: mesh, ipv4Prefix: ipv4Prefix) == nil }
+                record.routes = record.routes.filter {
+                    policy.violation(of: $0, in: mesh, ipv4Prefix: ipv4Prefix) == nil
+                }
                 return record
             })
         if let ipv4 {

@@ -107,7 +107,8 @@ public struct MeshCharter: Hashable, Sendable {
         name: String?, policy: RoutePolicy, ipv4Prefix: IPPrefix? = nil
     ) throws(MeshCharterError) -> [UInt8] {
         if let ipv4Prefix, !MeshSettingsCodec.isValidIPv4Prefix(ipv4Prefix) {
-            throw .malformed(.invalid(field: "IPv4 prefix", reason: "\(ipv4Prefix) is not an IPv4 prefix from /8 to /28"))
+            throw .malformed(
+                .invalid(field: "IPv4 prefix", reason: "\(ipv4Prefix) is not an IPv4 prefix from /8 to /28"))
         }
         var writer = ByteWriter(capacity: 96)
         MeshSettingsCodec.write(name: name, policy: policy, ipv4Prefix: ipv4Prefix, to: &writer)

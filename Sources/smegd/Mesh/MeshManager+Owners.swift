@@ -15,7 +15,8 @@ extension MeshManager {
             throw ControlError.badRequest("\(error)")
         }
         let charter = invitation.charter
-        try MeshOptionsCheck.validate(request.options, mesh: invitation.mesh, policy: charter.policy)
+        try MeshOptionsCheck.validate(
+            request.options, mesh: invitation.mesh, policy: charter.policy, ipv4Prefix: charter.ipv4Prefix)
         try checkJoinable(invitation.mesh)
         if let prefix = charter.ipv4Prefix {
             try checkIPv4Prefix(

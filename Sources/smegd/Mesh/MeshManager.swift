@@ -189,7 +189,7 @@ actor MeshManager: ControlService {
         let charter = try MeshCharter.sign(
             owner: identity, salt: salt, name: request.name, policy: policy, ipv4Prefix: ipv4Prefix)
         let mesh = charter.mesh
-        try MeshOptionsCheck.validate(request.options, mesh: mesh, policy: policy)
+        try MeshOptionsCheck.validate(request.options, mesh: mesh, policy: policy, ipv4Prefix: ipv4Prefix)
         let secret = try MeshSecret.generate()
         let runtime = try await start(
             mesh: mesh, secret: secret, name: request.name, policy: policy, charter: charter, identity: identity,

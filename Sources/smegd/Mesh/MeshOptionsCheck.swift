@@ -5,8 +5,14 @@ import MeshCore
 /// 400 with the reason rather than a mesh that silently fails to publish its record.
 enum MeshOptionsCheck {
     /// Checks `options` for a node of `mesh`, whose members accept routes under `policy`.
-    static func validate(_ options: MeshOptions, mesh: MeshID, policy: RoutePolicy) throws {
+    static func validate(_ options: MeshOptions, mesh: MeshID, policy: RoutePolicy, ipv4Prefix: IPPrefix? = nil) throws
+    {
         if let problem = options.problem { throw ControlError.badRequest(problem.description) }
+        for route in advertisedRoutes(options) {
+            if let reason = policy.violation(of: route, in: mesh, ipv4Prefix: ipv4Prefix), reason.contains("IPv4") {
+                throw ControlError.badRequest("\(reason): members' addresses are never advertised as routes")
+            }
+        }
         if options.advertiseDefaultRoute == true && !policy.allowExitNodes {
             throw ControlError.badRequest(
                 "mesh \(mesh) does not allow exit nodes, so this node cannot advertise the default route; "
