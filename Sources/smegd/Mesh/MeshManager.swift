@@ -195,6 +195,11 @@ actor MeshManager: ControlService {
             mesh: mesh, secret: secret, name: request.name, policy: policy, charter: charter, identity: identity,
             options: request.options, bootstrap: [])
         logger.notice("created mesh \(mesh)\(request.name.map { " (\($0))" } ?? "")")
+        // The founder's address comes with its first reconcile; the answer should show it.
+        for _ in 0..<40 where ipv4Prefix != nil {
+            if await runtime.summary().ipv4Address != nil { break }
+            try? await Task.sleep(for: .milliseconds(25))
+        }
         // The quick start joins every other machine with this one invitation, so it admits many.
         let invitation = try await runtime.invite(
             CreateInviteRequest(expiresSeconds: Self.createInviteSeconds, uses: Self.createInviteUses), role: .member,
