@@ -140,14 +140,15 @@ import Testing
 
     @Test func pointerChainsAreBounded() throws {
         // Names of one label each, every one pointing to the one before: a chain of n pointers.
+        // The records are TXT with no data (kept as bytes); an empty A record would be refused.
         func chain(_ pointers: Int) -> [UInt8] {
             var bytes = W.header(counts: [0, 0, 0, UInt16(pointers + 1)])
             var previous = bytes.count
-            bytes += [1, 0x61, 0] + W.u16(1) + W.u16(1) + W.u32(1) + W.u16(0)
+            bytes += [1, 0x61, 0] + W.u16(16) + W.u16(1) + W.u32(1) + W.u16(0)
             for _ in 0..<pointers {
                 let here = bytes.count
                 bytes += [1, 0x61, 0xC0 | UInt8(previous >> 8), UInt8(previous & 0xFF)]
-                bytes += W.u16(1) + W.u16(1) + W.u32(1) + W.u16(0)
+                bytes += W.u16(16) + W.u16(1) + W.u32(1) + W.u16(0)
                 previous = here
             }
             return bytes

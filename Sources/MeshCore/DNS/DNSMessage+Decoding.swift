@@ -70,6 +70,9 @@ struct DNSReader {
         case DNSType.aaaa:
             guard length == 16 else { throw .invalid(field: "AAAA data", reason: "\(length) bytes, not 16") }
             data = .aaaa(IPv6Address(bytes: try bytes.readSlice(16, "AAAA data"))!)
+        case DNSType.a:
+            guard length == 4 else { throw .invalid(field: "A data", reason: "\(length) bytes, not 4") }
+            data = .a(IPv4Address(bytes: try bytes.readSlice(4, "A data"))!)
         case DNSType.soa:
             data = .soa(try startOfAuthority())
             guard offset == end else { throw .invalid(field: "SOA data", reason: "length does not match its fields") }

@@ -40,6 +40,7 @@ extension DNSRecord {
         let dataSize: Int
         switch data {
         case .aaaa: dataSize = 16
+        case .a: dataSize = 4
         case .soa(let soa): dataSize = soa.primary.wireLength + soa.mailbox.wireLength + 20
         case .opaque(let bytes): dataSize = bytes.count
         }
@@ -105,6 +106,8 @@ struct DNSWriter {
         u16(0)
         switch record.data {
         case .aaaa(let address):
+            bytes += address.bytes
+        case .a(let address):
             bytes += address.bytes
         case .soa(let soa):
             name(soa.primary)

@@ -1,7 +1,7 @@
 /// A DNS message (RFC 1035 §4.1) with the parts a responder reads and writes.
 ///
 /// Section counts are not stored: they are the lengths of the arrays, so a message built in
-/// code cannot claim more records than it holds. Record data is typed for AAAA and SOA (what
+/// code cannot claim more records than it holds. Record data is typed for AAAA, A and SOA (what
 /// this responder answers with) and kept as bytes for every other type, OPT included.
 public struct DNSMessage: Equatable, Sendable {
     public var header: DNSHeader
@@ -110,6 +110,7 @@ public struct DNSRecord: Equatable, Sendable {
 
 public enum DNSRecordData: Equatable, Sendable {
     case aaaa(IPv6Address)
+    case a(IPv4Address)
     case soa(DNSStartOfAuthority)
     /// Any other type, as sent. Names inside it stay compressed, so it is only echoed or skipped.
     case opaque([UInt8])

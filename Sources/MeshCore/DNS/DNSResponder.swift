@@ -10,8 +10,9 @@
 /// - EDNS version other than 0: BADVERS (RFC 6891 §6.1.3).
 /// - class other than IN or ANY, a zone transfer, or a name outside the zone: REFUSED.
 /// - a name in the zone that does not exist: NXDOMAIN, with the SOA for negative caching.
-/// - an existing name: its one address for AAAA and ANY, the SOA for SOA and ANY at the origin,
-///   else NODATA (NOERROR, no answer, the SOA).
+/// - an existing name: its IPv6 address for AAAA, its IPv4 address for A, both for ANY, the SOA
+///   for SOA and ANY at the origin, else NODATA (NOERROR, no answer, the SOA): so also A at a
+///   member without an IPv4 address, and any address type at a mesh apex.
 /// Replies from the zone are authoritative (AA); the question is echoed as sent.
 public struct DNSResponder: Sendable {
     /// TTL of every record sent, and the negative-caching TTL. Short because membership moves:
@@ -69,7 +70,6 @@ public struct DNSResponder: Sendable {
         guard question.recordClass == DNSClass.internet || question.recordClass == DNSClass.any,
             question.type != DNSType.axfr, question.type != DNSType.ixfr
         else { return .refused }
-        let wantsAddresses = question.type == DNSType.aaaa || question.type == DNSType.any
         reply.header.isAuthoritative = true
         switch zone.lookup(question.name) {
         case .outside:
@@ -80,16 +80,29 @@ public struct DNSResponder: Sendable {
             return .nameError
         case .origin where question.type == DNSType.soa || question.type == DNSType.any:
             reply.answers = [startOfAuthority]
-        case .name(let address?) where wantsAddresses:
-            reply.answers = [
-                DNSRecord(
-                    name: question.name, type: DNSType.aaaa, recordClass: DNSClass.internet, ttl: Self.ttl,
-                    data: .aaaa(address))
-            ]
+        case .name(let address?, let ipv4):
+            reply.answers = Self.addresses(of: question, ipv6: address, ipv4: ipv4)
+            if reply.answers.isEmpty { reply.authorities = [startOfAuthority] }
         case .origin, .name:
             reply.authorities = [startOfAuthority]
         }
         return .noError
+    }
+
+    /// The address records a member name answers `question` with: AAAA, A (when the member has
+    /// an IPv4 address) or both for ANY; none for any other type (NODATA).
+    private static func addresses(of question: DNSQuestion, ipv6: IPv6Address, ipv4: IPv4Address?) -> [DNSRecord] {
+        func record(_ type: UInt16, _ data: DNSRecordData) -> DNSRecord {
+            DNSRecord(name: question.name, type: type, recordClass: DNSClass.internet, ttl: ttl, data: data)
+        }
+        var records: [DNSRecord] = []
+        if question.type == DNSType.aaaa || question.type == DNSType.any {
+            records.append(record(DNSType.aaaa, .aaaa(ipv6)))
+        }
+        if let ipv4, question.type == DNSType.a || question.type == DNSType.any {
+            records.append(record(DNSType.a, .a(ipv4)))
+        }
+        return records
     }
 
     /// The zone's SOA. Nothing transfers this zone, so refresh, retry, expire and the serial

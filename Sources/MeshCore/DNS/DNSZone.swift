@@ -8,8 +8,9 @@ import GossipCRDT
 /// `AliasTable`; each mesh has its apex `<mesh-label>.<origin>`, which exists without addresses
 /// so that a mistyped member name is NXDOMAIN rather than REFUSED. A mesh's label is its name
 /// when that is a host label no other mesh of this node has as its name or id, else its id.
-/// So every name has at most one address: a name answered with two would send a resolver to
-/// whichever member it picks, a hostile one included. Names over 255 bytes are left out.
+/// So every name has at most one address of each family (the member's IPv6 address, and its
+/// IPv4 address when it holds one): a name answered with two members' addresses would send a
+/// resolver to whichever it picks, a hostile one included. Names over 255 bytes are left out.
 public struct DNSZone: Equatable, Sendable {
     public struct Member: Equatable, Sendable {
         public var id: NodeID
@@ -17,11 +18,15 @@ public struct DNSZone: Equatable, Sendable {
         /// it is the member's name.
         public var alias: String?
         public var address: IPv6Address
+        /// Its IPv4 overlay address; nil when the mesh has no IPv4 network or the member holds
+        /// no address in it (`IPv4Assignment`).
+        public var ipv4: IPv4Address?
 
-        public init(id: NodeID, alias: String?, address: IPv6Address) {
+        public init(id: NodeID, alias: String?, address: IPv6Address, ipv4: IPv4Address? = nil) {
             self.id = id
             self.alias = alias
             self.address = address
+            self.ipv4 = ipv4
         }
     }
 
@@ -39,9 +44,11 @@ public struct DNSZone: Equatable, Sendable {
         }
     }
 
-    /// One address and its fully qualified names (no final dot), as a hosts file line.
+    /// One member's addresses and its fully qualified names (no final dot): a hosts file line
+    /// per address.
     public struct Entry: Equatable, Sendable {
         public var address: IPv6Address
+        public var ipv4: IPv4Address?
         public var names: [String]
     }
 
@@ -52,40 +59,41 @@ public struct DNSZone: Equatable, Sendable {
         case nonexistent
         /// The origin itself, which holds the SOA.
         case origin
-        /// A mesh apex (nil) or a member name and its one address.
-        case name(IPv6Address?)
+        /// A mesh apex (nil, no IPv4) or a member name and its one address of each family:
+        /// always an IPv6 one, an IPv4 one when the member holds one.
+        case name(IPv6Address?, ipv4: IPv4Address? = nil)
     }
 
     public let origin: DomainName
     /// Every member name, sorted by mesh label, then address.
     public let entries: [Entry]
-    /// Lowercased labels under the origin ([host, mesh] or [mesh]) → the address, nil at an apex.
-    private let index: [[[UInt8]]: IPv6Address?]
+    /// Lowercased labels under the origin ([host, mesh] or [mesh]) → the member, nil at an apex.
+    private let index: [[[UInt8]]: Member?]
 
     public init(origin: DomainName, meshes: [Mesh]) {
         let origin = origin.lowercased()
         var entries: [Entry] = []
-        var index: [[[UInt8]]: IPv6Address?] = [:]
+        var index: [[[UInt8]]: Member?] = [:]
         for (label, mesh) in Self.labels(meshes).sorted(by: { $0.0 < $1.0 }) {
             let meshLabel = Array(label.utf8)
             guard Self.isName([meshLabel], under: origin) else { continue }
             index[[meshLabel]] = .some(nil)
             var claims: [NodeID: String] = [:]
-            var addresses: [NodeID: IPv6Address] = [:]
+            var members: [NodeID: Member] = [:]
             for member in mesh.members {
                 claims[member.id] = member.alias ?? ""
-                addresses[member.id] = member.address
+                members[member.id] = member
             }
             let table = AliasTable(claims: claims)
-            for (id, address) in addresses.sorted(by: { ($0.value, $0.key) < ($1.value, $1.key) }) {
+            for (id, member) in members.sorted(by: { ($0.value.address, $0.key) < ($1.value.address, $1.key) }) {
                 var names: [String] = []
                 for host in table.names(of: id).map({ Array($0.utf8) })
                 where Self.isName([host, meshLabel], under: origin) && index[[host, meshLabel]] == nil {
-                    index[[host, meshLabel]] = address
+                    index[[host, meshLabel]] = member
                     let labels = [host, meshLabel] + origin.labels
                     names.append(labels.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "."))
                 }
-                if !names.isEmpty { entries.append(Entry(address: address, names: names)) }
+                if !names.isEmpty { entries.append(Entry(address: member.address, ipv4: member.ipv4, names: names)) }
             }
         }
         self.origin = origin
@@ -112,8 +120,8 @@ public struct DNSZone: Equatable, Sendable {
     public func lookup(_ name: DomainName) -> Lookup {
         guard let relative = name.labels(before: origin) else { return .outside }
         if relative.isEmpty { return .origin }
-        guard let address = index[relative] else { return .nonexistent }
-        return .name(address)
+        guard let member = index[relative] else { return .nonexistent }
+        return .name(member?.address, ipv4: member?.ipv4)
     }
 
     /// Mesh labels, aliases and short ids must each be a host label (lowercase letters, digits,
