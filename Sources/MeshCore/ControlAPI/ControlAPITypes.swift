@@ -163,11 +163,17 @@ public struct MeshSummary: Codable, Sendable, Equatable {
     public var settingsSigned: Bool?
     /// The owner's Ed25519 public key, base64, when the settings are signed.
     public var owner: String?
+    /// This node's IPv4 overlay address ("100.64.3.7"); absent while it holds none (`MeshStatus`
+    /// says why), for a mesh without an IPv4 network, and from older daemons.
+    public var ipv4Address: String?
+    /// The mesh's IPv4 network ("100.64.0.0/16"); absent for a mesh made before IPv4 overlays
+    /// (or with `--ipv4-prefix none`) and from older daemons.
+    public var ipv4Prefix: String?
 
     public init(
         meshId: String, name: String?, interface: String, address: String, prefix: String, role: String,
         members: Int, leader: String?, isLeader: Bool, policy: RoutePolicyView? = nil, bridge: Bool? = nil,
-        settingsSigned: Bool? = nil, owner: String? = nil
+        settingsSigned: Bool? = nil, owner: String? = nil, ipv4Address: String? = nil, ipv4Prefix: String? = nil
     ) {
         self.meshId = meshId
         self.name = name
@@ -182,6 +188,8 @@ public struct MeshSummary: Codable, Sendable, Equatable {
         self.bridge = bridge
         self.settingsSigned = settingsSigned
         self.owner = owner
+        self.ipv4Address = ipv4Address
+        self.ipv4Prefix = ipv4Prefix
     }
 }
 
@@ -253,11 +261,15 @@ public struct MemberView: Codable, Sendable, Equatable {
     public var isOwner: Bool?
     /// Set while an evicted member is still in the store (until the leader prunes it).
     public var evicted: EvictionView?
+    /// The member's IPv4 overlay address; absent when the mesh has no IPv4 network or the member
+    /// holds no address in it (not yet given one, or displaced by a member admitted with it first).
+    public var ipv4: String?
 
     public init(
         id: String, shortId: String, alias: String?, description: String?, address: String, endpoints: [String],
         role: String, lastSeenSeconds: Double?, isLeader: Bool, isSelf: Bool, services: [String: String],
-        routes: [RouteView], version: UInt64, via: String?, aliasConflict: AliasConflictView? = nil
+        routes: [RouteView], version: UInt64, via: String?, aliasConflict: AliasConflictView? = nil,
+        ipv4: String? = nil
     ) {
         self.id = id
         self.shortId = shortId
@@ -274,6 +286,7 @@ public struct MemberView: Codable, Sendable, Equatable {
         self.version = version
         self.via = via
         self.aliasConflict = aliasConflict
+        self.ipv4 = ipv4
     }
 }
 
@@ -374,6 +387,10 @@ public struct MeshStatus: Codable, Sendable, Equatable {
     public var evicted: EvictionView?
     /// Which rotation of the mesh secret this node uses (0: the one made at `create`).
     public var secretGeneration: UInt64?
+    /// Why this node has no IPv4 overlay address in a mesh that has an IPv4 network (not yet given
+    /// one, or another member holds the one it was given), and what happens next; absent when
+    /// it has one or the mesh has no IPv4 network.
+    public var ipv4Problem: String?
 
     public init(
         meshId: String, interface: String, members: Int, leader: String?, lastSyncSecondsAgo: Double?,

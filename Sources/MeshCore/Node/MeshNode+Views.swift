@@ -9,7 +9,8 @@ extension MeshNode {
             role: options.role.description, members: engine.store.presentCount, leader: engine.leader.map { "\($0)" },
             isLeader: engine.isLeader, policy: policy == .default ? nil : RoutePolicyView(policy),
             bridge: persisted.options.bridge, settingsSigned: persisted.charter != nil,
-            owner: charter?.owner.base64)
+            owner: charter?.owner.base64, ipv4Address: ownIPv4.map { "\($0)" },
+            ipv4Prefix: ipv4Prefix.map { "\($0)" })
     }
 
     /// Who holds which name among the present members: the same claims, hence the same
@@ -38,7 +39,8 @@ extension MeshNode {
                 routes: record.routes.map { RouteView(prefix: "\($0.prefix)", path: $0.path.map(\.text)) },
                 version: record.version,
                 via: record.role == .client ? topology.attachments[record.wireGuardKey].map { "\($0.nodeID)" } : nil,
-                aliasConflict: names.voidClaims[member.owner].map { AliasConflictView(member.owner, $0, names) })
+                aliasConflict: names.voidClaims[member.owner].map { AliasConflictView(member.owner, $0, names) },
+                ipv4: ipv4?.address(of: record.signingKey).map { "\($0)" })
         }.map { view -> MemberView in
             var view = view
             guard let key = WireGuardPublicKey(base64: view.id) else { return view }
@@ -122,6 +124,7 @@ extension MeshNode {
             }
         }
         status.evicted = eviction.map { EvictionView(by: $0.by, atMillis: $0.at) }
+        status.ipv4Problem = ownIPv4Problem
         return status
     }
 
@@ -136,7 +139,9 @@ extension MeshNode {
     public func dnsMesh() -> DNSZone.Mesh {
         let members = liveMembers.compactMap { member -> DNSZone.Member? in
             guard let record = records[member.owner] else { return nil }
-            return DNSZone.Member(id: member.owner, alias: record.alias, address: record.address)
+            return DNSZone.Member(
+                id: member.owner, alias: record.alias, address: record.address,
+                ipv4: ipv4?.address(of: record.signingKey))
         }
         return DNSZone.Mesh(id: mesh, name: name, members: members)
     }
