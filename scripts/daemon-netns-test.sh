@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Three real smegd daemons in network namespaces with real (userspace) WireGuard:
 # create a mesh on one, join the other two with the invite token, then check all-pairs
-# `ping -6` over the overlay, pruning after kill -9, and the same address after a restart;
+# `ping -6` and `ping -4` over the overlay, IPv4 networks that overlap the host's refused,
+# pruning after kill -9, and the same address after a restart;
 # a restart once the bootstrap node of the token is gone; and what SIGTERM does to the
 # interface with and without removeInterfacesOnShutdown.
 set -euo pipefail
@@ -30,6 +31,46 @@ lab_log "addresses: n1=${addr[n1]} n2=${addr[n2]} n3=${addr[n3]}"
 
 lab_wait 30 "all-pairs ping -6 between n1 n2 n3" lab_pings n1 n2 n3
 lab_log "all-pairs ping -6 works ($((SECONDS - join_started)) s after the first join)"
+
+# IPv4: every node has the address its owner signed on its interface, all pairs ping -4.
+declare -A addr4
+for name in n1 n2 n3; do
+    addr4[$name]=$(lab_ctl "$name" list --json | lab_json mesh "$mesh" ipv4Address "")
+    [[ -n ${addr4[$name]} ]] || lab_fail "$name has no IPv4 overlay address"
+    lab_exec "$name" ip -4 -o addr show dev "$(lab_interface "$name" "$mesh")" | grep -qF " ${addr4[$name]}/" \
+        || lab_fail "$name's interface does not carry ${addr4[$name]}"
+done
+[[ $(printf '%s\n' "${addr4[@]}" | sort -u | wc -l) == 3 ]] || lab_fail "two nodes share an IPv4 address: ${addr4[*]}"
+pings4() {
+    local from to
+    for from in n1 n2 n3; do
+        for to in n1 n2 n3; do
+            [[ $from == "$to" ]] || lab_exec "$from" ping -4 -c 1 -W 1 "${addr4[$to]}" >/dev/null || return 1
+        done
+    done
+}
+lab_wait 20 "all-pairs ping -4 between n1 n2 n3" pings4
+lab_log "IPv4: n1=${addr4[n1]} n2=${addr4[n2]} n3=${addr4[n3]}, all pairs ping -4"
+
+# The mesh's IPv4 network must not overlap the host's: create picks around them, refuses when
+# nothing is left, and join refuses a mesh whose network the host already routes.
+# A veth pair stands in for a LAN or VPN interface (this kernel may lack the dummy module).
+lab_exec n2 ip link add smegtest0 type veth peer name smegtest1
+lab_exec n2 ip link set smegtest1 up
+lab_exec n2 ip link set smegtest0 up
+lab_exec n2 ip route add 100.64.0.0/10 dev smegtest0
+if lab_ctl n2 create --name full >"$LAB_DIR/full.txt" 2>&1; then lab_fail "create picked a prefix inside a routed 100.64.0.0/10"; fi
+grep "every /16 of 100.64.0.0/10 overlaps a network this host uses" "$LAB_DIR/full.txt" | grep -q "route 100.64.0.0/10 dev smegtest0" \
+    || lab_fail "create's refusal does not name the route: $(cat "$LAB_DIR/full.txt")"
+lab_exec n2 ip addr add 10.99.1.1/24 dev smegtest0
+lab_ctl n1 create --name other --ipv4-prefix 10.99.0.0/16 >"$LAB_DIR/other.txt"
+other_token=$(grep -o 'smeg2-[a-z0-9]*' "$LAB_DIR/other.txt")
+if lab_ctl n2 join "$other_token" >"$LAB_DIR/join-overlap.txt" 2>&1; then lab_fail "join accepted an overlapping IPv4 network"; fi
+grep -q "10.99.0.0/16 overlaps address 10.99.1.1/24 on smegtest0" "$LAB_DIR/join-overlap.txt" \
+    || lab_fail "join's refusal does not name the address: $(cat "$LAB_DIR/join-overlap.txt")"
+lab_ctl n1 leave other >/dev/null
+lab_exec n2 ip link del smegtest0
+lab_log "IPv4 networks that overlap the host's are refused at create and join, naming what they overlap"
 
 # kill -9 of a member: pruned from membership and from WireGuard on the others.
 key3=$(lab_ctl n3 get "$mesh" --json | lab_json member isSelf=true id)

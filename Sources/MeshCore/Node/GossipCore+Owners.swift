@@ -10,6 +10,9 @@ extension GossipCore {
     /// still sends often.
     static let ledgerInterval: Duration = .seconds(5)
     static let quietLedgerInterval: Duration = .seconds(60)
+    /// How often a node whose summary nobody has answered yet asks: a joiner learns the
+    /// owners' statements (admissions in the ledger, their IPv4 addresses) within a second.
+    static let unsyncedLedgerInterval: Duration = .milliseconds(500)
     /// Members a new statement is pushed on to by each member that learns it.
     static let ledgerFanout = 3
 
@@ -31,7 +34,9 @@ extension GossipCore {
         }
         if let due = ledgerDue, now < due { return [] }
         let recent = ledgerChangedAt.map { now < $0 + Self.quietLedgerInterval } ?? false
-        ledgerDue = now + (recent ? Self.ledgerInterval : Self.quietLedgerInterval)
+        ledgerDue =
+            now
+            + (!ledgerSynced ? Self.unsyncedLedgerInterval : recent ? Self.ledgerInterval : Self.quietLedgerInterval)
         let peers = ledgerPeers
         guard !peers.isEmpty else {
             ledgerDue = nil  // the first member this node meets gets a summary at once
@@ -61,13 +66,17 @@ extension GossipCore {
         lastHeard[inbound.sender] = now
         switch message {
         case .summary(let summary, _):
-            guard summary != ledger.summary else { return [] }
+            guard summary != ledger.summary else {
+                ledgerSynced = true
+                return []
+            }
             let ours = ledger.sorted
             // Holding nothing, say so: the answer is then everything the other side holds.
             let messages =
                 ours.isEmpty ? [.statements([], wantsReply: true)] : OwnerMessage.chunks(ours, wantsReply: true)
             return sendOwners(messages, to: inbound.sender, replyingTo: inbound)
         case .statements(let statements, let wantsReply):
+            ledgerSynced = true
             let added = self.ledger!.merge(statements)
             var effects: [Effect] = []
             if !added.isEmpty {

@@ -56,6 +56,10 @@ struct GossipCore {
     /// has been quiet.
     var ledgerChangedAt: Instant?
     var ledgerGrew = false
+    /// Whether another member has answered this node's ledger summary (or sent the same one):
+    /// until then it asks every `unsyncedLedgerInterval`, because a joiner's first summaries
+    /// reach members that do not hold its record yet and refuse them.
+    var ledgerSynced = false
     var ledgerTurn = 0
     /// When each evicted member that still sends was last told of its eviction.
     var toldEvicted: [NodeID: Instant] = [:]
