@@ -19,7 +19,10 @@ struct Create: ParsableCommand {
             applies to the routes the others advertise: by default only prefixes inside the \
             mesh's own /48. --allow-exit-nodes, --allow-bridged-meshes and --allow-route widen it.
 
-            Members get an IPv6 address in the mesh's /64 and an IPv4 address in its IPv4             network: by default a /16 of 100.64.0.0/10 that overlaps nothing this host uses,             or the one --ipv4-prefix names. It is fixed for the mesh's life.
+            Members get an IPv6 address in the mesh's /64 and an IPv4 address in its IPv4 \
+            network: by default a /16 of 100.64.0.0/10 that overlaps nothing this host uses, \
+            or the one --ipv4-prefix names. It is fixed for the mesh's life. The output shows \
+            this node's two addresses; `smegctl get` and `smegctl hosts` show everyone's.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -71,7 +74,7 @@ struct Create: ParsableCommand {
         if output.json { return try Output.json(response) }
         let summary = response.mesh
         print("Created mesh \(summary.meshId)\(summary.name.map { " (\($0))" } ?? "") on \(summary.interface)")
-        print("  this node: \(summary.address) in \(summary.prefix), role \(summary.role)")
+        print("  this node: \(TextTable.ownAddresses(summary, withPrefixes: true)), role \(summary.role)")
         print("")
         print("Join from other nodes with (valid 24 h, up to 100 nodes; `smegctl invite` makes more):")
         print("  smegctl join \(response.token)")

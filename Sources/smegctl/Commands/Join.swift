@@ -54,7 +54,7 @@ struct Join: ParsableCommand {
         let summary = try global.client.call(ControlAPI.join(request))
         if output.json { return try Output.json(summary) }
         print("Joined mesh \(summary.meshId)\(summary.name.map { " (\($0))" } ?? "") on \(summary.interface)")
-        print("  this node: \(summary.address) in \(summary.prefix), role \(summary.role)")
+        print("  this node: \(TextTable.ownAddresses(summary, withPrefixes: true)), role \(summary.role)")
         print("  members known so far: \(summary.members); see them with `smegctl get \(summary.meshId)`")
         if summary.settingsSigned == false { printUnsignedWarning(summary) }
     }

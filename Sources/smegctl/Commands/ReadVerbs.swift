@@ -102,8 +102,12 @@ struct Query: ParsableCommand {
 
 struct Hosts: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print every mesh member's address and DNS names in /etc/hosts format.",
-        discussion: "The text smegd writes to its hostsFile when that is set; see docs/dns.md.")
+        abstract: "Print every mesh member's addresses and DNS names in /etc/hosts format.",
+        discussion: """
+            One line per address: the IPv6 overlay address, and the IPv4 one with the same names \
+            for a member that has one. The text smegd writes to its hostsFile when that is set; \
+            see docs/dns.md.
+            """)
 
     @OptionGroup var global: GlobalOptions
 

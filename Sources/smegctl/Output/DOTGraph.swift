@@ -119,13 +119,15 @@ enum DOTGraph {
 
     private static func clusterLabel(_ mesh: MeshSummary) -> String {
         let name = mesh.name.map { "\($0) " } ?? ""
-        return "\(name)\(mesh.meshId)\n\(mesh.prefix)"
+        return "\(name)\(mesh.meshId)\n\(mesh.prefix)" + (mesh.ipv4Prefix.map { "\n\($0)" } ?? "")
     }
 
     private static func nodeLabel(_ member: MemberView) -> String {
         var label = member.alias ?? member.shortId
         if member.isLeader { label += " ★" }
-        label += "\n\(member.address)\n\(member.role)"
+        label += "\n\(member.address)"
+        if let ipv4 = member.ipv4 { label += "\n\(ipv4)" }
+        label += "\n\(member.role)"
         return label
     }
 

@@ -18,20 +18,31 @@ enum TextTable {
 
     static func meshes(_ meshes: [MeshSummary]) -> String {
         render(
-            ["MESH", "NAME", "INTERFACE", "ADDRESS", "ROLE", "MEMBERS", "LEADER"],
+            ["MESH", "NAME", "INTERFACE", "ADDRESS", "IPV4", "ROLE", "MEMBERS", "LEADER"],
             meshes.map { mesh in
                 [
-                    mesh.meshId, mesh.name ?? "-", mesh.interface, mesh.address, mesh.role, "\(mesh.members)",
-                    mesh.isLeader ? "this node" : (mesh.leader ?? "unknown"),
+                    mesh.meshId, mesh.name ?? "-", mesh.interface, mesh.address, mesh.ipv4Address ?? "-", mesh.role,
+                    "\(mesh.members)", mesh.isLeader ? "this node" : (mesh.leader ?? "unknown"),
                 ]
             })
+    }
+
+    /// "fd..., IPv4 100.64.3.7" for the lines that say where this node is: the IPv4 part only
+    /// for a mesh with an IPv4 network, "none yet" while this node holds no address in it.
+    static func ownAddresses(_ mesh: MeshSummary, withPrefixes: Bool = false) -> String {
+        var text = mesh.address + (withPrefixes ? " in \(mesh.prefix)" : "")
+        if let prefix = mesh.ipv4Prefix {
+            text += ", IPv4 " + (mesh.ipv4Address ?? "none yet (see `smegctl status`)")
+            if withPrefixes, mesh.ipv4Address != nil { text += " in \(prefix)" }
+        }
+        return text
     }
 
     static func meshHeader(_ mesh: MeshSummary) -> String {
         let name = mesh.name.map { " (\($0))" } ?? ""
         var text = """
-            Mesh \(mesh.meshId)\(name): \(mesh.members) members, prefix \(mesh.prefix), interface \(mesh.interface)
-            This node: \(mesh.address), role \(mesh.role)\(mesh.isLeader ? ", leader" : "")\(mesh.bridge == true ? ", bridges its other meshes in" : "")
+            Mesh \(mesh.meshId)\(name): \(mesh.members) members, \(prefixes(mesh)), interface \(mesh.interface)
+            This node: \(ownAddresses(mesh)), role \(mesh.role)\(mesh.isLeader ? ", leader" : "")\(mesh.bridge == true ? ", bridges its other meshes in" : "")
             """
         if let policy = mesh.policy {
             var allowed: [String] = []
@@ -42,6 +53,12 @@ enum TextTable {
         }
         if let signed = mesh.settingsSigned { text += "\n" + settingsLine(signed: signed, owner: mesh.owner) }
         return text
+    }
+
+    /// "prefix fd...::/64", or "prefixes fd...::/64 and 100.64.0.0/16" for a mesh with IPv4.
+    static func prefixes(_ mesh: MeshSummary) -> String {
+        guard let ipv4 = mesh.ipv4Prefix else { return "prefix \(mesh.prefix)" }
+        return "prefixes \(mesh.prefix) and \(ipv4)"
     }
 
     /// Whether the name and route policy above can be trusted, and on whose word.
@@ -55,12 +72,12 @@ enum TextTable {
     static func members(_ members: [MemberView]) -> String {
         let sorted = members.sorted { ($0.alias ?? "~" + $0.shortId, $0.id) < ($1.alias ?? "~" + $1.shortId, $1.id) }
         return render(
-            ["", "ALIAS", "ADDRESS", "ENDPOINT", "ROLE", "LAST SEEN", "ROUTES", "ID"],
+            ["", "ALIAS", "ADDRESS", "IPV4", "ENDPOINT", "ROLE", "LAST SEEN", "ROUTES", "ID"],
             sorted.map { member in
                 [
                     member.isLeader ? "*" : "",
                     (member.alias ?? "-") + (member.isSelf ? " (you)" : ""),
-                    member.address,
+                    member.address, member.ipv4 ?? "-",
                     member.endpoints.first ?? (member.via.map { "via \($0)" } ?? "-"),
                     member.role + (member.isOwner == true ? ", owner" : "")
                         + (member.evicted != nil ? ", EVICTED" : ""),
@@ -129,6 +146,11 @@ enum TextTable {
             lines.append("")
             lines.append("Mesh \(mesh.meshId): \(conflicts.count) alias claim(s) void (names are unique, docs/dns.md):")
             lines += conflicts.map { "  \($0.shortId) claims '\($0.alias)', \(reason($0))" }
+        }
+        for mesh in status.meshes {
+            guard let problem = mesh.ipv4Problem else { continue }
+            lines.append("")
+            lines.append("Mesh \(mesh.meshId): \(problem)")
         }
         for mesh in status.meshes {
             guard let old = mesh.oldFrameVersion, !old.isEmpty else { continue }
