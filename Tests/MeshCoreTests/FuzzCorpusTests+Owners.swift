@@ -25,6 +25,11 @@ extension FuzzCorpusTests {
                     SettingsUpdate(
                         version: 1, name: "lab", policy: RoutePolicy(allowedPrefixes: [IPPrefix("10.0.0.0/8")!]))!)
             ),
+            (
+                "admit-ipv4",
+                .admit(
+                    Admission(member: other.signingKey, role: .member, invite: invite, ipv4: IPv4Address(100, 64, 0, 7)))
+            ),
         ]
         return decisions.map {
             ($0.0, OwnerStatement.sign($0.1, by: Fixtures.identity1, at: 1_800_000_000_000, mesh: ownersMesh))
@@ -71,7 +76,8 @@ extension FuzzCorpusTests {
                     generation: 1, admission: statements[4].1.bytes, identity: Fixtures.identity2, nonce: nonce,
                     sentAt: 1_800_000_000_000, mesh: Fixtures.mesh1)))
         let charter = try MeshCharter.sign(
-            owner: Fixtures.identity1, salt: Array(0xA0..<0xB0), name: "home", policy: .default)
+            owner: Fixtures.identity1, salt: Array(0xA0..<0xB0), name: "home", policy: .default,
+            ipv4Prefix: IPPrefix("100.64.0.0/16"))
         let invitation = try Invitation(charter: charter, ticket: ticket, bootstrap: tokenEndpoints)
         seeds.append(Seed(target: "FuzzJoin", name: "invitation", bytes: Array(invitation.text.utf8)))
         return seeds
