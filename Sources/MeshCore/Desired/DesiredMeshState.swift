@@ -14,6 +14,12 @@ public struct DesiredMeshState: Equatable, Sendable {
     /// Whether this node must forward packets for others (see `NodeRouting.forwards`).
     public var forwardsIPv6: Bool
     public var forwardsIPv4: Bool
+    /// The nftables rules of this mesh: masquerade and MSS clamping on an exit.
+    public var filter = PacketFilter()
+    /// True when an IPv4 default route goes through the mesh: the kernel must then take the
+    /// fwmark into account when it checks a packet's source (`net.ipv4.conf.all.src_valid_mark=1`),
+    /// as wg-quick sets it for a full IPv4 tunnel.
+    public var needsSourceValidMark = false
 
     /// Keepalive a client uses towards peers, so its NAT mapping stays open (seconds).
     public static let clientKeepalive: UInt16 = 25
@@ -94,12 +100,15 @@ public struct DesiredMeshState: Equatable, Sendable {
         if let ipv4Prefix = inputs.ipv4Prefix, let own = inputs.ipv4[me] {
             addresses.append(IPNet(address: own.bytes, prefixLength: UInt8(ipv4Prefix.length))!)
         }
+        let own = topology.members[me]?.record.routes ?? []
         return DesiredMeshState(
             device: device, addresses: addresses,
             routes: routing.routes.map {
                 RouteEntry(destination: IPNet($0), metric: routeMetric)
             },
-            forwardsIPv6: routing.forwards, forwardsIPv4: routing.forwardsIPv4)
+            forwardsIPv6: routing.forwards, forwardsIPv4: routing.forwardsIPv4,
+            filter: PacketFilter.forNode(advertised: own, ipv4Prefix: inputs.ipv4[me] == nil ? nil : inputs.ipv4Prefix),
+            needsSourceValidMark: routing.routes.contains(.ipv4Default))
     }
 
     /// The member's first endpoint given as an address (records never carry names). A record

@@ -62,18 +62,25 @@ public struct MeshTopology: Sendable {
             attachments[member.key] = Rendezvous.choose(chooser: member.word, among: peers, purpose: .attachment)
         }
         self.attachments = attachments
-        let memberPrefix = OverlayAddress.meshPrefix(of: mesh)
+        let meshNetworks = [OverlayAddress.meshPrefix(of: mesh)] + (ipv4Prefix.map { [$0] } ?? [])
+        let addressed = self.ipv4
         var prefixes: [IPPrefix: Advertised] = [:]
         for member in members.values {
             // A prefix overlapping the members' /64 could capture a member's address; records
             // carrying one are refused by the route policy anyway. Default routes cover it by
-            // definition and are kept: the members' more specific routes still win.
-            for route in member.record.routes
-            where route.prefix.isDefaultRoute
-                || !([memberPrefix] + (ipv4Prefix.map { [$0] } ?? [])).contains(where: {
-                    route.prefix.covers($0) || $0.covers(route.prefix)
-                })
-            {
+            // definition and are kept: the members' more specific routes still win. An IPv4
+            // exit counts once it has an IPv4 address (without one it has no route back to the
+            // members' IPv4 addresses), and only in its own mesh: an exit of another mesh
+            // masquerades that mesh's IPv4 network, not this one's, and no bridge carries the
+            // IPv4 networks of meshes.
+            for route in member.record.routes {
+                if route.prefix == .ipv4Default {
+                    guard route.path.isEmpty, addressed[member.key] != nil else { continue }
+                } else if !route.prefix.isDefaultRoute,
+                    meshNetworks.contains(where: { route.prefix.covers($0) || $0.covers(route.prefix) })
+                {
+                    continue
+                }
                 let hops = route.hopCount
                 if let current = prefixes[route.prefix], current.hopCount < hops { continue }
                 if let current = prefixes[route.prefix], current.hopCount == hops {
@@ -121,7 +128,9 @@ public struct MeshTopology: Sendable {
     /// nobody does. For a client this is a peer it talks to directly, or nil when only clients
     /// advertise the prefix (then it goes through its own attachment, see `nextHop`).
     public func exit(for prefix: IPPrefix, chooser: WireGuardPublicKey) -> WireGuardPublicKey? {
-        guard let me = members[chooser], let advertised = prefixes[prefix], !advertises(me, prefix) else {
+        guard let me = members[chooser], let advertised = prefixes[prefix], !advertises(me, prefix),
+            takes(prefix, chooser)
+        else {
             return nil
         }
         let word = Rendezvous.weight(chooser: me.word, candidate: Rendezvous.word(of: prefix), purpose: .route)
@@ -135,7 +144,9 @@ public struct MeshTopology: Sendable {
 
     /// The member whose WireGuard session carries `chooser`'s traffic for `prefix`.
     public func nextHop(for prefix: IPPrefix, chooser: WireGuardPublicKey) -> WireGuardPublicKey? {
-        guard let me = members[chooser], prefixes[prefix] != nil, !advertises(me, prefix) else { return nil }
+        guard let me = members[chooser], prefixes[prefix] != nil, !advertises(me, prefix), takes(prefix, chooser) else {
+            return nil
+        }
         guard let exit = exit(for: prefix, chooser: chooser) else {
             return me.isPeer ? nil : attachments[chooser]
         }
@@ -146,6 +157,13 @@ public struct MeshTopology: Sendable {
     /// Peers a client talks to directly besides its attachment: the exits it picked.
     public func directExits(of client: WireGuardPublicKey) -> Set<WireGuardPublicKey> {
         exitsOfClients[client] ?? []
+    }
+
+    /// A member without an IPv4 overlay address leaves `0.0.0.0/0` alone: its IPv4 packets would
+    /// enter the mesh with a source of another interface, which the exit does not masquerade
+    /// (it masquerades the mesh's IPv4 network only) and the internet could not answer.
+    private func takes(_ prefix: IPPrefix, _ chooser: WireGuardPublicKey) -> Bool {
+        prefix != .ipv4Default || ipv4[chooser] != nil
     }
 
     private func advertises(_ member: Member, _ prefix: IPPrefix) -> Bool {
