@@ -223,6 +223,12 @@ lab_address() {
     lab_ctl "$1" list --json | lab_json mesh "$2" address ""
 }
 
+# lab_ipv4 NAME MESH: the node's IPv4 overlay address in the mesh, from its own daemon (an
+# empty line and status 1 while it has none).
+lab_ipv4() {
+    lab_ctl "$1" list --json | lab_json mesh "$2" ipv4Address
+}
+
 # lab_interface NAME MESH: the name of the node's WireGuard interface for the mesh.
 lab_interface() {
     lab_ctl "$1" list --json | lab_json mesh "$2" interface ""
@@ -338,6 +344,13 @@ NFT
     LAB_ROUTERS+=("$router")
 }
 
+# lab_add_host NAME: a namespace without a daemon (a server on the "internet" behind a node),
+# removed with the lab; connect it with lab_veth.
+lab_add_host() {
+    lab_netns "$LAB_PREFIX-$1"
+    LAB_ROUTERS+=("$LAB_PREFIX-$1")
+}
+
 # lab_in NAME: sets LAB_IN to the command that runs its arguments in the node's network
 # namespace and WireGuard mount (a command, not a function, so that it can run in the background
 # and the process started is the one it runs).
@@ -417,6 +430,22 @@ lab_pings() {
         for to in "$@"; do
             # shellcheck disable=SC2154 # addr is the caller's
             [[ $from == "$to" ]] || lab_ping "$from" "${addr[$to]}" >/dev/null || return 1
+        done
+    done
+}
+
+# lab_ping4 NAME ADDRESS [TIMEOUT]: lab_ping over IPv4.
+lab_ping4() {
+    ip netns exec "$LAB_PREFIX-$1" ping -4 -c 1 -W "${3:-1}" "$2"
+}
+
+# lab_pings4 NAME...: lab_pings at ${addr4[NAME]}, the nodes' IPv4 overlay addresses.
+lab_pings4() {
+    local from to
+    for from in "$@"; do
+        for to in "$@"; do
+            # shellcheck disable=SC2154 # addr4 is the caller's
+            [[ $from == "$to" ]] || lab_ping4 "$from" "${addr4[$to]}" >/dev/null || return 1
         done
     done
 }

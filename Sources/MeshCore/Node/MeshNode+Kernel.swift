@@ -9,12 +9,20 @@ extension MeshNode {
         public var summary: String
         /// Peers added to the device by this apply.
         public var added: [WireGuardKey]
+        /// What could not be applied while the rest was (the exit's nftables rules when `nft` is
+        /// missing): shown as the mesh's `lastError` until an apply succeeds in full.
+        public var problem: String?
 
-        public init(summary: String, added: [WireGuardKey]) {
+        public init(summary: String, added: [WireGuardKey], problem: String? = nil) {
             self.summary = summary
             self.added = added
+            self.problem = problem
         }
     }
+
+    /// How soon an apply that left a problem is tried again: the operator may fix it (install
+    /// nftables) without the membership changing.
+    static let problemRetry: Duration = .seconds(10)
 
     /// The desired WireGuard, address and route state from the present members, now.
     mutating func reconcile(now: Instant) -> [Effect] {
@@ -52,12 +60,18 @@ extension MeshNode {
             if options.role == .client {
                 for key in applied.added { handshakeRetries[key] = HandshakeRetry(due: now + .seconds(1), attempts: 0) }
             }
-            lastError = nil
-            return [
+            var effects: [Effect] = [
                 .metric(.set("smeg_reconcile_seconds", elapsed.seconds, labels: labels)),
                 .metric(.increment("smeg_reconciles_total", labels: labels)),
                 .log(.debug, "reconciled \(interfaceName): \(applied.summary) in \(elapsed)"),
             ]
+            if let problem = applied.problem {
+                // Said once while it lasts, not at every retry.
+                if problem != lastError { effects.append(.log(.error, problem)) }
+                if reconcileDue == nil { reconcileDue = now + Self.problemRetry }
+            }
+            lastError = applied.problem
+            return effects
         case .failure(let error):
             lastError = "reconcile \(interfaceName) failed: \(error)"
             reconcileDue = now + .seconds(2)  // retry, the kernel may recover

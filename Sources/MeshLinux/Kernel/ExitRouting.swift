@@ -1,4 +1,6 @@
+import Foundation
 import MeshCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -54,6 +56,28 @@ public struct ExitRouting {
                 family: family, priority: priorities.tunnel, table: table, fwmark: Self.firewallMark, invert: true),
         ]
     }
+
+    /// wg-quick's `net.ipv4.conf.all.src_valid_mark=1` for a full IPv4 tunnel: the kernel's
+    /// check of an incoming packet's source then looks the source up with the packet's mark, as
+    /// the rules above route it. Set once, when an IPv4 default route first goes through a mesh,
+    /// and never reset (wg-quick does not either: something else may rely on it).
+    static func ensureSourceValidMark(log: LogSink) {
+        let path = "/proc/sys/net/ipv4/conf/all/src_valid_mark"
+        let first = sourceValidMarkChecked.withLock { checked in
+            let first = !checked
+            checked = true
+            return first
+        }
+        guard first else { return }
+        if (try? String(contentsOfFile: path, encoding: .utf8))?.hasPrefix("1") == true { return }
+        if (try? "1\n".write(toFile: path, atomically: false, encoding: .utf8)) != nil {
+            log(.notice, "set net.ipv4.conf.all.src_valid_mark=1: an IPv4 default route goes through the mesh")
+        } else {
+            log(.error, "cannot set \(path) to 1; IPv4 packets through the mesh's exit may be dropped")
+        }
+    }
+
+    private static let sourceValidMarkChecked = Mutex(false)
 
     /// Adds the rules the default routes need and removes this table's rules that are no
     /// longer needed (an exit died, the node left).

@@ -16,6 +16,10 @@ public final class MeshInterface: MeshKernel {
     /// listen port (as wg-quick does), which is unique among this node's meshes.
     private let exitTable: UInt32
     private let manageForwarding: Bool
+    /// The nftables script last applied with success, so an unchanged filter runs no `nft`; nil
+    /// until the first apply, which always runs it once, so a table an earlier daemon left
+    /// behind is replaced or removed.
+    private var appliedFilter: String?
 
     public init(
         name: String, mtu: Int, choice: WireGuardBackendChoice, exitTable: UInt32, manageForwarding: Bool,
@@ -49,6 +53,8 @@ public final class MeshInterface: MeshKernel {
         if manageForwarding {
             Forwarding.ensure(ipv6: desired.forwardsIPv6, ipv4: desired.forwardsIPv4, log: log)
         }
+        if desired.needsSourceValidMark { ExitRouting.ensureSourceValidMark(log: log) }
+        let problem = reconcileFilter(desired.filter)
         let newPeers = update.peers.filter { !$0.remove && !$0.updateOnly }
         HandshakePoke.send(to: newPeers.compactMap { $0.allowedIPs.first })
         let added = newPeers.count
@@ -57,7 +63,30 @@ public final class MeshInterface: MeshKernel {
         let summary =
             "\(desired.device.peers.count) peers (+\(added) -\(removed) ~\(changed)), "
             + "addresses +\(plan.add.count) -\(plan.remove.count), routes ~\(routes.replace.count) -\(routes.remove.count)"
-        return MeshNode.Applied(summary: summary, added: newPeers.map(\.publicKey))
+        return MeshNode.Applied(summary: summary, added: newPeers.map(\.publicKey), problem: problem)
+    }
+
+    /// Brings the mesh's nftables table to `filter`; nil, or what went wrong. Without `nft` a
+    /// node that needs no rules is fine (there is nothing to remove either), and one that does
+    /// gets everything else applied and this said in its status.
+    private func reconcileFilter(_ filter: PacketFilter) -> String? {
+        let script = filter.script(interface: name, mtu: mtu)
+        guard script != appliedFilter else { return nil }
+        do {
+            try NFTables.run(script: script)
+        } catch NFTables.Failure.missing where filter.isEmpty {
+            appliedFilter = script
+            return nil
+        } catch {
+            return "cannot install the exit's packet filter (nftables table inet \(name): \(filter.summary)): \(error)"
+        }
+        if !filter.isEmpty {
+            log(.info, "nftables table inet \(name): \(filter.summary)")
+        } else if appliedFilter != nil {
+            log(.info, "removed nftables table inet \(name): no rules needed any more")
+        }
+        appliedFilter = script
+        return nil
     }
 
     /// Starts a peer's first handshake again: removes it and adds it back with the same
@@ -95,8 +124,9 @@ public final class MeshInterface: MeshKernel {
     /// Deletes the interface (on leave, or at shutdown when configured).
     public func remove() {
         do {
-            // The interface's routes go with it; the exit rules do not.
+            // The interface's routes go with it; the exit rules and the packet filter do not.
             try ExitRouting(table: exitTable, routes: []).reconcileRules(on: routeSocket())
+            if let problem = reconcileFilter(PacketFilter()) { log(.warning, problem) }
             if let backend {
                 try backend.deleteInterface(name)
             } else {

@@ -143,6 +143,27 @@ import Testing
         #expect(node.status(now: seconds(3)).lastError == nil)
     }
 
+    /// An apply that left part undone (an exit without `nft`) shows it as the mesh's error,
+    /// logs it once while it lasts, tries again every ten seconds, and clears when fixed.
+    @Test func aPartialApplyIsShownLoggedOnceAndRetried() throws {
+        var node = try node()
+        _ = node.start(now: .zero, wallMillis: 0)
+        let problem = "cannot install the exit's packet filter: the nft program is missing"
+        let errors = { (effects: [MeshNode.Effect]) in
+            effects.filter { if case .log(.error, let text) = $0 { text == problem } else { false } }.count
+        }
+        let partial = MeshNode.Applied(summary: "", added: [], problem: problem)
+        #expect(errors(node.applied(.success(partial), took: .zero, now: seconds(1))) == 1)
+        #expect(node.status(now: seconds(1)).lastError == problem)
+        #expect(applies(node.tick(now: seconds(10.9), wallMillis: 0)) == 0)
+        #expect(applies(node.tick(now: seconds(11), wallMillis: 0)) == 1)
+        #expect(errors(node.applied(.success(partial), took: .zero, now: seconds(11))) == 0, "said once")
+        #expect(applies(node.tick(now: seconds(21), wallMillis: 0)) == 1)
+        _ = node.applied(.success(MeshNode.Applied(summary: "", added: [])), took: .zero, now: seconds(21))
+        #expect(node.status(now: seconds(21)).lastError == nil)
+        #expect(applies(node.tick(now: seconds(40), wallMillis: 0)) == 0, "no more retries")
+    }
+
     @Test func theMembershipIsSavedOnceAfterAPublish() throws {
         var node = try node()
         _ = node.start(now: .zero, wallMillis: 0)
