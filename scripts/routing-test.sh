@@ -196,12 +196,14 @@ lab_log "    the exits masquerade $alpha_ipv4 and clamp the MSS to $((alpha_mtu 
 
 # 3. a response larger than the mesh MTU, through the exit: a 2 MiB download from the server.
 fetches() {
-    local got
-    got=$(ip netns exec "$LAB_PREFIX-$1" curl -4 -s -o /dev/null -w '%{size_download}' --max-time 5 \
-        "http://$server:8080/big") || return 1
-    [[ $got == "$big_size" ]]
+    local name got
+    for name in "$@"; do
+        got=$(ip netns exec "$LAB_PREFIX-$name" curl -4 -s -o /dev/null -w '%{size_download}' --max-time 5 \
+            "http://$server:8080/big") || return 1
+        [[ $got == "$big_size" ]] || return 1
+    done
 }
-lab_wait 10 "c1 and p1 download $big_size bytes from $server" eval 'fetches c1 && fetches p1'
+lab_wait 10 "c1 and p1 download $big_size bytes from $server" fetches c1 p1
 # Then as a sender whose MSS does not know the tunnel (a container or a LAN host behind the
 # member, on an MTU of 1500): c1's SYNs to the server say 1460, and the exits drop the ICMP
 # "fragmentation needed" they would send the server for its full-size segments (an ICMP black
@@ -296,9 +298,11 @@ masqueraded() {
 (($(masqueraded) > 0)) || lab_fail "$live_exit masqueraded nothing"
 lab_term "$live_exit"
 lab_start "$live_exit"
-lab_wait 20 "$live_exit's restarted daemon replaces its table" eval '[[ $(masqueraded) == 0 ]]'
+replaced() { [[ $(masqueraded) == 0 ]]; }
+lab_wait 20 "$live_exit's restarted daemon replaces its table" replaced
 lab_wait 30 "every chooser reaches $server after $live_exit restarted" reaches_internet4 "${live_choosers[@]}"
 lab_ctl "$live_exit" leave "$alpha" >/dev/null
-lab_wait 15 "$live_exit's table goes when it leaves alpha" eval '! table "$live_exit"'
+table_gone() { ! table "$live_exit" >/dev/null; }
+lab_wait 15 "$live_exit's table goes when it leaves alpha" table_gone
 lab_log "8/8 exit $live_exit restarted (one table, replaced) and left alpha (table removed)"
 lab_log "routing-test: PASS in $((SECONDS - started)) s"
