@@ -82,9 +82,11 @@ import Testing
     }
 
     /// A laptop asleep longer than its NAT keeps a mapping: the mesh prunes it, and on waking it
-    /// is a member again at once; its pings work again once WireGuard notices that the peer lost
-    /// the session (15 s without an answer). Today's numbers, printed; the roaming work takes
-    /// the second one to 2 s.
+    /// is a member again at once, and its pings work again within 2 s: its peer kept its session
+    /// through the grace for pruned clients, and the laptop, noticing its late tick, starts a
+    /// handshake from its new NAT mapping. (Before smegd did either, WireGuard noticed that the
+    /// peer had lost the session only after 15 s without an answer; RoamingTests covers the
+    /// other cases.)
     @Test func aLaptopAsleepPastItsNATTimeoutComesBack() throws {
         var net = SimulatedMesh()
         for _ in 0..<3 { try net.add() }
@@ -109,7 +111,7 @@ import Testing
             if let echo = net.lastEcho(laptop, peer), echo > woke { echoed = echo.since(woke) }
         }
         #expect(member.map { $0 <= .seconds(3) } ?? false, "member again after \(String(describing: member))")
-        #expect(echoed != nil, "pings never worked again")
+        #expect(echoed.map { $0 <= .seconds(2) } ?? false, "pings after \(String(describing: echoed))")
         print(
             "NAT harness, laptop asleep 40 s behind a restricted-cone NAT: member again "
                 + "\(member.map { "\($0.seconds) s" } ?? "never") after waking, pings "

@@ -43,4 +43,10 @@ extension GossipEngine {
         }
         return out
     }
+
+    /// Whether `id` has been present here long enough not to count as young (`provenAfter`),
+    /// or was known before this node started. Kept after a prune: the daemon keeps a pruned
+    /// client's sessions for a while only if it came of age, so a flood of identities that
+    /// never answered costs nothing once they are pruned.
+    public func hasComeOfAge(_ id: NodeID) -> Bool { !isYoung(id) }
 }

@@ -391,6 +391,9 @@ public struct MeshStatus: Codable, Sendable, Equatable {
     /// one, or another member holds the one it was given), and what happens next; absent when
     /// it has one or the mesh has no IPv4 network.
     public var ipv4Problem: String?
+    /// While this node catches up after being away, a network change or a prune, or hears no
+    /// member for a while: since when and why; absent otherwise.
+    public var reconnecting: ReconnectingView?
 
     public init(
         meshId: String, interface: String, members: Int, leader: String?, lastSyncSecondsAgo: Double?,
@@ -407,6 +410,17 @@ public struct MeshStatus: Codable, Sendable, Equatable {
         self.aliasConflicts = aliasConflicts
         self.settingsSigned = settingsSigned
         self.started = started
+    }
+}
+
+public struct ReconnectingView: Codable, Sendable, Equatable {
+    /// Milliseconds since 1970, by this node's clock.
+    public var sinceMillis: UInt64
+    public var reason: String
+
+    public init(sinceMillis: UInt64, reason: String) {
+        self.sinceMillis = sinceMillis
+        self.reason = reason
     }
 }
 

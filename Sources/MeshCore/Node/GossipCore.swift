@@ -138,6 +138,14 @@ struct GossipCore {
         return send(out, now: now)
     }
 
+    /// Back from being away (stopped, asleep) or on another network: a round now, and the
+    /// leader asked for its epoch (`GossipEngine.resume`).
+    mutating func resume(now: Instant, unseen: Duration) -> [Effect] {
+        let out = engine.resume(now: now, unseen: unseen)
+        absorbEvents()
+        return send(out, now: now)
+    }
+
     mutating func leave(now: Instant) -> [Effect] {
         let out = engine.leave(now: now)
         absorbEvents()

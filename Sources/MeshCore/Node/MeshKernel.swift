@@ -6,8 +6,9 @@ public protocol MeshKernel: AnyObject {
     var backendName: String { get }
     /// Brings the kernel to `desired`, sending only the differences.
     func apply(_ desired: DesiredMeshState) throws -> MeshNode.Applied
-    /// Starts a peer's first handshake again; false when there was nothing to do.
-    func restartHandshake(with key: WireGuardKey) throws -> Bool
+    /// Starts the handshake with a peer again, unless one completed after `unlessAfter` (wall
+    /// seconds; nil: unless one ever did); false when there was nothing to do.
+    func restartHandshake(with key: WireGuardKey, unlessAfter: Double?) throws -> Bool
     /// What the device reports of its peers now: handshakes and the endpoints it learnt.
     func observePeers() throws -> [WireGuardKey: MeshNode.KernelPeer]
     /// Deletes the interface (on leave, or at shutdown when configured).

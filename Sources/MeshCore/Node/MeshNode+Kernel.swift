@@ -27,14 +27,14 @@ extension MeshNode {
     /// The desired WireGuard, address and route state from the present members, now.
     mutating func reconcile(now: Instant) -> [Effect] {
         reconcileDue = nil
-        let live = liveMembers
-        let notes = updateIPv4Assignment(members: live.map(\.owner))
+        let live = membersInSessions(now: now)
+        let notes = updateIPv4Assignment(members: live)
         var inputs = DesiredMeshState.Inputs(
             mesh: mesh, identity: identity, interfaceName: interfaceName, listenPort: options.listenPort,
             role: options.role, keepalive: options.keepalive,
             members: live.compactMap { member -> NodeRecord? in
                 // Records merged under an earlier, wider policy route only what the current allows.
-                guard var record = records[member.owner] else { return nil }
+                guard var record = sessionRecord(of: member) else { return nil }
                 record.routes = record.routes.filter {
                     policy.violation(of: $0, in: mesh, ipv4Prefix: ipv4Prefix) == nil
                 }
@@ -99,11 +99,11 @@ extension MeshNode {
     /// handshake, and the others that are due are restarted.
     public mutating func observed(_ peers: [WireGuardKey: KernelPeer], now: Instant) -> [Effect] {
         kernelPeers = peers
-        for (key, _) in handshakeRetries where peers[key]?.lastHandshake != nil || peers[key] == nil {
+        for (key, retry) in handshakeRetries where peers[key]?.handshook(after: retry.since) ?? true {
             handshakeRetries[key] = nil
         }
-        return handshakeRetries.filter { now >= $0.value.due }.keys.sorted { $0.base64 < $1.base64 }.map {
-            .restartHandshake($0)
+        return handshakeRetries.filter { now >= $0.value.due }.sorted { $0.key.base64 < $1.key.base64 }.map {
+            restart($0.key, $0.value)
         }
     }
 
@@ -111,8 +111,8 @@ extension MeshNode {
     /// itself refuses a peer with a session).
     public mutating func observationFailed(_ error: any Error, now: Instant) -> [Effect] {
         [.log(.debug, "could not read the peers of \(interfaceName): \(error)")]
-            + handshakeRetries.filter { now >= $0.value.due }.keys.sorted { $0.base64 < $1.base64 }.map {
-                .restartHandshake($0)
+            + handshakeRetries.filter { now >= $0.value.due }.sorted { $0.key.base64 < $1.key.base64 }.map {
+                restart($0.key, $0.value)
             }
     }
 
@@ -123,8 +123,9 @@ extension MeshNode {
         guard let retry = handshakeRetries[key] else { return [] }
         switch result {
         case .success(true) where retry.attempts < 4:
-            handshakeRetries[key] = HandshakeRetry(due: now + .seconds(1), attempts: retry.attempts + 1)
-            return [.log(.debug, "restarted the first handshake with \(key.base64)")]
+            handshakeRetries[key]?.due = now + .seconds(1)
+            handshakeRetries[key]?.attempts = retry.attempts + 1
+            return [.log(.debug, "restarted the handshake with \(key.base64)")]
         case .success:
             handshakeRetries[key] = nil
             return []

@@ -125,6 +125,7 @@ extension MeshNode {
         }
         status.evicted = eviction.map { EvictionView(by: $0.by, atMillis: $0.at) }
         status.ipv4Problem = ownIPv4Problem
+        status.reconnecting = reconnectingView(now: now)
         return status
     }
 

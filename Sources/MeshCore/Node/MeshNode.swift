@@ -15,6 +15,10 @@ public struct MeshNode {
         case observeKernel
         /// Start a client's first handshake again; the result goes back through `restarted`.
         case restartHandshake(WireGuardKey)
+        /// Start the handshake with a peer again unless one completed after `after` (wall
+        /// seconds): a session renewed after this node was away or its network changed, which
+        /// the other side may have dropped. The result goes back through `restarted`.
+        case renewHandshake(WireGuardKey, after: Double)
         /// Write the membership file.
         case save(PersistedMembership)
         /// Write the invites this node issued, before any effect that follows (a grant).
@@ -70,8 +74,17 @@ public struct MeshNode {
     var lastError: String?
     var reconcileDue: Instant?
     var persistDue: Instant?
-    /// A client's new sessions that have not completed a handshake: when to start each again.
+    /// Sessions waiting for a handshake: a client's new sessions that have not completed their
+    /// first, and every session renewed after this node was away or its network changed. When
+    /// to start each again.
     var handshakeRetries: [WireGuardKey: HandshakeRetry] = [:]
+    /// The monotonic and wall clocks at the last tick: a tick far too late, or a wall clock that
+    /// ran ahead of the monotonic one, means this node was away (`MeshNode+Roaming`).
+    var lastTick: (now: Instant, wallMillis: UInt64)?
+    /// Since when, and why, this node is catching up after being away or a network change.
+    public internal(set) var reconnect: Reconnect?
+    /// Clients pruned a moment ago, with when: their sessions stay for `prunedClientGrace`.
+    var prunedClients: [NodeID: Instant] = [:]
     /// What the device last reported of its peers (`observed`).
     var kernelPeers: [WireGuardKey: KernelPeer] = [:]
     private var exportedRejections = RejectionCounts()
@@ -106,11 +119,24 @@ public struct MeshNode {
             self.lastHandshake = lastHandshake
             self.endpoint = endpoint
         }
+
+        /// Whether a handshake completed after `since` (wall seconds; nil: ever).
+        public func handshook(after since: Double?) -> Bool { MeshNode.handshake(lastHandshake, isAfter: since) }
+    }
+
+    /// Whether a handshake at `last` (wall seconds, nil: never) completed after `since` (nil:
+    /// at any time): the rule the core and the kernel side share for `restartHandshake`.
+    public static func handshake(_ last: Double?, isAfter since: Double?) -> Bool {
+        guard let last, last > 0 else { return false }
+        return since.map { last > $0 } ?? true
     }
 
     struct HandshakeRetry: Equatable {
         var due: Instant
         var attempts: Int
+        /// A handshake must complete after this (wall seconds) to end the retries; nil for a
+        /// first handshake, which any handshake ends.
+        var since: Double? = nil
     }
 
     public init(
@@ -194,10 +220,12 @@ public struct MeshNode {
     public mutating func tick(now: Instant, wallMillis: UInt64) -> [Effect] {
         guard eviction == nil else { return [] }
         lastWallMillis = wallMillis
-        var effects = perform(gossip.tick(now: now), now: now)
+        var effects = noticeWake(now: now, wallMillis: wallMillis)
+        effects += perform(gossip.tick(now: now), now: now)
         effects += handleEvents(now: now)
         effects += exportRejections()
         if let due = reconcileDue, now >= due { effects += reconcile(now: now) }
+        effects += roamingTick(now: now, wallMillis: wallMillis)
         effects += retryHandshakes(now: now)
         if behindSince != nil { effects += catchUpIfBehind(now: now) }
         if let due = persistDue, now >= due { effects.append(persist(wallMillis: wallMillis)) }
@@ -297,8 +325,9 @@ public struct MeshNode {
         for happened in gossip.takeEvents() {
             let who = happened.who
             switch happened.event {
-            case .joined:
+            case .joined(let id):
                 effects.append(.log(.info, "member joined: \(who)"))
+                prunedClients[id] = nil
                 changed = true
             case .updated:
                 effects.append(.log(.debug, "member updated: \(who)"))
@@ -308,12 +337,15 @@ public struct MeshNode {
                 effects.append(.log(.notice, "this node was pruned by the leader; republishing"))
                 effects += publishOwnRecord(
                     now: now, minimumVersion: engine.nextOwnVersion, failure: "cannot republish this node's record")
+                effects += wasPruned(now: now)
                 changed = true
-            case .pruned:
+            case .pruned(let id):
                 effects.append(.log(.notice, "member pruned (missed heartbeats): \(who)"))
+                notePruned(id, now: now)
                 changed = true
-            case .left:
+            case .left(let id):
                 effects.append(.log(.notice, "member left: \(who)"))
+                prunedClients[id] = nil
                 changed = true
             case .leaderChanged:
                 effects.append(.log(.info, "leader is now \(who)"))

@@ -14,6 +14,11 @@ public struct MeshSettings: Sendable {
     public var persistInterval: Duration = .seconds(1)
     /// How long a leaving node keeps gossiping so its departure spreads.
     public var leaveGrace: Duration = .seconds(1)
+    /// How long every member keeps the sessions of a client the leader pruned (its own
+    /// addresses, not its routes): a laptop back within it finds its data plane as it left it,
+    /// and its peer answers its first handshake before gossip has re-added it
+    /// (docs/operations.md, "Sleep, wake, network changes and restarts"). Zero: none.
+    public var prunedClientGrace: Duration = .seconds(120)
 
     public init(
         gossipPort: UInt16, gossip: GossipConfig, mtu: Int, backend: WireGuardBackendChoice, controlPlaneOnly: Bool,

@@ -89,16 +89,17 @@ public final class MeshInterface: MeshKernel {
         return nil
     }
 
-    /// Starts a peer's first handshake again: removes it and adds it back with the same
-    /// configuration (a fresh peer may initiate at once), then sends it a packet. Only for a peer
-    /// that never completed a handshake, so no session or learned endpoint is lost. WireGuard
+    /// Starts a peer's handshake again: removes it and adds it back with the same configuration
+    /// and endpoint (a fresh peer may initiate at once), then sends it a packet. Only for a peer
+    /// with no handshake after `unlessAfter` (the core renews a session that way after a wake or
+    /// a network change, when the other side may have dropped it). WireGuard
     /// retries a handshake only every 5 s, and a client's first attempt is lost whenever it
     /// reaches its peer before the peer has added the client. Returns false when there is
     /// nothing to do (the handshake happened, or the peer is gone).
-    public func restartHandshake(with key: WireGuardKey) throws -> Bool {
+    public func restartHandshake(with key: WireGuardKey, unlessAfter: Double?) throws -> Bool {
         guard let backend else { return false }
         guard let peer = try backend.device(named: name).peers.first(where: { $0.publicKey == key }),
-            peer.lastHandshake == nil
+            !MeshNode.handshake(peer.lastHandshake, isAfter: unlessAfter)
         else { return false }
         var removal = WireGuardDeviceUpdate()
         removal.peers = [.removal(key)]

@@ -11,7 +11,7 @@ public final class NoKernel: MeshKernel {
         MeshNode.Applied(summary: "control-plane-only: nothing applied", added: [])
     }
 
-    public func restartHandshake(with key: WireGuardKey) throws -> Bool { false }
+    public func restartHandshake(with key: WireGuardKey, unlessAfter: Double?) throws -> Bool { false }
 
     public func observePeers() throws -> [WireGuardKey: MeshNode.KernelPeer] { [:] }
 

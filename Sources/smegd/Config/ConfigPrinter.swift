@@ -30,6 +30,7 @@ enum ConfigPrinter {
             ("controlPlaneOnly", "\(config.controlPlaneOnly)"),
             ("removeInterfacesOnShutdown", "\(config.removeInterfacesOnShutdown)"),
             ("reconcileDebounce", DurationText.format(config.reconcileDebounce)),
+            ("prunedClientGrace", DurationText.format(config.prunedClientGrace)),
             ("forwarding", config.forwarding.rawValue),
             ("dnsListen", config.dnsListen.isEmpty ? "off" : "\"\(DNSConfigText.listenText(config.dnsListen))\""),
             ("dnsZone", config.dnsZone),

@@ -45,6 +45,8 @@ struct DaemonConfig: Equatable, Sendable {
     var removeInterfacesOnShutdown = false
     /// Quiet time after a membership change before the kernel state is reconciled.
     var reconcileDebounce = Duration.milliseconds(100)
+    /// How long every member keeps a pruned client's sessions (docs/operations.md).
+    var prunedClientGrace = Duration.seconds(120)
     /// Whether smegd turns on IP forwarding when this node starts relaying for other members.
     var forwarding = ForwardingChoice.auto
 

@@ -122,6 +122,18 @@ actor MeshRuntime {
                 wallMillis: DaemonClock.wallMillis()))
     }
 
+    /// The host's links, addresses or routes changed (`LinkMonitor`): the node renews its
+    /// sessions, republishes its endpoints if they moved and gossips at once.
+    func networkChanged(_ what: String) {
+        guard !stopped else { return }
+        let now = clock.now()
+        hostAddressesAt = now
+        perform(
+            node.networkChanged(
+                hostEndpoints: kernel.hostEndpoints(port: node.options.listenPort), what: what, now: now,
+                wallMillis: DaemonClock.wallMillis()))
+    }
+
     /// Changes this node's alias, description or services, republishes and saves.
     func updateSelf(_ change: (inout PersistedMesh) -> Void) throws {
         let previous = node.persisted
@@ -170,7 +182,13 @@ actor MeshRuntime {
                     perform(node.observationFailed(error, now: clock.now()))
                 }
             case .restartHandshake(let key):
-                perform(node.restarted(key, Result { try kernel.restartHandshake(with: key) }, now: clock.now()))
+                perform(
+                    node.restarted(
+                        key, Result { try kernel.restartHandshake(with: key, unlessAfter: nil) }, now: clock.now()))
+            case .renewHandshake(let key, let since):
+                perform(
+                    node.restarted(
+                        key, Result { try kernel.restartHandshake(with: key, unlessAfter: since) }, now: clock.now()))
             case .save(let membership):
                 do {
                     try state.save(membership, meshId: mesh.text)

@@ -15,5 +15,6 @@ extension MeshSettings {
             gossipPort: gossipPort, gossip: gossip, mtu: config.mtu, backend: config.wireguardBackend,
             controlPlaneOnly: config.controlPlaneOnly, reconcileDebounce: config.reconcileDebounce,
             manageForwarding: config.forwarding == .auto)
+        prunedClientGrace = config.prunedClientGrace
     }
 }

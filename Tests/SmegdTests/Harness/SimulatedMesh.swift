@@ -21,6 +21,16 @@ struct SimulatedMesh {
         var alive = true
         /// A sleeping laptop: no ticks, and whatever arrives is lost.
         var asleep = false
+        /// Since when it sleeps, and whether its monotonic clock stops meanwhile (a suspend; a
+        /// frozen process sees both clocks run on).
+        var asleepSince: GossipCRDT.Instant?
+        var suspended = false
+        /// Only the daemon stopped (a hung smegd): its WireGuard runs on.
+        var daemonStopped = false
+        /// How far its monotonic clock is behind the harness's (the suspends it slept through),
+        /// and how far its wall clock is ahead of everyone's (a clock step).
+        var lag = Duration.zero
+        var wallSkew = Duration.zero
         /// What the node last asked the kernel for.
         var desired: DesiredMeshState?
         /// The last membership file it wrote.
@@ -65,6 +75,8 @@ struct SimulatedMesh {
     private(set) var errors: [String] = []
 
     var tickInterval = Duration.milliseconds(100)
+    /// The daemon configuration every node added or restarted from now on runs with.
+    var config = DaemonConfig()
     /// The share of datagrams lost on the way, each independently.
     var loss = 0.0
     /// "member pruned" lines logged, by any node.
@@ -107,18 +119,30 @@ struct SimulatedMesh {
     /// The wall clock every node reads: virtual time from a fixed date.
     var wallMillis: UInt64 { 1_800_000_000_000 + now.nanoseconds / 1_000_000 }
 
+    /// Node `index`'s monotonic clock: the harness's, less the suspends it slept through.
+    func clock(_ index: Int) -> GossipCRDT.Instant {
+        GossipCRDT.Instant(nanoseconds: now.nanoseconds.subtracting(saturating: nodes[index].lag.nanoseconds))
+    }
+
+    /// Node `index`'s wall clock, in milliseconds since 1970.
+    func wall(_ index: Int) -> UInt64 { wallMillis + nodes[index].wallSkew.nanoseconds / 1_000_000 }
+
+    /// Node `index`'s wall clock, in seconds, at the harness's zero: what WireGuard's handshake
+    /// times (harness instants) are offset by.
+    func wallSeconds(_ index: Int) -> Double { Double(wall(index)) / 1000 - Double(now.nanoseconds) / 1e9 }
+
     /// Runs an operator's decision on node `index` and carries out what it returns.
     mutating func act(
         _ index: Int, _ decision: (inout MeshNode, UInt64, GossipCRDT.Instant) throws -> [MeshNode.Effect]
     ) throws {
-        let effects = try decision(&nodes[index].core, wallMillis, now)
+        let effects = try decision(&nodes[index].core, wall(index), clock(index))
         perform(effects, from: index)
     }
 
     /// Delivers a datagram from outside the mesh (a joiner's socket at `from`) to node `index`
     /// and returns what the node sent back to `from`.
     mutating func inject(_ bytes: [UInt8], to index: Int, from: PeerAddress) -> [[UInt8]] {
-        let effects = nodes[index].core.receive(bytes, from: from, now: now, wallMillis: wallMillis)
+        let effects = nodes[index].core.receive(bytes, from: from, now: clock(index), wallMillis: wall(index))
         var replies: [[UInt8]] = []
         for effect in effects {
             if case .send(let reply, let to) = effect, to == from { replies.append(reply) }
@@ -168,7 +192,7 @@ struct SimulatedMesh {
         }
         var core = MeshNode(
             persisted: persisted, mesh: mesh, secret: secret, identity: identity, policy: .default, charter: charter,
-            settings: MeshSettings(config: DaemonConfig(), gossipPort: Self.gossipPort),
+            settings: MeshSettings(config: config, gossipPort: Self.gossipPort),
             rng: SplitMix64(seed: rng.next()))
         core.hostEndpoints = [Endpoint("\(lan):\(Self.wireGuardPort)")!]
         if legacy { core.adoptsAdmissions = false }
@@ -178,7 +202,7 @@ struct SimulatedMesh {
             wireGuard: SimulatedWireGuard(key: WireGuardKey(bytes: identity.nodeID.bytes)!))
         nodes.append(node)
         byLAN[lan] = index
-        perform(nodes[index].core.start(now: now, wallMillis: wallMillis), from: index)
+        perform(nodes[index].core.start(now: clock(index), wallMillis: wall(index)), from: index)
         if index == 0, let own = nodes[0].core.ownIPv4 { grantedIPv4.insert(own) }
         return index
     }
@@ -195,7 +219,7 @@ struct SimulatedMesh {
         let old = nodes[index].core
         var core = MeshNode(
             persisted: old.persisted, mesh: mesh, secret: old.secret, identity: nodes[index].identity, policy: .default,
-            charter: charter, settings: MeshSettings(config: DaemonConfig(), gossipPort: Self.gossipPort),
+            charter: charter, settings: MeshSettings(config: config, gossipPort: Self.gossipPort),
             rng: SplitMix64(seed: rng.next()))
         core.hostEndpoints = old.hostEndpoints
         if index > 0 { core.setBootstrap([nodes[0].address]) }
@@ -203,13 +227,50 @@ struct SimulatedMesh {
         nodes[index].core = core
         nodes[index].alive = true
         if let saved = nodes[index].saved {
-            perform(nodes[index].core.restore(.value(saved), wallMillis: wallMillis, now: now), from: index)
+            perform(nodes[index].core.restore(.value(saved), wallMillis: wall(index), now: clock(index)), from: index)
         }
-        perform(nodes[index].core.start(now: now, wallMillis: wallMillis), from: index)
+        perform(nodes[index].core.start(now: clock(index), wallMillis: wall(index)), from: index)
     }
 
     /// Puts a laptop to sleep or wakes it: while asleep it runs nothing and hears nothing.
-    mutating func setAsleep(_ index: Int, _ asleep: Bool) { nodes[index].asleep = asleep }
+    /// `suspended`: a machine's suspend, during which its monotonic clock stops while the wall
+    /// clock runs on (without it, every process of the laptop frozen: both clocks run on).
+    mutating func setAsleep(_ index: Int, _ asleep: Bool, suspended: Bool = false) {
+        if asleep {
+            nodes[index].asleepSince = now
+            nodes[index].suspended = suspended
+        } else if let since = nodes[index].asleepSince, nodes[index].suspended {
+            nodes[index].lag += now.since(since)
+        }
+        if !asleep { nodes[index].asleepSince = nil }
+        nodes[index].asleep = asleep
+    }
+
+    /// Stops or continues only node `index`'s daemon: its WireGuard keeps running.
+    mutating func setDaemonStopped(_ index: Int, _ stopped: Bool) { nodes[index].daemonStopped = stopped }
+
+    /// Steps node `index`'s wall clock (NTP, or an operator).
+    mutating func stepWallClock(_ index: Int, by duration: Duration) { nodes[index].wallSkew += duration }
+
+    /// The host of node `index` changed its network (the link monitor said so), with the host
+    /// addresses it now has.
+    mutating func networkChanged(_ index: Int, what: String = "simulated") {
+        let endpoints = nodes[index].core.hostEndpoints
+        perform(
+            nodes[index].core.networkChanged(
+                hostEndpoints: endpoints, what: what, now: clock(index), wallMillis: wall(index)), from: index)
+    }
+
+    /// Moves node `index`, a client alone behind its NAT, behind a new NAT (another network):
+    /// new public address, no mappings. Its LAN address stays (another home router, same
+    /// numbering); only where it appears from changes.
+    mutating func moveBehindNewNAT(_ index: Int) {
+        guard let nat = nodes[index].nat else { return }
+        let behaviour = nats[nat].behaviour
+        nats[nat] = SimulatedNAT(publicIP: IPAddress("203.0.113.\(100 + nats.count + moves)")!, behaviour: behaviour)
+        moves += 1
+    }
+    private var moves = 0
 
     /// Runs every tick and delivery up to `now + duration`.
     mutating func run(for duration: Duration) {
@@ -225,7 +286,9 @@ struct SimulatedMesh {
             }
             now = tickAt
             for index in nodes.indices where nodes[index].alive && !nodes[index].asleep {
-                perform(nodes[index].core.tick(now: now, wallMillis: wallMillis), from: index)
+                if !nodes[index].daemonStopped {
+                    perform(nodes[index].core.tick(now: clock(index), wallMillis: wall(index)), from: index)
+                }
                 send(nodes[index].wireGuard.tick(now: now), from: index)
             }
             nextTick = now + tickInterval
@@ -265,8 +328,10 @@ struct SimulatedMesh {
         }
         switch destination.port {
         case Self.gossipPort:
+            guard !nodes[target].daemonStopped else { return }
             perform(
-                nodes[target].core.receive(datagram.bytes, from: datagram.from, now: now, wallMillis: wallMillis),
+                nodes[target].core.receive(
+                    datagram.bytes, from: datagram.from, now: clock(target), wallMillis: wall(target)),
                 from: target)
         case Self.wireGuardPort:
             guard !cutWireGuard(datagram.sender, target) else { return }
@@ -287,14 +352,17 @@ struct SimulatedMesh {
                 let (added, packets) = nodes[index].wireGuard.apply(desired, now: now)
                 send(packets, from: index)
                 let applied = MeshNode.Applied(summary: "simulated", added: added)
-                perform(nodes[index].core.applied(.success(applied), took: .zero, now: now), from: index)
+                perform(nodes[index].core.applied(.success(applied), took: .zero, now: clock(index)), from: index)
             case .observeKernel:
-                let observed = nodes[index].wireGuard.observed()
-                perform(nodes[index].core.observed(observed, now: now), from: index)
-            case .restartHandshake(let key):
-                let (restarted, packets) = nodes[index].wireGuard.restart(key, now: now)
+                let observed = nodes[index].wireGuard.observed(wallBase: wallSeconds(index))
+                perform(nodes[index].core.observed(observed, now: clock(index)), from: index)
+            case .restartHandshake(let key), .renewHandshake(let key, after: _):
+                var since: Double?
+                if case .renewHandshake(_, let after) = effect { since = after }
+                let (restarted, packets) = nodes[index].wireGuard.restart(
+                    key, unlessAfter: since, wallBase: wallSeconds(index), now: now)
                 send(packets, from: index)
-                perform(nodes[index].core.restarted(key, .success(restarted), now: now), from: index)
+                perform(nodes[index].core.restarted(key, .success(restarted), now: clock(index)), from: index)
             case .save(let membership):
                 nodes[index].saved = membership
             case .saveInvites(let invites):

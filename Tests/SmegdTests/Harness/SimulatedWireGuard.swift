@@ -82,14 +82,23 @@ struct SimulatedWireGuard {
         return (added, packets)
     }
 
-    /// smegd's restart of a first handshake that never completed: true when there was one to
-    /// restart.
-    mutating func restart(_ key: WireGuardKey, now: Instant) -> (restarted: Bool, packets: [Packet]) {
-        guard var peer = peers[key], peer.handshake == nil else { return (false, []) }
-        peer.wantedSince = now
-        peers[key] = peer
+    /// smegd's restart of a handshake (`MeshInterface.restartHandshake`): the peer is removed
+    /// and added again with its endpoint, so its session is gone, and a handshake starts at
+    /// once; refused when a handshake completed after `since` (wall seconds; nil: ever).
+    /// `wallBase`: the wall clock, in seconds, at the harness's zero.
+    mutating func restart(
+        _ key: WireGuardKey, unlessAfter since: Double?, wallBase: Double, now: Instant
+    ) -> (restarted: Bool, packets: [Packet]) {
+        guard let peer = peers[key],
+            !MeshNode.handshake(peer.handshake.map { wallBase + Double($0.nanoseconds) / 1e9 }, isAfter: since)
+        else { return (false, []) }
+        peers[key] = Peer(endpoint: peer.endpoint, keepalive: peer.keepalive, wantedSince: now, lastEcho: peer.lastEcho)
+        restarts += 1
         return (true, initiate(key, now: now))
     }
+
+    /// Handshakes smegd restarted on this device.
+    private(set) var restarts = 0
 
     private mutating func initiate(_ key: WireGuardKey, now: Instant) -> [Packet] {
         guard let endpoint = peers[key]?.endpoint else { return [] }
@@ -168,11 +177,12 @@ struct SimulatedWireGuard {
         return packets
     }
 
-    /// The device's peers as `wg show` would report them (handshake times in seconds).
-    func observed() -> [WireGuardKey: MeshNode.KernelPeer] {
+    /// The device's peers as `wg show` would report them (handshake times in wall seconds,
+    /// `wallBase` at the harness's zero).
+    func observed(wallBase: Double) -> [WireGuardKey: MeshNode.KernelPeer] {
         peers.mapValues { peer in
             MeshNode.KernelPeer(
-                lastHandshake: peer.handshake.map { Double($0.nanoseconds) / 1e9 },
+                lastHandshake: peer.handshake.map { wallBase + Double($0.nanoseconds) / 1e9 },
                 endpoint: peer.endpoint.flatMap { WireGuardEndpoint("\($0)") })
         }
     }
