@@ -13,6 +13,8 @@ public struct LinkInfo: Equatable, Sendable {
     public var isUp: Bool
     /// The `IFLA_INFO_KIND` of virtual links ("wireguard", "veth"); nil for physical ones.
     public var kind: String?
+    /// `IFF_RUNNING`: the link is operationally up (it has carrier), not just set up.
+    public var isRunning = false
 }
 
 extension NetlinkSocket {
@@ -63,6 +65,6 @@ extension LinkInfo {
         guard let name else { return nil }
         self.init(
             index: info.ifi_index, name: name, mtu: mtu, isUp: info.ifi_flags & UInt32(IFF_UP) != 0,
-            kind: kind)
+            kind: kind, isRunning: info.ifi_flags & UInt32(IFF_RUNNING) != 0)
     }
 }

@@ -1,5 +1,6 @@
 import Logging
 import MeshCore
+import MeshLinux
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -38,6 +39,17 @@ struct Daemon: Service {
             metricsServer = (endpoint, try await endpoint.http.bind(host: host, port: port, on: group))
             logger.info("metrics on http://\(listen)/metrics")
         }
+        // Without a data plane there is nothing to renew, and hundreds of such daemons share a host.
+        var monitor: LinkMonitor?
+        if !config.controlPlaneOnly {
+            do {
+                monitor = try LinkMonitor.start()
+            } catch {
+                logger.warning(
+                    "cannot watch the host's links, addresses and routes (\(error)); network changes are noticed only by the timers"
+                )
+            }
+        }
         logger.notice(
             "smegd \(SmegVersion.string) started\(config.controlPlaneOnly ? " in control-plane-only mode" : "")")
 
@@ -53,12 +65,16 @@ struct Daemon: Service {
                     await Self.dispatch(transport: transport, directory: directory, metrics: metrics)
                 }
                 tasks.addTask { await Self.watchSends(transport: transport, metrics: metrics, logger: logger) }
+                if let monitor {
+                    tasks.addTask { await Self.followNetwork(monitor, directory: directory, logger: logger) }
+                }
                 await Self.waitForShutdown()
                 tasks.cancelAll()
             }
         } onCancelOrGracefulShutdown: {
             logger.notice("shutting down")
         }
+        monitor?.close()
         await manager.shutdown()
         transport.close()
         names.close()
@@ -84,6 +100,14 @@ struct Daemon: Service {
                 continue
             }
             await runtime.receive(datagram)
+        }
+    }
+
+    /// Hands every change of the host's network to every mesh, as it happens.
+    private static func followNetwork(_ monitor: LinkMonitor, directory: MeshDirectory, logger: Logger) async {
+        for await change in monitor.changes {
+            logger.info("network changed: \(change.summary)")
+            for runtime in directory.all { await runtime.networkChanged(change.summary) }
         }
     }
 
