@@ -148,6 +148,13 @@ enum TextTable {
             lines += conflicts.map { "  \($0.shortId) claims '\($0.alias)', \(reason($0))" }
         }
         for mesh in status.meshes {
+            guard let reconnecting = mesh.reconnecting else { continue }
+            lines.append("")
+            lines.append(
+                "Mesh \(mesh.meshId): reconnecting since \(timestamp(reconnecting.sinceMillis)): \(reconnecting.reason)"
+            )
+        }
+        for mesh in status.meshes {
             guard let problem = mesh.ipv4Problem else { continue }
             lines.append("")
             lines.append("Mesh \(mesh.meshId): \(problem)")
@@ -166,7 +173,7 @@ enum TextTable {
     static func health(_ mesh: MeshStatus) -> String {
         if mesh.evicted != nil { return "evicted" }
         if mesh.started == false { return "not started: \(mesh.lastError ?? "unknown error")" }
-        return mesh.lastError.map { "error: \($0)" } ?? "ok"
+        return mesh.lastError.map { "error: \($0)" } ?? (mesh.reconnecting == nil ? "ok" : "reconnecting")
     }
 
     static func lastSeen(_ seconds: Double?) -> String {
