@@ -176,6 +176,17 @@ extension GossipEngine {
         }
         liveness.suspects.remove(from)
         switch judge(stamp, now: now) {
+        case .refused(.notEntitled) where store.isPresent(from) && store.isPresent(me) && !hasLeft:
+            // A present member leads a line we do not follow: after a partition heals, each
+            // half's leader probes the other half, which refuses its line. Saying we are alive
+            // (an ack of its epoch, to it alone) is true, and keeps it from pruning us while the
+            // halves sort out who leads: a member that joined one half with the lowest key is
+            // young to the other half until it has stayed present there for a while, and if
+            // that half's leader pruned it at every third epoch it never would (the two lines
+            // never merged; `PartitionHealTests`). It lends the prober nothing: the ack comes
+            // from us, and we follow nothing it says.
+            rejections.add(.notEntitled)
+            return [Outgoing(to: .member(from), message: .ack(Ack(epoch: stamp, summaryHash: store.summary.hash)))]
         case .refused(let reason):
             rejections.add(reason)
             return []
