@@ -191,8 +191,31 @@ for name in e1 e2; do
         grep -qF "$rule" <<<"$rules" || lab_fail "exit $name's table has no rule with '$rule': $rules"
     done
 done
-for name in p1 c1 c2 br; do ! table "$name" >/dev/null || lab_fail "$name, no exit, has an nftables table"; done
-lab_log "    the exits masquerade $alpha_ipv4 and clamp the MSS to $((alpha_mtu - 40))/$((alpha_mtu - 60)) (MTU $alpha_mtu); no other member has rules"
+for name in p1 c1 c2 br; do
+    rules=$(table "$name") || lab_fail "$name uses the exits but has no nftables table inet $alpha_if"
+    ! grep -qE "masquerade|maxseg" <<<"$rules" || lab_fail "$name, no exit, masquerades or clamps: $rules"
+    grep -qF 'iifname != "smeg*" ct state new counter packets' <<<"$rules" ||
+        lab_fail "$name uses the exits but does not mark inbound connections: $rules"
+done
+lab_log "    the exits masquerade $alpha_ipv4 and clamp the MSS to $((alpha_mtu - 40))/$((alpha_mtu - 60)) (MTU $alpha_mtu); their users only mark inbound connections"
+
+# A peer that uses the exits still answers a host outside the mesh that it reaches through its
+# own default route (SSH to a VPS peer's public address): the reply must not go to the exit.
+lab_netns "$LAB_PREFIX-out"
+lab_uplink "$LAB_PREFIX-out" eth0 sout
+ip -n "$LAB_PREFIX-out" addr add 10.77.0.250/24 dev eth0
+ip -n "$LAB_PREFIX-out" link set eth0 up
+ip -n "$LAB_PREFIX-out" addr add 192.0.2.77/32 dev lo
+ip -n "$LAB_PREFIX-p1" route add default via 10.77.0.250
+from_outside() { ip netns exec "$LAB_PREFIX-out" ping -c 1 -W 1 -I 192.0.2.77 10.77.0.1 >/dev/null; }
+lab_wait 10 "p1 answers 192.0.2.77, outside the mesh, through its own default route" from_outside
+# Without the mark the reply goes into the tunnel and is lost: the check above means something.
+ip netns exec "$LAB_PREFIX-p1" nft flush chain inet "$alpha_if" replies
+! from_outside || lab_fail "p1 answered 192.0.2.77 without the reply mark; the check proves nothing"
+ip netns exec "$LAB_PREFIX-p1" nft add rule inet "$alpha_if" replies ct mark 0x536d67 counter meta mark set 0x536d67
+lab_wait 10 "p1 answers 192.0.2.77 again with the reply mark back" from_outside
+ip -n "$LAB_PREFIX-p1" route del default via 10.77.0.250
+lab_log "    p1, whose IPv4 default goes through an exit, answers a host outside the mesh directly (and not without the mark)"
 
 # 3. a response larger than the mesh MTU, through the exit: a 2 MiB download from the server.
 fetches() {

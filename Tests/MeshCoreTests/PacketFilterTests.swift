@@ -46,10 +46,37 @@ import Testing
         #expect(exitState.forwardsIPv4 && exitState.forwardsIPv6)
         for (identity, role) in [(peer, NodeRecord.Role.peer), (client, .client)] {
             let user = state(of: identity, role, members: members, ipv4Prefix: ipv4Prefix)
-            #expect(user.filter.isEmpty, "only the exit has rules")
+            #expect(
+                user.filter == PacketFilter(keepInboundReplies: true),
+                "a user of the exit only keeps replies to inbound connections off the tunnel")
             #expect(user.needsSourceValidMark, "an IPv4 default route goes through the mesh")
             #expect(user.routes.map(\.destination).contains(IPNet(.ipv4Default)))
         }
+    }
+
+    /// Replies to connections that came from outside leave the way they came: the connection is
+    /// marked at its first packet from a non-mesh interface, and every packet of it carries the
+    /// mark the exit's policy rule skips.
+    @Test func aUserOfAnExitMarksInboundConnectionsSoTheirRepliesBypassIt() {
+        let script = PacketFilter(keepInboundReplies: true).script(interface: "smegtest", mtu: 1420)
+        #expect(
+            script == """
+                table inet smegtest
+                delete table inet smegtest
+                table inet smegtest {
+                    chain inbound {
+                        type filter hook prerouting priority mangle; policy accept;
+                        iifname != "smeg*" ct state new counter ct mark set 0x536d67
+                    }
+                    chain replies {
+                        type route hook output priority mangle; policy accept;
+                        ct mark 0x536d67 counter meta mark set 0x536d67
+                    }
+                }
+
+                """)
+        #expect(PacketFilter.bypassMark == 0x0053_6d67)
+        #expect(!PacketFilter(keepInboundReplies: true).isEmpty)
     }
 
     @Test func anIPv6OnlyExitClampsIPv6AndMasqueradesNothing() throws {
@@ -60,7 +87,7 @@ import Testing
         #expect(exitState.filter == PacketFilter(clampIPv6: true))
         let user = state(of: peer, .peer, members: members, ipv4Prefix: ipv4Prefix)
         #expect(!user.needsSourceValidMark, "no IPv4 default route through the mesh")
-        #expect(user.filter.isEmpty)
+        #expect(user.filter == PacketFilter(keepInboundReplies: true), "its ::/0 goes through the exit")
     }
 
     @Test func anIPv4ExitOfAMeshWithoutIPv4OrWithoutAnAddressHasNoRulesAndNoTakers() throws {

@@ -101,13 +101,15 @@ public struct DesiredMeshState: Equatable, Sendable {
             addresses.append(IPNet(address: own.bytes, prefixLength: UInt8(ipv4Prefix.length))!)
         }
         let own = topology.members[me]?.record.routes ?? []
+        var filter = PacketFilter.forNode(advertised: own, ipv4Prefix: inputs.ipv4[me] == nil ? nil : inputs.ipv4Prefix)
+        filter.keepInboundReplies = routing.routes.contains(where: \.isDefaultRoute)
         return DesiredMeshState(
             device: device, addresses: addresses,
             routes: routing.routes.map {
                 RouteEntry(destination: IPNet($0), metric: routeMetric)
             },
             forwardsIPv6: routing.forwards, forwardsIPv4: routing.forwardsIPv4,
-            filter: PacketFilter.forNode(advertised: own, ipv4Prefix: inputs.ipv4[me] == nil ? nil : inputs.ipv4Prefix),
+            filter: filter,
             needsSourceValidMark: routing.routes.contains(.ipv4Default))
     }
 

@@ -9,6 +9,13 @@
 ///   segment size lowered to what fits the mesh's MTU, per family, so a server beyond the exit
 ///   never sends segments larger than the tunnel, even when ICMP "fragmentation needed" is lost
 ///   on the way (path MTU discovery would otherwise be the only thing left).
+/// - **Replies to inbound connections stay off the tunnel.** A node whose default route goes
+///   through the mesh (it uses an exit) would otherwise answer a connection that reached it from
+///   outside (SSH to a VPS peer's public address) through the exit, whose address the client
+///   never talked to: the reply is dropped and the server is unreachable, as behind wg-quick's
+///   full tunnel. Connections that arrive through a non-mesh interface are marked in conntrack,
+///   and their packets carry the mesh's firewall mark, which the exit's policy rule skips, so
+///   replies leave the way the connection came.
 ///
 /// Each mesh has a table of its own, named like its interface (`inet smegXXXXXXXX`), which the
 /// rules replace as a whole in one nftables transaction: applying them is idempotent, and a
@@ -19,15 +26,25 @@ public struct PacketFilter: Equatable, Sendable {
     /// Families whose forwarded TCP SYNs across the mesh interface are clamped.
     public var clampIPv4 = false
     public var clampIPv6 = false
+    /// Whether replies to connections from outside the mesh must bypass a default route through
+    /// it: set on nodes that use an exit.
+    public var keepInboundReplies = false
 
-    public init(masquerade: [IPPrefix] = [], clampIPv4: Bool = false, clampIPv6: Bool = false) {
+    public init(
+        masquerade: [IPPrefix] = [], clampIPv4: Bool = false, clampIPv6: Bool = false, keepInboundReplies: Bool = false
+    ) {
         self.masquerade = masquerade
         self.clampIPv4 = clampIPv4
         self.clampIPv6 = clampIPv6
+        self.keepInboundReplies = keepInboundReplies
     }
 
+    /// The mark the exit routing's policy rule skips (`not fwmark M lookup <table>`): the mesh
+    /// interface and the gossip socket carry it too (MeshLinux `ExitRouting.firewallMark`).
+    public static let bypassMark: UInt32 = 0x0053_6d67
+
     /// Nothing to install: the table must not exist.
-    public var isEmpty: Bool { masquerade.isEmpty && !clampIPv4 && !clampIPv6 }
+    public var isEmpty: Bool { masquerade.isEmpty && !clampIPv4 && !clampIPv6 && !keepInboundReplies }
 
     /// The rules of a node: an exit for `0.0.0.0/0` masquerades the mesh's IPv4 network and
     /// clamps IPv4; an exit for `::/0` clamps IPv6. `advertised` are the routes this node
@@ -52,6 +69,7 @@ public struct PacketFilter: Equatable, Sendable {
         if !masquerade.isEmpty { parts.append("masquerade " + masquerade.map(\.description).joined(separator: ", ")) }
         let clamped = [clampIPv4 ? "IPv4" : nil, clampIPv6 ? "IPv6" : nil].compactMap { $0 }
         if !clamped.isEmpty { parts.append("clamp TCP MSS (\(clamped.joined(separator: ", ")))") }
+        if keepInboundReplies { parts.append("replies to inbound connections bypass the exit") }
         return parts.isEmpty ? "no rules" : parts.joined(separator: ", ")
     }
 
@@ -80,6 +98,17 @@ public struct PacketFilter: Equatable, Sendable {
                             + "tcp option maxseg size > \(size) counter tcp option maxseg size set \(size)")
                 }
             }
+            lines.append("    }")
+        }
+        if keepInboundReplies {
+            let mark = "0x" + String(Self.bypassMark, radix: 16)
+            lines.append("    chain inbound {")
+            lines.append("        type filter hook prerouting priority mangle; policy accept;")
+            lines.append("        iifname != \"\(Self.meshInterfaces)\" ct state new counter ct mark set \(mark)")
+            lines.append("    }")
+            lines.append("    chain replies {")
+            lines.append("        type route hook output priority mangle; policy accept;")
+            lines.append("        ct mark \(mark) counter meta mark set \(mark)")
             lines.append("    }")
         }
         if !masquerade.isEmpty {

@@ -19,7 +19,7 @@ import Synchronization
 public struct ExitRouting {
     /// The mark on every mesh interface that has an exit, and on the gossip socket. One value
     /// for all meshes, so gossip never follows any mesh's default route.
-    public static let firewallMark: UInt32 = 0x0053_6d67
+    public static let firewallMark: UInt32 = PacketFilter.bypassMark
 
     let table: UInt32
     let routes: [RouteEntry]
