@@ -5,7 +5,9 @@
 #   mesh alpha (exit nodes and bridges allowed)      mesh beta (bridges allowed)
 #     p1          peer, created alpha                  b1   peer, created beta
 #     e1, e2      peers, exits: advertise ::/0         br   in alpha and beta, bridges both ways
-#                 and 0.0.0.0/0, each with a link to
+#                 and 0.0.0.0/0 (e1 with --advertise-
+#                 default-route, e2 with both prefixes),
+#                 each with a link to
 #                 "inet", a server the mesh has no
 #                 other way to (and no route back)
 #     c1, c2      clients, each behind its own NAT
@@ -75,8 +77,8 @@ alpha_token=$(lab_ctl p1 create --name alpha --alias p1 --allow-exit-nodes --all
 beta_token=$(lab_ctl b1 create --name beta --alias b1 --allow-bridged-meshes --json | lab_json field token)
 alpha=$(lab_mesh p1)
 beta=$(lab_mesh b1)
-lab_ctl e1 join --alias e1 --advertise-default-route --advertise-route 0.0.0.0/0 "$alpha_token" >/dev/null
-lab_ctl e2 join --alias e2 --advertise-default-route --advertise-route 0.0.0.0/0 "$alpha_token" >/dev/null
+lab_ctl e1 join --alias e1 --advertise-default-route "$alpha_token" >/dev/null
+lab_ctl e2 join --alias e2 --advertise-route ::/0 --advertise-route 0.0.0.0/0 "$alpha_token" >/dev/null
 lab_ctl c1 join --alias c1 --role client "$alpha_token" >/dev/null
 lab_ctl c2 join --alias c2 --role client "$alpha_token" >/dev/null
 lab_ctl br join --alias br --bridge "$alpha_token" >/dev/null

@@ -48,7 +48,17 @@ import Testing
         #expect(throws: ControlError.self) { try MeshOptionsCheck.validate(bridge, mesh: mesh, policy: .default) }
         try MeshOptionsCheck.validate(exit, mesh: mesh, policy: RoutePolicy(allowExitNodes: true))
         try MeshOptionsCheck.validate(bridge, mesh: mesh, policy: RoutePolicy(allowBridgedMeshes: true))
-        #expect(MeshOptionsCheck.advertisedRoutes(exit) == [AdvertisedRoute(prefix: .ipv6Default)])
+        #expect(
+            MeshOptionsCheck.advertisedRoutes(exit) == [
+                AdvertisedRoute(prefix: .ipv6Default), AdvertisedRoute(prefix: .ipv4Default),
+            ])
+        var both = exit
+        both.advertiseRoutes = ["0.0.0.0/0"]
+        #expect(
+            MeshOptionsCheck.advertisedRoutes(both) == [
+                AdvertisedRoute(prefix: .ipv4Default), AdvertisedRoute(prefix: .ipv6Default),
+            ],
+            "each family once")
     }
 
     @Test func advertisedPrefixesAreCheckedAgainstThePolicy() throws {

@@ -46,10 +46,15 @@ extension MeshOptions {
     }
 
     /// The routes a node publishes for these options: its own prefixes (those that parse), then
-    /// `::/0` for an exit.
+    /// `::/0` and `0.0.0.0/0` for an exit (each family once: one may also be given as a prefix).
+    /// In a mesh without IPv4 addresses every member ignores the `0.0.0.0/0` (`MeshTopology`).
     public var advertisedRoutes: [AdvertisedRoute] {
         var routes = (advertiseRoutes ?? []).compactMap { IPPrefix($0).map { AdvertisedRoute(prefix: $0) } }
-        if advertiseDefaultRoute == true { routes.append(AdvertisedRoute(prefix: .ipv6Default)) }
+        if advertiseDefaultRoute == true {
+            for prefix in [IPPrefix.ipv6Default, .ipv4Default] where !routes.contains(where: { $0.prefix == prefix }) {
+                routes.append(AdvertisedRoute(prefix: prefix))
+            }
+        }
         return routes
     }
 

@@ -20,7 +20,10 @@ struct MeshOptionFlags: ParsableArguments {
         help: ArgumentHelp("Advertise a prefix reachable through this node (repeatable).", valueName: "prefix"))
     var advertiseRoutes: [String] = []
 
-    @Flag(help: "Advertise the default route ::/0: this node is an exit (the mesh must allow exit nodes).")
+    @Flag(
+        help:
+            "Advertise the default routes ::/0 and 0.0.0.0/0: this node is an exit for both families, masquerading IPv4 (the mesh must allow exit nodes)."
+    )
     var advertiseDefaultRoute = false
 
     @Flag(
