@@ -28,7 +28,8 @@ extension FuzzCorpusTests {
             (
                 "admit-ipv4",
                 .admit(
-                    Admission(member: other.signingKey, role: .member, invite: invite, ipv4: IPv4Address(100, 64, 0, 7)))
+                    Admission(member: other.signingKey, role: .member, invite: invite, ipv4: IPv4Address(100, 64, 0, 7))
+                )
             ),
         ]
         return decisions.map {
