@@ -1,0 +1,81 @@
+/// JSON bodies of `GET /v1/status` (`smegctl status`): one entry per mesh, started or not, and
+/// what an operator needs to see at 3 a.m. (errors, warnings, reconnecting). Same rules as
+/// ControlAPITypes.swift: add fields, never rename them (docs/api.md).
+public struct MeshStatus: Codable, Sendable, Equatable {
+    public var meshId: String
+    public var interface: String
+    public var members: Int
+    public var leader: String?
+    public var lastSyncSecondsAgo: Double?
+    public var lastError: String?
+    /// Members claiming an alias they do not get, absent when there are none.
+    public var aliasConflicts: [AliasConflictView]?
+    /// As in `MeshSummary`.
+    public var settingsSigned: Bool?
+    /// False when the mesh's state is on this node but it could not be started (`lastError` says
+    /// why and what to do); absent from older daemons, which list only running meshes.
+    public var started: Bool?
+    /// Short ids of members whose frames are still version 1 (an older smegmesh): refused until
+    /// they are upgraded. Absent when there are none.
+    public var oldFrameVersion: [String]?
+    /// How many owners the mesh has, and whether this node is one; absent for a mesh without
+    /// owners (made before they existed).
+    public var owners: Int?
+    public var isOwner: Bool?
+    /// Things an operator should act on that are not errors (a single owner, say).
+    public var warnings: [String]?
+    /// Set when an owner evicted this node from the mesh: the mesh is torn down here.
+    public var evicted: EvictionView?
+    /// Which rotation of the mesh secret this node uses (0: the one made at `create`).
+    public var secretGeneration: UInt64?
+    /// Why this node has no IPv4 overlay address in a mesh that has an IPv4 network (not yet given
+    /// one, or another member holds the one it was given), and what happens next; absent when
+    /// it has one or the mesh has no IPv4 network.
+    public var ipv4Problem: String?
+    /// While this node catches up after being away, a network change or a prune, or hears no
+    /// member for a while: since when and why; absent otherwise.
+    public var reconnecting: ReconnectingView?
+
+    public init(
+        meshId: String, interface: String, members: Int, leader: String?, lastSyncSecondsAgo: Double?,
+        lastError: String?, aliasConflicts: [AliasConflictView]? = nil, settingsSigned: Bool? = nil,
+        started: Bool? = nil, oldFrameVersion: [String]? = nil
+    ) {
+        self.oldFrameVersion = oldFrameVersion
+        self.meshId = meshId
+        self.interface = interface
+        self.members = members
+        self.leader = leader
+        self.lastSyncSecondsAgo = lastSyncSecondsAgo
+        self.lastError = lastError
+        self.aliasConflicts = aliasConflicts
+        self.settingsSigned = settingsSigned
+        self.started = started
+    }
+}
+
+public struct ReconnectingView: Codable, Sendable, Equatable {
+    /// Milliseconds since 1970, by this node's clock.
+    public var sinceMillis: UInt64
+    public var reason: String
+
+    public init(sinceMillis: UInt64, reason: String) {
+        self.sinceMillis = sinceMillis
+        self.reason = reason
+    }
+}
+
+public struct StatusResponse: Codable, Sendable, Equatable {
+    public var version: String
+    /// "kernel", "userspace" or "none" (control-plane-only).
+    public var backend: String
+    public var uptimeSeconds: Double
+    public var meshes: [MeshStatus]
+
+    public init(version: String, backend: String, uptimeSeconds: Double, meshes: [MeshStatus]) {
+        self.version = version
+        self.backend = backend
+        self.uptimeSeconds = uptimeSeconds
+        self.meshes = meshes
+    }
+}
