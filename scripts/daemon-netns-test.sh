@@ -41,15 +41,7 @@ for name in n1 n2 n3; do
         || lab_fail "$name's interface does not carry ${addr4[$name]}"
 done
 [[ $(printf '%s\n' "${addr4[@]}" | sort -u | wc -l) == 3 ]] || lab_fail "two nodes share an IPv4 address: ${addr4[*]}"
-pings4() {
-    local from to
-    for from in n1 n2 n3; do
-        for to in n1 n2 n3; do
-            [[ $from == "$to" ]] || lab_exec "$from" ping -4 -c 1 -W 1 "${addr4[$to]}" >/dev/null || return 1
-        done
-    done
-}
-lab_wait 20 "all-pairs ping -4 between n1 n2 n3" pings4
+lab_wait 20 "all-pairs ping -4 between n1 n2 n3" lab_pings4 n1 n2 n3
 lab_log "IPv4: n1=${addr4[n1]} n2=${addr4[n2]} n3=${addr4[n3]}, all pairs ping -4"
 
 # The mesh's IPv4 network must not overlap the host's: create picks around them, refuses when

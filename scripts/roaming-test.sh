@@ -28,26 +28,7 @@ for index in 1 2 3; do lab_add_node "p$index" "$index"; done
 lab_add_nat_client laptop 11
 
 # The second NAT router, with a link into the laptop's namespace (eth1, down until the move).
-second_nat() {
-    local index=12 router="$LAB_PREFIX-laptop-nat2" ns="$LAB_PREFIX-laptop"
-    lab_netns "$router"
-    LAB_ROUTERS+=("$router")
-    lab_uplink "$router" wan "w$index"
-    ip -n "$router" addr add "10.77.0.$((100 + index))/24" dev wan
-    ip -n "$router" link set wan up
-    lab_veth "$router" lan "$ns" eth1
-    ip -n "$router" addr add "192.168.$index.1/24" dev lan
-    ip -n "$router" link set lan up
-    ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1
-    ip netns exec "$router" nft -f - <<NFT
-table ip nat {
-    chain postrouting {
-        type nat hook postrouting priority srcnat;
-        oifname "wan" masquerade
-    }
-}
-NFT
-}
+second_nat() { lab_nat_router "$LAB_PREFIX-laptop-nat2" 12 "$LAB_PREFIX-laptop" eth1; }
 second_nat
 
 for name in p1 p2 p3 laptop; do lab_start "$name"; done

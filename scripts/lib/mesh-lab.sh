@@ -320,12 +320,25 @@ lab_add_node() {
 # a typical home router.
 lab_add_nat_client() {
     local name=$1 index=$2 ns="$LAB_PREFIX-$1" router="$LAB_PREFIX-$1-nat"
-    lab_netns "$router"
     lab_netns "$ns"
+    lab_nat_router "$router" "$index" "$ns" eth0
+    ip -n "$ns" addr add "192.168.$index.2/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    ip -n "$ns" route add default via "192.168.$index.1"
+    lab_node_dirs "$name"
+}
+
+# lab_nat_router ROUTER INDEX NS IFNAME: a masquerading NAT router namespace ROUTER, on the
+# switch as 10.77.0.(100 + INDEX) (port wINDEX), whose LAN 192.168.INDEX.0/24 (it is .1) is a
+# link to NS's interface IFNAME; removed with the lab.
+lab_nat_router() {
+    local router=$1 index=$2 ns=$3 ifname=$4
+    lab_netns "$router"
+    LAB_ROUTERS+=("$router")
     lab_uplink "$router" wan "w$index"
     ip -n "$router" addr add "10.77.0.$((100 + index))/24" dev wan
     ip -n "$router" link set wan up
-    lab_veth "$router" lan "$ns" eth0
+    lab_veth "$router" lan "$ns" "$ifname"
     ip -n "$router" addr add "192.168.$index.1/24" dev lan
     ip -n "$router" link set lan up
     ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1
@@ -337,11 +350,6 @@ table ip nat {
     }
 }
 NFT
-    ip -n "$ns" addr add "192.168.$index.2/24" dev eth0
-    ip -n "$ns" link set eth0 up
-    ip -n "$ns" route add default via "192.168.$index.1"
-    lab_node_dirs "$name"
-    LAB_ROUTERS+=("$router")
 }
 
 # lab_add_host NAME: a namespace without a daemon (a server on the "internet" behind a node),
@@ -424,12 +432,17 @@ lab_ping() {
 
 # lab_pings NAME...: every listed node pings every other one at ${addr[NAME]}, an associative
 # array of overlay addresses the calling script fills in.
-lab_pings() {
-    local from to
+lab_pings() { lab_pings_with lab_ping addr "$@"; }
+
+# lab_pings_with PING ARRAY NAME...: every listed node pings every other one with PING (lab_ping
+# or lab_ping4) at ${ARRAY[NAME]}.
+lab_pings_with() {
+    local ping=$1 from to
+    local -n targets=$2
+    shift 2
     for from in "$@"; do
         for to in "$@"; do
-            # shellcheck disable=SC2154 # addr is the caller's
-            [[ $from == "$to" ]] || lab_ping "$from" "${addr[$to]}" >/dev/null || return 1
+            [[ $from == "$to" ]] || "$ping" "$from" "${targets[$to]}" >/dev/null || return 1
         done
     done
 }
@@ -440,15 +453,7 @@ lab_ping4() {
 }
 
 # lab_pings4 NAME...: lab_pings at ${addr4[NAME]}, the nodes' IPv4 overlay addresses.
-lab_pings4() {
-    local from to
-    for from in "$@"; do
-        for to in "$@"; do
-            # shellcheck disable=SC2154 # addr4 is the caller's
-            [[ $from == "$to" ]] || lab_ping4 "$from" "${addr4[$to]}" >/dev/null || return 1
-        done
-    done
-}
+lab_pings4() { lab_pings_with lab_ping4 addr4 "$@"; }
 
 # lab_wait_ping FROM ADDRESS: waits (30 s at most) until FROM pings ADDRESS, and says so.
 lab_wait_ping() {
