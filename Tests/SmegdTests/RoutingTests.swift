@@ -41,6 +41,23 @@ import Testing
 @Suite struct MeshOptionsPolicyTests {
     let mesh = MeshID(bytes: Array(0..<10))!
 
+    /// A route inside the members' IPv4 network could capture their addresses: every member
+    /// ignores it, so `create` and `join` refuse it instead of publishing nothing.
+    @Test func routesInsideTheMeshsIPv4NetworkAreRefused() throws {
+        let ipv4Prefix = IPPrefix("100.70.0.0/16")!
+        let policy = RoutePolicy(allowedPrefixes: [IPPrefix("100.64.0.0/10")!])
+        for route in ["100.70.3.0/24", "100.64.0.0/10"] {
+            #expect(throws: ControlError.self) {
+                try MeshOptionsCheck.validate(
+                    MeshOptions(advertiseRoutes: [route]), mesh: mesh, policy: policy, ipv4Prefix: ipv4Prefix)
+            }
+        }
+        try MeshOptionsCheck.validate(
+            MeshOptions(advertiseRoutes: ["100.71.0.0/16"]), mesh: mesh, policy: policy, ipv4Prefix: ipv4Prefix)
+        try MeshOptionsCheck.validate(
+            MeshOptions(advertiseRoutes: ["100.70.3.0/24"]), mesh: mesh, policy: policy, ipv4Prefix: nil)
+    }
+
     @Test func exitsAndBridgesNeedTheMeshToAllowThem() throws {
         let exit = MeshOptions(advertiseDefaultRoute: true)
         let bridge = MeshOptions(bridge: true)

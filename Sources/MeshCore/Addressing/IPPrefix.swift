@@ -84,6 +84,9 @@ public struct IPPrefix: Hashable, Sendable {
         other.length >= length && contains(other.address)
     }
 
+    /// True when the two share an address: one covers the other (prefixes nest or are apart).
+    public func overlaps(_ other: IPPrefix) -> Bool { covers(other) || other.covers(self) }
+
     private static func parseLength(_ text: Substring) -> Int? {
         guard (1...3).contains(text.utf8.count), text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
             text == "0" || !text.hasPrefix("0")

@@ -58,7 +58,6 @@ public struct IPv4Assignment: Equatable, Sendable {
 
     public let prefix: IPPrefix
     public private(set) var addresses: [SigningPublicKey: IPv4Address] = [:]
-    public private(set) var holders: [IPv4Address: SigningPublicKey] = [:]
     public private(set) var missing: [SigningPublicKey: Missing] = [:]
 
     /// The assignment among `members` (the present ones), from every claim that counts: made
@@ -88,7 +87,6 @@ public struct IPv4Assignment: Equatable, Sendable {
             var winner = claimants[0]
             for claimant in claimants.dropFirst() where claimant.rank.isEarlier(than: winner.rank) { winner = claimant }
             addresses[winner.member] = address
-            holders[address] = winner.member
             for claimant in claimants where claimant.member != winner.member {
                 missing[claimant.member] = .displaced(address: address, holder: winner.member)
             }
@@ -96,6 +94,11 @@ public struct IPv4Assignment: Equatable, Sendable {
     }
 
     public func address(of member: SigningPublicKey) -> IPv4Address? { addresses[member] }
+
+    /// Who holds each address (no two members hold one).
+    public var holders: [IPv4Address: SigningPublicKey] {
+        Dictionary(addresses.map { ($0.value, $0.key) }, uniquingKeysWith: { first, _ in first })
+    }
 }
 
 /// How an owner picks a member's IPv4 address: the hash proposal, then the next free host

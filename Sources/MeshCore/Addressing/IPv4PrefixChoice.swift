@@ -45,7 +45,7 @@ public enum IPv4PrefixChoice {
     public static func overlaps(_ prefix: IPPrefix, _ inUse: [InUse]) -> [InUse] {
         inUse.filter { used in
             guard case .v4 = used.prefix.address, !used.prefix.isDefaultRoute else { return false }
-            return used.prefix.covers(prefix) || prefix.covers(used.prefix)
+            return used.prefix.overlaps(prefix)
         }
     }
 }

@@ -70,21 +70,12 @@ extension MeshNode {
     /// Every address this node knows to be claimed, held or not: what an owner must not hand
     /// out again. Beyond the present members' claims it counts the ledger's and every grant of
     /// this node's invites, so a member that is away keeps its address.
+    /// Every address the assignment holds comes from one of these claims.
     var claimedIPv4Addresses: Set<IPv4Address> {
-        var taken = Set<IPv4Address>()
-        if let holders = ipv4?.holders { taken.formUnion(holders.keys) }
-        for claim in gossip.ledger?.addressClaims ?? [] { taken.insert(claim.address) }
-        for cached in admissionClaims.values {
-            if let statement = cached.statement, let claim = IPv4Assignment.Claim(statement) {
-                taken.insert(claim.address)
-            }
-        }
-        for entry in inviteBook.entries.values {
-            for statement in entry.redeemed.values {
-                if let claim = IPv4Assignment.Claim(statement) { taken.insert(claim.address) }
-            }
-        }
-        return taken
+        let statements =
+            admissionClaims.values.compactMap(\.statement) + inviteBook.entries.values.flatMap(\.redeemed.values)
+        let claims = (gossip.ledger?.addressClaims ?? []) + statements.compactMap(IPv4Assignment.Claim.init)
+        return Set(claims.map(\.address))
     }
 
     /// The address an owner gives `member` now: its proposal or the next free one; nil when

@@ -103,6 +103,9 @@ public struct MeshCharter: Hashable, Sendable {
         signatureDomain + mesh.bytes + body
     }
 
+    /// Whether `prefix` can be a mesh's IPv4 network: IPv4, from /8 to /28.
+    public static func isValidIPv4Prefix(_ prefix: IPPrefix) -> Bool { MeshSettingsCodec.isValidIPv4Prefix(prefix) }
+
     static func settingsBytes(
         name: String?, policy: RoutePolicy, ipv4Prefix: IPPrefix? = nil
     ) throws(MeshCharterError) -> [UInt8] {

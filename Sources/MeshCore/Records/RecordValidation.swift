@@ -70,7 +70,8 @@ extension NodeRecord {
     /// The content rules every record must meet, signature aside. `endpoints` is the receiver's
     /// choice like `policy`; the strict default is what a daemon that manages WireGuard applies.
     public func validateContent(
-        in mesh: MeshID, policy: RoutePolicy, endpoints endpointPolicy: EndpointPolicy = .strict
+        in mesh: MeshID, policy: RoutePolicy, endpoints endpointPolicy: EndpointPolicy = .strict,
+        ipv4Prefix: IPPrefix? = nil
     ) throws(RecordRejection) {
         guard signingKey.derivedWireGuardKey == wireGuardKey else { throw .wireGuardKeyMismatch }
         // A carried admission is verified where it counts (`MeshRecordValidator`), once.
@@ -104,7 +105,9 @@ extension NodeRecord {
             guard route.path.count <= RecordLimits.maxPathLength else {
                 throw .routeRejected("route \(route.prefix) has a path longer than \(RecordLimits.maxPathLength)")
             }
-            if let reason = policy.violation(of: route, in: mesh) { throw .routeRejected(reason) }
+            if let reason = policy.violation(of: route, in: mesh, ipv4Prefix: ipv4Prefix) {
+                throw .routeRejected(reason)
+            }
         }
     }
 }

@@ -30,7 +30,7 @@ public struct RoutePolicy: Hashable, Sendable {
             return allowExitNodes ? nil : "default route \(route.prefix) needs exit nodes to be allowed"
         }
         let memberPrefix = OverlayAddress.meshPrefix(of: mesh)
-        if route.prefix.covers(memberPrefix) || memberPrefix.covers(route.prefix) {
+        if route.prefix.overlaps(memberPrefix) {
             return "route \(route.prefix) overlaps the members' addresses \(memberPrefix)"
         }
         if route.path.isEmpty && OverlayAddress.meshSitePrefix(of: mesh).covers(route.prefix) { return nil }
@@ -50,9 +50,7 @@ extension RoutePolicy {
     /// The topology ignores such routes in records merged before (`MeshTopology`).
     public func violation(of route: AdvertisedRoute, in mesh: MeshID, ipv4Prefix: IPPrefix?) -> String? {
         if let reason = violation(of: route, in: mesh) { return reason }
-        if let ipv4Prefix, !route.prefix.isDefaultRoute,
-            route.prefix.covers(ipv4Prefix) || ipv4Prefix.covers(route.prefix)
-        {
+        if let ipv4Prefix, !route.prefix.isDefaultRoute, route.prefix.overlaps(ipv4Prefix) {
             return "route \(route.prefix) overlaps the members' IPv4 addresses \(ipv4Prefix)"
         }
         return nil

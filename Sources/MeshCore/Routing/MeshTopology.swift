@@ -76,9 +76,7 @@ public struct MeshTopology: Sendable {
             for route in member.record.routes {
                 if route.prefix == .ipv4Default {
                     guard route.path.isEmpty, addressed[member.key] != nil else { continue }
-                } else if !route.prefix.isDefaultRoute,
-                    meshNetworks.contains(where: { route.prefix.covers($0) || $0.covers(route.prefix) })
-                {
+                } else if !route.prefix.isDefaultRoute, meshNetworks.contains(where: route.prefix.overlaps) {
                     continue
                 }
                 let hops = route.hopCount

@@ -71,9 +71,10 @@ public enum HostIPv4Networks {
             result.append(.init(prefix: prefix, what: "address \(entry.prefix) on \(name)"))
         }
         for route in try socket.dumpRoutes(family: AF_INET) where route.table == RouteEntry.mainTable {
+            // A connected route repeats an address's subnet: name the address alone.
             guard let address = IPv4Address(bytes: route.destination.address),
                 let prefix = IPPrefix(address: .v4(address), length: Int(route.destination.prefixLength)),
-                !prefix.isDefaultRoute, !address.isLoopback
+                !prefix.isDefaultRoute, !address.isLoopback, !result.contains(where: { $0.prefix == prefix })
             else { continue }
             let device = route.linkIndex.flatMap { names[$0] }.map { " dev \($0)" } ?? ""
             result.append(.init(prefix: prefix, what: "route \(prefix)\(device)"))

@@ -37,7 +37,7 @@ extension MeshManager {
             return chosen
         }
         if requested == "none" { return nil }
-        guard let prefix = IPPrefix(requested), case .v4 = prefix.address, (8...28).contains(prefix.length) else {
+        guard let prefix = IPPrefix(requested), MeshCharter.isValidIPv4Prefix(prefix) else {
             throw ControlError.badRequest(
                 "--ipv4-prefix \(requested) is not an IPv4 network from /8 to /28 written as ADDRESS/LENGTH "
                     + "with no host bits set (for example 100.80.0.0/16), nor \"none\"")

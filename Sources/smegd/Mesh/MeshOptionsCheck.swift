@@ -8,11 +8,6 @@ enum MeshOptionsCheck {
     static func validate(_ options: MeshOptions, mesh: MeshID, policy: RoutePolicy, ipv4Prefix: IPPrefix? = nil) throws
     {
         if let problem = options.problem { throw ControlError.badRequest(problem.description) }
-        for route in advertisedRoutes(options) {
-            if let reason = policy.violation(of: route, in: mesh, ipv4Prefix: ipv4Prefix), reason.contains("IPv4") {
-                throw ControlError.badRequest("\(reason): members' addresses are never advertised as routes")
-            }
-        }
         if options.advertiseDefaultRoute == true && !policy.allowExitNodes {
             throw ControlError.badRequest(
                 "mesh \(mesh) does not allow exit nodes, so this node cannot advertise the default route; "
@@ -24,7 +19,7 @@ enum MeshOptionsCheck {
                     + "its creator decides that (`smegctl create --allow-bridged-meshes`)")
         }
         if let alias = options.alias { try validateAlias(alias) }
-        try dryRunRecord(options, mesh: mesh, policy: policy)
+        try dryRunRecord(options, mesh: mesh, policy: policy, ipv4Prefix: ipv4Prefix)
     }
 
     /// Refuses an alias no node could ever hold: one shaped like a short id is void on every
@@ -64,7 +59,11 @@ enum MeshOptionsCheck {
 
     /// Checks a record with the requested content under a throwaway identity: the record rules
     /// (alias, description, routes, sizes) are checked exactly as receivers will check them.
-    private static func dryRunRecord(_ options: MeshOptions, mesh: MeshID, policy: RoutePolicy) throws {
+    /// Routes inside the mesh's IPv4 network are refused too: receivers would ignore them, and
+    /// this node would not publish them while its operator thinks it does.
+    private static func dryRunRecord(
+        _ options: MeshOptions, mesh: MeshID, policy: RoutePolicy, ipv4Prefix: IPPrefix?
+    ) throws {
         let identity = try NodeIdentity.generate()
         var record = NodeRecord(
             identity: identity, mesh: mesh, endpoints: options.endpoint.flatMap(Endpoint.init).map { [$0] } ?? [],
@@ -73,7 +72,7 @@ enum MeshOptionsCheck {
         record.description = options.description ?? ""
         record.routes = advertisedRoutes(options)
         do {
-            try record.validateContent(in: mesh, policy: policy)
+            try record.validateContent(in: mesh, policy: policy, ipv4Prefix: ipv4Prefix)
         } catch {
             throw ControlError.badRequest("\(error)")
         }
