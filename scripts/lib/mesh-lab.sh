@@ -676,3 +676,34 @@ lab_until() {
 lab_within() {
     [[ $1 != never ]] && awk -v value="$1" -v bar="$2" 'BEGIN { exit !(value <= bar) }'
 }
+
+# --- Paths between members (direct WireGuard sessions or through relays)
+
+# lab_path FROM MESH TO: FROM's path to the member aliased TO, from FROM's daemon: KIND ENDPOINT
+# VIA REASON on one line (meshjson.py path; "-" for a null endpoint, no relay or no reason).
+lab_path() {
+    lab_ctl "$1" get "$2" --json 2>/dev/null | lab_json path alias="$3"
+}
+
+# lab_paths_are KIND MESH A B: A's path to B and B's to A are both of KIND.
+lab_paths_are() {
+    local kind
+    read -r kind _ < <(lab_path "$3" "$2" "$4") && [[ $kind == "$1" ]] || return 1
+    read -r kind _ < <(lab_path "$4" "$2" "$3") && [[ $kind == "$1" ]]
+}
+
+# lab_require_paths NAME MESH OTHER: fails the script, saying why, unless NAME's daemon reports a
+# path to the member OTHER (a smegd without direct paths reports none).
+lab_require_paths() {
+    local status=0
+    lab_path "$1" "$2" "$3" >/dev/null || status=$?
+    ((status != 2)) || lab_fail "$1's smegd reports no \"path\" for members in smegctl get --json (above)"
+    ((status == 0)) || lab_fail "$1's smegctl get --json does not list $3"
+}
+
+# lab_wg_endpoint FROM MESH TO: where FROM's WireGuard sends to the member TO ("-" if nowhere).
+lab_wg_endpoint() {
+    local key
+    key=$(lab_ctl "$3" get "$2" --json | lab_json self-id)
+    lab_exec "$1" wg show "$(lab_interface "$1" "$2")" endpoints | lab_json wg-endpoint "$key"
+}
