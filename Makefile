@@ -22,7 +22,7 @@ LINK = -Xswiftc -L$(STATIC_CXX) -Xswiftc -Xfrontend -Xswiftc -function-sections 
 # The order file is smegd's: linked into smegctl, every name in it would be a warning.
 LAYOUT = $(LINK) -Xlinker --symbol-ordering-file=$(CURDIR)/scripts/layout/smegd.order
 
-.PHONY: all deps build release layout-check lint unit fuzz test netns-test daemon-test routing-test failure-test hostile-test hostile-netns-test owners-test roaming-test direct-paths-test examples vm-test demo sim bench-crdt bench bench-wg clean help
+.PHONY: all deps build release layout-check lint unit fuzz test netns-test daemon-test routing-test failure-test hostile-test hostile-netns-test owners-test roaming-test direct-paths-test examples vm-test demo sim bench-crdt bench bench-wg bench-direct clean help
 
 all: build
 
@@ -32,6 +32,7 @@ help:
 	@echo "make fuzz   run the decoder fuzzers for longer (FUZZ_SECONDS per target)"
 	@echo "make bench  smegd against Serf (plain and encrypted) on loopback, N = 20 and 100 (BENCH_N); see BENCHMARKS.md"
 	@echo "make bench-wg   an idle mesh with WireGuard in namespaces: uplink bytes per node, gossip and WireGuard"
+	@echo "make bench-direct   two NAT'd clients, direct against relayed: round trips and iperf3 TCP throughput"
 	@echo "make daemon-test / routing-test / failure-test / hostile-test / hostile-netns-test / owners-test / roaming-test / direct-paths-test / examples / netns-test / vm-test   one stage of make test"
 	@echo "make sim    the simulator's bars at 1000 nodes, 20 seeds, without and with 10% loss"
 	@echo "make bench-crdt   merge and delta micro-benchmark on a 10,000-entry store"
@@ -164,6 +165,11 @@ bench:
 # sends and receives on its uplink, gossip and WireGuard apart; a few minutes.
 bench-wg: release
 	@SMEG_BIN="$$($(SWIFT) build $(RELEASE) --show-bin-path)" scripts/bench-wg-idle.sh
+
+# Two clients behind NAT, direct against relayed on the same topology: round trips and iperf3
+# TCP throughput (BENCHMARKS.md); about a minute.
+bench-direct: release
+	@SMEG_BIN="$$($(SWIFT) build $(RELEASE) --show-bin-path)" scripts/bench-direct.sh
 
 clean:
 	rm -rf .build .build-*
