@@ -226,16 +226,16 @@ extension MeshNode {
             case .tryCandidate(let key):
                 reapply = true
                 if let device = WireGuardKey(bytes: key.bytes) { restart.append(device) }
+            case .retryCandidate(let key):
+                if let device = WireGuardKey(bytes: key.bytes) { restart.append(device) }
             case .changed:
                 reapply = true
             case .log(let level, let text):
                 effects.append(.log(level, text))
             }
         }
-        if reapply {
-            effects += applyNow(now: now)
-            effects += restart.map { .restartHandshake($0) }
-        }
+        if reapply { effects += applyNow(now: now) }
+        effects += restart.map { .restartHandshake($0) }
         return effects
     }
 

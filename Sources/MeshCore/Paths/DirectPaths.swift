@@ -5,9 +5,9 @@ import GossipCRDT
 /// of its own (docs/routing.md, "Direct paths").
 ///
 /// A pair goes *asking* (this node sent a punch message, and waits for the other's), *trying*
-/// (both consented: the other's candidates are tried in turn, about a second each, by pointing
-/// a WireGuard peer with no AllowedIPs at one and starting a handshake while the other end does
-/// the same), and *direct* once a handshake completed on both ends (each says so in its punch
+/// (both consented: the other's candidates are tried in turn, a second each, by pointing a
+/// WireGuard peer with no AllowedIPs at one and starting a handshake at once and again half a
+/// second later, while the other end does the same), and *direct* once a handshake completed on both ends (each says so in its punch
 /// messages): only then do the pair's overlay addresses move to the direct session. It falls
 /// back to the relay when the direct session stops answering, and every failure doubles the
 /// wait before the next attempt.
@@ -50,6 +50,9 @@ public struct DirectPaths: Sendable {
         case sendProbe(WireGuardPublicKey, nonce: UInt64)
         /// The plan of this pair changed to a new candidate: apply it and start a handshake now.
         case tryCandidate(WireGuardPublicKey)
+        /// Start the handshake with the current candidate again: the first may have reached
+        /// the other end before it had added this node.
+        case retryCandidate(WireGuardPublicKey)
         /// A pair moved to or from its direct session: apply the new state.
         case changed
         case log(LogLevel, String)
@@ -79,6 +82,8 @@ public struct DirectPaths: Sendable {
         var attemptWall: Double = 0
         var index = 0
         var stepDue: Instant?
+        /// Whether the current candidate's second handshake went out.
+        var retried = false
         var lastSent: Instant?
         var theirs: (attempt: UInt32, handshook: Bool, at: Instant)?
         /// The other's attempt when the pair went direct: a newer one means it fell back.
@@ -306,10 +311,16 @@ public struct DirectPaths: Sendable {
                 if pair.lastSent.map({ now.since($0) >= Self.step }) ?? true {
                     actions.append(sendPunch(key, now: now))
                 }
-                guard let due = pair.stepDue, now >= due else { continue }
+                guard let due = pair.stepDue else { continue }
+                if !pair.retried, !pair.handshook, now + Self.step / 2 >= due {
+                    pairs[key]!.retried = true
+                    actions.append(.retryCandidate(key))
+                }
+                guard now >= due else { continue }
                 if pair.index + 1 < pair.eligibility.candidates.count, !pair.handshook {
                     pairs[key]!.index += 1
                     pairs[key]!.stepDue = now + Self.step
+                    pairs[key]!.retried = false
                     actions.append(.tryCandidate(key))
                 } else if now >= due + Self.step * 2 {
                     let tried = pair.eligibility.candidates.count
@@ -354,8 +365,12 @@ public struct DirectPaths: Sendable {
         guard pairs[key]?.phase == .asking else { return [] }
         pairs[key]!.phase = .trying
         pairs[key]!.index = 0
+        pairs[key]!.retried = false
         pairs[key]!.stepDue = now + Self.step
-        pairs[key]!.attemptWall = wall
+        // Half a second early: the wall clock has millisecond steps, and the other end's first
+        // handshake can complete within the millisecond this end consents in. Older sessions
+        // cannot count: the punching peer is new (it is removed whenever an attempt ends).
+        pairs[key]!.attemptWall = wall - 0.5
         return [.tryCandidate(key)]
     }
 
