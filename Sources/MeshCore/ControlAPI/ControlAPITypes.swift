@@ -264,6 +264,10 @@ public struct MemberView: Codable, Sendable, Equatable {
     /// The member's IPv4 overlay address; absent when the mesh has no IPv4 network or the member
     /// holds no address in it (not yet given one, or displaced by a member admitted with it first).
     public var ipv4: String?
+    /// How this node reaches the member: its own WireGuard session, or relays.
+    public var path: PathView?
+    /// The member's direct-path candidates, as its record publishes them.
+    public var candidates: [String]?
 
     public init(
         id: String, shortId: String, alias: String?, description: String?, address: String, endpoints: [String],

@@ -79,3 +79,54 @@ public struct StatusResponse: Codable, Sendable, Equatable {
         self.meshes = meshes
     }
 }
+
+/// The path this node's packets for one member take.
+public struct PathView: Codable, Sendable, Equatable {
+    /// "self", "direct" (a WireGuard session of its own with the member: peers with each other,
+    /// a client with its peer or exit, a punched pair), "punching" (relayed while a direct path
+    /// is tried) or "relayed".
+    public var kind: String
+    /// The relays' short ids, in the order packets cross them.
+    public var via: [String]
+    /// Where WireGuard sends to the member, when direct.
+    public var endpoint: String?
+    /// Why the pair relays, when it does.
+    public var reason: String?
+    /// Seconds since the path last changed, when known.
+    public var sinceSeconds: Double?
+
+    public init(
+        kind: String, via: [String] = [], endpoint: String? = nil, reason: String? = nil, sinceSeconds: Double? = nil
+    ) {
+        self.kind = kind
+        self.via = via
+        self.endpoint = endpoint
+        self.reason = reason
+        self.sinceSeconds = sinceSeconds
+    }
+}
+
+/// The answer to `POST /v1/meshes/{mesh}/ping`: probes over the overlay to one member.
+public struct PingResult: Codable, Sendable, Equatable {
+    /// The member's WireGuard key, base64, and its alias when it has one.
+    public var member: String
+    public var alias: String?
+    public var address: String
+    public var path: PathView
+    /// One entry per probe: its round-trip time, or nil when no answer came in time.
+    public var replies: [PingReply?]
+
+    public init(member: String, alias: String?, address: String, path: PathView, replies: [PingReply?]) {
+        self.member = member
+        self.alias = alias
+        self.address = address
+        self.path = path
+        self.replies = replies
+    }
+}
+
+public struct PingReply: Codable, Sendable, Equatable {
+    public var rttMilliseconds: Double
+
+    public init(rttMilliseconds: Double) { self.rttMilliseconds = rttMilliseconds }
+}

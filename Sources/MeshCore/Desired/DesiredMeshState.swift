@@ -42,6 +42,8 @@ public struct DesiredMeshState: Equatable, Sendable {
         /// a member missing here has IPv6 only.
         public var ipv4Prefix: IPPrefix?
         public var ipv4: [WireGuardPublicKey: IPv4Address] = [:]
+        /// The direct paths this node keeps or is punching (`DirectPaths.plans`).
+        public var directPaths: [WireGuardPublicKey: DirectPaths.Plan] = [:]
 
         public init(
             mesh: MeshID, identity: NodeIdentity, interfaceName: String, listenPort: UInt16, role: NodeRecord.Role,
@@ -79,15 +81,35 @@ public struct DesiredMeshState: Equatable, Sendable {
         let me = inputs.identity.wireGuardPublicKey
         let routing = topology.routing(for: me)
         let keepalive = inputs.keepalive ?? (inputs.role == .client ? clientKeepalive : 0)
+        var sessions = routing.sessions
+        var punching: [WireGuardPublicKey: WireGuardEndpoint] = [:]
+        var directKeepalive: [WireGuardPublicKey: UInt16] = [:]
+        for (key, plan) in inputs.directPaths where sessions[key] == nil && topology.members[key] != nil {
+            switch plan {
+            case .punching(let endpoint):
+                // No AllowedIPs until both ends saw a handshake: the relay keeps the traffic.
+                sessions[key] = []
+                punching[key] = endpoint
+            case .direct(let keepalive):
+                // The pair's addresses move off whichever session carried them.
+                let host = topology.hostPrefixes(of: key)
+                for other in sessions.keys { sessions[other]!.removeAll(where: host.contains) }
+                sessions[key] = host
+                directKeepalive[key] = keepalive
+            }
+        }
         var peers: [WireGuardPeer] = []
-        for (key, prefixes) in routing.sessions.sorted(by: { $0.key < $1.key }) {
+        for (key, prefixes) in sessions.sorted(by: { $0.key < $1.key }) {
             guard let member = topology.members[key]?.record, let publicKey = WireGuardKey(bytes: key.bytes) else {
                 continue
             }
+            let peerKeepalive =
+                punching[key] != nil
+                ? DirectPaths.natKeepalive : directKeepalive[key] ?? (member.role == .peer ? keepalive : 0)
             peers.append(
                 WireGuardPeer(
-                    publicKey: publicKey, endpoint: endpoint(of: member), allowedIPs: prefixes.map(IPNet.init),
-                    persistentKeepalive: member.role == .peer ? keepalive : 0))
+                    publicKey: publicKey, endpoint: punching[key] ?? endpoint(of: member),
+                    allowedIPs: prefixes.map(IPNet.init), persistentKeepalive: peerKeepalive))
         }
         var device = WireGuardDevice(name: inputs.interfaceName, peers: peers)
         device.privateKey = WireGuardKey(bytes: inputs.identity.wireGuardPrivateKey.bytes)

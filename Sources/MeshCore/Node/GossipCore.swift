@@ -33,6 +33,8 @@ struct GossipCore {
         case secretOffered(generation: UInt64, sealed: [UInt8])
         /// A frame of this mesh that no secret this node holds opens, from `source`.
         case undecryptable(PeerAddress)
+        /// A path message from a present member (`MeshNode+Paths` acts on it).
+        case path(PathMessage, from: NodeID, source: PeerAddress)
     }
 
     private(set) var engine: GossipEngine
@@ -102,6 +104,11 @@ struct GossipCore {
         switch inbound.payload {
         case .owners(let owners):
             return [.opened] + receiveOwners(owners, inbound, now: now)
+        case .paths(let path):
+            // Only from present members: state about a pair is kept for members alone.
+            guard engine.store.isPresent(inbound.sender) else { return [.opened, .rejected("path-from-non-member")] }
+            lastHeard[inbound.sender] = now
+            return [.opened, .path(path, from: inbound.sender, source: inbound.source)]
         case .gossip(let gossip):
             message = gossip
         }

@@ -25,7 +25,7 @@ extension MeshNode {
     static let problemRetry: Duration = .seconds(10)
 
     /// The desired WireGuard, address and route state from the present members, now.
-    mutating func reconcile(now: Instant) -> [Effect] {
+    mutating func reconcile(now: Instant, updatingPaths: Bool = true) -> [Effect] {
         reconcileDue = nil
         let live = membersInSessions(now: now)
         let notes = updateIPv4Assignment(members: live)
@@ -48,7 +48,15 @@ extension MeshNode {
             if let own = ownIPv4 { inputs.ipv4[identity.wireGuardPublicKey] = own }
         }
         topology = DesiredMeshState.topology(for: inputs)
-        return notes + [.apply(DesiredMeshState.compute(inputs, topology: topology))] + readmitWithoutAddress(now: now)
+        // The pairs' plans follow the new topology first (a pair that no longer relays stops
+        // punching); their own changes re-enter here without updating again.
+        let pathEffects = updatingPaths ? updateDirectPaths(topology: topology, now: now) : []
+        if pathEffects.contains(where: { if case .apply = $0 { return true } else { return false } }) {
+            return notes + pathEffects + readmitWithoutAddress(now: now)
+        }
+        inputs.directPaths = paths.direct.plans
+        return notes + pathEffects + [.apply(DesiredMeshState.compute(inputs, topology: topology))]
+            + readmitWithoutAddress(now: now)
     }
 
     /// The outcome of an `apply`, and how long the kernel took.
@@ -58,7 +66,11 @@ extension MeshNode {
         switch result {
         case .success(let applied):
             if options.role == .client {
-                for key in applied.added { handshakeRetries[key] = HandshakeRetry(due: now + .seconds(1), attempts: 0) }
+                // Punching peers are started by `DirectPaths`, one candidate at a time.
+                let punching = Set(paths.direct.plans.keys.compactMap { WireGuardKey(bytes: $0.bytes) })
+                for key in applied.added where !punching.contains(key) {
+                    handshakeRetries[key] = HandshakeRetry(due: now + .seconds(1), attempts: 0)
+                }
             }
             var effects: [Effect] = [
                 .metric(.set("smeg_reconcile_seconds", elapsed.seconds, labels: labels)),
@@ -104,7 +116,7 @@ extension MeshNode {
         }
         return handshakeRetries.filter { now >= $0.value.due }.sorted { $0.key.base64 < $1.key.base64 }.map {
             restart($0.key, $0.value)
-        }
+        } + pathsObserved(now: now)
     }
 
     /// The device could not be read: the due retries are restarted blind (the kernel's restart

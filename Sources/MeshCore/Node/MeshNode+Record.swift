@@ -24,6 +24,7 @@ extension MeshNode {
         // Routes the owners' policy no longer allows stay configured but unpublished.
         record.routes = options.routes.filter { policy.violation(of: $0, in: mesh, ipv4Prefix: ipv4Prefix) == nil }
         record.admission = ownAdmission
+        record.candidates = ownCandidates
         for route in bridgedRoutes
         where record.routes.count < RecordLimits.maxRoutes
             && !record.routes.contains(where: { $0.prefix == route.prefix })

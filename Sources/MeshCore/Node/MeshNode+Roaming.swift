@@ -50,9 +50,10 @@ extension MeshNode {
         beginReconnect("the network changed (\(what))", now: now, wallMillis: wallMillis)
         renewSessions(due: now, since: Self.wallSeconds(wallMillis))
         effects += perform(gossip.resume(now: now, unseen: .zero), now: now)
-        let published = ownEndpoints
+        let published = (ownEndpoints, ownCandidates)
         hostEndpoints = endpoints
-        if ownEndpoints != published {
+        effects += pathsNetworkChanged(now: now)
+        if ownEndpoints != published.0 || ownCandidates != published.1 {
             effects.append(
                 .log(
                     .info,

@@ -46,6 +46,10 @@ extension MeshNode {
             guard let key = WireGuardPublicKey(base64: view.id) else { return view }
             if ownerNodes.contains(key.nodeID) { view.isOwner = true }
             view.evicted = evictionView(of: key.nodeID)
+            view.path = pathView(of: key, now: now)
+            if let record = records[key.nodeID], !record.candidates.isEmpty {
+                view.candidates = record.candidates.map(\.description)
+            }
             return view
         }
         var detail = MeshDetail(mesh: summary(), members: members.sorted { $0.id < $1.id }, routing: routing())

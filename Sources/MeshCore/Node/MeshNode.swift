@@ -32,6 +32,8 @@ public struct MeshNode {
         /// An owner evicted this node: tear the mesh down here and remember who did it. The
         /// node does nothing more for this mesh.
         case evicted(Eviction)
+        /// The answer to the `ping` that returned this nonce came back after `rtt`.
+        case pingAnswered(nonce: UInt64, rtt: Duration)
     }
 
     /// Who evicted this node, for the shell to keep and `status` to show.
@@ -107,6 +109,8 @@ public struct MeshNode {
     var admissionClaims: [NodeID: CarriedAdmission] = [:]
     /// When this node, as an owner, last gave a member a new IPv4 address.
     var readmittedAt: [SigningPublicKey: Instant] = [:]
+    /// Direct paths: candidates, punching, probes and pings (`MeshNode+Paths`).
+    var paths = PathState()
 
     /// One peer as the device reports it.
     public struct KernelPeer: Equatable, Sendable {
@@ -114,10 +118,18 @@ public struct MeshNode {
         public var lastHandshake: Double?
         /// Where the device sends to now (learnt from the peer's packets when it roams).
         public var endpoint: WireGuardEndpoint?
+        /// Bytes received from and sent to the peer: a direct path that sends and hears
+        /// nothing back is probed (`DirectPaths`).
+        public var receivedBytes: UInt64
+        public var sentBytes: UInt64
 
-        public init(lastHandshake: Double?, endpoint: WireGuardEndpoint? = nil) {
+        public init(
+            lastHandshake: Double?, endpoint: WireGuardEndpoint? = nil, receivedBytes: UInt64 = 0, sentBytes: UInt64 = 0
+        ) {
             self.lastHandshake = lastHandshake
             self.endpoint = endpoint
+            self.receivedBytes = receivedBytes
+            self.sentBytes = sentBytes
         }
 
         /// Whether a handshake completed after `since` (wall seconds; nil: ever).
@@ -181,7 +193,7 @@ public struct MeshNode {
     }
     public var records: [NodeID: NodeRecord] { gossip.records }
     public var interfaceName: String { InterfaceName.forMesh(mesh) }
-    private var labels: [String: String] { ["mesh": mesh.text] }
+    var labels: [String: String] { ["mesh": mesh.text] }
 
     /// Nothing known but ourselves and no bootstrap address resolved: the shell resolves the
     /// token's bootstrap names again.
@@ -227,6 +239,7 @@ public struct MeshNode {
         if let due = reconcileDue, now >= due { effects += reconcile(now: now) }
         effects += roamingTick(now: now, wallMillis: wallMillis)
         effects += retryHandshakes(now: now)
+        effects += pathsTick(now: now)
         if behindSince != nil { effects += catchUpIfBehind(now: now) }
         if let due = persistDue, now >= due { effects.append(persist(wallMillis: wallMillis)) }
         let gauges = (members: engine.store.presentCount, leads: engine.isLeader)
@@ -314,6 +327,8 @@ public struct MeshNode {
                 out += secretOffered(generation: generation, sealed: sealed, now: now)
             case .undecryptable(let source):
                 out += undecryptable(from: source, now: now)
+            case .path(let message, let sender, let source):
+                out += receivePath(message, from: sender, source: source, now: now)
             }
         }
         return out

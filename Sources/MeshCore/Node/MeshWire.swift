@@ -34,6 +34,7 @@ struct MeshWire: Sendable {
     enum Payload {
         case gossip(GossipMessage)
         case owners(OwnerMessage)
+        case paths(PathMessage)
     }
 
     struct Opened {
@@ -72,6 +73,13 @@ struct MeshWire: Sendable {
                 return .refused(reason: "malformed-owner-message")
             }
             payload = .owners(message)
+        } else if PathMessage.isPathMessage(opened.message) {
+            // Path messages make a node send handshakes and answers: a proven sender only.
+            guard opened.isSenderProven else { return .refused(reason: "unproven-sender") }
+            guard let message = try? PathMessage.decode(opened.message) else {
+                return .refused(reason: "malformed-path-message")
+            }
+            payload = .paths(message)
         } else {
             let message: GossipMessage
             do {

@@ -32,6 +32,9 @@ public struct NodeRecord: Hashable, Sendable {
     /// The owner-signed admission (`OwnerStatement` of kind admit, its bytes) that makes this
     /// key a member; nil in records of meshes that do not require one yet.
     public var admission: [UInt8]?
+    /// Where this member's WireGuard may be reached directly (`PathCandidate`); published by
+    /// clients, so that pairs that would relay can punch through their NATs.
+    public var candidates: [PathCandidate] = []
 
     public init(
         wireGuardKey: WireGuardPublicKey, signingKey: SigningPublicKey, address: IPv6Address,

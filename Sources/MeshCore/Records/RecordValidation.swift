@@ -90,6 +90,19 @@ extension NodeRecord {
                 throw .refusedEndpoint(endpoint, refusal)
             }
         }
+        // Candidates are where other members send handshakes when they punch: the same rules as
+        // endpoints (`PathCandidates.toTry` adds the rule for site-local ones).
+        guard candidates.count <= PathCandidate.maxPerRecord,
+            Set(candidates.map(\.endpoint)).count == candidates.count
+        else {
+            throw .invalidEndpoint("candidate list (too many or duplicated)")
+        }
+        for candidate in candidates {
+            if case .name = candidate.endpoint.host { throw .refusedEndpoint(candidate.endpoint, .name) }
+            if let refusal = endpointPolicy.refusal(of: candidate.endpoint, overlay: overlay) {
+                throw .refusedEndpoint(candidate.endpoint, refusal)
+            }
+        }
         guard RecordLimits.isValidAlias(alias) else { throw .invalidAlias }
         guard RecordLimits.isValidText(description, limit: RecordLimits.maxDescriptionLength) else {
             throw .invalidDescription

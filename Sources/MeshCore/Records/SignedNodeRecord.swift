@@ -10,6 +10,10 @@ public struct SignedNodeRecord: Hashable, Sendable {
     /// Format 1 followed by the record's admission: a record has format 2 exactly when it
     /// carries one, so one record still has one encoding.
     static let admittedFormat: UInt8 = 2
+    /// Format 1 followed by the path candidates, then a flag byte and, when it is 1, the
+    /// admission. Written only for records that carry candidates, so that a record without any
+    /// keeps the encoding older members read.
+    static let candidatesFormat: UInt8 = 3
 
     public let record: NodeRecord
     public let signature: [UInt8]
@@ -76,7 +80,11 @@ extension NodeRecord {
     /// key order so that one record has exactly one encoding.
     func encodedBody() -> [UInt8] {
         var writer = ByteWriter(capacity: 256)
-        writer.writeU8(admission == nil ? SignedNodeRecord.formatVersion : SignedNodeRecord.admittedFormat)
+        let format =
+            !candidates.isEmpty
+            ? SignedNodeRecord.candidatesFormat
+            : admission == nil ? SignedNodeRecord.formatVersion : SignedNodeRecord.admittedFormat
+        writer.writeU8(format)
         writer.writeBytes(wireGuardKey.bytes)
         writer.writeBytes(signingKey.bytes)
         writer.writeBytes(address.bytes)
@@ -99,6 +107,14 @@ extension NodeRecord {
             writer.writeCount(route.path.count, limit: RecordLimits.maxPathLength)
             for mesh in route.path { writer.writeBytes(mesh.bytes) }
         }
+        if format == SignedNodeRecord.candidatesFormat {
+            writer.writeCount(candidates.count, limit: PathCandidate.maxPerRecord)
+            for candidate in candidates {
+                writer.writeU8(candidate.kind.rawValue)
+                writer.writeEndpoint(candidate.endpoint)
+            }
+            writer.writeU8(admission == nil ? 0 : 1)
+        }
         if let admission {
             writer.writeLengthPrefixed(admission, limit: OwnerStatement.admissionByteCount, field: "admission")
         }
@@ -110,7 +126,7 @@ extension NodeRecord {
 
     static func decodeBody(_ reader: inout ByteReader) throws(WireError) -> NodeRecord {
         let format = try reader.readU8("record format")
-        guard format == SignedNodeRecord.formatVersion || format == SignedNodeRecord.admittedFormat else {
+        guard (SignedNodeRecord.formatVersion...SignedNodeRecord.candidatesFormat).contains(format) else {
             throw .unsupportedVersion(format)
         }
         let wireGuardKey = WireGuardPublicKey(bytes: try reader.readBytes(32, "wireguard key"))!
@@ -155,12 +171,33 @@ extension NodeRecord {
             for _ in 0..<pathCount { path.append(try reader.readMeshID("route path")) }
             routes.append(AdvertisedRoute(prefix: prefix, path: path))
         }
+        var candidates: [PathCandidate] = []
+        var admitted = format == SignedNodeRecord.admittedFormat
+        if format == SignedNodeRecord.candidatesFormat {
+            let count = try reader.readCount(
+                "candidates", limit: PathCandidate.maxPerRecord, minimumElementSize: 8)
+            // Format 3 exists only to carry candidates: an empty list has format 1 or 2.
+            guard count > 0 else { throw .invalid(field: "candidates", reason: "format 3 without candidates") }
+            for _ in 0..<count {
+                let kindByte = try reader.readU8("candidate kind")
+                guard let kind = PathCandidate.Kind(rawValue: kindByte) else {
+                    throw .invalid(field: "candidate kind", reason: "unknown kind \(kindByte)")
+                }
+                candidates.append(PathCandidate(try reader.readEndpoint("candidate", allowNames: false), kind: kind))
+            }
+            switch try reader.readU8("admission flag") {
+            case 0: admitted = false
+            case 1: admitted = true
+            case let flag: throw .invalid(field: "admission flag", reason: "\(flag) is neither 0 nor 1")
+            }
+        }
         let admission =
-            format == SignedNodeRecord.admittedFormat
-            ? try reader.readLengthPrefixed("admission", limit: OwnerStatement.admissionByteCount) : nil
-        return NodeRecord(
+            admitted ? try reader.readLengthPrefixed("admission", limit: OwnerStatement.admissionByteCount) : nil
+        var record = NodeRecord(
             wireGuardKey: wireGuardKey, signingKey: signingKey, address: address, endpoints: endpoints,
             wireGuardPort: wireGuardPort, gossipPort: gossipPort, role: role, alias: alias,
             description: description, services: services, routes: routes, version: version, admission: admission)
+        record.candidates = candidates
+        return record
     }
 }

@@ -117,7 +117,9 @@ public final class MeshInterface: MeshKernel {
         guard let backend else { return [:] }
         var peers: [WireGuardKey: MeshNode.KernelPeer] = [:]
         for peer in try backend.device(named: name).peers {
-            peers[peer.publicKey] = MeshNode.KernelPeer(lastHandshake: peer.lastHandshake, endpoint: peer.endpoint)
+            peers[peer.publicKey] = MeshNode.KernelPeer(
+                lastHandshake: peer.lastHandshake, endpoint: peer.endpoint, receivedBytes: peer.rxBytes,
+                sentBytes: peer.txBytes)
         }
         return peers
     }

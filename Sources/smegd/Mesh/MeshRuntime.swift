@@ -26,6 +26,8 @@ actor MeshRuntime {
     private let routesChanged: @Sendable () -> Void
     private var hostAddressesAt: GossipCRDT.Instant?
     private(set) var stopped = false
+    /// Answers to `ping`s by nonce, until the waiting request takes them.
+    var pingAnswers: [UInt64: Duration] = [:]
     private var leaveRequested = false
 
     init(
@@ -217,6 +219,8 @@ actor MeshRuntime {
                 routesChanged()
             case .evicted(let eviction):
                 tearDownEvicted(eviction)
+            case .pingAnswered(let nonce, let rtt):
+                pingAnswers[nonce] = rtt
             }
         }
     }

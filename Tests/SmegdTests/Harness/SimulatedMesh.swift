@@ -39,6 +39,8 @@ struct SimulatedMesh {
         var savedInvites: PersistedInvites?
         /// Set when an owner evicted the node (it then tears the mesh down, as smegd does).
         var evicted: MeshNode.Eviction?
+        /// Answers to its `ping`s by nonce.
+        var pings: [UInt64: Duration] = [:]
 
         /// Where its gossip answers, as another node on its LAN would reach it.
         var address: PeerAddress { PeerAddress(ip: lan, port: SimulatedMesh.gossipPort) }
@@ -79,6 +81,8 @@ struct SimulatedMesh {
     var config = DaemonConfig()
     /// The share of datagrams lost on the way, each independently.
     var loss = 0.0
+    /// Nodes whose log lines are printed, for debugging a test.
+    var traced: Set<Int> = []
     /// "member pruned" lines logged, by any node.
     private(set) var prunes = 0
 
@@ -156,14 +160,19 @@ struct SimulatedMesh {
     @discardableResult
     mutating func add(
         role: NodeRecord.Role = .peer, behind: SimulatedNAT.Behaviour? = nil, admission: OwnerStatement? = nil,
-        admitted: Bool = true, secret granted: MeshSecret? = nil, bootstrap bootstrapIndex: Int = 0
+        admitted: Bool = true, secret granted: MeshSecret? = nil, bootstrap bootstrapIndex: Int = 0,
+        sharingNATOf: Int? = nil
     ) throws -> Int {
         let secret = granted ?? self.secret
         let index = nodes.count
         let identity = try Self.identity(index)
         var nat: Int?
         let lan: IPAddress
-        if let behind {
+        if let shared = sharingNATOf, let sharedNAT = nodes[shared].nat {
+            // Another host on the same LAN behind the same router.
+            nat = sharedNAT
+            lan = IPAddress("192.168.\(sharedNAT + 1).\(index + 2)")!
+        } else if let behind {
             nat = nats.count
             nats.append(SimulatedNAT(publicIP: IPAddress("203.0.113.\(nats.count + 1)")!, behaviour: behind))
             lan = IPAddress("192.168.\(nats.count).2")!
@@ -202,6 +211,7 @@ struct SimulatedMesh {
             wireGuard: SimulatedWireGuard(key: WireGuardKey(bytes: identity.nodeID.bytes)!))
         nodes.append(node)
         byLAN[lan] = index
+        byLAN[.v6(identity.address(in: mesh))] = index
         perform(nodes[index].core.start(now: clock(index), wallMillis: wall(index)), from: index)
         if index == 0, let own = nodes[0].core.ownIPv4 { grantedIPv4.insert(own) }
         return index
@@ -301,12 +311,44 @@ struct SimulatedMesh {
     private mutating func send(_ bytes: [UInt8], from index: Int, port: UInt16, to destination: PeerAddress) {
         frames += 1
         if loss > 0 && Double(rng.next() % 1_000_000) < loss * 1_000_000 { return }
+        if OverlayAddress.meshPrefix(of: mesh).contains(destination.ip) {
+            return sendOverlay(bytes, from: index, port: port, to: destination)
+        }
         var source = PeerAddress(ip: nodes[index].lan, port: port)
         if let nat = nodes[index].nat { source = nats[nat].outbound(from: source, to: destination, now: now) }
         let link = Link(from: source, to: destination)
         let arrival = max(now.nanoseconds + (1 + rng.next() % 20) * 1_000_000, (linkClear[link] ?? 0) + 1)
         linkClear[link] = arrival
         queue.push(Datagram(to: destination, from: source, bytes: bytes, sender: index), at: arrival)
+    }
+
+    /// A datagram to a member's overlay address goes the way the kernels' WireGuard sends it:
+    /// hop by hop to the peer whose AllowedIPs hold the destination most specifically, over
+    /// sessions that are up on both ends, and only where the receiving end's AllowedIPs route
+    /// the source back to the hop it came from (cryptokey routing). Relays forward; a pair whose
+    /// WireGuard packets are cut (`cutWireGuard`) carries nothing.
+    private mutating func sendOverlay(_ bytes: [UInt8], from index: Int, port: UInt16, to destination: PeerAddress) {
+        let source = IPAddress.v6(nodes[index].identity.address(in: mesh))
+        var at = index
+        for _ in 0..<4 {
+            guard let hop = nodes[at].wireGuard.route(to: destination.ip),
+                let next = nodes.firstIndex(where: { $0.key == hop }),
+                nodes[at].wireGuard.isUp(hop), nodes[next].wireGuard.isUp(nodes[at].key)
+            else { return }
+            nodes[at].wireGuard.count(sent: bytes.count, to: hop, now: now)
+            guard nodes[next].alive, !nodes[next].asleep, !cut(at, next), !cutWireGuard(at, next),
+                nodes[next].wireGuard.accepts(source, from: nodes[at].key)
+            else { return }
+            nodes[next].wireGuard.count(received: bytes.count, from: nodes[at].key)
+            if byLAN[destination.ip] == next {
+                let arrival = now.nanoseconds + (1 + rng.next() % 20) * 1_000_000
+                queue.push(
+                    Datagram(to: destination, from: PeerAddress(ip: source, port: port), bytes: bytes, sender: at),
+                    at: arrival)
+                return
+            }
+            at = next
+        }
     }
 
     private mutating func send(_ packets: [SimulatedWireGuard.Packet], from index: Int) {
@@ -370,6 +412,9 @@ struct SimulatedMesh {
             case .saveMesh:
                 break  // the core keeps its stored mesh; `restart` takes it from there
             case .log(let level, let message):
+                if traced.contains(index) {
+                    print("[\(Double(now.nanoseconds) / 1e9)] node \(index) \(level): \(message)")
+                }
                 if level >= .error { errors.append(message) }
                 if message.hasPrefix("member pruned") { prunes += 1 }
             case .metric(.rejected(let reason)):
@@ -377,6 +422,8 @@ struct SimulatedMesh {
             case .evicted(let eviction):
                 nodes[index].evicted = eviction
                 nodes[index].alive = false
+            case .pingAnswered(let nonce, let rtt):
+                nodes[index].pings[nonce] = rtt
             case .metric, .routesChanged:
                 break
             }

@@ -28,6 +28,8 @@ struct SimulatedNAT {
         var filtering: Filtering
         /// An idle mapping is forgotten after this long (Linux conntrack: 30 s for UDP).
         var timeout: Duration = .seconds(30)
+        /// The public port is the inside port when it is free (Linux masquerade does this).
+        var preservesPorts = false
     }
 
     let publicIP: IPAddress
@@ -58,7 +60,7 @@ struct SimulatedNAT {
         let port =
             bindings.first { $0.value.inside == inside && $0.value.destination == wanted }?.key
             ?? allocate(
-                Binding(inside: inside, destination: wanted, lastUsed: now))
+                Binding(inside: inside, destination: wanted, lastUsed: now), preferring: inside.port)
         bindings[port]!.contacted.insert(destination)
         bindings[port]!.lastUsed = now
         return PeerAddress(ip: publicIP, port: port)
@@ -86,7 +88,11 @@ struct SimulatedNAT {
         return binding.inside
     }
 
-    private mutating func allocate(_ binding: Binding) -> UInt16 {
+    private mutating func allocate(_ binding: Binding, preferring port: UInt16) -> UInt16 {
+        if behaviour.preservesPorts, bindings[port] == nil {
+            bindings[port] = binding
+            return port
+        }
         while bindings[nextPort] != nil { nextPort = nextPort == .max ? 40_000 : nextPort + 1 }
         bindings[nextPort] = binding
         defer { nextPort = nextPort == .max ? 40_000 : nextPort + 1 }

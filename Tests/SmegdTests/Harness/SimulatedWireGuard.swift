@@ -26,6 +26,11 @@ struct SimulatedWireGuard {
         var unanswered: Instant?
         /// When the last echo of a ping came back.
         var lastEcho: Instant?
+        /// What the peer's session carries, both ways (cryptokey routing).
+        var allowedIPs: [IPPrefix] = []
+        /// Bytes received from and sent to the peer, as `wg show transfer` counts them.
+        var received: UInt64 = 0
+        var sent: UInt64 = 0
     }
 
     enum Kind: UInt8 {
@@ -68,14 +73,18 @@ struct SimulatedWireGuard {
         for configured in desired.device.peers {
             let key = configured.publicKey
             let endpoint = configured.endpoint.flatMap(Self.address)
+            let allowed = configured.allowedIPs.compactMap(IPPrefix.init)
             if var peer = peers[key] {
                 if let endpoint { peer.endpoint = endpoint }
                 peer.keepalive = configured.persistentKeepalive
+                peer.allowedIPs = allowed
                 peers[key] = peer
                 continue
             }
             added.append(key)
-            peers[key] = Peer(endpoint: endpoint, keepalive: configured.persistentKeepalive, wantedSince: now)
+            var peer = Peer(endpoint: endpoint, keepalive: configured.persistentKeepalive, wantedSince: now)
+            peer.allowedIPs = allowed
+            peers[key] = peer
             packets += initiate(key, now: now)
         }
         order = desired.device.peers.map(\.publicKey)
@@ -92,7 +101,9 @@ struct SimulatedWireGuard {
         guard let peer = peers[key],
             !MeshNode.handshake(peer.handshake.map { wallBase + Double($0.nanoseconds) / 1e9 }, isAfter: since)
         else { return (false, []) }
-        peers[key] = Peer(endpoint: peer.endpoint, keepalive: peer.keepalive, wantedSince: now, lastEcho: peer.lastEcho)
+        var fresh = Peer(endpoint: peer.endpoint, keepalive: peer.keepalive, wantedSince: now, lastEcho: peer.lastEcho)
+        fresh.allowedIPs = peer.allowedIPs
+        peers[key] = fresh
         restarts += 1
         return (true, initiate(key, now: now))
     }
@@ -104,7 +115,49 @@ struct SimulatedWireGuard {
         guard let endpoint = peers[key]?.endpoint else { return [] }
         peers[key]!.initiatedAt = now
         peers[key]!.lastSent = now
+        peers[key]!.sent &+= Self.initiationBytes
         return [packet(.initiation, to: endpoint)]
+    }
+
+    /// WireGuard's message sizes: what the transfer counters add per packet.
+    static let initiationBytes: UInt64 = 148
+    static let responseBytes: UInt64 = 92
+    static let keepaliveBytes: UInt64 = 32
+
+    static func size(of kind: Kind) -> UInt64 {
+        switch kind {
+        case .initiation: return initiationBytes
+        case .response: return responseBytes
+        case .data, .echo, .keepalive: return keepaliveBytes
+        }
+    }
+
+    // MARK: Cryptokey routing
+
+    /// The peer whose AllowedIPs hold `address` most specifically: where the kernel sends it.
+    func route(to address: IPAddress) -> WireGuardKey? {
+        var best: (key: WireGuardKey, length: Int)?
+        for key in order {
+            guard let peer = peers[key] else { continue }
+            for prefix in peer.allowedIPs where prefix.contains(address) && prefix.length > (best?.length ?? -1) {
+                best = (key, prefix.length)
+            }
+        }
+        return best?.key
+    }
+
+    /// Whether a packet from `source` may arrive on the session with `key`: its source must
+    /// route back to that peer.
+    func accepts(_ source: IPAddress, from key: WireGuardKey) -> Bool { route(to: source) == key }
+
+    /// A data packet of `bytes` payload went to or came from `key` over the overlay.
+    mutating func count(sent bytes: Int, to key: WireGuardKey, now: Instant) {
+        peers[key]?.sent &+= UInt64(bytes) + Self.keepaliveBytes
+        peers[key]?.lastSent = now
+    }
+
+    mutating func count(received bytes: Int, from key: WireGuardKey) {
+        peers[key]?.received &+= UInt64(bytes) + Self.keepaliveBytes
     }
 
     mutating func receive(_ bytes: [UInt8], from source: PeerAddress, now: Instant) -> [Packet] {
@@ -113,10 +166,12 @@ struct SimulatedWireGuard {
         if [.keepalive, .data, .echo].contains(kind) && peer.handshake == nil { return [] }
         peers[sender]!.endpoint = source
         peers[sender]!.unanswered = nil
+        peers[sender]!.received &+= Self.size(of: kind)
         switch kind {
         case .initiation:
             peers[sender]!.handshake = now
             peers[sender]!.lastSent = now
+            peers[sender]!.sent &+= Self.responseBytes
             return [packet(.response, to: source)]
         case .response:
             guard peers[sender]!.initiatedAt != nil else { return [] }
@@ -171,6 +226,7 @@ struct SimulatedWireGuard {
                 now.since(peer.lastSent ?? .zero) >= .seconds(Int64(peer.keepalive))
             {
                 peers[key]!.lastSent = now
+                peers[key]!.sent &+= Self.keepaliveBytes
                 packets.append(packet(.keepalive, to: endpoint))
             }
         }
@@ -183,7 +239,8 @@ struct SimulatedWireGuard {
         peers.mapValues { peer in
             MeshNode.KernelPeer(
                 lastHandshake: peer.handshake.map { wallBase + Double($0.nanoseconds) / 1e9 },
-                endpoint: peer.endpoint.flatMap { WireGuardEndpoint("\($0)") })
+                endpoint: peer.endpoint.flatMap { WireGuardEndpoint("\($0)") }, receivedBytes: peer.received,
+                sentBytes: peer.sent)
         }
     }
 
@@ -193,5 +250,20 @@ struct SimulatedWireGuard {
     static func address(_ endpoint: WireGuardEndpoint) -> PeerAddress? {
         guard let text = Endpoint(endpoint.description), case .ipv4(let ip) = text.host else { return nil }
         return PeerAddress(ip: .v4(ip), port: endpoint.port)
+    }
+}
+
+extension IPPrefix {
+    /// The kernel's form of a prefix in the core's.
+    init?(_ net: IPNet) {
+        let address: IPAddress
+        if net.address.count == 4, let v4 = IPv4Address(bytes: net.address) {
+            address = .v4(v4)
+        } else if let v6 = IPv6Address(bytes: net.address) {
+            address = .v6(v6)
+        } else {
+            return nil
+        }
+        self.init(address: address, length: Int(net.prefixLength))
     }
 }

@@ -1,0 +1,285 @@
+import GossipCRDT
+
+/// Direct paths between clients (docs/routing.md, "Direct paths"): the candidates this node
+/// publishes, where its peers see it from, punching with the members it would otherwise reach
+/// through relays, probes and `smegctl ping`.
+extension MeshNode {
+    /// What this node keeps about paths besides `DirectPaths`.
+    struct PathState {
+        var direct = DirectPaths()
+        /// Where each peer this node asked sees its WireGuard packets come from.
+        var reflexive: [NodeID: Endpoint] = [:]
+        /// The where-am-i question outstanding, and when it was sent.
+        var asked: (to: NodeID, nonce: UInt64, at: Instant)?
+        /// When to ask next; nil asks at once.
+        var askDue: Instant?
+        /// Members whose question waits for the device to be read, with their nonces.
+        var askers: [NodeID: UInt64] = [:]
+        var lastObservation: Instant?
+        /// Pings in flight by nonce: to whom and since when.
+        var pings: [UInt64: (key: WireGuardPublicKey, at: Instant)] = [:]
+        var counter: UInt64 = 0
+        /// The gauges last exported.
+        var exported: (direct: Int, punching: Int)?
+    }
+
+    /// Askers and pings kept at most: every other member asking at once is still bounded.
+    static let maxPathWaiters = 64
+    /// How often a client asks its peer where it is seen from once it has an answer.
+    static let askInterval: Duration = .seconds(60)
+    /// How soon it asks again while it has none, or just after a change.
+    static let askRetry: Duration = .seconds(2)
+
+    /// Direct paths need WireGuard on both ends, and a client on this end: peers already keep a
+    /// session with every peer and with their clients.
+    var punches: Bool { options.role == .client && !settings.controlPlaneOnly }
+
+    /// The candidates this node publishes: its interface addresses and where its peers see it.
+    var ownCandidates: [PathCandidate] {
+        guard punches else { return [] }
+        let reflexive = paths.reflexive.sorted { $0.key < $1.key }.map(\.value)
+        var unique: [Endpoint] = []
+        for endpoint in reflexive where !unique.contains(endpoint) { unique.append(endpoint) }
+        return PathCandidates.own(local: hostEndpoints, reflexive: unique, overlay: OverlayAddress.meshPrefix(of: mesh))
+    }
+
+    // MARK: Deciding which pairs punch
+
+    /// Which members this node may punch with and what it would try; called at every
+    /// reconcile, before the desired state is computed from the plans.
+    mutating func updateDirectPaths(topology: MeshTopology, now: Instant) -> [Effect] {
+        let me = identity.wireGuardPublicKey
+        var eligible: [WireGuardPublicKey: DirectPaths.Eligibility] = [:]
+        var ineligible: [WireGuardPublicKey: String] = [:]
+        if punches {
+            let sessions = topology.routing(for: me).sessions
+            let mine = topology.members[me]?.record.candidates ?? []
+            for (key, member) in topology.members where key != me && !member.isPeer && sessions[key] == nil {
+                let name = Self.pathName(member.record)
+                let theirs = member.record.candidates
+                guard !mine.isEmpty else {
+                    ineligible[key] = "this node has published no candidates yet"
+                    continue
+                }
+                guard !theirs.isEmpty else {
+                    ineligible[key] = "\(name) publishes no candidates (direct paths off, or an older version)"
+                    continue
+                }
+                let candidates = PathCandidates.toTry(theirs: theirs, mine: mine)
+                guard !candidates.isEmpty else {
+                    ineligible[key] = "none of the candidates of \(name) can be reached from here"
+                    continue
+                }
+                let ours = PathCandidates.natChangesPorts(mine, listenPort: options.listenPort)
+                let others = PathCandidates.natChangesPorts(theirs, listenPort: member.record.wireGuardPort)
+                let hint: String? =
+                    ours && others
+                    ? "both behind NATs that change ports"
+                    : ours ? "this node's NAT changes ports" : others ? "the NAT of \(name) changes ports" : nil
+                let sameLAN = PathCandidates.shareNAT(mine, theirs) && candidates.first?.host.isSiteLocal == true
+                eligible[key] = DirectPaths.Eligibility(candidates: candidates, hint: hint, sameLAN: sameLAN)
+            }
+        }
+        return pathActions(paths.direct.update(eligible: eligible, ineligible: ineligible, now: now), now: now)
+    }
+
+    // MARK: Inputs
+
+    mutating func receivePath(
+        _ message: PathMessage, from sender: NodeID, source: PeerAddress, now: Instant
+    ) -> [Effect] {
+        let key = WireGuardPublicKey(nodeID: sender)
+        let wall = Self.wallSeconds(lastWallMillis)
+        switch message {
+        case .punch(let attempt, let handshook):
+            return pathActions(
+                paths.direct.receivePunch(from: key, attempt: attempt, handshook: handshook, now: now, wall: wall),
+                now: now)
+        case .probe(let nonce):
+            return perform(
+                gossip.sendPath(.probeReply(nonce: nonce), to: sender, at: overlayAddress(of: sender)), now: now)
+        case .probeReply(let nonce):
+            paths.direct.probeAnswered(from: key, nonce: nonce, now: now)
+            guard let ping = paths.pings[nonce], ping.key == key else { return [] }
+            paths.pings[nonce] = nil
+            return [.pingAnswered(nonce: nonce, rtt: now.since(ping.at))]
+        case .whereAmI(let nonce):
+            return answerWhereAmI(sender, nonce: nonce, now: now)
+        case .youAre(let nonce, let endpoint):
+            guard let asked = paths.asked, asked.to == sender, asked.nonce == nonce else {
+                return [.metric(.rejected("unasked-reflexive"))]
+            }
+            paths.asked = nil
+            paths.askDue = now + Self.askInterval
+            guard paths.reflexive[sender] != endpoint else { return [] }
+            let before = ownCandidates
+            // One peer is asked (the one this node attaches to): its answer replaces the last.
+            paths.reflexive = [sender: endpoint]
+            guard ownCandidates != before else { return [] }
+            return [.log(.info, "\(gossip.describe(sender)) sees this node's WireGuard at \(endpoint); publishing it")]
+                + publishOwnRecord(now: now, failure: "cannot publish this node's path candidates")
+        }
+    }
+
+    /// A member this node keeps a session with asks where its packets come from: the device
+    /// knows (the endpoint WireGuard learnt from them). Read it first when it was not read lately.
+    private mutating func answerWhereAmI(_ sender: NodeID, nonce: UInt64, now: Instant) -> [Effect] {
+        guard let key = WireGuardKey(bytes: sender.bytes),
+            topology.routing(for: identity.wireGuardPublicKey).sessions[WireGuardPublicKey(nodeID: sender)] != nil
+        else { return [.metric(.rejected("where-am-i-without-session"))] }
+        if let endpoint = kernelPeers[key]?.endpoint.flatMap(Endpoint.init), paths.askers[sender] == nil {
+            return perform(gossip.sendPath(.youAre(nonce: nonce, endpoint: endpoint), to: sender), now: now)
+        }
+        guard paths.askers.count < Self.maxPathWaiters || paths.askers[sender] != nil else { return [] }
+        paths.askers[sender] = nonce
+        return [.observeKernel]
+    }
+
+    /// The device was read: answer who asked, then the pairs.
+    mutating func pathsObserved(now: Instant) -> [Effect] {
+        paths.lastObservation = now
+        var effects: [Effect] = []
+        for (asker, nonce) in paths.askers.sorted(by: { $0.key < $1.key }) {
+            guard let key = WireGuardKey(bytes: asker.bytes),
+                let endpoint = kernelPeers[key]?.endpoint.flatMap(Endpoint.init)
+            else { continue }
+            effects += perform(gossip.sendPath(.youAre(nonce: nonce, endpoint: endpoint), to: asker), now: now)
+        }
+        paths.askers.removeAll()
+        var observations: [WireGuardPublicKey: DirectPaths.Observation] = [:]
+        for (key, peer) in kernelPeers {
+            guard let publicKey = WireGuardPublicKey(bytes: key.bytes) else { continue }
+            observations[publicKey] = DirectPaths.Observation(
+                lastHandshake: peer.lastHandshake, endpoint: peer.endpoint, receivedBytes: peer.receivedBytes,
+                sentBytes: peer.sentBytes)
+        }
+        return effects
+            + pathActions(
+                paths.direct.observed(observations, now: now, wall: Self.wallSeconds(lastWallMillis)), now: now)
+    }
+
+    /// The timers of direct paths: asking where this node is seen from, punching, probes,
+    /// reading the device.
+    mutating func pathsTick(now: Instant) -> [Effect] {
+        var effects: [Effect] = []
+        if punches, let gateway = topology.gateway(of: identity.wireGuardPublicKey),
+            gateway != identity.wireGuardPublicKey, paths.askDue.map({ now >= $0 }) ?? true
+        {
+            paths.counter &+= 1
+            let nonce = paths.counter
+            paths.asked = (gateway.nodeID, nonce, now)
+            paths.askDue = now + (paths.reflexive[gateway.nodeID] == nil ? Self.askRetry : Self.askInterval)
+            effects += perform(gossip.sendPath(.whereAmI(nonce: nonce), to: gateway.nodeID), now: now)
+        }
+        effects += pathActions(paths.direct.tick(now: now, wall: Self.wallSeconds(lastWallMillis)), now: now)
+        if paths.direct.wantsObservation(since: paths.lastObservation, now: now) {
+            paths.lastObservation = now
+            effects.append(.observeKernel)
+        }
+        paths.pings = paths.pings.filter { now.since($0.value.at) < .seconds(10) }
+        let gauges = (direct: paths.direct.directCount, punching: paths.direct.punchingCount)
+        if paths.exported.map({ $0 != gauges }) ?? true {
+            paths.exported = gauges
+            effects.append(.metric(.set("smeg_direct_paths", Double(gauges.direct), labels: labels)))
+            effects.append(.metric(.set("smeg_punching_paths", Double(gauges.punching), labels: labels)))
+        }
+        return effects
+    }
+
+    /// The local network changed: direct paths go back to their relays until proven again, and
+    /// this node asks at once where it is seen from now.
+    mutating func pathsNetworkChanged(now: Instant) -> [Effect] {
+        paths.reflexive.removeAll()
+        paths.askDue = now + .milliseconds(500)
+        return pathActions(paths.direct.linkChanged(now: now), now: now)
+    }
+
+    /// Sends a probe to `key` over the overlay; its answer comes back as `pingAnswered` with
+    /// the nonce returned here.
+    public mutating func ping(_ key: WireGuardPublicKey, now: Instant) -> (nonce: UInt64, effects: [Effect]) {
+        paths.counter &+= 1
+        // Pings' nonces have the top bit set, the pairs' probes count from 1: never the same.
+        let nonce = paths.counter | (1 << 63)
+        if paths.pings.count >= Self.maxPathWaiters, let oldest = paths.pings.min(by: { $0.value.at < $1.value.at }) {
+            paths.pings[oldest.key] = nil
+        }
+        paths.pings[nonce] = (key, now)
+        let sent = perform(
+            gossip.sendPath(.probe(nonce: nonce), to: key.nodeID, at: overlayAddress(of: key.nodeID)), now: now)
+        return (nonce, sent)
+    }
+
+    // MARK: Acting
+
+    private mutating func pathActions(_ actions: [DirectPaths.Action], now: Instant) -> [Effect] {
+        var effects: [Effect] = []
+        var reapply = false
+        var restart: [WireGuardKey] = []
+        for action in actions {
+            switch action {
+            case .sendPunch(let key, let attempt, let handshook):
+                effects += perform(
+                    gossip.sendPath(.punch(attempt: attempt, handshook: handshook), to: key.nodeID), now: now)
+            case .sendProbe(let key, let nonce):
+                effects += perform(
+                    gossip.sendPath(.probe(nonce: nonce), to: key.nodeID, at: overlayAddress(of: key.nodeID)), now: now)
+            case .tryCandidate(let key):
+                reapply = true
+                if let device = WireGuardKey(bytes: key.bytes) { restart.append(device) }
+            case .retryCandidate(let key):
+                if let device = WireGuardKey(bytes: key.bytes) { restart.append(device) }
+            case .changed:
+                reapply = true
+            case .log(let level, let text):
+                effects.append(.log(level, text))
+            }
+        }
+        if reapply { effects += applyNow(now: now) }
+        effects += restart.map { .restartHandshake($0) }
+        return effects
+    }
+
+    /// The desired state with the pairs' current plans, applied now rather than after the
+    /// debounce: a punching step lasts a second.
+    private mutating func applyNow(now: Instant) -> [Effect] {
+        reconcile(now: now, updatingPaths: false)
+    }
+
+    /// A member's overlay address and gossip port: what a probe is sent to, so that it takes
+    /// the WireGuard path this node has for the member.
+    func overlayAddress(of member: NodeID) -> PeerAddress? {
+        guard let record = records[member] else { return nil }
+        return PeerAddress(ip: .v6(record.address), port: record.gossipPort)
+    }
+
+    static func pathName(_ record: NodeRecord) -> String {
+        record.alias.isEmpty ? String(record.wireGuardKey.base64.prefix(8)) : record.alias
+    }
+
+    // MARK: Views
+
+    /// How this node reaches `key` now.
+    public func pathView(of key: WireGuardPublicKey, now: Instant) -> PathView {
+        let me = identity.wireGuardPublicKey
+        guard key != me else { return PathView(kind: "self") }
+        let device = WireGuardKey(bytes: key.bytes)
+        let endpoint = device.flatMap { kernelPeers[$0]?.endpoint }.map(\.description)
+        let since = paths.direct.since(of: key).map { now.since($0).seconds }
+        if topology.routing(for: me).sessions[key] != nil {
+            return PathView(kind: "direct", endpoint: endpoint)
+        }
+        if paths.direct.phase(of: key) == .direct {
+            return PathView(kind: "direct", endpoint: endpoint, sinceSeconds: since)
+        }
+        let short = { (key: WireGuardPublicKey) in "\(key.nodeID)" }
+        var via: [String] = []
+        if let mine = topology.gateway(of: me), mine != me { via.append(short(mine)) }
+        if let theirs = topology.gateway(of: key), theirs != key, !via.contains(short(theirs)) {
+            via.append(short(theirs))
+        }
+        let punching = paths.direct.phase(of: key) != nil
+        return PathView(
+            kind: punching ? "punching" : "relayed", via: via, reason: punching ? nil : paths.direct.reason(of: key),
+            sinceSeconds: since)
+    }
+}
