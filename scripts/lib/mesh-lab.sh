@@ -428,7 +428,8 @@ lab_switch6() {
 # global IPv6 address, 2001:db8:INDEX::HOST/64 (a documentation prefix), with its router as the
 # IPv6 default route. The router (fd77::(100 + INDEX) on the switch) routes that /64 without NAT,
 # and every namespace on the switch routes it through the router; its firewall lets in only what
-# answers a connection from inside (stateful, as a home router for IPv6). Prints the address.
+# answers a connection from inside (stateful, as a home router for IPv6). Not in a subshell: it
+# records the routes for the namespaces that come later (lab_global6_address tells the address).
 lab_global6() {
     local name=$1 ns="$LAB_PREFIX-$1" router=${LAB_ROUTER[$1]} index prefix
     index=${LAB_NAT_INDEX[$router]}
@@ -445,10 +446,12 @@ lab_global6() {
         LAB_ROUTES6+=("$prefix/64 via fd77::$((100 + index))")
         LAB_GLOBAL6[$router]=1
     fi
-    ip -n "$ns" addr add "$prefix${LAB_HOST[$name]}/64" dev eth0 nodad
+    ip -n "$ns" addr add "$(lab_global6_address "$name")/64" dev eth0 nodad
     ip -n "$ns" -6 route add default via "${prefix}1"
-    echo "$prefix${LAB_HOST[$name]}"
 }
+
+# lab_global6_address NAME: the global IPv6 address lab_global6 gives NAME.
+lab_global6_address() { echo "2001:db8:${LAB_NAT_INDEX[${LAB_ROUTER[$1]}]}::${LAB_HOST[$1]}"; }
 
 # lab_public4 NAME: the IPv4 address the rest of the lab sees NAME's packets come from: its own
 # on the switch, or its NAT router's.
@@ -609,25 +612,34 @@ lab_metric() {
         awk -v series="$2" 'index($0, series) == 1 { sum += $NF } END { print sum + 0 }'
 }
 
-# lab_nat_mapping NAME PORT DEST...: NAME sends UDP from its port PORT to port PORT of every
-# DEST node (lab_public4); prints, one line per DEST in order, the source ip:port the datagram
-# arrived with there ("none" if it did not arrive): what NAME's NAT maps that flow to. Run it
-# before anything in NAME uses PORT.
-lab_nat_mapping() {
+# lab_udp_probe NAME PORT DEST=ADDRESS...: NAME sends UDP from its port PORT to port PORT of
+# ADDRESS, where the node (or router) DEST listens; prints, one line per DEST in order, the source
+# ip:port ([ip]:port) the datagram arrived with there, or "none" if none arrived (a firewall, or
+# no route). Run it before anything in NAME or a DEST uses PORT.
+lab_udp_probe() {
     local name=$1 port=$2 dest pids=() targets=() dir
     shift 2
-    dir=$(mktemp -d "$LAB_DIR/mapping.XXXXXX")
+    dir=$(mktemp -d "$LAB_DIR/probe.XXXXXX")
     for dest in "$@"; do
-        ip netns exec "$LAB_PREFIX-$dest" python3 "$LAB_LIB/udpprobe.py" listen "$port" 3 >"$dir/$dest" &
+        ip netns exec "$LAB_PREFIX-${dest%%=*}" python3 "$LAB_LIB/udpprobe.py" listen "$port" 2 >"$dir/${dest%%=*}" &
         pids+=($!)
-        targets+=("$(lab_public4 "$dest"):$port")
+        if [[ ${dest#*=} == *:* ]]; then targets+=("[${dest#*=}]:$port"); else targets+=("${dest#*=}:$port"); fi
     done
     ip netns exec "$LAB_PREFIX-$name" python3 "$LAB_LIB/udpprobe.py" send "$port" 0.5 "${targets[@]}"
     for pid in "${pids[@]}"; do wait "$pid" || true; done
     for dest in "$@"; do
-        [[ -s $dir/$dest ]] && cat "$dir/$dest" || echo none
+        if [[ -s $dir/${dest%%=*} ]]; then cat "$dir/${dest%%=*}"; else echo none; fi
     done
     rm -rf "$dir"
+}
+
+# lab_nat_mapping NAME PORT DEST...: lab_udp_probe to the DEST nodes' public IPv4 addresses: what
+# NAME's NAT maps a flow from PORT to, per destination.
+lab_nat_mapping() {
+    local name=$1 port=$2 dest targets=()
+    shift 2
+    for dest in "$@"; do targets+=("$dest=$(lab_public4 "$dest")"); done
+    lab_udp_probe "$name" "$port" "${targets[@]}"
 }
 
 # lab_lan4 NAME: a NAT client's address on its router's LAN.
