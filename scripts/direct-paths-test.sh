@@ -17,6 +17,7 @@
 #      NATs port-randomising: direct over IPv6, to each other's global address
 #
 # Every case prints what it measured; a bar missed fails the stage at its end, with the numbers.
+# DIRECT_CASES="1 5 2 3 4" (the default) picks the cases and their order.
 # The path is read from `smegctl get MESH --json` (each member's "path") and `smegctl ping`; the
 # stage stops with a clear message when the daemon does not report them.
 set -euo pipefail
@@ -47,8 +48,7 @@ lab_add_nat_client l1 15
 lab_add_lan_client l2 l1 3
 lab_add_nat_client v1 16 random
 lab_add_nat_client v2 17 random
-declare -A global6
-for name in v1 v2; do global6[$name]=$(lab_global6 "$name"); done
+for name in v1 v2; do lab_global6 "$name"; done
 
 # What the NATs do, with plain UDP before any daemon runs: from the WireGuard port to two peers.
 # mapping NAME KIND: preserving keeps the port for both; random gives each destination its own.
@@ -67,6 +67,14 @@ mapping() {
 lab_log "the NATs, probed with plain UDP:"
 for name in a1 a2 l1; do mapping "$name" preserving; done
 for name in r1 r2 v1 v2; do mapping "$name" random; done
+# The IPv6 firewalls: nothing unasked gets in; a datagram out lets the answer in (a punch).
+v1_global=$(lab_global6_address v1)
+v2_global=$(lab_global6_address v2)
+[[ $(lab_udp_probe p1 40000 "v1=$v1_global") == none ]] || lab_fail "p1 reaches v1 at $v1_global through its firewall, unasked"
+[[ $(lab_udp_probe v2 40000 "v1=$v1_global") == none ]] || lab_fail "v2 reaches v1 at $v1_global through its firewall, unasked"
+punched=$(lab_udp_probe v1 40000 "v2=$v2_global")
+[[ $punched == "[$v1_global]:40000" ]] || lab_fail "v1 does not reach v2 at $v2_global once v2 sent to it (got $punched)"
+lab_log "    v1's and v2's IPv6 firewalls drop what nobody asked for; v1 reaches v2 once v2 sent to v1 (plain UDP)"
 
 for name in p1 p2 p3; do lab_start "$name"; done
 token=$(lab_ctl p1 create --alias p1 --name direct --json | lab_json field token)
@@ -107,18 +115,30 @@ pings_both() {
         lab_ping4 "$1" "${addr4[$2]}" && lab_ping4 "$2" "${addr4[$1]}"
 }
 
-# smeg_ping FROM TO KIND: `smegctl ping` from FROM to TO reports a path of KIND and replies;
-# prints its line.
+# smeg_ping LABEL FROM TO KIND: `smegctl ping` from FROM to TO reports a path of KIND and
+# replies; logs its line, or records a problem of case LABEL.
 smeg_ping() {
-    local answer status=0 words result got sent rtt
-    answer=$(lab_ctl "$1" ping "$mesh" "$2" --count 3 --json) ||
-        lab_fail "smegctl ping $mesh $2 --count 3 --json failed on $1 (no ping command in this smegctl?)"
-    result=$(lab_json ping-result <<<"$answer") || status=$?
-    ((status == 0)) || lab_fail "smegctl ping --json on $1: not the path and replies expected: $answer"
+    local label=$1 from=$2 to=$3 kind=$4 answer result words got sent rtt
+    if ! "$SMEGCTL" ping --help 2>/dev/null | grep -q -- --count; then
+        problem "$label" "this smegctl has no ping command with --count (smegctl ping MESH MEMBER --count N --json)"
+        return 0
+    fi
+    if ! answer=$(lab_ctl "$from" ping "$mesh" "$to" --count 3 --json 2>&1); then
+        problem "$label" "smegctl ping $mesh $to --count 3 --json failed on $from: $(head -n 1 <<<"$answer")"
+        return 0
+    fi
+    if ! result=$(lab_json ping-result <<<"$answer"); then
+        problem "$label" "smegctl ping --json on $from: no path and replies in its answer: $answer"
+        return 0
+    fi
     { read -r words && read -r got sent rtt; } <<<"$result"
-    [[ ${words%% *} == "$3" ]] || lab_fail "smegctl ping from $1 to $2 reports path '$words', not $3"
-    ((got > 0)) || lab_fail "smegctl ping from $1 to $2: no reply of $sent"
-    echo "smegctl ping $1 -> $2: $3, $got/$sent replies, ${rtt} ms on average"
+    if [[ ${words%% *} != "$kind" ]]; then
+        problem "$label" "smegctl ping from $from to $to reports path '$words', not $kind"
+    elif ((got == 0)); then
+        problem "$label" "smegctl ping from $from to $to: no reply of $sent"
+    else
+        lab_log "    smegctl ping $from -> $to: $kind, $got/$sent replies, $rtt ms on average"
+    fi
 }
 
 # --- Results
@@ -202,21 +222,38 @@ direct_case() {
     else
         problem "$label" "$a and $b do not ping each other both ways, -6 and -4"
     fi
-    lab_log "    $(smeg_ping "$a" "$b" direct)"
+    smeg_ping "$label" "$a" "$b" direct
 }
 
 work="$LAB_DIR/direct"
 mkdir -p "$work"
 
-lab_log "1/5 two clients behind port-preserving NATs"
-join_pair a1 a2
-direct_case "1 preserving NATs" a1 a2 "$(lab_public4 a1)" "$(lab_public4 a2)"
+# use_pair A B: A and B are the clients in the mesh (joined by join_pair), and no others.
+PAIR=""
+use_pair() {
+    [[ $PAIR != "$1 $2" ]] || return 0
+    # shellcheck disable=SC2086 # the two names
+    [[ -z $PAIR ]] || retire $PAIR
+    join_pair "$1" "$2"
+    PAIR="$1 $2"
+}
 
-# 5. The break: from a1's router, no UDP to or from a2's NAT; the peers stay reachable.
-lab_log "5/5 the UDP between a1's and a2's NATs dropped, then let through again"
-label="5 break"
-if both_are direct a1 a2; then
-    declare -A ping_pid
+case_1() {
+    lab_log "1/5 two clients behind port-preserving NATs"
+    use_pair a1 a2
+    direct_case "1 preserving NATs" a1 a2 "$(lab_public4 a1)" "$(lab_public4 a2)"
+}
+
+# 5. The break: a1's router drops the UDP to and from a2's NAT; the peers stay reachable.
+case_5() {
+    local label="5 break" pair from to broke fell healed back ended gap replies relayed_since relayed_replies
+    local -A ping_pid
+    lab_log "5/5 the UDP between a1's and a2's NATs dropped, then let through again"
+    use_pair a1 a2
+    lab_until "$EPOCHREALTIME" 20 both_are direct a1 a2 >/dev/null || {
+        problem "$label" "not run: a1 and a2 are not direct ($(path_of a1 a2))"
+        return 0
+    }
     for pair in a1:a2 a2:a1; do
         from=${pair%:*} to=${pair#*:}
         lab_spawn "$work/$from-$to.ping" ip netns exec "$LAB_PREFIX-$from" ping -6 -D -n -i 0.2 -W 1 "${addr[$to]}"
@@ -249,62 +286,69 @@ if both_are direct a1 a2; then
     record "$label" "the break's end until direct on both ends" "$back" "$recovery_bar"
     [[ $back == never ]] ||
         lab_log "    a1 -> a2 again: $(path_of a1 a2); WireGuard endpoint $(wg_endpoint a1 a2)"
-else
-    problem "$label" "not run: a1 and a2 were not direct ($(path_of a1 a2))"
-fi
-retire a1 a2
+}
 
-lab_log "2/5 two clients behind port-randomising NATs"
-label="2 randomising NATs"
-join_pair r1 r2
-# Watch the pair: it may try to punch (kind punching), but it must never be direct.
-declare -A seen=()
-watched=$EPOCHREALTIME
-while ! lab_within "$(lab_since "$watched")" "$relayed_watch"; do
-    for pair in r1:r2 r2:r1; do
-        read -r kind _ < <(path_of "${pair%:*}" "${pair#*:}") || kind=none
-        seen[$kind]=1
+case_2() {
+    local label="2 randomising NATs" watched pair from to kind via reason
+    local -A seen=()
+    lab_log "2/5 two clients behind port-randomising NATs"
+    use_pair r1 r2
+    # Watch the pair: it may try to punch (kind punching), but it must never be direct.
+    watched=$EPOCHREALTIME
+    while lab_within "$(lab_since "$watched")" "$relayed_watch"; do
+        for pair in r1:r2 r2:r1; do
+            read -r kind _ < <(path_of "${pair%:*}" "${pair#*:}") || kind=none
+            seen[$kind]=1
+        done
+        sleep 0.2
     done
-    sleep 0.2
+    lab_log "    kinds seen in the ${relayed_watch} s after r2 had joined: ${!seen[*]}"
+    [[ -z ${seen[direct]:-} ]] || problem "$label" "r1 and r2 were direct at some moment behind port-randomising NATs"
+    # A retry may be punching now: wait for relayed on both ends.
+    if lab_until "$EPOCHREALTIME" 10 both_are relayed r1 r2 >/dev/null; then
+        for pair in r1:r2 r2:r1; do
+            from=${pair%:*} to=${pair#*:}
+            read -r kind _ via reason < <(path_of "$from" "$to")
+            lab_log "    $from -> $to: $kind via $via ($reason); WireGuard endpoint $(wg_endpoint "$from" "$to")"
+            [[ $via != - ]] || problem "$label" "$from's relayed path to $to names no relay"
+            [[ $reason != - ]] || problem "$label" "$from's relayed path to $to gives no reason"
+        done
+    else
+        problem "$label" "not relayed on both ends: r1 $(path_of r1 r2); r2 $(path_of r2 r1)"
+    fi
+    if lab_until "$EPOCHREALTIME" 10 pings_both r1 r2 >/dev/null; then
+        lab_log "    r1 and r2 ping each other through the relays, -6 and -4"
+    else
+        problem "$label" "r1 and r2 do not ping each other both ways, -6 and -4"
+    fi
+    smeg_ping "$label" r1 r2 relayed
+}
+
+case_3() {
+    lab_log "3/5 two clients behind the same NAT, on one LAN"
+    use_pair l1 l2
+    direct_case "3 same NAT" l1 l2 "$(lab_lan4 l1)" "$(lab_lan4 l2)"
+}
+
+case_4() {
+    lab_log "4/5 two clients with global IPv6 behind stateful firewalls (IPv4 NATs port-randomising)"
+    use_pair v1 v2
+    direct_case "4 global IPv6" v1 v2 "$v1_global" "$v2_global"
+}
+
+# DIRECT_CASES picks cases and their order (5 uses case 1's pair, joining it if 1 did not run).
+for number in ${DIRECT_CASES:-1 5 2 3 4}; do
+    [[ $(type -t "case_$number") == function ]] || lab_fail "no case $number (DIRECT_CASES: 1 to 5)"
+    "case_$number"
 done
-lab_log "    kinds seen in ${relayed_watch} s after r2's join: ${!seen[*]}"
-[[ -z ${seen[direct]:-} ]] || problem "$label" "r1 and r2 were direct at some moment behind port-randomising NATs"
-# A retry may be punching now: wait for relayed on both ends.
-if lab_until "$EPOCHREALTIME" 10 both_are relayed r1 r2 >/dev/null; then
-    for pair in r1:r2 r2:r1; do
-        from=${pair%:*} to=${pair#*:}
-        read -r kind _ via reason < <(path_of "$from" "$to")
-        lab_log "    $from -> $to: $kind via $via ($reason); WireGuard endpoint $(wg_endpoint "$from" "$to")"
-        [[ $via != - ]] || problem "$label" "$from's relayed path to $to names no relay"
-        [[ $reason != - ]] || problem "$label" "$from's relayed path to $to gives no reason"
-    done
-else
-    problem "$label" "not relayed on both ends: r1 $(path_of r1 r2); r2 $(path_of r2 r1)"
-fi
-if lab_until "$EPOCHREALTIME" 10 pings_both r1 r2 >/dev/null; then
-    lab_log "    r1 and r2 ping each other through the relays, -6 and -4"
-else
-    problem "$label" "r1 and r2 do not ping each other both ways, -6 and -4"
-fi
-lab_log "    $(smeg_ping r1 r2 relayed)"
-retire r1 r2
-
-lab_log "3/5 two clients behind the same NAT, on one LAN"
-join_pair l1 l2
-direct_case "3 same NAT" l1 l2 "$(lab_lan4 l1)" "$(lab_lan4 l2)"
-retire l1 l2
-
-lab_log "4/5 two clients with global IPv6 behind stateful firewalls (IPv4 NATs port-randomising)"
-join_pair v1 v2
-direct_case "4 global IPv6" v1 v2 "${global6[v1]}" "${global6[v2]}"
-retire v1 v2
 
 echo
 echo "direct-paths-test: what was measured"
 for line in "${results[@]}"; do echo "  $line"; done
 echo "direct-paths-test: what the clients' smegd said about paths (their logs):"
 for name in a1 a2 r1 r2 l1 l2 v1 v2; do
-    grep -iE "direct|punch|relay" "$LAB_DIR/$name/smegd.log" | sed -E "s/^/  $name: /" | tail -n 6 || true
+    grep -E "direct path|relaying|punch" "$LAB_DIR/$name/smegd.log" 2>/dev/null |
+        sed -E "s/^[^ ]+T([0-9:]+)[^ ]* [a-z]+ smegd: (mesh=[a-z0-9]+ )?\[smegd\] /  $name \1 /" || true
 done
 echo "direct-paths-test: $((SECONDS - started)) s"
 ((failed == 0)) || lab_fail "some case failed or missed its bar (above)"
