@@ -221,6 +221,11 @@ direct_case() {
         lab_log "    $a and $b ping each other both ways, -6 and -4"
     else
         problem "$label" "$a and $b do not ping each other both ways, -6 and -4"
+        for from in "$a" "$b"; do
+            if [[ $from == "$a" ]]; then to=$b; else to=$a; fi
+            lab_log "    $from: path to $to $(path_of "$from" "$to"); its WireGuard:"
+            lab_wg_show "$from" "$mesh"
+        done
     fi
     smeg_ping "$label" "$a" "$b" direct
 }

@@ -719,3 +719,9 @@ lab_wg_endpoint() {
     key=$(lab_ctl "$3" get "$2" --json | lab_json self-id)
     lab_exec "$1" wg show "$(lab_interface "$1" "$2")" endpoints | lab_json wg-endpoint "$key"
 }
+
+# lab_wg_show NAME MESH: NAME's WireGuard device for the mesh as `wg show` prints it, indented (for
+# a failure's report: each peer's endpoint, allowed IPs, latest handshake and transfer).
+lab_wg_show() {
+    lab_exec "$1" wg show "$(lab_interface "$1" "$2")" 2>&1 | sed 's/^/      /'
+}
