@@ -89,6 +89,8 @@ public struct DirectPaths: Sendable {
         var initiated: Instant?
         /// Handshakes started towards the current candidate in this attempt.
         var initiations = 0
+        /// When this pair last punched again at once after the other end lost the path.
+        var quickRestart: Instant?
         var lastSent: Instant?
         var theirs: (attempt: UInt32, handshook: Bool, at: Instant)?
         /// The other's attempt when the pair went direct: a newer one means it fell back.
@@ -119,6 +121,7 @@ public struct DirectPaths: Sendable {
     /// Handshakes started towards one candidate per attempt at most: the first, one half a
     /// second later, and one when the other end's punch says it began only then.
     static let initiationsPerCandidate = 3
+    static let quickRestartInterval: Duration = .seconds(60)
     /// A direct session that has sent more than this since it last received anything, for
     /// `quietBeforeProbe`, is probed (a keepalive is 32 bytes).
     static let unansweredBytes: UInt64 = 64
@@ -252,9 +255,16 @@ public struct DirectPaths: Sendable {
             // A punch that says it has no handshake, sent after this end went direct (not one
             // from before, late): the other end fell back, or starts over.
             if !handshook, let since = pair.since, now.since(since) >= .seconds(1) || attempt != pair.theirsAtDirect {
-                actions += fallBack(key, "\(Self.name(key)) lost the direct path", now: now, failed: false)
-                actions += start(key, now: now)
-                actions += consented(key, now: now, wall: wall)
+                // Punching again at once (the other end moved and wants the path back) at most
+                // once a minute per pair; else the backoff applies, so that a member cannot
+                // make this node cycle through its candidates by completing and dropping paths.
+                let quick = pair.quickRestart.map { now.since($0) >= Self.quickRestartInterval } ?? true
+                actions += fallBack(key, "\(Self.name(key)) lost the direct path", now: now, failed: !quick)
+                if quick {
+                    pairs[key]!.quickRestart = now
+                    actions += start(key, now: now)
+                    actions += consented(key, now: now, wall: wall)
+                }
             }
         }
         // Answer at once, so the other end knows of our consent (at most every half second).
@@ -344,7 +354,7 @@ public struct DirectPaths: Sendable {
                 }
                 guard let due = pair.stepDue else { continue }
                 if !pair.retried, !pair.handshook, pair.initiations < Self.initiationsPerCandidate,
-                    now + Self.step / 2 >= due
+                    now + Self.step / 2 >= due, now < due
                 {
                     pairs[key]!.retried = true
                     pairs[key]!.initiated = now
