@@ -39,8 +39,9 @@ public struct DirectPaths: Sendable {
     /// What to configure on the device for a pair.
     public enum Plan: Equatable, Sendable {
         /// A peer with no AllowedIPs pointed at this candidate, keepalive on so WireGuard
-        /// handshakes at once.
-        case punching(WireGuardEndpoint)
+        /// handshakes at once; nil once a handshake completed: the endpoint WireGuard learnt
+        /// from it (a symmetric NAT's port for this pair, not the candidate's) is kept.
+        case punching(WireGuardEndpoint?)
         /// The pair's addresses on its own session; WireGuard keeps the endpoint it learnt.
         case direct(keepalive: UInt16)
     }
@@ -163,7 +164,7 @@ public struct DirectPaths: Sendable {
                 guard pair.index < pair.eligibility.candidates.count,
                     let endpoint = WireGuardEndpoint(pair.eligibility.candidates[pair.index])
                 else { continue }
-                plans[key] = .punching(endpoint)
+                plans[key] = .punching(pair.handshook ? nil : endpoint)
             case .direct?:
                 plans[key] = .direct(keepalive: pair.eligibility.sameLAN ? 0 : Self.natKeepalive)
             case .asking?, nil:
