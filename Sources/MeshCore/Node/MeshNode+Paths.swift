@@ -25,7 +25,10 @@ extension MeshNode {
         var pings: [UInt64: (key: WireGuardPublicKey, at: Instant)] = [:]
         var counter: UInt64 = 0
         /// The gauges last exported.
-        var exported: (direct: Int, punching: Int)?
+        var exported: (direct: Int, punching: Int, relayed: Int)?
+        /// Members this node reaches through a relay or a punched path, as of the last
+        /// reconcile (the members without a session of the topology's own).
+        var withoutSession = 0
         /// Frames passed on for each member in the current second (`relay`).
         var relayed: [NodeID: (second: Instant, count: Int)] = [:]
     }
@@ -60,8 +63,9 @@ extension MeshNode {
         let me = identity.wireGuardPublicKey
         var eligible: [WireGuardPublicKey: DirectPaths.Eligibility] = [:]
         var ineligible: [WireGuardPublicKey: String] = [:]
+        let sessions = topology.routing(for: me).sessions
+        paths.withoutSession = topology.members.keys.filter { $0 != me && sessions[$0] == nil }.count
         if punches {
-            let sessions = topology.routing(for: me).sessions
             let mine = topology.members[me]?.record.candidates ?? []
             for (key, member) in topology.members where key != me && !member.isPeer && sessions[key] == nil {
                 let name = Self.pathName(member.record)
@@ -220,11 +224,15 @@ extension MeshNode {
             effects.append(.observeKernel)
         }
         paths.pings = paths.pings.filter { now.since($0.value.at) < .seconds(10) }
-        let gauges = (direct: paths.direct.directCount, punching: paths.direct.punchingCount)
+        let direct = paths.direct.directCount
+        let gauges = (
+            direct: direct, punching: paths.direct.punchingCount, relayed: max(0, paths.withoutSession - direct)
+        )
         if paths.exported.map({ $0 != gauges }) ?? true {
             paths.exported = gauges
             effects.append(.metric(.set("smeg_direct_paths", Double(gauges.direct), labels: labels)))
             effects.append(.metric(.set("smeg_punching_paths", Double(gauges.punching), labels: labels)))
+            effects.append(.metric(.set("smeg_relayed_paths", Double(gauges.relayed), labels: labels)))
         }
         return effects
     }
