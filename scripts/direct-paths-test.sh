@@ -267,7 +267,8 @@ case_5() {
     sleep 2
     broke=$EPOCHREALTIME
     lab_block_udp a1-nat "$(lab_public4 a2)"
-    fell=$(lab_until "$broke" $((fallback_bar * 3)) both_are relayed a1 a2) || true
+    # Relayed, or relayed while trying a direct path again (punching): off the direct path.
+    fell=$(lab_until "$broke" $((fallback_bar * 3)) both_are "relayed|punching" a1 a2) || true
     record "$label" "the break until relayed on both ends" "$fell" "$fallback_bar"
     lab_log "    a1 -> a2 during the break: $(path_of a1 a2)"
     sleep "$break_hold"

@@ -697,11 +697,12 @@ lab_path() {
     lab_ctl "$1" get "$2" --json 2>/dev/null | lab_json path alias="$3"
 }
 
-# lab_paths_are KIND MESH A B: A's path to B and B's to A are both of KIND.
+# lab_paths_are KIND MESH A B: A's path to B and B's to A are both of KIND, which may be
+# alternatives: "relayed|punching" (relayed, whether or not a direct path is being tried).
 lab_paths_are() {
     local kind
-    read -r kind _ < <(lab_path "$3" "$2" "$4") && [[ $kind == "$1" ]] || return 1
-    read -r kind _ < <(lab_path "$4" "$2" "$3") && [[ $kind == "$1" ]]
+    read -r kind _ < <(lab_path "$3" "$2" "$4") && [[ $kind =~ ^($1)$ ]] || return 1
+    read -r kind _ < <(lab_path "$4" "$2" "$3") && [[ $kind =~ ^($1)$ ]]
 }
 
 # lab_require_paths NAME MESH OTHER: fails the script, saying why, unless NAME's daemon reports a
