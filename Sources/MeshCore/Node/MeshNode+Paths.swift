@@ -44,7 +44,7 @@ extension MeshNode {
 
     /// Direct paths need WireGuard on both ends, and a client on this end: peers already keep a
     /// session with every peer and with their clients.
-    var punches: Bool { options.role == .client && !settings.controlPlaneOnly }
+    var punches: Bool { options.role == .client && !settings.controlPlaneOnly && settings.directPaths }
 
     /// The candidates this node publishes: its interface addresses and where its peers see it.
     var ownCandidates: [PathCandidate] {
