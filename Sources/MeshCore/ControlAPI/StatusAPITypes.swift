@@ -105,28 +105,3 @@ public struct PathView: Codable, Sendable, Equatable {
         self.sinceSeconds = sinceSeconds
     }
 }
-
-/// The answer to `POST /v1/meshes/{mesh}/ping`: probes over the overlay to one member.
-public struct PingResult: Codable, Sendable, Equatable {
-    /// The member's WireGuard key, base64, and its alias when it has one.
-    public var member: String
-    public var alias: String?
-    public var address: String
-    public var path: PathView
-    /// One entry per probe: its round-trip time, or nil when no answer came in time.
-    public var replies: [PingReply?]
-
-    public init(member: String, alias: String?, address: String, path: PathView, replies: [PingReply?]) {
-        self.member = member
-        self.alias = alias
-        self.address = address
-        self.path = path
-        self.replies = replies
-    }
-}
-
-public struct PingReply: Codable, Sendable, Equatable {
-    public var rttMilliseconds: Double
-
-    public init(rttMilliseconds: Double) { self.rttMilliseconds = rttMilliseconds }
-}
