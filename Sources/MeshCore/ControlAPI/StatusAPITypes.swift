@@ -35,6 +35,9 @@ public struct MeshStatus: Codable, Sendable, Equatable {
     /// While this node catches up after being away, a network change or a prune, or hears no
     /// member for a while: since when and why; absent otherwise.
     public var reconnecting: ReconnectingView?
+    /// How this node reaches the mesh's other members (direct, punching, relayed); absent from
+    /// older daemons.
+    public var paths: PathCounts?
 
     public init(
         meshId: String, interface: String, members: Int, leader: String?, lastSyncSecondsAgo: Double?,
@@ -103,5 +106,32 @@ public struct PathView: Codable, Sendable, Equatable {
         self.endpoint = endpoint
         self.reason = reason
         self.sinceSeconds = sinceSeconds
+    }
+}
+
+/// How many of a mesh's other members this node reaches each way (`MeshStatus.paths`), counted
+/// from the same `PathView`s that `GET /v1/meshes/{mesh}` shows.
+public struct PathCounts: Codable, Sendable, Equatable {
+    public var direct: Int
+    public var punching: Int
+    public var relayed: Int
+
+    public init(direct: Int = 0, punching: Int = 0, relayed: Int = 0) {
+        self.direct = direct
+        self.punching = punching
+        self.relayed = relayed
+    }
+
+    /// Counts the paths of other members; this node's own ("self") and unknown kinds are left out.
+    public init(_ paths: [PathView]) {
+        self.init()
+        for path in paths {
+            switch path.kind {
+            case "direct": direct += 1
+            case "punching": punching += 1
+            case "relayed": relayed += 1
+            default: continue
+            }
+        }
     }
 }

@@ -163,7 +163,14 @@ actor MeshRuntime {
 
     func summary() -> MeshSummary { node.summary() }
     func detail() -> MeshDetail { node.detail(now: clock.now()) }
-    func status() -> MeshStatus { node.status(now: clock.now()) }
+    /// The node's status, with how it reaches the other members counted from the member views,
+    /// so `status` and `get` cannot disagree.
+    func status() -> MeshStatus {
+        let now = clock.now()
+        var status = node.status(now: now)
+        status.paths = PathCounts(node.detail(now: now).members.compactMap(\.path))
+        return status
+    }
     func dnsMesh() -> DNSZone.Mesh { node.dnsMesh() }
 
     // MARK: Ping
