@@ -52,15 +52,26 @@ public struct PingRequest: Codable, Sendable, Equatable {
     ) throws(PingRequestError) -> Int {
         let value = value ?? fallback
         guard range.contains(value) else {
-            throw PingRequestError(
-                message: "\(field) must be from \(range.lowerBound) to \(range.upperBound)\(unit), not \(value)")
+            throw PingRequestError(field: field, range: range, unit: unit, value: value)
         }
         return value
     }
 }
 
+/// A number of a `PingRequest` out of its bounds.
 public struct PingRequestError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var message: String
+    /// The JSON field ("count", "intervalMilliseconds", "timeoutMilliseconds").
+    public var field: String
+    public var range: ClosedRange<Int>
+    public var unit: String
+    public var value: Int
+
+    /// The sentence with the field called as the reader knows it (smegctl: its flag).
+    public func message(calling name: String) -> String {
+        "\(name) must be from \(range.lowerBound) to \(range.upperBound)\(unit), not \(value)"
+    }
+
+    public var message: String { message(calling: field) }
     public var description: String { message }
 }
 

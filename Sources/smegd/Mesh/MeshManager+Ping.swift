@@ -8,6 +8,10 @@ extension MeshManager {
         let member: MeshNode.NamedMember
         do {
             member = try await runtime.member(named: name)
+        } catch .unknownMember {
+            throw ControlError.notFound(
+                "no member '\(name)' in mesh \(id); `smegctl get \(id)` lists its members (give an alias, a short id, "
+                    + "a key or an overlay address)")
         } catch {
             throw error.control
         }
