@@ -60,6 +60,14 @@ import Testing
         record.role = .client
         record.endpoints = []
         seeds.append(Seed(target: "FuzzRecord", name: "minimal", bytes: Fixtures.signed(record).encoded))
+        record.candidates = [
+            PathCandidate(Endpoint("203.0.113.9:40000")!, kind: .reflexive),
+            PathCandidate(Endpoint("192.168.1.2:51820")!, kind: .local),
+        ]
+        seeds.append(Seed(target: "FuzzRecord", name: "candidates", bytes: Fixtures.signed(record).encoded))
+        for (index, message) in PathCandidateTests.messages.enumerated() {
+            seeds.append(Seed(target: "FuzzPaths", name: "message-\(index)", bytes: message.encoded()))
+        }
 
         for (index, bytes) in seedMessages {
             seeds.append(Seed(target: "FuzzMessage", name: "message-\(index)", bytes: bytes))
@@ -158,6 +166,12 @@ import Testing
             var script = HostileScript(bytes)
             let found = script.run()
             #expect(found.isEmpty, "\(name) breaks an invariant: \(found.joined(separator: "; "))")
+        case "FuzzPaths":
+            let message = try PathMessage.decode(bytes)
+            #expect(message.encoded() == bytes, "\(name) is not canonical")
+            if let index = messageIndex(name, prefix: "message-") {
+                #expect(message == PathCandidateTests.messages[index])
+            }
         case "FuzzOwners", "FuzzJoin":
             try checkOwnerDecodes(target, name, bytes)
         default:

@@ -218,11 +218,14 @@ import Testing
         }
     }
 
+    /// Formats 1–3 are known (3 carries path candidates); the next is refused as unsupported.
     @Test func unknownFormatVersionIsRejected() {
-        var body = Fixtures.record().encodedBody()
-        body[0] = 3
-        #expect(throws: WireError.unsupportedVersion(3)) {
-            try SignedNodeRecord.decode(body + [UInt8](repeating: 0, count: 64))
+        for format: UInt8 in [0, 4, 0xFF] {
+            var body = Fixtures.record().encodedBody()
+            body[0] = format
+            #expect(throws: WireError.unsupportedVersion(format)) {
+                try SignedNodeRecord.decode(body + [UInt8](repeating: 0, count: 64))
+            }
         }
     }
 

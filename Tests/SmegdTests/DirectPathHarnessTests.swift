@@ -102,4 +102,132 @@ import Testing
                     ?? "relayed (\(net.nodes[x].core.pathView(of: WireGuardPublicKey(nodeID: net.nodes[y].identity.nodeID), now: net.clock(x)).reason ?? "no reason"))")
                 + " (virtual time from the second client's start)")
     }
+
+    static let cone = kinds[0].1
+
+    static func key(_ net: SimulatedMesh, _ index: Int) -> WireGuardPublicKey {
+        WireGuardPublicKey(nodeID: net.nodes[index].identity.nodeID)
+    }
+
+    static func view(_ net: SimulatedMesh, _ from: Int, _ to: Int) -> PathView {
+        net.nodes[from].core.pathView(of: key(net, to), now: net.clock(from))
+    }
+
+    /// Two laptops behind one home router: they find each other's LAN addresses (they share
+    /// a reflexive address) and talk over the LAN, not through the router's public address.
+    @Test func twoClientsBehindOneNATTalkOverTheirLAN() throws {
+        var (net, x, y) = try Self.lab(Self.cone, Self.cone, sameNAT: true)
+        let direct = net.time(until: .seconds(10)) { Self.direct($0, x, y) }
+        #expect(direct.map { $0 <= .seconds(5) } ?? false, "direct after \(String(describing: direct))")
+        let endpoint = Self.view(net, x, y).endpoint
+        #expect(endpoint == "\(net.nodes[y].lan):\(SimulatedMesh.wireGuardPort)", "over the LAN: \(endpoint ?? "none")")
+        #expect(Self.pings(&net, x, y))
+        print(
+            "Direct paths harness, two clients behind one NAT: direct over the LAN after \(direct.map { "\($0.seconds) s" } ?? "never")"
+        )
+    }
+
+    /// A pair's addresses move to the direct session only once both ends saw a handshake on
+    /// it: at every step, a node that routes the other's address into their own session holds
+    /// a completed handshake with it, and the other end has said it has one too.
+    @Test func addressesMoveOnlyAfterBothEndsHandshook() throws {
+        var (net, x, y) = try Self.lab(Self.cone, Self.cone)
+        var moved = false
+        for _ in 0..<100 {
+            net.run(for: .milliseconds(50))
+            for (a, b) in [(x, y), (y, x)] {
+                let address = IPNet(address: net.nodes[b].identity.address(in: net.mesh).bytes, prefixLength: 128)!
+                let carries =
+                    net.nodes[a].desired?.device.peers.contains {
+                        $0.publicKey == net.nodes[b].key && $0.allowedIPs.contains(address)
+                    } ?? false
+                guard carries else { continue }
+                moved = true
+                #expect(net.nodes[a].wireGuard.isUp(net.nodes[b].key), "routes before its own handshake")
+                #expect(
+                    net.nodes[a].core.paths.direct.pairs[Self.key(net, b)]?.theirs?.handshook == true,
+                    "routes before the other end said it handshook")
+            }
+        }
+        #expect(moved, "never went direct")
+    }
+
+    /// The direct path breaks (UDP between the two NATs dropped) while the two ping each other
+    /// every 0.2 s: they are back on the relay within 10 s and the pings go on; when the break
+    /// ends, the path comes back after the backoff.
+    @Test func aBrokenDirectPathFallsBackToTheRelayAndComesBack() throws {
+        var (net, x, y) = try Self.lab(Self.cone, Self.cone)
+        #expect(net.time(until: .seconds(10)) { Self.direct($0, x, y) } != nil)
+        net.cutWireGuard = { a, b in Set([a, b]) == Set([x, y]) }
+        let broke = net.now
+        var relayed: Duration?
+        var lastReply = net.now
+        var longestGap = Duration.zero
+        while net.now.since(broke) < .seconds(20) {
+            let key = Self.key(net, y)
+            var nonce: UInt64 = 0
+            try net.act(x) { core, _, now in
+                let (sent, effects) = core.ping(key, now: now)
+                nonce = sent
+                return effects
+            }
+            net.run(for: .milliseconds(200))
+            if net.nodes[x].pings[nonce] != nil {
+                longestGap = max(longestGap, net.now.since(lastReply))
+                lastReply = net.now
+            }
+            if relayed == nil, Self.kind(net, x, y) != "direct", Self.kind(net, y, x) != "direct" {
+                relayed = net.now.since(broke)
+            }
+        }
+        longestGap = max(longestGap, net.now.since(lastReply))
+        #expect(relayed.map { $0 <= .seconds(10) } ?? false, "back on the relay after \(String(describing: relayed))")
+        #expect(longestGap <= .seconds(10), "pings stopped for \(longestGap)")
+        #expect(Self.view(net, x, y).reason != nil, "a relayed pair says why")
+        net.cutWireGuard = { _, _ in false }
+        let healed = net.now
+        let back = net.time(until: .seconds(120)) { Self.direct($0, x, y) }
+        #expect(back != nil, "the direct path did not come back")
+        print(
+            "Direct paths harness, direct path broken: relayed after \(relayed.map { "\($0.seconds) s" } ?? "never"), "
+                + "longest gap in pings \(longestGap.seconds) s; direct again \(back.map { "\($0.seconds) s" } ?? "never") "
+                + "after the break ended (backoff)")
+        _ = healed
+    }
+
+    /// The laptop's network changed: its direct paths go back to their relays at once, and
+    /// it punches again from where it is now.
+    @Test func aNetworkChangeDropsDirectPathsUntilProvenAgain() throws {
+        var (net, x, y) = try Self.lab(Self.cone, Self.cone)
+        #expect(net.time(until: .seconds(10)) { Self.direct($0, x, y) } != nil)
+        net.moveBehindNewNAT(x)
+        net.networkChanged(x)
+        #expect(Self.kind(net, x, y) != "direct", "still direct after the network changed")
+        let again = net.time(until: .seconds(15)) { Self.direct($0, x, y) }
+        #expect(again.map { $0 <= .seconds(8) } ?? false, "direct again after \(String(describing: again))")
+        let endpoint = Self.view(net, y, x).endpoint
+        #expect(
+            endpoint?.hasPrefix("203.0.113.1") == true && endpoint?.hasPrefix("203.0.113.1:") == false,
+            "the other end sends to the new NAT: \(endpoint ?? "none")")
+        print("Direct paths harness, network change: direct again after \(again.map { "\($0.seconds) s" } ?? "never")")
+    }
+
+    /// No reflection: a member whose record names someone else's address as a candidate gets
+    /// the mesh to send that address only a few handshakes per attempt, attempts backing off;
+    /// five minutes of it stay a trickle.
+    @Test func aCandidateNamingAVictimGetsOnlyAFewHandshakes() throws {
+        var (net, x, y) = try Self.lab(Self.cone, Self.cone)
+        let victim = PeerAddress(ip: IPAddress("198.51.100.7")!, port: SimulatedMesh.wireGuardPort)
+        net.watched = victim
+        // y publishes the victim's address as one of its own, and nothing else reaches it.
+        net.cutWireGuard = { a, b in Set([a, b]) == Set([x, y]) }
+        try net.act(y) { core, wall, now in
+            core.networkChanged(
+                hostEndpoints: [Endpoint("198.51.100.7:51820")!], what: "test", now: now, wallMillis: wall)
+        }
+        net.run(for: .seconds(300))
+        #expect(net.watchedCount > 0, "the candidate was never tried: the test tests nothing")
+        #expect(net.watchedCount <= 24, "\(net.watchedCount) datagrams to the victim in 5 minutes")
+        print("Direct paths harness, a candidate naming a victim: \(net.watchedCount) datagrams to it in 5 minutes")
+    }
 }

@@ -82,7 +82,7 @@ public struct DesiredMeshState: Equatable, Sendable {
         let routing = topology.routing(for: me)
         let keepalive = inputs.keepalive ?? (inputs.role == .client ? clientKeepalive : 0)
         var sessions = routing.sessions
-        var punching: [WireGuardPublicKey: WireGuardEndpoint] = [:]
+        var punching: [WireGuardPublicKey: WireGuardEndpoint?] = [:]
         var directKeepalive: [WireGuardPublicKey: UInt16] = [:]
         for (key, plan) in inputs.directPaths where sessions[key] == nil && topology.members[key] != nil {
             switch plan {
@@ -103,12 +103,15 @@ public struct DesiredMeshState: Equatable, Sendable {
             guard let member = topology.members[key]?.record, let publicKey = WireGuardKey(bytes: key.bytes) else {
                 continue
             }
+            // A punching peer goes where its plan says, nil keeping what the device learnt.
+            let peerEndpoint: WireGuardEndpoint?
+            if let planned = punching[key] { peerEndpoint = planned } else { peerEndpoint = endpoint(of: member) }
             let peerKeepalive =
                 punching[key] != nil
                 ? DirectPaths.natKeepalive : directKeepalive[key] ?? (member.role == .peer ? keepalive : 0)
             peers.append(
                 WireGuardPeer(
-                    publicKey: publicKey, endpoint: punching[key] ?? endpoint(of: member),
+                    publicKey: publicKey, endpoint: peerEndpoint,
                     allowedIPs: prefixes.map(IPNet.init), persistentKeepalive: peerKeepalive))
         }
         var device = WireGuardDevice(name: inputs.interfaceName, peers: peers)

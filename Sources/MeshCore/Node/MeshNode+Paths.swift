@@ -13,18 +13,30 @@ extension MeshNode {
         var asked: (to: NodeID, nonce: UInt64, at: Instant)?
         /// When to ask next; nil asks at once.
         var askDue: Instant?
-        /// Members whose question waits for the device to be read, with their nonces.
-        var askers: [NodeID: UInt64] = [:]
+        /// Questions still to ask at the short interval: after a start or a network change
+        /// the peer may not have seen this node's packets from where it is now.
+        var quickAsks = 3
+        /// Members whose question waits for the device to be read, with their nonces and where
+        /// the question came from (the answer goes there: a member that just moved is not
+        /// reached at the address this node last learnt for it).
+        var askers: [NodeID: (nonce: UInt64, source: PeerAddress)] = [:]
         var lastObservation: Instant?
         /// Pings in flight by nonce: to whom and since when.
         var pings: [UInt64: (key: WireGuardPublicKey, at: Instant)] = [:]
         var counter: UInt64 = 0
         /// The gauges last exported.
-        var exported: (direct: Int, punching: Int)?
+        var exported: (direct: Int, punching: Int, relayed: Int)?
+        /// Members this node reaches through a relay or a punched path, as of the last
+        /// reconcile (the members without a session of the topology's own).
+        var withoutSession = 0
+        /// Frames passed on for each member in the current second (`relay`).
+        var relayed: [NodeID: (second: Instant, count: Int)] = [:]
     }
 
     /// Askers and pings kept at most: every other member asking at once is still bounded.
     static let maxPathWaiters = 64
+    /// Frames a peer passes on for one member per second: a pair's punching needs a few.
+    static let relaysPerSecond = 10
     /// How often a client asks its peer where it is seen from once it has an answer.
     static let askInterval: Duration = .seconds(60)
     /// How soon it asks again while it has none, or just after a change.
@@ -51,8 +63,9 @@ extension MeshNode {
         let me = identity.wireGuardPublicKey
         var eligible: [WireGuardPublicKey: DirectPaths.Eligibility] = [:]
         var ineligible: [WireGuardPublicKey: String] = [:]
+        let sessions = topology.routing(for: me).sessions
+        paths.withoutSession = topology.members.keys.filter { $0 != me && sessions[$0] == nil }.count
         if punches {
-            let sessions = topology.routing(for: me).sessions
             let mine = topology.members[me]?.record.candidates ?? []
             for (key, member) in topology.members where key != me && !member.isPeer && sessions[key] == nil {
                 let name = Self.pathName(member.record)
@@ -104,13 +117,16 @@ extension MeshNode {
             paths.pings[nonce] = nil
             return [.pingAnswered(nonce: nonce, rtt: now.since(ping.at))]
         case .whereAmI(let nonce):
-            return answerWhereAmI(sender, nonce: nonce, now: now)
+            return answerWhereAmI(sender, nonce: nonce, source: source, now: now)
+        case .relay(let member, let frame):
+            return relay(frame, from: sender, to: member, now: now)
         case .youAre(let nonce, let endpoint):
             guard let asked = paths.asked, asked.to == sender, asked.nonce == nonce else {
                 return [.metric(.rejected("unasked-reflexive"))]
             }
             paths.asked = nil
-            paths.askDue = now + Self.askInterval
+            paths.askDue = now + (paths.quickAsks > 0 ? Self.askRetry : Self.askInterval)
+            if paths.quickAsks > 0 { paths.quickAsks -= 1 }
             guard paths.reflexive[sender] != endpoint else { return [] }
             let before = ownCandidates
             // One peer is asked (the one this node attaches to): its answer replaces the last.
@@ -123,27 +139,58 @@ extension MeshNode {
 
     /// A member this node keeps a session with asks where its packets come from: the device
     /// knows (the endpoint WireGuard learnt from them). Read it first when it was not read lately.
-    private mutating func answerWhereAmI(_ sender: NodeID, nonce: UInt64, now: Instant) -> [Effect] {
+    private mutating func answerWhereAmI(
+        _ sender: NodeID, nonce: UInt64, source: PeerAddress, now: Instant
+    ) -> [Effect] {
         guard let key = WireGuardKey(bytes: sender.bytes),
             topology.routing(for: identity.wireGuardPublicKey).sessions[WireGuardPublicKey(nodeID: sender)] != nil
         else { return [.metric(.rejected("where-am-i-without-session"))] }
-        if let endpoint = kernelPeers[key]?.endpoint.flatMap(Endpoint.init), paths.askers[sender] == nil {
-            return perform(gossip.sendPath(.youAre(nonce: nonce, endpoint: endpoint), to: sender), now: now)
+        // The device is read for the answer (the endpoint may have moved a moment ago), at most
+        // every 200 ms however many ask; in between, the last reading answers.
+        if let last = paths.lastObservation, now.since(last) < .milliseconds(200),
+            let endpoint = kernelPeers[key]?.endpoint.flatMap(Endpoint.init)
+        {
+            return perform(gossip.sendPath(.youAre(nonce: nonce, endpoint: endpoint), to: sender, at: source), now: now)
         }
         guard paths.askers.count < Self.maxPathWaiters || paths.askers[sender] != nil else { return [] }
-        paths.askers[sender] = nonce
-        return [.observeKernel]
+        let first = paths.askers.isEmpty
+        paths.askers[sender] = (nonce, source)
+        return first ? [.observeKernel] : []
+    }
+
+    /// A member asks this node to pass a frame on to a member it keeps a session with (its
+    /// client, typically): the frame goes out as it came, one datagram for one, at most
+    /// `relaysPerSecond` a second per sender, so nobody gains anything by using a relay to
+    /// send what it could send itself.
+    private mutating func relay(_ frame: [UInt8], from sender: NodeID, to member: NodeID, now: Instant) -> [Effect] {
+        let me = identity.wireGuardPublicKey
+        guard member != identity.nodeID, member != sender, engine.store.isPresent(member),
+            topology.routing(for: me).sessions[WireGuardPublicKey(nodeID: member)] != nil,
+            let address = gossip.address(of: member)
+        else { return [.metric(.rejected("relay-refused"))] }
+        var window = paths.relayed[sender] ?? (now, 0)
+        if now.since(window.second) >= .seconds(1) { window = (now, 0) }
+        guard window.count < Self.relaysPerSecond else { return [.metric(.rejected("relay-over-rate"))] }
+        window.count += 1
+        if paths.relayed[sender] == nil, paths.relayed.count >= Self.maxPathWaiters {
+            paths.relayed = paths.relayed.filter { now.since($0.value.second) < .seconds(1) }
+            guard paths.relayed.count < Self.maxPathWaiters else { return [.metric(.rejected("relay-over-rate"))] }
+        }
+        paths.relayed[sender] = window
+        return [.send(frame, to: address), .metric(.frame("out", bytes: frame.count, mesh: mesh))]
     }
 
     /// The device was read: answer who asked, then the pairs.
     mutating func pathsObserved(now: Instant) -> [Effect] {
         paths.lastObservation = now
         var effects: [Effect] = []
-        for (asker, nonce) in paths.askers.sorted(by: { $0.key < $1.key }) {
+        for (asker, question) in paths.askers.sorted(by: { $0.key < $1.key }) {
             guard let key = WireGuardKey(bytes: asker.bytes),
                 let endpoint = kernelPeers[key]?.endpoint.flatMap(Endpoint.init)
             else { continue }
-            effects += perform(gossip.sendPath(.youAre(nonce: nonce, endpoint: endpoint), to: asker), now: now)
+            effects += perform(
+                gossip.sendPath(.youAre(nonce: question.nonce, endpoint: endpoint), to: asker, at: question.source),
+                now: now)
         }
         paths.askers.removeAll()
         var observations: [WireGuardPublicKey: DirectPaths.Observation] = [:]
@@ -177,11 +224,15 @@ extension MeshNode {
             effects.append(.observeKernel)
         }
         paths.pings = paths.pings.filter { now.since($0.value.at) < .seconds(10) }
-        let gauges = (direct: paths.direct.directCount, punching: paths.direct.punchingCount)
+        let direct = paths.direct.directCount
+        let gauges = (
+            direct: direct, punching: paths.direct.punchingCount, relayed: max(0, paths.withoutSession - direct)
+        )
         if paths.exported.map({ $0 != gauges }) ?? true {
             paths.exported = gauges
             effects.append(.metric(.set("smeg_direct_paths", Double(gauges.direct), labels: labels)))
             effects.append(.metric(.set("smeg_punching_paths", Double(gauges.punching), labels: labels)))
+            effects.append(.metric(.set("smeg_relayed_paths", Double(gauges.relayed), labels: labels)))
         }
         return effects
     }
@@ -189,8 +240,8 @@ extension MeshNode {
     /// The local network changed: direct paths go back to their relays until proven again, and
     /// this node asks at once where it is seen from now.
     mutating func pathsNetworkChanged(now: Instant) -> [Effect] {
-        paths.reflexive.removeAll()
         paths.askDue = now + .milliseconds(500)
+        paths.quickAsks = 3
         return pathActions(paths.direct.linkChanged(now: now), now: now)
     }
 
@@ -214,20 +265,25 @@ extension MeshNode {
     private mutating func pathActions(_ actions: [DirectPaths.Action], now: Instant) -> [Effect] {
         var effects: [Effect] = []
         var reapply = false
-        var restart: [WireGuardKey] = []
+        var restart: [(WireGuardKey, Double)] = []
         for action in actions {
             switch action {
             case .sendPunch(let key, let attempt, let handshook):
-                effects += perform(
-                    gossip.sendPath(.punch(attempt: attempt, handshook: handshook), to: key.nodeID), now: now)
+                // Through the other's peer, which reaches it whatever either WireGuard routes.
+                let message = PathMessage.punch(attempt: attempt, handshook: handshook)
+                if let gateway = topology.gateway(of: key), gateway != key, gateway != identity.wireGuardPublicKey {
+                    effects += perform(gossip.sendPath(message, to: key.nodeID, via: gateway.nodeID), now: now)
+                } else {
+                    effects += perform(gossip.sendPath(message, to: key.nodeID), now: now)
+                }
             case .sendProbe(let key, let nonce):
                 effects += perform(
                     gossip.sendPath(.probe(nonce: nonce), to: key.nodeID, at: overlayAddress(of: key.nodeID)), now: now)
-            case .tryCandidate(let key):
+            case .tryCandidate(let key, let since):
                 reapply = true
-                if let device = WireGuardKey(bytes: key.bytes) { restart.append(device) }
-            case .retryCandidate(let key):
-                if let device = WireGuardKey(bytes: key.bytes) { restart.append(device) }
+                if let device = WireGuardKey(bytes: key.bytes) { restart.append((device, since)) }
+            case .retryCandidate(let key, let since):
+                if let device = WireGuardKey(bytes: key.bytes) { restart.append((device, since)) }
             case .changed:
                 reapply = true
             case .log(let level, let text):
@@ -235,7 +291,7 @@ extension MeshNode {
             }
         }
         if reapply { effects += applyNow(now: now) }
-        effects += restart.map { .restartHandshake($0) }
+        effects += restart.map { .renewHandshake($0.0, after: $0.1) }
         return effects
     }
 

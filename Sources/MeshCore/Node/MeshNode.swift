@@ -262,7 +262,10 @@ public struct MeshNode {
 
     /// Left: what to clear from the metrics.
     public func metricsToClear() -> [Effect] {
-        ["smeg_members", "smeg_is_leader", "smeg_reconcile_seconds"].map { .metric(.clear($0, labels: labels)) }
+        [
+            "smeg_members", "smeg_is_leader", "smeg_reconcile_seconds", "smeg_direct_paths", "smeg_punching_paths",
+            "smeg_relayed_paths",
+        ].map { .metric(.clear($0, labels: labels)) }
     }
 
     /// Something the shell could not do (a write, a publish): shown in `status` and logged.

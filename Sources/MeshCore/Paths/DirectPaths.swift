@@ -39,8 +39,9 @@ public struct DirectPaths: Sendable {
     /// What to configure on the device for a pair.
     public enum Plan: Equatable, Sendable {
         /// A peer with no AllowedIPs pointed at this candidate, keepalive on so WireGuard
-        /// handshakes at once.
-        case punching(WireGuardEndpoint)
+        /// handshakes at once; nil once a handshake completed: the endpoint WireGuard learnt
+        /// from it (a symmetric NAT's port for this pair, not the candidate's) is kept.
+        case punching(WireGuardEndpoint?)
         /// The pair's addresses on its own session; WireGuard keeps the endpoint it learnt.
         case direct(keepalive: UInt16)
     }
@@ -48,11 +49,13 @@ public struct DirectPaths: Sendable {
     public enum Action: Equatable, Sendable {
         case sendPunch(WireGuardPublicKey, attempt: UInt32, handshook: Bool)
         case sendProbe(WireGuardPublicKey, nonce: UInt64)
-        /// The plan of this pair changed to a new candidate: apply it and start a handshake now.
-        case tryCandidate(WireGuardPublicKey)
+        /// The plan of this pair changed to a new candidate: apply it and start a handshake now,
+        /// unless one completed after `since` (wall seconds; a session from before this attempt,
+        /// a direct path that just failed, does not count and is started over).
+        case tryCandidate(WireGuardPublicKey, since: Double)
         /// Start the handshake with the current candidate again: the first may have reached
         /// the other end before it had added this node.
-        case retryCandidate(WireGuardPublicKey)
+        case retryCandidate(WireGuardPublicKey, since: Double)
         /// A pair moved to or from its direct session: apply the new state.
         case changed
         case log(LogLevel, String)
@@ -82,8 +85,13 @@ public struct DirectPaths: Sendable {
         var attemptWall: Double = 0
         var index = 0
         var stepDue: Instant?
-        /// Whether the current candidate's second handshake went out.
+        /// Whether the current candidate's second handshake went out, and when the last did.
         var retried = false
+        var initiated: Instant?
+        /// Handshakes started towards the current candidate in this attempt.
+        var initiations = 0
+        /// When this pair last punched again at once after the other end lost the path.
+        var quickRestart: Instant?
         var lastSent: Instant?
         var theirs: (attempt: UInt32, handshook: Bool, at: Instant)?
         /// The other's attempt when the pair went direct: a newer one means it fell back.
@@ -98,6 +106,8 @@ public struct DirectPaths: Sendable {
         var sent: UInt64 = 0
         var sentAtLastReceive: UInt64 = 0
         var receivedAt: Instant?
+        /// The time between the last two observations that saw bytes arrive.
+        var receivedGap: Duration?
         var probe: (nonce: UInt64, at: Instant, count: Int)?
     }
 
@@ -108,12 +118,22 @@ public struct DirectPaths: Sendable {
     static let firstBackoff: Duration = .seconds(10)
     static let maxBackoff: Duration = .seconds(300)
     static let minimumStartGap: Duration = .milliseconds(250)
+    static let afterLinkChange: Duration = .seconds(1)
+    /// Handshakes started towards one candidate per attempt at most: the first, one half a
+    /// second later, and one when the other end's punch says it began only then.
+    static let initiationsPerCandidate = 3
+    static let quickRestartInterval: Duration = .seconds(60)
     /// A direct session that has sent more than this since it last received anything, for
     /// `quietBeforeProbe`, is probed (a keepalive is 32 bytes).
     static let unansweredBytes: UInt64 = 64
     static let quietBeforeProbe: Duration = .seconds(2)
+    /// Traffic that arrived at least this often and then stopped for `quietBeforeProbe` is
+    /// probed too: when the path breaks, the end that only answers sees its input stop, and
+    /// the other end's packets over the relay are refused by its WireGuard (they come from an
+    /// address it routes to the direct session) until it falls back itself.
+    static let flowingGap: Duration = .seconds(2)
     static let probes = 3
-    static let probeInterval: Duration = .seconds(1)
+    static let probeInterval: Duration = .milliseconds(500)
     /// WireGuard drops a session 180 s after its handshake unless it rekeyed.
     static let sessionLifetime: Double = 200
     /// Keepalive on a direct session that crosses a NAT or firewall: their UDP mappings last
@@ -144,7 +164,7 @@ public struct DirectPaths: Sendable {
                 guard pair.index < pair.eligibility.candidates.count,
                     let endpoint = WireGuardEndpoint(pair.eligibility.candidates[pair.index])
                 else { continue }
-                plans[key] = .punching(endpoint)
+                plans[key] = .punching(pair.handshook ? nil : endpoint)
             case .direct?:
                 plans[key] = .direct(keepalive: pair.eligibility.sameLAN ? 0 : Self.natKeepalive)
             case .asking?, nil:
@@ -211,21 +231,41 @@ public struct DirectPaths: Sendable {
         var actions: [Action] = []
         switch pair.phase {
         case nil:
-            // Their attempt pulls ours forward by up to half our wait, so the two ends meet
-            // without either being able to make the other punch more often than its backoff.
-            let early = Self.backoff(failures: pair.failures) / 2
+            // Their attempt pulls ours forward by up to half our wait (at least 5 s), so the two
+            // ends meet without either being able to make the other punch more often than about
+            // twice per backoff.
+            let early = max(Self.backoff(failures: pair.failures) / 2, Self.firstBackoff / 2)
             guard now + early >= pair.nextAttempt, activeCount < Self.maxPairs else { return [] }
             actions += start(key, now: now)
             actions += consented(key, now: now, wall: wall)
         case .asking?:
             actions += consented(key, now: now, wall: wall)
         case .trying?:
-            if handshook, pairs[key]!.handshook { actions += goDirect(key, now: now) }
+            if handshook, pairs[key]!.handshook {
+                actions += goDirect(key, now: now)
+            } else if !pairs[key]!.handshook, pair.initiations < Self.initiationsPerCandidate,
+                pair.initiated.map({ now.since($0) >= .milliseconds(400) }) ?? true
+            {
+                // The other end may have begun trying only now, after this end's handshakes
+                // reached a device that did not know it yet: one more.
+                pairs[key]!.initiated = now
+                pairs[key]!.initiations += 1
+                actions.append(.retryCandidate(key, since: pair.attemptWall))
+            }
         case .direct?:
-            if let atDirect = pair.theirsAtDirect, attempt != atDirect, !handshook, previous?.attempt != attempt {
-                actions += fallBack(key, "\(Self.name(key)) lost the direct path", now: now, failed: false)
-                actions += start(key, now: now)
-                actions += consented(key, now: now, wall: wall)
+            // A punch that says it has no handshake, sent after this end went direct (not one
+            // from before, late): the other end fell back, or starts over.
+            if !handshook, let since = pair.since, now.since(since) >= .seconds(1) || attempt != pair.theirsAtDirect {
+                // Punching again at once (the other end moved and wants the path back) at most
+                // once a minute per pair; else the backoff applies, so that a member cannot
+                // make this node cycle through its candidates by completing and dropping paths.
+                let quick = pair.quickRestart.map { now.since($0) >= Self.quickRestartInterval } ?? true
+                actions += fallBack(key, "\(Self.name(key)) lost the direct path", now: now, failed: !quick)
+                if quick {
+                    pairs[key]!.quickRestart = now
+                    actions += start(key, now: now)
+                    actions += consented(key, now: now, wall: wall)
+                }
             }
         }
         // Answer at once, so the other end knows of our consent (at most every half second).
@@ -268,6 +308,7 @@ public struct DirectPaths: Sendable {
         guard let probe = pairs[key]?.probe, probe.nonce == nonce else { return }
         pairs[key]!.probe = nil
         pairs[key]!.receivedAt = now
+        pairs[key]!.receivedGap = nil
         pairs[key]!.sentAtLastReceive = pairs[key]!.sent
     }
 
@@ -281,7 +322,8 @@ public struct DirectPaths: Sendable {
             }
             pairs[key]!.phase = nil
             pairs[key]!.failures = 0
-            pairs[key]!.nextAttempt = now
+            // A moment for the peer to say where this node is seen from now.
+            pairs[key]!.nextAttempt = now + Self.afterLinkChange
         }
         return actions
     }
@@ -312,16 +354,22 @@ public struct DirectPaths: Sendable {
                     actions.append(sendPunch(key, now: now))
                 }
                 guard let due = pair.stepDue else { continue }
-                if !pair.retried, !pair.handshook, now + Self.step / 2 >= due {
+                if !pair.retried, !pair.handshook, pair.initiations < Self.initiationsPerCandidate,
+                    now + Self.step / 2 >= due, now < due
+                {
                     pairs[key]!.retried = true
-                    actions.append(.retryCandidate(key))
+                    pairs[key]!.initiated = now
+                    pairs[key]!.initiations += 1
+                    actions.append(.retryCandidate(key, since: pair.attemptWall))
                 }
                 guard now >= due else { continue }
                 if pair.index + 1 < pair.eligibility.candidates.count, !pair.handshook {
                     pairs[key]!.index += 1
                     pairs[key]!.stepDue = now + Self.step
                     pairs[key]!.retried = false
-                    actions.append(.tryCandidate(key))
+                    pairs[key]!.initiated = now
+                    pairs[key]!.initiations = 1
+                    actions.append(.tryCandidate(key, since: pair.attemptWall))
                 } else if now >= due + Self.step * 2 {
                     let tried = pair.eligibility.candidates.count
                     var reason =
@@ -371,7 +419,9 @@ public struct DirectPaths: Sendable {
         // handshake can complete within the millisecond this end consents in. Older sessions
         // cannot count: the punching peer is new (it is removed whenever an attempt ends).
         pairs[key]!.attemptWall = wall - 0.5
-        return [.tryCandidate(key)]
+        pairs[key]!.initiated = now
+        pairs[key]!.initiations = 1
+        return [.tryCandidate(key, since: wall - 0.5)]
     }
 
     private mutating func goDirect(_ key: WireGuardPublicKey, now: Instant) -> [Action] {
@@ -412,6 +462,7 @@ public struct DirectPaths: Sendable {
     ) -> [Action] {
         var pair = pairs[key]!
         if peer.receivedBytes != pair.received {
+            pair.receivedGap = pair.receivedAt.map { now.since($0) }
             pair.receivedAt = now
             pair.sentAtLastReceive = peer.sentBytes
         }
@@ -422,10 +473,13 @@ public struct DirectPaths: Sendable {
         if let last = peer.lastHandshake, wall - last > Self.sessionLifetime {
             return fallBack(key, "the direct session expired without a new handshake", now: now, failed: true)
         }
-        let unanswered = peer.sentBytes &- pair.sentAtLastReceive
-        guard pair.probe == nil, unanswered > Self.unansweredBytes, peer.sentBytes >= pair.sentAtLastReceive,
-            now.since(pair.receivedAt ?? now) >= Self.quietBeforeProbe
-        else { return [] }
+        let quiet = now.since(pair.receivedAt ?? now)
+        let unanswered =
+            peer.sentBytes >= pair.sentAtLastReceive && peer.sentBytes - pair.sentAtLastReceive > Self.unansweredBytes
+        let stopped = pair.receivedGap.map { $0 <= Self.flowingGap } ?? false
+        guard pair.probe == nil, quiet >= Self.quietBeforeProbe, unanswered || stopped else { return [] }
+        // One round of probes per silence: answered, the gap no longer counts as flowing.
+        pairs[key]!.receivedGap = nil
         return sendProbe(key, now: now, count: 1)
     }
 

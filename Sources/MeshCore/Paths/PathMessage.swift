@@ -1,3 +1,5 @@
+import GossipCRDT
+
 /// The messages two members exchange about the WireGuard path between them, carried in
 /// ordinary frames beside gossip and owner messages (type bytes 0x30–0x3F). Only a frame that
 /// proves its sender, from a present member, may carry one.
@@ -9,12 +11,16 @@
 ///               session since this attempt began)
 /// probe       = 0x33 ‖ nonce (8)
 /// probe-reply = 0x34 ‖ nonce (8)
+/// relay       = 0x35 ‖ member id (32) ‖ length (2) ‖ frame (at most 256)
 /// ```
 ///
 /// A client asks a peer it has a WireGuard session with where that session's packets come from
 /// (its reflexive endpoint); the answer echoes the nonce, so nobody else can plant one. Punch
 /// messages are the consent of both ends: a node sends handshakes to another's candidates only
-/// while it holds a fresh punch from that member for their pair. Probes test a direct session
+/// while it holds a fresh punch from that member for their pair. Punch messages travel through
+/// the receiver's peer (`relay`: a frame sealed end to end for the member, which the peer passes
+/// on as it is), not over the overlay: a member whose WireGuard still routes the sender's
+/// address to a broken direct session would refuse them there. Probes test a direct session
 /// that stopped carrying anything back, and carry `smegctl ping`; they go to the other's
 /// overlay address, so they take whatever path WireGuard has for it.
 public enum PathMessage: Equatable, Sendable {
@@ -23,12 +29,16 @@ public enum PathMessage: Equatable, Sendable {
     case punch(attempt: UInt32, handshook: Bool)
     case probe(nonce: UInt64)
     case probeReply(nonce: UInt64)
+    case relay(to: NodeID, frame: [UInt8])
 
     static let whereAmIType: UInt8 = 0x30
     static let youAreType: UInt8 = 0x31
     static let punchType: UInt8 = 0x32
     static let probeType: UInt8 = 0x33
     static let probeReplyType: UInt8 = 0x34
+    static let relayType: UInt8 = 0x35
+    /// A relayed frame carries one small path message: a punch is 42 bytes sealed.
+    public static let maxRelayedFrame = 256
     public static let firstType: UInt8 = 0x30
 
     public static func isPathMessage(_ bytes: [UInt8]) -> Bool {
@@ -56,6 +66,10 @@ public enum PathMessage: Equatable, Sendable {
         case .probeReply(let nonce):
             writer.writeU8(Self.probeReplyType)
             writer.writeU64(nonce)
+        case .relay(let member, let frame):
+            writer.writeU8(Self.relayType)
+            writer.writeBytes(member.bytes)
+            writer.writeLengthPrefixed(frame, limit: Self.maxRelayedFrame, field: "relayed frame")
         }
         return writer.bytes
     }
@@ -78,6 +92,9 @@ public enum PathMessage: Equatable, Sendable {
             message = .probe(nonce: try reader.readU64("nonce"))
         case probeReplyType:
             message = .probeReply(nonce: try reader.readU64("nonce"))
+        case relayType:
+            let member = NodeID(bytes: try reader.readBytes(32, "member"))!
+            message = .relay(to: member, frame: try reader.readLengthPrefixed("relayed frame", limit: maxRelayedFrame))
         case let type:
             throw .invalid(field: "message type", reason: "unknown path message 0x\(String(type, radix: 16))")
         }

@@ -81,6 +81,9 @@ struct SimulatedMesh {
     var config = DaemonConfig()
     /// The share of datagrams lost on the way, each independently.
     var loss = 0.0
+    /// An address outside the mesh whose datagrams are counted (a victim of reflection).
+    var watched: PeerAddress?
+    private(set) var watchedCount = 0
     /// Nodes whose log lines are printed, for debugging a test.
     var traced: Set<Int> = []
     /// "member pruned" lines logged, by any node.
@@ -314,8 +317,13 @@ struct SimulatedMesh {
         if OverlayAddress.meshPrefix(of: mesh).contains(destination.ip) {
             return sendOverlay(bytes, from: index, port: port, to: destination)
         }
+        if destination == watched { watchedCount += 1 }
         var source = PeerAddress(ip: nodes[index].lan, port: port)
-        if let nat = nodes[index].nat { source = nats[nat].outbound(from: source, to: destination, now: now) }
+        // Hosts on one LAN reach each other without their router translating anything.
+        let sameLAN = byLAN[destination.ip].map { nodes[$0].nat != nil && nodes[$0].nat == nodes[index].nat } ?? false
+        if let nat = nodes[index].nat, !sameLAN {
+            source = nats[nat].outbound(from: source, to: destination, now: now)
+        }
         let link = Link(from: source, to: destination)
         let arrival = max(now.nanoseconds + (1 + rng.next() % 20) * 1_000_000, (linkClear[link] ?? 0) + 1)
         linkClear[link] = arrival
