@@ -64,7 +64,7 @@ import Testing
         let key = WireGuardPublicKey(nodeID: net.nodes[to].identity.nodeID)
         var nonce: UInt64 = 0
         try? net.act(from) { core, _, now in
-            let (sent, effects) = core.ping(key, now: now)
+            guard let (sent, effects) = core.ping(key, now: now) else { return [] }
             nonce = sent
             return effects
         }
@@ -167,7 +167,7 @@ import Testing
             let key = Self.key(net, y)
             var nonce: UInt64 = 0
             try net.act(x) { core, _, now in
-                let (sent, effects) = core.ping(key, now: now)
+                guard let (sent, effects) = core.ping(key, now: now) else { return [] }
                 nonce = sent
                 return effects
             }

@@ -194,11 +194,13 @@ actor MeshRuntime {
         while sent < plan.count || !inFlight.isEmpty {
             let now = ContinuousClock.now
             if sent < plan.count, now >= start + plan.interval * sent {
-                let (nonce, effects) = node.ping(key, now: clock.now())
-                pingAnswers.expect(nonce)
-                inFlight.append((sent, nonce, now + plan.timeout))
+                // A probe that could not go out (no record of the member yet) is a lost one.
+                if let (nonce, effects) = node.ping(key, now: clock.now()) {
+                    pingAnswers.expect(nonce)
+                    inFlight.append((sent, nonce, now + plan.timeout))
+                    perform(effects)
+                }
                 sent += 1
-                perform(effects)
             }
             inFlight.removeAll { probe in
                 if let rtt = pingAnswers.take(probe.nonce) {
