@@ -21,7 +21,8 @@ struct SmegctlCommand: ParsableCommand {
               smegctl join smeg2-...               # on every other machine
               smegctl invite MESH                  # another invitation (one node, 24 h)
               smegctl evict MESH stolen-laptop     # for good; rotates the secret
-              smegctl get MESH                     # members, addresses, leader
+              smegctl get MESH                     # members, addresses, leader, paths
+              smegctl ping MESH laptop             # the path to a member, and round trips
               smegctl graph | dot -Tsvg > mesh.svg
 
             Read verbs take --json for scripts. Exit codes: 0 success, 1 error, 2 usage error.
@@ -29,7 +30,8 @@ struct SmegctlCommand: ParsableCommand {
         version: SmegVersion.string,
         subcommands: [
             Create.self, Join.self, Leave.self, List.self, Get.self, Graph.self, Query.self, Alias.self,
-            Describe.self, Service.self, Status.self, Invite.self, Invites.self, Evict.self, Owner.self, Rotate.self,
+            Describe.self, Service.self, Status.self, Ping.self, Invite.self, Invites.self, Evict.self, Owner.self,
+            Rotate.self,
             Policy.self,
             Hosts.self,
             VersionCommand.self,

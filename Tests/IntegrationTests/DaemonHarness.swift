@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// A real `smegd` in control-plane-only mode on a private socket and state directory, for tests
 /// that drive it with the real `smegctl`. No root and no WireGuard needed.
@@ -34,6 +35,30 @@ final class DaemonHarness {
     /// Runs `smegctl --socket <ours> ARGS`.
     func ctl(_ arguments: [String], stdin: String? = nil) throws -> ProcessResult {
         try ProcessRunner.run(BinaryLocator.url(of: "smegctl"), ["--socket", socket] + arguments, stdin: stdin)
+    }
+
+    /// Runs a verb that creates a mesh (`create ...`) with `--json` and answers its id and token.
+    func create(_ arguments: [String]) throws -> (mesh: String, token: String) {
+        let created = try ctl(arguments + ["--json"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let reply = try #require(JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any])
+        let mesh = try #require((reply["mesh"] as? [String: Any])?["meshId"] as? String)
+        return (mesh, try #require(reply["token"] as? String))
+    }
+
+    /// Waits up to `seconds` until this daemon sees `count` members in `mesh`.
+    func waitForMembers(_ mesh: String, _ count: Int, seconds: Int = 10) throws -> Bool {
+        for _ in 0..<(seconds * 10) {
+            let detail = try ctl(["get", mesh, "--json"])
+            if detail.status == 0,
+                let reply = try? JSONSerialization.jsonObject(with: Data(detail.stdout.utf8)) as? [String: Any],
+                (reply["members"] as? [Any])?.count == count
+            {
+                return true
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return false
     }
 
     func stop() {

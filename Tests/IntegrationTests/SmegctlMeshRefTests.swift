@@ -12,27 +12,6 @@ import Testing
         try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]], "not JSON: \(text)")
     }
 
-    /// Creates a mesh on `daemon` and answers its id and token.
-    private func create(_ daemon: DaemonHarness, _ arguments: [String]) throws -> (mesh: String, token: String) {
-        let created = try daemon.ctl(arguments + ["--json"])
-        #expect(created.status == 0, "\(created.stderr)")
-        let reply = try object(created.stdout)
-        let mesh = try #require((reply["mesh"] as? [String: Any])?["meshId"] as? String)
-        return (mesh, try #require(reply["token"] as? String))
-    }
-
-    /// Waits up to `seconds` until `daemon` sees `count` members in `mesh`.
-    private func waitForMembers(
-        _ daemon: DaemonHarness, _ mesh: String, _ count: Int, seconds: Int = 10
-    ) throws -> Bool {
-        for _ in 0..<(seconds * 10) {
-            let detail = try daemon.ctl(["get", mesh, "--json"])
-            if detail.status == 0, (try object(detail.stdout)["members"] as? [Any])?.count == count { return true }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        return false
-    }
-
     /// Polls `query` on `daemon` until one member matches and `check` accepts it.
     private func queryUntil(
         _ daemon: DaemonHarness, _ arguments: [String], _ check: ([String: Any]) -> Bool
@@ -50,7 +29,7 @@ import Testing
     @Test func everyVerbTakesTheMeshName() throws {
         let daemon = try DaemonHarness(name: "names")
         defer { daemon.stop() }
-        let (mesh, _) = try create(daemon, ["create", "--name", "office", "--alias", "one"])
+        let (mesh, _) = try daemon.create(["create", "--name", "office", "--alias", "one"])
 
         let detail = try daemon.ctl(["get", "office", "--json"])
         #expect(detail.status == 0, "\(detail.stderr)")
@@ -71,7 +50,7 @@ import Testing
         #expect(graph.stdout.contains("two"))
 
         // A second mesh with the same name: the name no longer says which, the id still does.
-        let (other, _) = try create(daemon, ["create", "--name", "office"])
+        let (other, _) = try daemon.create(["create", "--name", "office"])
         for arguments in [["get", "office"], ["invite", "office"], ["alias", "office", "x"], ["leave", "office"]] {
             let ambiguous = try daemon.ctl(arguments)
             #expect(ambiguous.status == 1, "\(arguments) should fail")
@@ -101,7 +80,7 @@ import Testing
         defer {
             for daemon in [first, second, third, fourth] { daemon.stop() }
         }
-        let (mesh, _) = try create(first, ["create", "--alias", "inviter"])
+        let (mesh, _) = try first.create(["create", "--alias", "inviter"])
         let made = try first.ctl(["invite", mesh, "--json"])
         #expect(made.status == 0, "\(made.stderr)")
         let invite = try object(made.stdout)
@@ -115,8 +94,8 @@ import Testing
 
         let joined = try second.ctl(["join", "--alias", "joiner", token])
         #expect(joined.status == 0, "\(joined.stderr)")
-        #expect(try waitForMembers(first, mesh, 2))
-        #expect(try waitForMembers(second, mesh, 2))
+        #expect(try first.waitForMembers(mesh, 2))
+        #expect(try second.waitForMembers(mesh, 2))
         let again = try third.ctl(["join", token])
         #expect(again.status == 1 && again.stderr.contains("used up"), "\(again.stderr)")
 
@@ -140,14 +119,14 @@ import Testing
             ["join", "--mesh-id", mesh, "--secret-file", "-", "--bootstrap", "127.0.0.1:\(first.gossipPort)"],
             stdin: storedSecret)
         #expect(stranger.status == 0, "\(stranger.stderr)")
-        #expect(try !waitForMembers(first, mesh, 3, seconds: 3), "a secret without an admission admits nobody")
+        #expect(try !first.waitForMembers(mesh, 3, seconds: 3), "a secret without an admission admits nobody")
     }
 
     @Test func graphOfOneMesh() throws {
         let daemon = try DaemonHarness(name: "graph")
         defer { daemon.stop() }
-        let (kept, _) = try create(daemon, ["create", "--name", "kept", "--alias", "keeper"])
-        let (other, _) = try create(daemon, ["create", "--name", "other", "--alias", "elsewhere"])
+        let (kept, _) = try daemon.create(["create", "--name", "kept", "--alias", "keeper"])
+        let (other, _) = try daemon.create(["create", "--name", "other", "--alias", "elsewhere"])
         for reference in [kept, "kept"] {
             let graph = try daemon.ctl(["graph", reference])
             #expect(graph.status == 0, "\(graph.stderr)")
@@ -172,11 +151,11 @@ import Testing
             first.stop()
             second.stop()
         }
-        let (mesh, token) = try create(first, ["new-mesh", "--name", "legacy", "--alias", "old"])
+        let (mesh, token) = try first.create(["new-mesh", "--name", "legacy", "--alias", "old"])
         let joined = try second.ctl(["join-mesh", "--alias", "older", token])
         #expect(joined.status == 0, "\(joined.stderr)")
         #expect(joined.stdout.contains("Joined mesh \(mesh)"))
-        #expect(try waitForMembers(first, mesh, 2))
+        #expect(try first.waitForMembers(mesh, 2))
         #expect(try second.ctl(["list-meshes"]).stdout.contains(mesh))
 
         #expect(try second.ctl(["put-alias", mesh, "renamed"]).status == 0)
@@ -201,7 +180,7 @@ import Testing
         let left = try second.ctl(["leave-mesh", mesh])
         #expect(left.status == 0, "\(left.stderr)")
         #expect(try second.ctl(["list-meshes"]).stdout.contains("no mesh"))
-        #expect(try waitForMembers(first, mesh, 1), "the legacy leave did not reach the other node")
+        #expect(try first.waitForMembers(mesh, 1), "the legacy leave did not reach the other node")
 
         let help = try first.ctl(["--help"])
         for name in ["new-mesh", "join-mesh", "get-graph", "list-meshes", "leave-mesh", "query-mesh"] {

@@ -10,7 +10,9 @@ import Testing
     static var every: [ControlRoute] {
         var routes: [ControlRoute] = [.status, .graph, .hosts, .listMeshes, .createMesh, .joinMesh]
         for name in names {
-            routes += [.mesh(name), .leaveMesh(name), .invite(name), .setAlias(name), .setDescription(name)]
+            routes += [
+                .mesh(name), .leaveMesh(name), .invite(name), .setAlias(name), .setDescription(name), .ping(name),
+            ]
             for service in names {
                 routes += [.setService(name, name: service), .deleteService(name, name: service)]
             }
@@ -29,6 +31,7 @@ import Testing
         #expect(ControlRoute.joinMesh.path == "/v1/meshes/join" && ControlRoute.joinMesh.method == "POST")
         #expect(ControlRoute.setService("m", name: "web").path == "/v1/meshes/m/self/services/web")
         #expect(ControlRoute.mesh("a/b").path == "/v1/meshes/a%2Fb")
+        #expect(ControlRoute.ping("m").path == "/v1/meshes/m/ping" && ControlRoute.ping("m").method == "POST")
         #expect(try ControlRoute(method: "GET", path: "/v1/status?verbose=1") == .status)
     }
 

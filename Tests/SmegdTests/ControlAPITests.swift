@@ -100,6 +100,11 @@ private actor RecordingService: ControlService {
         record("revoke \(id) \(invite)")
         return InvitesResponse(meshId: id, invites: [])
     }
+    func ping(_ id: String, member: String, plan: PingRequest.Plan) async throws -> PingResult {
+        let ms = { (duration: Duration) in Int(duration.seconds * 1000) }
+        record("ping \(id) \(member) \(plan.count)x\(ms(plan.interval))/\(ms(plan.timeout))")
+        return PingResult(member: member, alias: nil, address: "fd00::2", path: PathView(kind: "direct"), replies: [])
+    }
 }
 
 @Suite struct ControlRouterTests {
@@ -133,6 +138,12 @@ private actor RecordingService: ControlService {
         ("POST", "/v1/meshes/m1/invites", #"{"uses":3}"#, 201, "new invite m1 uses=3"),
         ("POST", "/v1/meshes/m1/invites", "", 201, "new invite m1 uses=1"),
         ("DELETE", "/v1/meshes/m1/invites/abc", "", 200, "revoke m1 abc"),
+        ("POST", "/v1/meshes/m1/ping", #"{"member":"web"}"#, 200, "ping m1 web 3x200/1000"),
+        (
+            "POST", "/v1/meshes/m1/ping",
+            #"{"member":"fd00::2","count":20,"intervalMilliseconds":50,"timeoutMilliseconds":5000}"#, 200,
+            "ping m1 fd00::2 20x50/5000"
+        ),
     ])
     func routesEveryEndpoint(method: String, path: String, body: String, status: Int, call: String) async {
         let (reply, calls) = await send(method, path, body)
@@ -148,6 +159,7 @@ private actor RecordingService: ControlService {
         ("PUT", "/v1/meshes/m1/self/colour", #"{"value":"x"}"#, 404), ("GET", "/v1/meshes/zz", "", 404),
         ("POST", "/v1/meshes/m1/evict", "{}", 400), ("GET", "/v1/meshes/m1/evict", "", 405),
         ("PUT", "/v1/meshes/m1/owners", "", 405),
+        ("POST", "/v1/meshes/m1/ping", "{}", 400), ("GET", "/v1/meshes/m1/ping", "", 405),
     ])
     func rejectsBadRequestsWithJSONErrors(method: String, path: String, body: String, status: Int) async throws {
         let (reply, _) = await send(method, path, body)
@@ -162,6 +174,20 @@ private actor RecordingService: ControlService {
         #expect(calls.isEmpty)
         let error = try JSONDecoder().decode(APIErrorBody.self, from: Data(reply.body))
         #expect(error.error.contains("short id") && error.error.contains("choose"))
+    }
+
+    @Test(arguments: [
+        (#"{"member":"w","count":0}"#, "count must be from 1 to 20, not 0"),
+        (#"{"member":"w","count":21}"#, "count must be from 1 to 20, not 21"),
+        (#"{"member":"w","intervalMilliseconds":49}"#, "intervalMilliseconds must be from 50 to 2000 ms, not 49"),
+        (#"{"member":"w","timeoutMilliseconds":5001}"#, "timeoutMilliseconds must be from 100 to 5000 ms, not 5001"),
+        (#"{"member":"w","count":"3"}"#, "field 'count' has the wrong type"),
+    ])
+    func pingNumbersOutOfBoundsAreRefusedBeforeTheMeshIsTouched(body: String, message: String) async throws {
+        let (reply, calls) = await send("POST", "/v1/meshes/m1/ping", body)
+        #expect(reply.status == 400)
+        #expect(calls.isEmpty)
+        #expect(try JSONDecoder().decode(APIErrorBody.self, from: Data(reply.body)).error == message)
     }
 
     private struct FixedHosts: HostsSource {

@@ -43,6 +43,7 @@ import Testing
             throw Self.none
         }
         func revokeInvite(_ id: String, invite: String) async throws -> InvitesResponse { throw Self.none }
+        func ping(_ id: String, member: String, plan: PingRequest.Plan) async throws -> PingResult { throw Self.none }
         static let none = ControlError.notFound("no meshes here")
     }
 

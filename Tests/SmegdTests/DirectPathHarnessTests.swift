@@ -64,7 +64,7 @@ import Testing
         let key = WireGuardPublicKey(nodeID: net.nodes[to].identity.nodeID)
         var nonce: UInt64 = 0
         try? net.act(from) { core, _, now in
-            let (sent, effects) = core.ping(key, now: now)
+            guard let (sent, effects) = core.ping(key, now: now) else { return [] }
             nonce = sent
             return effects
         }
@@ -167,7 +167,7 @@ import Testing
             let key = Self.key(net, y)
             var nonce: UInt64 = 0
             try net.act(x) { core, _, now in
-                let (sent, effects) = core.ping(key, now: now)
+                guard let (sent, effects) = core.ping(key, now: now) else { return [] }
                 nonce = sent
                 return effects
             }
@@ -229,5 +229,39 @@ import Testing
         #expect(net.watchedCount > 0, "the candidate was never tried: the test tests nothing")
         #expect(net.watchedCount <= 24, "\(net.watchedCount) datagrams to the victim in 5 minutes")
         print("Direct paths harness, a candidate naming a victim: \(net.watchedCount) datagrams to it in 5 minutes")
+    }
+
+    /// What direct paths cost an idle mesh: three peers and four clients behind NATs, ten
+    /// minutes of nothing, with and without them (`directPaths`). Printed for docs/routing.md.
+    /// A direct pair costs each end a 32-byte keepalive every 25 s and a handshake every two
+    /// minutes (about 4 B/s with headers), and the where-am-i question once a minute about
+    /// 2 B/s: the bar is 8 B/s per pair and 2 B/s.
+    @Test func theIdleCostOfDirectPaths() throws {
+        var perClient: [Bool: Double] = [:]
+        for enabled in [false, true] {
+            var net = SimulatedMesh()
+            net.config.directPaths = enabled
+            for _ in 0..<3 { try net.add() }
+            #expect(net.time(until: .seconds(5)) { $0.agree([0, 1, 2]) } != nil)
+            var clients: [Int] = []
+            for _ in 0..<4 { clients.append(try net.add(role: .client, behind: Self.cone)) }
+            #expect(net.time(until: .seconds(10)) { $0.agree(Array(0..<7)) } != nil)
+            net.run(for: .seconds(60))
+            if enabled {
+                for a in clients {
+                    for b in clients where a < b { #expect(Self.direct(net, a, b), "\(a)-\(b) not direct") }
+                }
+            }
+            let before = clients.map { net.sentBytes[$0] ?? 0 }.reduce(0, +)
+            net.run(for: .seconds(600))
+            let after = clients.map { net.sentBytes[$0] ?? 0 }.reduce(0, +)
+            perClient[enabled] = Double(after - before) / 600 / Double(clients.count)
+        }
+        let extra = perClient[true]! - perClient[false]!
+        print(
+            "Direct paths harness, idle cost per client (3 peers, 4 clients, 10 min): "
+                + "\(Int(perClient[false]!)) B/s relayed only, \(Int(perClient[true]!)) B/s with direct paths "
+                + "(\(Int(extra)) B/s more for 3 direct pairs each)")
+        #expect(extra <= 3 * 8 + 2, "direct paths cost \(extra) B/s more per client")
     }
 }

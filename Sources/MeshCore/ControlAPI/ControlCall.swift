@@ -102,4 +102,8 @@ extension ControlAPI {
     public static func setSettings(_ mesh: String, _ request: SettingsRequest) throws -> ControlCall<MeshDetail> {
         try .init(.setSettings(mesh), body: request)
     }
+
+    public static func ping(_ mesh: String, _ request: PingRequest) throws -> ControlCall<PingResult> {
+        try .init(.ping(mesh), body: request)
+    }
 }

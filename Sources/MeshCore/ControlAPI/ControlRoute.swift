@@ -24,11 +24,12 @@ public enum ControlRoute: Hashable, Sendable {
     case revokeInvite(String, id: String)
     case rotate(String)
     case setSettings(String)
+    case ping(String)
 
     public var method: String {
         switch self {
         case .status, .graph, .hosts, .listMeshes, .mesh, .invite, .owners, .invites: "GET"
-        case .createMesh, .joinMesh, .addOwner, .evict, .createInvite, .rotate: "POST"
+        case .createMesh, .joinMesh, .addOwner, .evict, .createInvite, .rotate, .ping: "POST"
         case .setAlias, .setDescription, .setService, .setSettings: "PUT"
         case .leaveMesh, .deleteService, .removeOwner, .revokeInvite: "DELETE"
         }
@@ -59,6 +60,7 @@ public enum ControlRoute: Hashable, Sendable {
         case .revokeInvite(let mesh, let id): ["meshes", mesh, "invites", id]
         case .rotate(let mesh): ["meshes", mesh, "rotate"]
         case .setSettings(let mesh): ["meshes", mesh, "settings"]
+        case .ping(let mesh): ["meshes", mesh, "ping"]
         }
     }
 
@@ -105,6 +107,8 @@ public enum ControlRoute: Hashable, Sendable {
             return ["POST": .rotate(parts[1])]
         case let parts where parts.count == 3 && parts[0] == "meshes" && parts[2] == "settings":
             return ["PUT": .setSettings(parts[1])]
+        case let parts where parts.count == 3 && parts[0] == "meshes" && parts[2] == "ping":
+            return ["POST": .ping(parts[1])]
         case let parts where parts.count == 3 && parts[0] == "meshes" && parts[2] == "invites":
             return ["GET": .invites(parts[1]), "POST": .createInvite(parts[1])]
         case let parts where parts.count == 4 && parts[0] == "meshes" && parts[2] == "invites":

@@ -35,6 +35,9 @@ public struct MeshStatus: Codable, Sendable, Equatable {
     /// While this node catches up after being away, a network change or a prune, or hears no
     /// member for a while: since when and why; absent otherwise.
     public var reconnecting: ReconnectingView?
+    /// How this node reaches the mesh's other members (direct, punching, relayed); absent from
+    /// older daemons.
+    public var paths: PathCounts?
 
     public init(
         meshId: String, interface: String, members: Int, leader: String?, lastSyncSecondsAgo: Double?,
@@ -106,27 +109,29 @@ public struct PathView: Codable, Sendable, Equatable {
     }
 }
 
-/// The answer to `POST /v1/meshes/{mesh}/ping`: probes over the overlay to one member.
-public struct PingResult: Codable, Sendable, Equatable {
-    /// The member's WireGuard key, base64, and its alias when it has one.
-    public var member: String
-    public var alias: String?
-    public var address: String
-    public var path: PathView
-    /// One entry per probe: its round-trip time, or nil when no answer came in time.
-    public var replies: [PingReply?]
+/// How many of a mesh's other members this node reaches each way (`MeshStatus.paths`), counted
+/// from the same `PathView`s that `GET /v1/meshes/{mesh}` shows.
+public struct PathCounts: Codable, Sendable, Equatable {
+    public var direct: Int
+    public var punching: Int
+    public var relayed: Int
 
-    public init(member: String, alias: String?, address: String, path: PathView, replies: [PingReply?]) {
-        self.member = member
-        self.alias = alias
-        self.address = address
-        self.path = path
-        self.replies = replies
+    public init(direct: Int = 0, punching: Int = 0, relayed: Int = 0) {
+        self.direct = direct
+        self.punching = punching
+        self.relayed = relayed
     }
-}
 
-public struct PingReply: Codable, Sendable, Equatable {
-    public var rttMilliseconds: Double
-
-    public init(rttMilliseconds: Double) { self.rttMilliseconds = rttMilliseconds }
+    /// Counts the paths of other members; this node's own ("self") and unknown kinds are left out.
+    public init(_ paths: [PathView]) {
+        self.init()
+        for path in paths {
+            switch path.kind {
+            case "direct": direct += 1
+            case "punching": punching += 1
+            case "relayed": relayed += 1
+            default: continue
+            }
+        }
+    }
 }

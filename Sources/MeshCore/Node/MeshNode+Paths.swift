@@ -44,7 +44,7 @@ extension MeshNode {
 
     /// Direct paths need WireGuard on both ends, and a client on this end: peers already keep a
     /// session with every peer and with their clients.
-    var punches: Bool { options.role == .client && !settings.controlPlaneOnly }
+    var punches: Bool { options.role == .client && !settings.controlPlaneOnly && settings.directPaths }
 
     /// The candidates this node publishes: its interface addresses and where its peers see it.
     var ownCandidates: [PathCandidate] {
@@ -109,8 +109,9 @@ extension MeshNode {
                 paths.direct.receivePunch(from: key, attempt: attempt, handshook: handshook, now: now, wall: wall),
                 now: now)
         case .probe(let nonce):
-            return perform(
-                gossip.sendPath(.probeReply(nonce: nonce), to: sender, at: overlayAddress(of: sender)), now: now)
+            // Over the overlay only: an answer by any other way would say a broken tunnel works.
+            guard let overlay = overlayAddress(of: sender) else { return [] }
+            return perform(gossip.sendPath(.probeReply(nonce: nonce), to: sender, at: overlay), now: now)
         case .probeReply(let nonce):
             paths.direct.probeAnswered(from: key, nonce: nonce, now: now)
             guard let ping = paths.pings[nonce], ping.key == key else { return [] }
@@ -246,18 +247,20 @@ extension MeshNode {
     }
 
     /// Sends a probe to `key` over the overlay; its answer comes back as `pingAnswered` with
-    /// the nonce returned here.
-    public mutating func ping(_ key: WireGuardPublicKey, now: Instant) -> (nonce: UInt64, effects: [Effect]) {
+    /// the nonce returned here. Nil when no probe could go out (no record of the member, so no
+    /// overlay address): a probe sent any other way would not test the tunnel.
+    public mutating func ping(_ key: WireGuardPublicKey, now: Instant) -> (nonce: UInt64, effects: [Effect])? {
+        guard let overlay = overlayAddress(of: key.nodeID) else { return nil }
         paths.counter &+= 1
         // Pings' nonces have the top bit set, the pairs' probes count from 1: never the same.
         let nonce = paths.counter | (1 << 63)
+        let sent = gossip.sendPath(.probe(nonce: nonce), to: key.nodeID, at: overlay)
+        guard sent.contains(where: { if case .send = $0 { true } else { false } }) else { return nil }
         if paths.pings.count >= Self.maxPathWaiters, let oldest = paths.pings.min(by: { $0.value.at < $1.value.at }) {
             paths.pings[oldest.key] = nil
         }
         paths.pings[nonce] = (key, now)
-        let sent = perform(
-            gossip.sendPath(.probe(nonce: nonce), to: key.nodeID, at: overlayAddress(of: key.nodeID)), now: now)
-        return (nonce, sent)
+        return (nonce, perform(sent, now: now))
     }
 
     // MARK: Acting
@@ -277,8 +280,8 @@ extension MeshNode {
                     effects += perform(gossip.sendPath(message, to: key.nodeID), now: now)
                 }
             case .sendProbe(let key, let nonce):
-                effects += perform(
-                    gossip.sendPath(.probe(nonce: nonce), to: key.nodeID, at: overlayAddress(of: key.nodeID)), now: now)
+                guard let overlay = overlayAddress(of: key.nodeID) else { continue }
+                effects += perform(gossip.sendPath(.probe(nonce: nonce), to: key.nodeID, at: overlay), now: now)
             case .tryCandidate(let key, let since):
                 reapply = true
                 if let device = WireGuardKey(bytes: key.bytes) { restart.append((device, since)) }

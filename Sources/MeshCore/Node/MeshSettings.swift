@@ -19,6 +19,10 @@ public struct MeshSettings: Sendable {
     /// and its peer answers its first handshake before gossip has re-added it
     /// (docs/operations.md, "Sleep, wake, network changes and restarts"). Zero: none.
     public var prunedClientGrace: Duration = .seconds(120)
+    /// Whether a client publishes candidates and punches direct paths to other clients
+    /// (docs/routing.md, "Direct paths between clients"); off, it relays as before and tells
+    /// the others so by publishing no candidates.
+    public var directPaths = true
 
     public init(
         gossipPort: UInt16, gossip: GossipConfig, mtu: Int, backend: WireGuardBackendChoice, controlPlaneOnly: Bool,

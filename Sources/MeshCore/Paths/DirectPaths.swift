@@ -106,8 +106,6 @@ public struct DirectPaths: Sendable {
         var sent: UInt64 = 0
         var sentAtLastReceive: UInt64 = 0
         var receivedAt: Instant?
-        /// The time between the last two observations that saw bytes arrive.
-        var receivedGap: Duration?
         var probe: (nonce: UInt64, at: Instant, count: Int)?
     }
 
@@ -127,15 +125,8 @@ public struct DirectPaths: Sendable {
     /// `quietBeforeProbe`, is probed (a keepalive is 32 bytes).
     static let unansweredBytes: UInt64 = 64
     static let quietBeforeProbe: Duration = .seconds(2)
-    /// Traffic that arrived at least this often and then stopped for `quietBeforeProbe` is
-    /// probed too: when the path breaks, the end that only answers sees its input stop, and
-    /// the other end's packets over the relay are refused by its WireGuard (they come from an
-    /// address it routes to the direct session) until it falls back itself.
-    static let flowingGap: Duration = .seconds(2)
     static let probes = 3
     static let probeInterval: Duration = .milliseconds(500)
-    /// WireGuard drops a session 180 s after its handshake unless it rekeyed.
-    static let sessionLifetime: Double = 200
     /// Keepalive on a direct session that crosses a NAT or firewall: their UDP mappings last
     /// 30 s or more.
     public static let natKeepalive: UInt16 = 25
@@ -308,7 +299,6 @@ public struct DirectPaths: Sendable {
         guard let probe = pairs[key]?.probe, probe.nonce == nonce else { return }
         pairs[key]!.probe = nil
         pairs[key]!.receivedAt = now
-        pairs[key]!.receivedGap = nil
         pairs[key]!.sentAtLastReceive = pairs[key]!.sent
     }
 
@@ -462,7 +452,6 @@ public struct DirectPaths: Sendable {
     ) -> [Action] {
         var pair = pairs[key]!
         if peer.receivedBytes != pair.received {
-            pair.receivedGap = pair.receivedAt.map { now.since($0) }
             pair.receivedAt = now
             pair.sentAtLastReceive = peer.sentBytes
         }
@@ -470,16 +459,12 @@ public struct DirectPaths: Sendable {
         pair.sent = peer.sentBytes
         if let endpoint = peer.endpoint { pair.endpoint = endpoint }
         pairs[key] = pair
-        if let last = peer.lastHandshake, wall - last > Self.sessionLifetime {
-            return fallBack(key, "the direct session expired without a new handshake", now: now, failed: true)
-        }
+        // An old handshake alone says nothing: an idle session is renewed when traffic comes
+        // (and one with a keepalive every two minutes); what matters is an answer to what is sent.
         let quiet = now.since(pair.receivedAt ?? now)
         let unanswered =
             peer.sentBytes >= pair.sentAtLastReceive && peer.sentBytes - pair.sentAtLastReceive > Self.unansweredBytes
-        let stopped = pair.receivedGap.map { $0 <= Self.flowingGap } ?? false
-        guard pair.probe == nil, quiet >= Self.quietBeforeProbe, unanswered || stopped else { return [] }
-        // One round of probes per silence: answered, the gap no longer counts as flowing.
-        pairs[key]!.receivedGap = nil
+        guard pair.probe == nil, quiet >= Self.quietBeforeProbe, unanswered else { return [] }
         return sendProbe(key, now: now, count: 1)
     }
 

@@ -40,6 +40,7 @@ enum DOTGraph {
                 out += "        \(name) [label=\(quote(nodeLabel(member)))\(nodeStyle(member))];\n"
             }
             out += edges(members, names: localNames, indent: "        ")
+            out += directEdges(members, names: localNames, indent: "        ")
             let routes = routeEdges(
                 members, names: localNames, meshIndex: meshIndex, clusterOf: clusterOf, anchors: anchors,
                 meshes: meshes)
@@ -113,6 +114,17 @@ enum DOTGraph {
             for peer in via.map({ [$0] }) ?? peers {
                 lines.append("\(indent)\(names[peer.id]!) -- \(names[client.id]!) [style=dotted];")
             }
+        }
+        return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A client's direct paths to other clients (punched through their NATs), dashed: the
+    /// paths are this node's view, so only its own pairs are known, and only when it is a client
+    /// (peers reach every member through sessions the edges above already draw).
+    private static func directEdges(_ members: [MemberView], names: [String: String], indent: String) -> String {
+        guard let me = members.first(where: \.isSelf), me.role == "client" else { return "" }
+        let lines = members.filter { $0.role == "client" && !$0.isSelf && $0.path?.kind == "direct" }.map {
+            "\(indent)\(names[me.id]!) -- \(names[$0.id]!) [style=dashed, color=\"#1565c0\", label=\"direct\"];"
         }
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
     }

@@ -68,24 +68,29 @@ enum TextTable {
             + "node stored"
     }
 
-    /// Members sorted by alias then id, the leader marked with `*`, this node with `(you)`.
+    /// Members sorted by alias then id, the leader marked with `*`, this node with `(you)`;
+    /// PATH says how this node reaches each, and why a pair relays goes under the table.
     static func members(_ members: [MemberView]) -> String {
         let sorted = members.sorted { ($0.alias ?? "~" + $0.shortId, $0.id) < ($1.alias ?? "~" + $1.shortId, $1.id) }
+        let names = PathText.names(members)
+        let why = PathText.whyRelayed(sorted)
         return render(
-            ["", "ALIAS", "ADDRESS", "IPV4", "ENDPOINT", "ROLE", "LAST SEEN", "ROUTES", "ID"],
+            ["", "ALIAS", "ADDRESS", "IPV4", "ENDPOINT", "PATH", "ROLE", "LAST SEEN", "ROUTES", "ID"],
             sorted.map { member in
                 [
                     member.isLeader ? "*" : "",
                     (member.alias ?? "-") + (member.isSelf ? " (you)" : ""),
                     member.address, member.ipv4 ?? "-",
                     member.endpoints.first ?? (member.via.map { "via \($0)" } ?? "-"),
+                    PathText.cell(member.path, names: names),
                     member.role + (member.isOwner == true ? ", owner" : "")
                         + (member.evicted != nil ? ", EVICTED" : ""),
                     member.isSelf ? "now" : lastSeen(member.lastSeenSeconds),
                     member.routes.isEmpty ? "-" : member.routes.map(\.prefix).joined(separator: ","),
                     member.shortId,
                 ]
-            }) + "\n\n* leader" + aliasConflicts(sorted.compactMap(\.aliasConflict))
+            }) + "\n\n* leader" + (why.isEmpty ? "" : "\n" + why.joined(separator: "\n"))
+            + aliasConflicts(sorted.compactMap(\.aliasConflict))
     }
 
     /// One line per void alias claim, after a blank line; empty when there are none.
@@ -108,8 +113,7 @@ enum TextTable {
 
     /// The prefixes this node routes into the mesh, with members named by alias where known.
     static func routing(_ routing: [RouteChoiceView], members: [MemberView]) -> String {
-        var names: [String: String] = [:]
-        for member in members { names[member.shortId] = member.alias ?? member.shortId }
+        let names = PathText.names(members)
         return render(
             ["ROUTE", "EXIT", "VIA", "HOPS"],
             routing.map { choice in
@@ -131,13 +135,13 @@ enum TextTable {
         lines.append("")
         lines.append(
             render(
-                ["MESH", "INTERFACE", "MEMBERS", "LEADER", "LAST SYNC", "SETTINGS", "OWNERS", "HEALTH"],
+                ["MESH", "INTERFACE", "MEMBERS", "LEADER", "LAST SYNC", "SETTINGS", "OWNERS", "PATHS", "HEALTH"],
                 status.meshes.map { mesh in
                     [
                         mesh.meshId, mesh.interface, "\(mesh.members)", mesh.leader ?? "none yet",
                         mesh.lastSyncSecondsAgo.map { duration($0) + " ago" } ?? "never",
                         mesh.settingsSigned.map { $0 ? "signed" : "unsigned" } ?? "-",
-                        ownerCell(mesh), health(mesh),
+                        ownerCell(mesh), PathText.counts(mesh.paths), health(mesh),
                     ]
                 }))
         for mesh in status.meshes {

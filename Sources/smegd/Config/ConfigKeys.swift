@@ -56,6 +56,7 @@ struct ConfigKey: Sendable {
         boolean("removeInterfacesOnShutdown") { $0.removeInterfacesOnShutdown = $1 },
         duration("reconcileDebounce", .zero...(.seconds(10))) { $0.reconcileDebounce = $1 },
         duration("prunedClientGrace", .zero...(.seconds(3600))) { $0.prunedClientGrace = $1 },
+        boolean("directPaths") { $0.directPaths = $1 },
         choice("forwarding", DaemonConfig.ForwardingChoice.self) { $0.forwarding = $1 },
         text("dnsListen", DNSConfigText.listenExpected) { config, value in
             guard let endpoints = DNSConfigText.listen(value) else { return false }

@@ -31,6 +31,7 @@ enum ConfigPrinter {
             ("removeInterfacesOnShutdown", "\(config.removeInterfacesOnShutdown)"),
             ("reconcileDebounce", DurationText.format(config.reconcileDebounce)),
             ("prunedClientGrace", DurationText.format(config.prunedClientGrace)),
+            ("directPaths", "\(config.directPaths)"),
             ("forwarding", config.forwarding.rawValue),
             ("dnsListen", config.dnsListen.isEmpty ? "off" : "\"\(DNSConfigText.listenText(config.dnsListen))\""),
             ("dnsZone", config.dnsZone),

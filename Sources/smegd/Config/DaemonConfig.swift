@@ -47,6 +47,8 @@ struct DaemonConfig: Equatable, Sendable {
     var reconcileDebounce = Duration.milliseconds(100)
     /// How long every member keeps a pruned client's sessions (docs/operations.md).
     var prunedClientGrace = Duration.seconds(120)
+    /// Whether this node, as a client, punches direct paths to other clients (docs/routing.md).
+    var directPaths = true
     /// Whether smegd turns on IP forwarding when this node starts relaying for other members.
     var forwarding = ForwardingChoice.auto
 

@@ -73,6 +73,15 @@ struct ControlRouter: Sendable {
         case .rotate(let mesh): return try Self.json(await service.rotate(mesh))
         case .setSettings(let mesh):
             return try Self.json(await service.setSettings(mesh, decode(request.body)))
+        case .ping(let mesh):
+            let body: PingRequest = try decode(request.body)
+            let plan: PingRequest.Plan
+            do {
+                plan = try body.plan()
+            } catch {
+                throw ControlError.badRequest(error.message)
+            }
+            return try Self.json(await service.ping(mesh, member: body.member, plan: plan))
         }
     }
 

@@ -24,6 +24,7 @@ protocol ControlService: Sendable {
     func revokeInvite(_ id: String, invite: String) async throws -> InvitesResponse
     func rotate(_ id: String) async throws -> MeshDetail
     func setSettings(_ id: String, _ request: SettingsRequest) async throws -> MeshDetail
+    func ping(_ id: String, member: String, plan: PingRequest.Plan) async throws -> PingResult
 }
 
 /// An error the API reports with a status code and a message a person can act on.

@@ -26,8 +26,8 @@ actor MeshRuntime {
     private let routesChanged: @Sendable () -> Void
     private var hostAddressesAt: GossipCRDT.Instant?
     private(set) var stopped = false
-    /// Answers to `ping`s by nonce, until the waiting request takes them.
-    var pingAnswers: [UInt64: Duration] = [:]
+    /// Answers to `ping`'s probes, until the waiting request takes them.
+    private var pingAnswers = PingAnswers()
     private var leaveRequested = false
 
     init(
@@ -163,8 +163,58 @@ actor MeshRuntime {
 
     func summary() -> MeshSummary { node.summary() }
     func detail() -> MeshDetail { node.detail(now: clock.now()) }
-    func status() -> MeshStatus { node.status(now: clock.now()) }
+    /// The node's status, with how it reaches the other members counted from the member views,
+    /// so `status` and `get` cannot disagree.
+    func status() -> MeshStatus {
+        let now = clock.now()
+        var status = node.status(now: now)
+        status.paths = PathCounts(node.detail(now: now).members.compactMap(\.path))
+        return status
+    }
     func dnsMesh() -> DNSZone.Mesh { node.dnsMesh() }
+
+    // MARK: Ping
+
+    func member(named name: String) throws(OwnerActionError) -> MeshNode.NamedMember { try node.member(named: name) }
+
+    /// Sends `plan.count` probes to `key`, one every `plan.interval`, and waits for each up to
+    /// `plan.timeout`: the path when the first went out, and each probe's round-trip time (nil
+    /// when it timed out). Probes overlap, as `ping`'s do, so a slow answer does not delay the
+    /// next probe. The answers arrive through `receive` while this waits, on the same actor;
+    /// polling every 5 ms keeps that simple and adds at most 5 ms to a reply's wait, not to its
+    /// round-trip time, which the node measures.
+    func ping(_ key: WireGuardPublicKey, plan: PingRequest.Plan) async throws -> (path: PathView, replies: [PingReply?])
+    {
+        var replies = [PingReply?](repeating: nil, count: plan.count)
+        var inFlight: [(probe: Int, nonce: UInt64, deadline: ContinuousClock.Instant)] = []
+        defer { for probe in inFlight { pingAnswers.forget(probe.nonce) } }
+        let path = node.pathView(of: key, now: clock.now())
+        let start = ContinuousClock.now
+        var sent = 0
+        while sent < plan.count || !inFlight.isEmpty {
+            let now = ContinuousClock.now
+            if sent < plan.count, now >= start + plan.interval * sent {
+                // A probe that could not go out (no record of the member yet) is a lost one.
+                if let (nonce, effects) = node.ping(key, now: clock.now()) {
+                    pingAnswers.expect(nonce)
+                    inFlight.append((sent, nonce, now + plan.timeout))
+                    perform(effects)
+                }
+                sent += 1
+            }
+            inFlight.removeAll { probe in
+                if let rtt = pingAnswers.take(probe.nonce) {
+                    replies[probe.probe] = PingReply(rttMilliseconds: rtt.seconds * 1000)
+                    return true
+                }
+                guard now >= probe.deadline else { return false }
+                pingAnswers.forget(probe.nonce)
+                return true
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return (path, replies)
+    }
 
     // MARK: Effects
 
@@ -220,7 +270,7 @@ actor MeshRuntime {
             case .evicted(let eviction):
                 tearDownEvicted(eviction)
             case .pingAnswered(let nonce, let rtt):
-                pingAnswers[nonce] = rtt
+                pingAnswers.answered(nonce, rtt: rtt)
             }
         }
     }

@@ -16,5 +16,6 @@ extension MeshSettings {
             controlPlaneOnly: config.controlPlaneOnly, reconcileDebounce: config.reconcileDebounce,
             manageForwarding: config.forwarding == .auto)
         prunedClientGrace = config.prunedClientGrace
+        directPaths = config.directPaths
     }
 }

@@ -81,6 +81,15 @@ struct SimulatedMesh {
     var config = DaemonConfig()
     /// The share of datagrams lost on the way, each independently.
     var loss = 0.0
+    /// Bytes each node sent, UDP and IP headers included (WireGuard's own packets at their
+    /// real sizes are not what the harness sends; `SimulatedWireGuard` counts those).
+    private(set) var sentBytes: [Int: Int] = [:]
+
+    static func headerBytes(_ destination: PeerAddress) -> Int {
+        if case .v4 = destination.ip { return 28 }
+        return 48
+    }
+
     /// An address outside the mesh whose datagrams are counted (a victim of reflection).
     var watched: PeerAddress?
     private(set) var watchedCount = 0
@@ -313,6 +322,17 @@ struct SimulatedMesh {
     /// Sends from node `index`: through its NAT if it has one.
     private mutating func send(_ bytes: [UInt8], from index: Int, port: UInt16, to destination: PeerAddress) {
         frames += 1
+        // WireGuard's packets at their real sizes; an overlay datagram inside WireGuard's data
+        // message (32 bytes more) and an outer IPv4 header.
+        let size: Int
+        if OverlayAddress.meshPrefix(of: mesh).contains(destination.ip) {
+            size = bytes.count + Int(SimulatedWireGuard.keepaliveBytes) + 48 + 28
+        } else if port == Self.wireGuardPort, let (kind, _) = SimulatedWireGuard.decode(bytes) {
+            size = Int(SimulatedWireGuard.size(of: kind)) + Self.headerBytes(destination)
+        } else {
+            size = bytes.count + Self.headerBytes(destination)
+        }
+        sentBytes[index, default: 0] += size
         if loss > 0 && Double(rng.next() % 1_000_000) < loss * 1_000_000 { return }
         if OverlayAddress.meshPrefix(of: mesh).contains(destination.ip) {
             return sendOverlay(bytes, from: index, port: port, to: destination)

@@ -6,7 +6,8 @@ import GossipCRDT
 /// WireGuard's handshake, as far as reachability goes, for the harness: no cryptography, but
 /// the same rules about who may start a session and where packets go. A peer is only
 /// answered when it is configured; an endpoint is learnt from the source of every packet that
-/// arrives (roaming); an initiation is retried every 5 s for 90 s; a persistent keepalive sends
+/// arrives (roaming); an initiation is retried every 5 s for 90 s; a session with a keepalive is
+/// renewed every two minutes; a persistent keepalive sends
 /// a packet every N seconds of silence; a side that sent and heard nothing back for 15 s starts
 /// a new handshake; a packet for a session the receiver no longer has is dropped. So whether a
 /// session comes up, and when, is decided by the NATs in between and their timing, not by the
@@ -221,6 +222,12 @@ struct SimulatedWireGuard {
             {
                 // Sent, and nothing came back: the session may be gone on the other side.
                 peers[key]!.wantedSince = now
+                packets += initiate(key, now: now)
+            } else if let handshake = peer.handshake, peer.keepalive > 0, now.since(handshake) >= .seconds(120),
+                now.since(peer.initiatedAt ?? .zero) >= .seconds(5)
+            {
+                // A session in use is renewed every two minutes (REKEY_AFTER_TIME); a keepalive
+                // keeps it in use.
                 packets += initiate(key, now: now)
             } else if peer.handshake != nil, peer.keepalive > 0, let endpoint = peer.endpoint,
                 now.since(peer.lastSent ?? .zero) >= .seconds(Int64(peer.keepalive))
