@@ -102,6 +102,14 @@ sees() { view "$1" | lab_json member alias="$2" shortId && view "$2" | lab_json 
 # wg_endpoint FROM TO: where FROM's WireGuard sends to TO ("-" if nowhere).
 wg_endpoint() { lab_wg_endpoint "$1" "$mesh" "$2"; }
 
+# endpoint_is FROM TO HOST: FROM's WireGuard sends to TO at HOST, and FROM's path says the same.
+endpoint_is() {
+    local endpoint kind path_endpoint
+    endpoint=$(wg_endpoint "$1" "$2")
+    read -r kind path_endpoint _ < <(path_of "$1" "$2")
+    [[ $kind == direct && $(host_of "$endpoint") == "$3" && $path_endpoint == "$endpoint" ]]
+}
+
 # host_of ENDPOINT: the address of ip:port or [ip]:port.
 host_of() {
     local host=${1%:*}
@@ -216,6 +224,8 @@ direct_case() {
     }
     for from in "$a" "$b"; do
         if [[ $from == "$a" ]]; then to=$b expect=$5; else to=$a expect=$4; fi
+        # Up to 3 s for the two to agree: the device and the daemon are read one after the other.
+        lab_until "$EPOCHREALTIME" 3 endpoint_is "$from" "$to" "$expect" >/dev/null || true
         endpoint=$(wg_endpoint "$from" "$to")
         read -r kind path_endpoint _rest < <(path_of "$from" "$to")
         lab_log "    $from -> $to: path $kind to $path_endpoint, WireGuard endpoint $endpoint"
