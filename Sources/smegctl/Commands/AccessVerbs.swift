@@ -9,25 +9,28 @@ struct Acl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "acl",
         abstract: "Show, replace or check the mesh's access policy (replacing: owners).",
-        discussion: """
-            Until an owner signs a policy, every member reaches every other. With one, a flow is \
-            denied unless a rule allows it; rules are directional (replies come back, the other \
-            side cannot open flows of its own), and a pair no rule connects has no WireGuard \
-            session at all. One rule per line, `#` comments:
-              allow tag:laptop -> tag:server tcp/22,443 icmp
-              allow * -> tag:dns udp/53
-              allow guest-tablet -> media1 tcp/8096
-            A side is `*`, `tag:NAME` (see `smegctl tag`) or a member (alias, short id or key, \
-            signed as its key). Without protocols a rule allows everything.
-              smegctl acl MESH > policy.acl          # the policy in force, as a file
-              smegctl acl set MESH policy.acl        # sign it (owners); errors name the line
-              smegctl acl check MESH laptop web1 22  # may laptop open tcp/22 on web1, and why
-            """,
+        discussion: overview,
         subcommands: [Show.self, Set.self, Check.self], defaultSubcommand: Show.self)
+
+    /// Also `show`'s: `smegctl acl --help` prints the default subcommand's help.
+    static let overview = """
+        Until an owner signs a policy, every member reaches every other. With one, a flow is \
+        denied unless a rule allows it; rules are directional (replies come back, the other \
+        side cannot open flows of its own), and a pair no rule connects has no WireGuard \
+        session at all. One rule per line, `#` comments:
+          allow tag:laptop -> tag:server tcp/22,443 icmp
+          allow * -> tag:dns udp/53
+          allow guest-tablet -> media1 tcp/8096
+        A side is `*`, `tag:NAME` (see `smegctl tag`) or a member (alias, short id or key, \
+        signed as its key). Without protocols a rule allows everything.
+          smegctl acl MESH > policy.acl          # the policy in force, as a file
+          smegctl acl set MESH policy.acl        # sign it (owners)
+          smegctl acl check MESH laptop web1 22  # may laptop open tcp/22 on web1?
+        """
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the policy in force, who signed it, and the members' tags.")
+            abstract: "Print the policy in force, who signed it, and the members' tags.", discussion: overview)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions

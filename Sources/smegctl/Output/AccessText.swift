@@ -21,7 +21,7 @@ enum AccessText {
         }
         if !view.tagged.isEmpty {
             lines += ["", "# Tags:"]
-            lines += view.tagged.map { "#   \(name($0)): \($0.tags.joined(separator: ", "))" }
+            lines += view.tagged.map { "#   \(name($0, tags: false)): \($0.tags.joined(separator: ", "))" }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -49,8 +49,9 @@ enum AccessText {
     /// "" is what the format writes for every protocol.
     static func traffic(_ text: String) -> String { text.isEmpty ? "everything" : text }
 
-    static func name(_ member: MemberTagsView) -> String {
-        let tags = member.tags.isEmpty ? "" : " [\(member.tags.joined(separator: ","))]"
+    /// Alias and short id, and with `tags` the member's tags in brackets.
+    static func name(_ member: MemberTagsView, tags: Bool = true) -> String {
+        let tags = !tags || member.tags.isEmpty ? "" : " [\(member.tags.joined(separator: ","))]"
         return (member.alias.map { "\($0) (\(member.shortId))" } ?? member.shortId) + tags
     }
 }
