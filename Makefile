@@ -22,7 +22,7 @@ LINK = -Xswiftc -L$(STATIC_CXX) -Xswiftc -Xfrontend -Xswiftc -function-sections 
 # The order file is smegd's: linked into smegctl, every name in it would be a warning.
 LAYOUT = $(LINK) -Xlinker --symbol-ordering-file=$(CURDIR)/scripts/layout/smegd.order
 
-.PHONY: all deps build release layout-check lint unit fuzz test netns-test daemon-test routing-test failure-test hostile-test hostile-netns-test owners-test roaming-test examples vm-test demo sim bench-crdt bench bench-wg clean help
+.PHONY: all deps build release layout-check lint unit fuzz test netns-test daemon-test routing-test failure-test hostile-test hostile-netns-test owners-test roaming-test direct-paths-test examples vm-test demo sim bench-crdt bench bench-wg bench-direct clean help
 
 all: build
 
@@ -32,7 +32,8 @@ help:
 	@echo "make fuzz   run the decoder fuzzers for longer (FUZZ_SECONDS per target)"
 	@echo "make bench  smegd against Serf (plain and encrypted) on loopback, N = 20 and 100 (BENCH_N); see BENCHMARKS.md"
 	@echo "make bench-wg   an idle mesh with WireGuard in namespaces: uplink bytes per node, gossip and WireGuard"
-	@echo "make daemon-test / routing-test / failure-test / hostile-test / hostile-netns-test / owners-test / roaming-test / examples / netns-test / vm-test   one stage of make test"
+	@echo "make bench-direct   two NAT'd clients, direct against relayed: round trips and iperf3 TCP throughput"
+	@echo "make daemon-test / routing-test / failure-test / hostile-test / hostile-netns-test / owners-test / roaming-test / direct-paths-test / examples / netns-test / vm-test   one stage of make test"
 	@echo "make sim    the simulator's bars at 1000 nodes, 20 seeds, without and with 10% loss"
 	@echo "make bench-crdt   merge and delta micro-benchmark on a 10,000-entry store"
 
@@ -81,6 +82,7 @@ test: deps lint unit
 	@scripts/hostile-netns-test.sh
 	@scripts/owners-test.sh
 	@scripts/roaming-test.sh
+	@scripts/direct-paths-test.sh
 	@scripts/examples-test.sh
 	@scripts/vm-test.sh
 	@echo "make test: all stages passed"
@@ -126,6 +128,12 @@ owners-test: build
 roaming-test: build
 	@scripts/roaming-test.sh
 
+# Clients behind port-preserving, port-randomising and shared NATs, and behind IPv6 firewalls:
+# direct or relayed as the NATs allow, the time to each, and a break between two NATs (fallback
+# to the relays and back, with pings running).
+direct-paths-test: build
+	@scripts/direct-paths-test.sh
+
 vm-test: deps
 	@scripts/vm-test.sh
 
@@ -157,6 +165,11 @@ bench:
 # sends and receives on its uplink, gossip and WireGuard apart; a few minutes.
 bench-wg: release
 	@SMEG_BIN="$$($(SWIFT) build $(RELEASE) --show-bin-path)" scripts/bench-wg-idle.sh
+
+# Two clients behind NAT, direct against relayed on the same topology: round trips and iperf3
+# TCP throughput (BENCHMARKS.md); about a minute.
+bench-direct: release
+	@SMEG_BIN="$$($(SWIFT) build $(RELEASE) --show-bin-path)" scripts/bench-direct.sh
 
 clean:
 	rm -rf .build .build-*

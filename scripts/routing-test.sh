@@ -203,7 +203,7 @@ lab_log "    the exits masquerade $alpha_ipv4 and clamp the MSS to $((alpha_mtu 
 
 # A peer that uses the exits still answers a host outside the mesh that it reaches through its
 # own default route (SSH to a VPS peer's public address): the reply must not go to the exit.
-lab_netns "$LAB_PREFIX-out"
+lab_add_host out
 lab_uplink "$LAB_PREFIX-out" eth0 sout
 ip -n "$LAB_PREFIX-out" addr add 10.77.0.250/24 dev eth0
 ip -n "$LAB_PREFIX-out" link set eth0 up

@@ -26,6 +26,15 @@ import Testing
             ])
     }
 
+    /// Two laptops behind one NAT may each be seen at the NAT's address with the same port (by
+    /// different peers): neither tries what is its own reflexive endpoint too.
+    @Test func aCandidateThatIsAlsoOursIsNotTried() {
+        let shared = Self.reflexive("203.0.113.9:51820")
+        let theirs = [Self.local("192.168.1.5:51820"), shared]
+        let mine = [Self.local("192.168.1.7:51820"), shared]
+        #expect(PathCandidates.toTry(theirs: theirs, mine: mine).map(\.description) == ["192.168.1.5:51820"])
+    }
+
     @Test func atMostFourAreTriedAndPublicInterfaceAddressesComeLast() {
         let theirs = (1...6).map { Self.local("[2001:db8::\($0)]:51820") } + [Self.local("198.51.100.4:51820")]
         let tried = PathCandidates.toTry(theirs: theirs, mine: [])

@@ -26,6 +26,12 @@ declare -a LAB_ROUTERS=()
 declare -a LAB_PIDS=()
 declare -a LAB_LINKS=()
 declare -A LAB_PID=()
+# Per NAT router namespace: its INDEX, and whether lab_global6 gave its LAN IPv6.
+declare -A LAB_NAT_INDEX=() LAB_GLOBAL6=()
+# Per node: its public IPv4 address (lab_public4); behind a NAT, its router and host number.
+declare -A LAB_PUBLIC4=() LAB_ROUTER=() LAB_HOST=()
+# The namespaces with an address in fd77::/64, and the routes (lab_global6) each of them holds.
+declare -a LAB_SWITCH6=() LAB_ROUTES6=()
 LAB_LAST_PID=""
 
 lab_log() { echo "$(date +%T) $*"; }
@@ -311,46 +317,145 @@ lab_add_node() {
     ip -n "$ns" addr add "10.77.0.$index/24" dev eth0
     ip -n "$ns" addr add "fd77::$index/64" dev eth0 nodad
     ip -n "$ns" link set eth0 up
+    LAB_PUBLIC4[$name]=10.77.0.$index
+    lab_switch6 "$ns"
     lab_node_dirs "$name"
 }
 
-# lab_add_nat_client NAME INDEX: a node behind its own NAT router. The router namespace
-# NAME-nat has 10.77.0.(100+INDEX) on the switch and masquerades 192.168.INDEX.0/24, where
-# the node has 192.168.INDEX.2 and a default route through the router. IPv4 only, as behind
-# a typical home router.
+# lab_add_nat_client NAME INDEX [MAPPING]: a node behind its own NAT router (lab_nat_router,
+# MAPPING as there). The router namespace NAME-nat has 10.77.0.(100+INDEX) on the switch and
+# masquerades 192.168.INDEX.0/24, where the node has 192.168.INDEX.2 and a default route through
+# the router. IPv4 only, as behind a typical home router (lab_global6 adds IPv6).
 lab_add_nat_client() {
     local name=$1 index=$2 ns="$LAB_PREFIX-$1" router="$LAB_PREFIX-$1-nat"
     lab_netns "$ns"
-    lab_nat_router "$router" "$index" "$ns" eth0
-    ip -n "$ns" addr add "192.168.$index.2/24" dev eth0
+    lab_nat_router "$router" "$index" "$ns" eth0 "${3:-preserving}"
+    lab_lan_node "$name" "$router" 2
+}
+
+# lab_add_lan_client NAME OTHER HOST: a node on the LAN of the NAT client OTHER's router, as
+# 192.168.INDEX.HOST (behind the same NAT, with the same public address).
+lab_add_lan_client() {
+    local name=$1 router="$LAB_PREFIX-$2-nat" ns="$LAB_PREFIX-$1"
+    lab_netns "$ns"
+    lab_lan_port "$router" "$ns" eth0
+    lab_lan_node "$name" "$router" "$3"
+}
+
+# lab_lan_node NAME ROUTER HOST: NAME's eth0, on ROUTER's LAN, gets 192.168.INDEX.HOST and a
+# default route through the router; NAME becomes a node of the lab.
+lab_lan_node() {
+    local name=$1 router=$2 host=$3 ns="$LAB_PREFIX-$1" index=${LAB_NAT_INDEX[$2]}
+    ip -n "$ns" addr add "192.168.$index.$host/24" dev eth0
     ip -n "$ns" link set eth0 up
     ip -n "$ns" route add default via "192.168.$index.1"
+    LAB_ROUTER[$name]=$router
+    LAB_HOST[$name]=$host
+    LAB_PUBLIC4[$name]=10.77.0.$((100 + index))
     lab_node_dirs "$name"
 }
 
-# lab_nat_router ROUTER INDEX NS IFNAME: a masquerading NAT router namespace ROUTER, on the
-# switch as 10.77.0.(100 + INDEX) (port wINDEX), whose LAN 192.168.INDEX.0/24 (it is .1) is a
-# link to NS's interface IFNAME; removed with the lab.
+# lab_nat_router ROUTER INDEX NS IFNAME [MAPPING]: a masquerading NAT router namespace ROUTER, on
+# the switch as 10.77.0.(100 + INDEX) (port wINDEX), whose LAN 192.168.INDEX.0/24 (it is .1, on
+# the bridge "lan") has a port linked to NS's interface IFNAME (lab_lan_port adds more); removed
+# with the lab. MAPPING is how the NAT picks a connection's public port:
+#   preserving  (the default) nftables' plain masquerade: the LAN host's own source port while it
+#               is free, for every destination (endpoint-independent, as most home routers)
+#   random      masquerade random,fully-random: a new random port for every destination
+#               (endpoint-dependent, as carrier-grade and some corporate NATs)
+# Either way the router is also a home router's firewall (table inet home): from the WAN only
+# what answers a connection from inside passes, to the LAN or to the router itself.
 lab_nat_router() {
-    local router=$1 index=$2 ns=$3 ifname=$4
+    local router=$1 index=$2 ns=$3 ifname=$4 mapping=${5:-preserving} flags
+    case $mapping in
+        preserving) flags="" ;;
+        random) flags="random,fully-random" ;;
+        *) lab_fail "lab_nat_router: unknown mapping '$mapping' (preserving or random)" ;;
+    esac
     lab_netns "$router"
     LAB_ROUTERS+=("$router")
+    LAB_NAT_INDEX[$router]=$index
     lab_uplink "$router" wan "w$index"
     ip -n "$router" addr add "10.77.0.$((100 + index))/24" dev wan
     ip -n "$router" link set wan up
-    lab_veth "$router" lan "$ns" "$ifname"
+    ip -n "$router" link add lan type bridge
     ip -n "$router" addr add "192.168.$index.1/24" dev lan
     ip -n "$router" link set lan up
+    lab_lan_port "$router" "$ns" "$ifname"
     ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1
     ip netns exec "$router" nft -f - <<NFT
 table ip nat {
     chain postrouting {
         type nat hook postrouting priority srcnat;
-        oifname "wan" masquerade
+        oifname "wan" masquerade $flags
+    }
+}
+table inet home {
+    chain forward {
+        type filter hook forward priority filter;
+        iifname "wan" ct state established,related accept
+        iifname "wan" drop
+    }
+    chain input {
+        type filter hook input priority filter;
+        iifname "wan" ct state established,related accept
+        iifname "wan" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept
+        iifname "wan" drop
     }
 }
 NFT
 }
+
+# lab_lan_port ROUTER NS IFNAME: a link from a port of ROUTER's LAN bridge to NS's IFNAME.
+lab_lan_port() {
+    local port="l${#LAB_LINKS[@]}"
+    lab_veth "$1" "$port" "$2" "$3"
+    ip -n "$1" link set "$port" master lan up
+}
+
+# lab_switch6 NS: NS has an address in fd77::/64 on the switch: it gets every route lab_global6
+# has added so far, and the ones it adds later.
+lab_switch6() {
+    local route
+    for route in "${LAB_ROUTES6[@]}"; do
+        # shellcheck disable=SC2086 # "PREFIX via ADDRESS"
+        ip -n "$1" -6 route add $route
+    done
+    LAB_SWITCH6+=("$1")
+}
+
+# lab_global6 NAME: the NAT client NAME (lab_add_nat_client or lab_add_lan_client) also gets a
+# global IPv6 address, 2001:db8:INDEX::HOST/64 (a documentation prefix), with its router as the
+# IPv6 default route. The router (fd77::(100 + INDEX) on the switch) routes that /64 without NAT,
+# and every namespace on the switch routes it through the router; its firewall lets in only what
+# answers a connection from inside (stateful, as a home router for IPv6). Not in a subshell: it
+# records the routes for the namespaces that come later (lab_global6_address tells the address).
+lab_global6() {
+    local name=$1 ns="$LAB_PREFIX-$1" router=${LAB_ROUTER[$1]} index prefix
+    index=${LAB_NAT_INDEX[$router]}
+    prefix="2001:db8:$index::"
+    if [[ -z ${LAB_GLOBAL6[$router]:-} ]]; then
+        ip netns exec "$router" sysctl -qw net.ipv6.conf.all.forwarding=1
+        ip -n "$router" addr add "fd77::$((100 + index))/64" dev wan nodad
+        ip -n "$router" addr add "${prefix}1/64" dev lan nodad
+        local other
+        for other in "${LAB_SWITCH6[@]}"; do
+            ip -n "$other" -6 route add "$prefix/64" via "fd77::$((100 + index))"
+        done
+        lab_switch6 "$router"
+        LAB_ROUTES6+=("$prefix/64 via fd77::$((100 + index))")
+        LAB_GLOBAL6[$router]=1
+    fi
+    ip -n "$ns" addr add "$(lab_global6_address "$name")/64" dev eth0 nodad
+    ip -n "$ns" -6 route add default via "${prefix}1"
+}
+
+# lab_global6_address NAME: the global IPv6 address lab_global6 gives NAME.
+lab_global6_address() { echo "2001:db8:${LAB_NAT_INDEX[${LAB_ROUTER[$1]}]}::${LAB_HOST[$1]}"; }
+
+# lab_public4 NAME: the IPv4 address the rest of the lab sees NAME's packets come from: its own
+# on the switch, or its NAT router's.
+lab_public4() { echo "${LAB_PUBLIC4[$1]}"; }
 
 # lab_add_host NAME: a namespace without a daemon (a server on the "internet" behind a node),
 # removed with the lab; connect it with lab_veth.
@@ -505,4 +610,119 @@ lab_heal() {
 lab_metric() {
     ip netns exec "$LAB_PREFIX-$1" curl -s --max-time 2 http://127.0.0.1:9469/metrics |
         awk -v series="$2" 'index($0, series) == 1 { sum += $NF } END { print sum + 0 }'
+}
+
+# lab_udp_probe NAME PORT DEST=ADDRESS...: NAME sends UDP from its port PORT to port PORT of
+# ADDRESS, where the node (or router) DEST listens; prints, one line per DEST in order, the source
+# ip:port ([ip]:port) the datagram arrived with there, or "none" if none arrived (a firewall, or
+# no route). Run it before anything in NAME or a DEST uses PORT.
+lab_udp_probe() {
+    local name=$1 port=$2 dest pids=() targets=() dir
+    shift 2
+    dir=$(mktemp -d "$LAB_DIR/probe.XXXXXX")
+    for dest in "$@"; do
+        ip netns exec "$LAB_PREFIX-${dest%%=*}" python3 "$LAB_LIB/udpprobe.py" listen "$port" 2 >"$dir/${dest%%=*}" &
+        pids+=($!)
+        if [[ ${dest#*=} == *:* ]]; then targets+=("[${dest#*=}]:$port"); else targets+=("${dest#*=}:$port"); fi
+    done
+    ip netns exec "$LAB_PREFIX-$name" python3 "$LAB_LIB/udpprobe.py" send "$port" 0.5 "${targets[@]}"
+    for pid in "${pids[@]}"; do wait "$pid" || true; done
+    for dest in "$@"; do
+        if [[ -s $dir/${dest%%=*} ]]; then cat "$dir/${dest%%=*}"; else echo none; fi
+    done
+    rm -rf "$dir"
+}
+
+# lab_nat_mapping NAME PORT DEST...: lab_udp_probe to the DEST nodes' public IPv4 addresses: what
+# NAME's NAT maps a flow from PORT to, per destination.
+lab_nat_mapping() {
+    local name=$1 port=$2 dest targets=()
+    shift 2
+    for dest in "$@"; do targets+=("$dest=$(lab_public4 "$dest")"); done
+    lab_udp_probe "$name" "$port" "${targets[@]}"
+}
+
+# lab_lan4 NAME: a NAT client's address on its router's LAN.
+lab_lan4() { echo "192.168.${LAB_NAT_INDEX[${LAB_ROUTER[$1]}]}.${LAB_HOST[$1]}"; }
+
+# lab_block_udp NAME ADDRESS...: NAME (a router, e.g. c1-nat) drops the UDP it forwards to or
+# from the given addresses (IPv4 or IPv6); everything else, and its own traffic, passes.
+# lab_heal NAME ends it.
+lab_block_udp() {
+    local ns="$LAB_PREFIX-$1" address family
+    shift
+    lab_filter "$ns" forward
+    for address in "$@"; do
+        family=ip
+        [[ $address == *:* ]] && family=ip6
+        ip netns exec "$ns" nft add rule inet smeglab forward "$family" saddr "$address" meta l4proto udp drop
+        ip netns exec "$ns" nft add rule inet smeglab forward "$family" daddr "$address" meta l4proto udp drop
+    done
+}
+
+# --- Timing
+
+# lab_since T0: the seconds since T0 (an EPOCHREALTIME), with two decimals.
+lab_since() {
+    local micros=$((${EPOCHREALTIME/./} - ${1/./}))
+    printf '%d.%02d\n' $((micros / 1000000)) $((micros % 1000000 / 10000))
+}
+
+# lab_until T0 SECONDS CMD...: retries CMD every 0.1 s until it succeeds, or until SECONDS have
+# passed since T0 (an EPOCHREALTIME); prints the seconds from T0 to its success (lab_since), or
+# "never" and returns 1. For measuring: unlike lab_wait it does not fail the script.
+lab_until() {
+    local t0=$1 seconds=$2
+    shift 2
+    until "$@" >/dev/null 2>&1; do
+        if (((${EPOCHREALTIME/./} - ${t0/./}) > seconds * 1000000)); then
+            echo never
+            return 1
+        fi
+        sleep 0.1
+    done
+    lab_since "$t0"
+}
+
+# lab_within VALUE BAR: VALUE (seconds, or "never") is a number no larger than BAR.
+lab_within() {
+    [[ $1 != never ]] && awk -v value="$1" -v bar="$2" 'BEGIN { exit !(value <= bar) }'
+}
+
+# --- Paths between members (direct WireGuard sessions or through relays)
+
+# lab_path FROM MESH TO: FROM's path to the member aliased TO, from FROM's daemon: KIND ENDPOINT
+# VIA REASON on one line (meshjson.py path; "-" for a null endpoint, no relay or no reason).
+lab_path() {
+    lab_ctl "$1" get "$2" --json 2>/dev/null | lab_json path alias="$3"
+}
+
+# lab_paths_are KIND MESH A B: A's path to B and B's to A are both of KIND, which may be
+# alternatives: "relayed|punching" (relayed, whether or not a direct path is being tried).
+lab_paths_are() {
+    local kind
+    read -r kind _ < <(lab_path "$3" "$2" "$4") && [[ $kind =~ ^($1)$ ]] || return 1
+    read -r kind _ < <(lab_path "$4" "$2" "$3") && [[ $kind =~ ^($1)$ ]]
+}
+
+# lab_require_paths NAME MESH OTHER: fails the script, saying why, unless NAME's daemon reports a
+# path to the member OTHER (a smegd without direct paths reports none).
+lab_require_paths() {
+    local status=0
+    lab_path "$1" "$2" "$3" >/dev/null || status=$?
+    ((status != 2)) || lab_fail "$1's smegd reports no \"path\" for members in smegctl get --json (above)"
+    ((status == 0)) || lab_fail "$1's smegctl get --json does not list $3"
+}
+
+# lab_wg_endpoint FROM MESH TO: where FROM's WireGuard sends to the member TO ("-" if nowhere).
+lab_wg_endpoint() {
+    local key
+    key=$(lab_ctl "$3" get "$2" --json | lab_json self-id)
+    lab_exec "$1" wg show "$(lab_interface "$1" "$2")" endpoints | lab_json wg-endpoint "$key"
+}
+
+# lab_wg_show NAME MESH: NAME's WireGuard device for the mesh as `wg show` prints it, indented (for
+# a failure's report: each peer's endpoint, allowed IPs, latest handshake and transfer).
+lab_wg_show() {
+    lab_exec "$1" wg show "$(lab_interface "$1" "$2")" 2>&1 | sed 's/^/      /'
 }

@@ -82,6 +82,73 @@ def mesh(args):
     found(match.get(args[1]), args[2:])
 
 
+def no_path(what):
+    """Stops with a clear message: the daemon does not report paths (no direct paths in it)."""
+    print(f"meshjson: {what} has no \"path\" object: this smegd does not report paths "
+          "(direct paths through NAT are not in this build)", file=sys.stderr)
+    sys.exit(2)
+
+
+def path_words(path, view):
+    """A path object as KIND ENDPOINT VIA REASON on one line: VIA the relays' aliases (else short
+    ids) joined by '>', '-' for a null endpoint, no relay or no reason; REASON last (it has spaces)."""
+    names = {m["shortId"]: m.get("alias") or m["shortId"] for m in members(view)}
+    via = ">".join(names.get(short, short) for short in path.get("via") or []) or "-"
+    return f"{path.get('kind')} {path.get('endpoint') or '-'} {via} {path.get('reason') or '-'}"
+
+
+def path(args):
+    """path KEY=VALUE: the path to the first member whose KEY is VALUE, as path_words prints it;
+    an empty line and exit 1 when there is no such member, exit 2 with a message when the member
+    has no path (a smegd without direct paths)."""
+    view = load()
+    key, _, wanted = args[0].partition("=")
+    match = next((m for m in members(view) if key in m and shell_value(m[key]) == wanted), None)
+    if match is None:
+        found(None, [])
+    if not isinstance(match.get("path"), dict):
+        no_path(f"member {wanted} in smegctl get --json")
+    print(path_words(match["path"], view))
+
+
+def ping_result(_args):
+    """Reads `smegctl ping MESH MEMBER --json`: the path as path_words prints it, then on a second
+    line the replies that came and the pings sent, and their average round trip in ms ("-" if
+    none came); exit 2 with a message when the answer lacks the fields."""
+    answer = load()
+    replies = answer.get("replies")
+    if not isinstance(answer.get("path"), dict) or not isinstance(replies, list):
+        no_path("the answer of smegctl ping --json (or its \"replies\")")
+    print(path_words(answer["path"], {}))
+    rtts = [r["rttMilliseconds"] for r in replies if isinstance(r, dict) and "rttMilliseconds" in r]
+    print(len(rtts), len(replies), f"{sum(rtts) / len(rtts):.2f}" if rtts else "-")
+
+
+def wg_endpoint(args):
+    """wg-endpoint KEY: reads `wg show IFACE endpoints`; the endpoint of peer KEY, or "-" when it
+    has none ("(none)") or is no peer there."""
+    for line in sys.stdin:
+        words = line.split()
+        if len(words) == 2 and words[0] == args[0]:
+            print("-" if words[1] == "(none)" else words[1])
+            return
+    print("-")
+
+
+def ping_gaps(args):
+    """ping-gaps START END FILE: reads the output of `ping -D` (a [unix time] before every reply)
+    in FILE; prints the longest time without a reply within START..END (unix times, its edges
+    count as replies) in seconds, and how many replies came within it."""
+    start, end = float(args[0]), float(args[1])
+    times = []
+    for line in open(args[2]):
+        stamp = re.match(r"^\[(\d+\.\d+)\] \d+ bytes from", line)
+        if stamp and start <= float(stamp.group(1)) <= end:
+            times.append(float(stamp.group(1)))
+    edges = [start] + times + [end]
+    print(f"{max(b - a for a, b in zip(edges, edges[1:])):.2f}", len(times))
+
+
 def route(args):
     """route PREFIX: the exit (empty when the route has none) and the next hop of the view's
     routing entry for PREFIX, on one line; nothing if the view routes no such prefix."""
@@ -229,6 +296,10 @@ COMMANDS = {
     "leader-name": leader_name,
     "mesh": mesh,
     "route": route,
+    "path": path,
+    "ping-result": ping_result,
+    "wg-endpoint": wg_endpoint,
+    "ping-gaps": ping_gaps,
     "wg-holder": wg_holder,
     "self-id": self_id,
     "self-short": self_short,

@@ -29,6 +29,10 @@ extension MeshNode {
         /// Members this node reaches through a relay or a punched path, as of the last
         /// reconcile (the members without a session of the topology's own).
         var withoutSession = 0
+        /// The members this node keeps a session of the topology's own with, as of the last
+        /// reconcile: views, questions and relayed frames ask it per member or per message, and
+        /// computing this node's routing costs O(N) each time (5,000 members, a status call).
+        var sessions: Set<WireGuardPublicKey> = []
         /// Frames passed on for each member in the current second (`relay`).
         var relayed: [NodeID: (second: Instant, count: Int)] = [:]
     }
@@ -64,6 +68,7 @@ extension MeshNode {
         var eligible: [WireGuardPublicKey: DirectPaths.Eligibility] = [:]
         var ineligible: [WireGuardPublicKey: String] = [:]
         let sessions = topology.routing(for: me).sessions
+        paths.sessions = Set(sessions.keys)
         paths.withoutSession = topology.members.keys.filter { $0 != me && sessions[$0] == nil }.count
         if punches {
             let mine = topology.members[me]?.record.candidates ?? []
@@ -144,7 +149,7 @@ extension MeshNode {
         _ sender: NodeID, nonce: UInt64, source: PeerAddress, now: Instant
     ) -> [Effect] {
         guard let key = WireGuardKey(bytes: sender.bytes),
-            topology.routing(for: identity.wireGuardPublicKey).sessions[WireGuardPublicKey(nodeID: sender)] != nil
+            paths.sessions.contains(WireGuardPublicKey(nodeID: sender))
         else { return [.metric(.rejected("where-am-i-without-session"))] }
         // The device is read for the answer (the endpoint may have moved a moment ago), at most
         // every 200 ms however many ask; in between, the last reading answers.
@@ -166,7 +171,7 @@ extension MeshNode {
     private mutating func relay(_ frame: [UInt8], from sender: NodeID, to member: NodeID, now: Instant) -> [Effect] {
         let me = identity.wireGuardPublicKey
         guard member != identity.nodeID, member != sender, engine.store.isPresent(member),
-            topology.routing(for: me).sessions[WireGuardPublicKey(nodeID: member)] != nil,
+            paths.sessions.contains(WireGuardPublicKey(nodeID: member)),
             let address = gossip.address(of: member)
         else { return [.metric(.rejected("relay-refused"))] }
         var window = paths.relayed[sender] ?? (now, 0)
@@ -324,7 +329,7 @@ extension MeshNode {
         let device = WireGuardKey(bytes: key.bytes)
         let endpoint = device.flatMap { kernelPeers[$0]?.endpoint }.map(\.description)
         let since = paths.direct.since(of: key).map { now.since($0).seconds }
-        if topology.routing(for: me).sessions[key] != nil {
+        if paths.sessions.contains(key) {
             return PathView(kind: "direct", endpoint: endpoint)
         }
         if paths.direct.phase(of: key) == .direct {
@@ -340,5 +345,24 @@ extension MeshNode {
         return PathView(
             kind: punching ? "punching" : "relayed", via: via, reason: punching ? nil : paths.direct.reason(of: key),
             sinceSeconds: since)
+    }
+
+    /// How many members this node reaches directly, is punching to, and reaches through relays
+    /// (this node left out): what `pathView` says of each, counted without building the views.
+    public func pathCounts() -> PathCounts {
+        var counts = PathCounts()
+        let me = identity.wireGuardPublicKey
+        for member in engine.members {
+            let key = WireGuardPublicKey(nodeID: member.owner)
+            guard key != me, records[member.owner] != nil else { continue }
+            if paths.sessions.contains(key) || paths.direct.phase(of: key) == .direct {
+                counts.direct += 1
+            } else if paths.direct.phase(of: key) != nil {
+                counts.punching += 1
+            } else {
+                counts.relayed += 1
+            }
+        }
+        return counts
     }
 }

@@ -90,9 +90,13 @@ public enum PathCandidates {
     /// addresses. Site-local addresses are never tried across NATs.
     public static func toTry(theirs: [PathCandidate], mine: [PathCandidate]) -> [Endpoint] {
         let sameNAT = shareNAT(mine, theirs)
+        // Two hosts behind one NAT can be seen at the same public address and port (by different
+        // peers, which the NAT tells apart): sending there would reach this node's own mapping.
+        let own = Set(mine.map(\.endpoint))
         var ordered: [Endpoint] = []
         func add(_ matching: (PathCandidate) -> Bool) {
-            for candidate in theirs where matching(candidate) && !ordered.contains(candidate.endpoint) {
+            for candidate in theirs
+            where matching(candidate) && !ordered.contains(candidate.endpoint) && !own.contains(candidate.endpoint) {
                 ordered.append(candidate.endpoint)
             }
         }

@@ -168,7 +168,7 @@ actor MeshRuntime {
     func status() -> MeshStatus {
         let now = clock.now()
         var status = node.status(now: now)
-        status.paths = PathCounts(node.detail(now: now).members.compactMap(\.path))
+        status.paths = node.pathCounts()
         return status
     }
     func dnsMesh() -> DNSZone.Mesh { node.dnsMesh() }
