@@ -26,6 +26,18 @@ extension MeshNode {
         liveMembers.map { accessMember($0.owner) }.sorted { $0.id < $1.id }
     }
 
+    /// Whether this node and `member` may have a WireGuard session at all under the policy in
+    /// force: false means every flow between them, either way, is denied.
+    public func mayConnect(with member: NodeID) -> Bool {
+        currentAccessPolicy.mayConnect(accessMember(identity.nodeID), accessMember(member))
+    }
+
+    /// What this node accepts on its mesh interface from each present member (new flows; replies
+    /// to its own are not listed), in node id order; members it accepts nothing from are left out.
+    public var accessInbound: [AccessInbound] {
+        currentAccessPolicy.inbound(to: accessMember(identity.nodeID), from: accessMembers)
+    }
+
     // MARK: Deciding as an owner
 
     /// Replaces the access policy with the one `text` says (`AccessPolicyText`), members

@@ -140,13 +140,7 @@ struct Acl: ParsableCommand {
 
         var request: AccessCheckRequest { AccessCheckRequest(from: from, to: to, protocol: proto, port: port) }
 
-        func validate() throws {
-            do {
-                _ = try request.flow()
-            } catch {
-                throw ValidationError("\(error)")
-            }
-        }
+        func validate() throws { try TagChange.usage { _ = try request.flow() } }
 
         func run() throws {
             let answer = try global.client.call(ControlAPI.checkAccess(mesh, request))
@@ -201,9 +195,12 @@ struct TagChange: ParsableArguments {
     @Argument(help: "The tags (NAME or tag:NAME).")
     var tags: [String]
 
-    func validate(_ request: TagChangeRequest) throws {
+    func validate(_ request: TagChangeRequest) throws { try Self.usage { _ = try request.parsed() } }
+
+    /// A check the daemon makes too, made here first so that a mistake is a usage error (2).
+    static func usage(_ check: () throws -> Void) throws {
         do {
-            _ = try request.parsed()
+            try check()
         } catch {
             throw ValidationError("\(error)")
         }

@@ -66,6 +66,9 @@ import Testing
         #expect(!policy.mayConnect(plain, a), "two untagged members have no session")
         let inbound = policy.inbound(to: b, from: members)
         #expect(inbound.count == 7 && inbound.first { $0.source == id(net, 3) }?.traffic.tcp.contains(443) == true)
+        #expect(net.nodes[5].core.accessInbound == inbound, "the server's own view is the same")
+        #expect(net.nodes[4].core.mayConnect(with: id(net, 5)) && !net.nodes[4].core.mayConnect(with: id(net, 3)))
+        #expect(net.nodes[4].core.accessInbound.map(\.source).isEmpty, "nobody may open anything to it")
 
         let view = try net.nodes[7].core.checkAccess(from: laptop, to: server, protocol: .tcp, port: 443)
         #expect(view.allowed && view.ruleNumber == 1 && view.session)
@@ -197,10 +200,7 @@ import Testing
 /// member every push missed waits for the next summary of a member that has them).
 @Suite struct AccessAtScaleTests {
     @Test func aHundredMembersApplyANewPolicyWithinFiveSeconds() throws {
-        var net = SimulatedMesh(owned: true)
-        for _ in 0..<100 { try net.add() }
-        #expect(net.time(until: .seconds(60)) { $0.agree(Array(0..<100)) } != nil)
-        net.run(for: .seconds(2))
+        var net = try SimulatedMesh.agreeing(100, within: .seconds(60))
         // Members that joined after the founder's statements learnt them from summaries: a
         // summary's answer too large for an unvalidated address used to be dropped for good.
         #expect((0..<100).allSatisfy { net.nodes[$0].core.ledger?.count == 2 })
