@@ -39,7 +39,7 @@ private func signed(from bytes: [UInt8], into ledger: inout OwnerLedger) {
     let subject = Array(bytes[1..<33])
     let number = bytes[33..<41].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
     let decision: OwnerStatement.Decision
-    switch bytes[0] % 8 {
+    switch bytes[0] % 10 {
     case 0: decision = .addOwner(SigningPublicKey(uncheckedBytes: subject))
     case 1: decision = .removeOwner(SigningPublicKey(uncheckedBytes: subject))
     case 2: decision = .evict(NodeID(bytes: subject)!)
@@ -51,6 +51,17 @@ private func signed(from bytes: [UInt8], into ledger: inout OwnerLedger) {
                 invite: InviteID(bytes: Array(subject.suffix(16)))))
     case 5: decision = .requireAdmissions
     case 6: decision = .rotate(generation: number, commitment: subject)
+    case 7:
+        let tags = bytes[41...].prefix(8).compactMap { AccessTag(String(UnicodeScalar(0x61 + $0 % 26))) }
+        guard let assignment = TagAssignment(member: NodeID(bytes: subject)!, version: number, tags: tags) else {
+            return
+        }
+        decision = .tags(assignment)
+    case 8:
+        guard let policy = try? AccessPolicy(decoding: bytes[41...]),
+            let update = AccessPolicyUpdate(version: number, policy: policy)
+        else { return }
+        decision = .accessPolicy(update)
     default:
         let name = String(decoding: bytes[41...].prefix(20).map { 0x61 + $0 % 26 }, as: UTF8.self)
         guard let update = SettingsUpdate(version: number, name: name.isEmpty ? nil : name, policy: .default) else {

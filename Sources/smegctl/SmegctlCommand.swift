@@ -21,6 +21,7 @@ struct SmegctlCommand: ParsableCommand {
               smegctl join smeg2-...               # on every other machine
               smegctl invite MESH                  # another invitation (one node, 24 h)
               smegctl evict MESH stolen-laptop     # for good; rotates the secret
+              smegctl acl set MESH policy.acl      # who may reach whom (docs/acl.md)
               smegctl get MESH                     # members, addresses, leader, paths
               smegctl ping MESH laptop             # the path to a member, and round trips
               smegctl graph | dot -Tsvg > mesh.svg
@@ -32,7 +33,7 @@ struct SmegctlCommand: ParsableCommand {
             Create.self, Join.self, Leave.self, List.self, Get.self, Graph.self, Query.self, Alias.self,
             Describe.self, Service.self, Status.self, Ping.self, Invite.self, Invites.self, Evict.self, Owner.self,
             Rotate.self,
-            Policy.self,
+            Policy.self, Acl.self, Tag.self, Untag.self,
             Hosts.self,
             VersionCommand.self,
         ] + LegacyAliases.all
@@ -46,6 +47,9 @@ struct SmegctlCommand: ParsableCommand {
         } catch let failure as CLIFailure {
             Output.error(failure.description)
             Foundation.exit(ExitStatus.failure)
+        } catch let failure as CLIUsageFailure {
+            for line in failure.description.split(separator: "\n") { Output.error(String(line)) }
+            Foundation.exit(ExitStatus.usage)
         } catch let error as ControlClientError {
             Output.error(error.description)
             Foundation.exit(ExitStatus.failure)

@@ -12,9 +12,13 @@ import Testing
         for name in names {
             routes += [
                 .mesh(name), .leaveMesh(name), .invite(name), .setAlias(name), .setDescription(name), .ping(name),
+                .accessPolicy(name), .setAccessPolicy(name), .checkAccess(name),
             ]
             for service in names {
-                routes += [.setService(name, name: service), .deleteService(name, name: service)]
+                routes += [
+                    .setService(name, name: service), .deleteService(name, name: service),
+                    .changeTags(name, member: service),
+                ]
             }
         }
         return routes
@@ -33,6 +37,13 @@ import Testing
         #expect(ControlRoute.mesh("a/b").path == "/v1/meshes/a%2Fb")
         #expect(ControlRoute.ping("m").path == "/v1/meshes/m/ping" && ControlRoute.ping("m").method == "POST")
         #expect(try ControlRoute(method: "GET", path: "/v1/status?verbose=1") == .status)
+        #expect(
+            ControlRoute.accessPolicy("m").path == "/v1/meshes/m/acl" && ControlRoute.accessPolicy("m").method == "GET")
+        #expect(ControlRoute.setAccessPolicy("m").method == "PUT")
+        #expect(ControlRoute.checkAccess("m").path == "/v1/meshes/m/acl/check")
+        #expect(ControlRoute.changeTags("m", member: "web1").path == "/v1/meshes/m/acl/tags/web1")
+        #expect(failure("GET", "/v1/meshes/m/acl/check")?.status == 405)
+        #expect(failure("GET", "/v1/meshes/m/acl/nothing")?.status == 404)
     }
 
     func failure(_ method: String, _ path: String) -> ControlRouteError? {

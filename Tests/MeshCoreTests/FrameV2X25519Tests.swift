@@ -45,8 +45,9 @@ import Testing
     }
 }
 
+/// Bytes from hex as docs/protocol.md writes them (spaces between fields are ignored).
 func hexBytes(_ text: String) -> [UInt8] {
-    let digits = Array(text.utf8)
+    let digits = Array(text.utf8.filter { $0 != UInt8(ascii: " ") })
     return stride(from: 0, to: digits.count - 1, by: 2).map {
         UInt8(String(decoding: digits[$0...$0 + 1], as: UTF8.self), radix: 16)!
     }

@@ -31,6 +31,12 @@ extension FuzzCorpusTests {
                     Admission(member: other.signingKey, role: .member, invite: invite, ipv4: IPv4Address(100, 64, 0, 7))
                 )
             ),
+            (
+                "tags",
+                .tags(
+                    TagAssignment(member: other.nodeID, version: 2, tags: [AccessTag("laptop")!, AccessTag("ops")!])!)
+            ),
+            ("access-policy", .accessPolicy(AccessPolicyUpdate(version: 3, policy: AccessPolicyCodecTests.example)!)),
         ]
         return decisions.map {
             ($0.0, OwnerStatement.sign($0.1, by: Fixtures.identity1, at: 1_800_000_000_000, mesh: ownersMesh))

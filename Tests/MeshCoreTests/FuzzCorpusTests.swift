@@ -112,6 +112,7 @@ import Testing
             seeds.append(Seed(target: "FuzzHostileMesh", name: name, bytes: bytes))
         }
         seeds += try ownerSeeds()
+        seeds += try accessSeeds()
         return seeds
     }
 
@@ -174,6 +175,8 @@ import Testing
             }
         case "FuzzOwners", "FuzzJoin":
             try checkOwnerDecodes(target, name, bytes)
+        case "FuzzAccess":
+            checkAccessDecodes(name, bytes)
         default:
             Issue.record("no decoder known for fuzz target \(target): add it to FuzzCorpusTests")
         }

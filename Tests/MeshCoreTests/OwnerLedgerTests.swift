@@ -232,7 +232,7 @@ import Testing
                 try OwnerStatement(bytes: signed(format: format, kind: 1, subject: 32), mesh: mesh)
             }
         }
-        for kind: UInt8 in [0, 10, 0x80, 0xFF] {
+        for kind: UInt8 in [0, 12, 0x80, 0xFF] {
             #expect(throws: OwnerStatementError.unknownKind(kind)) {
                 try OwnerStatement(bytes: signed(kind: kind, subject: 32), mesh: mesh)
             }

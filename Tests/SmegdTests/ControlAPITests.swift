@@ -105,6 +105,30 @@ private actor RecordingService: ControlService {
         record("ping \(id) \(member) \(plan.count)x\(ms(plan.interval))/\(ms(plan.timeout))")
         return PingResult(member: member, alias: nil, address: "fd00::2", path: PathView(kind: "direct"), replies: [])
     }
+    var policy: AccessPolicyView {
+        AccessPolicyView(
+            meshId: "m1", isDefault: true, text: "", rules: 0, version: nil, signedBy: nil, signedAtMillis: nil,
+            tagged: [], isOwner: false)
+    }
+    func accessPolicy(_ id: String) async throws -> AccessPolicyView {
+        record("acl \(id)")
+        return policy
+    }
+    func setAccessPolicy(_ id: String, _ request: AccessPolicyRequest) async throws -> AccessPolicyView {
+        record("acl set \(id) \(request.text.count)")
+        return policy
+    }
+    func checkAccess(_ id: String, _ request: AccessCheckRequest) async throws -> AccessCheckResponse {
+        record("acl check \(id) \(request.from) \(request.to) \(request.protocol ?? "-") \(request.port ?? 0)")
+        let member = MemberTagsView(id: "k", shortId: "s", alias: nil, tags: [])
+        return AccessCheckResponse(
+            meshId: id, from: member, to: member, flow: "any traffic", allowed: true, reason: "no-policy",
+            ruleNumber: nil, rule: nil, forward: "", reverse: "", session: true)
+    }
+    func changeTags(_ id: String, member: String, _ request: TagChangeRequest) async throws -> MemberTagsView {
+        record("tag \(id) \(member) +\(request.add ?? []) -\(request.remove ?? [])")
+        return MemberTagsView(id: "k", shortId: "s", alias: nil, tags: request.add ?? [])
+    }
 }
 
 @Suite struct ControlRouterTests {
@@ -143,6 +167,13 @@ private actor RecordingService: ControlService {
             "POST", "/v1/meshes/m1/ping",
             #"{"member":"fd00::2","count":20,"intervalMilliseconds":50,"timeoutMilliseconds":5000}"#, 200,
             "ping m1 fd00::2 20x50/5000"
+        ),
+        ("GET", "/v1/meshes/m1/acl", "", 200, "acl m1"),
+        ("PUT", "/v1/meshes/m1/acl", #"{"text":"allow * -> *"}"#, 200, "acl set m1 12"),
+        ("POST", "/v1/meshes/m1/acl/check", #"{"from":"a","to":"b","port":22}"#, 200, "acl check m1 a b - 22"),
+        (
+            "POST", "/v1/meshes/m1/acl/tags/web", #"{"add":["server"],"remove":["tag:old"]}"#, 200,
+            #"tag m1 web +["server"] -["tag:old"]"#
         ),
     ])
     func routesEveryEndpoint(method: String, path: String, body: String, status: Int, call: String) async {
@@ -188,6 +219,20 @@ private actor RecordingService: ControlService {
         #expect(reply.status == 400)
         #expect(calls.isEmpty)
         #expect(try JSONDecoder().decode(APIErrorBody.self, from: Data(reply.body)).error == message)
+    }
+
+    @Test(arguments: [
+        ("/v1/meshes/m1/acl/check", #"{"from":"a","to":"b","port":0}"#, "port 0 is not a port from 1 to 65535"),
+        ("/v1/meshes/m1/acl/check", #"{"from":"a","to":"b","protocol":"sctp"}"#, "unknown protocol 'sctp'"),
+        ("/v1/meshes/m1/acl/check", #"{"from":"a","to":"b","protocol":"icmp","port":8}"#, "icmp has no ports"),
+        ("/v1/meshes/m1/acl/tags/web", #"{"add":["Bad Tag"]}"#, "'Bad Tag' is not a tag"),
+        ("/v1/meshes/m1/acl/tags/web", #"{}"#, "name at least one tag"),
+    ])
+    func accessRequestsAreCheckedBeforeTheMeshIsTouched(path: String, body: String, message: String) async throws {
+        let (reply, calls) = await send("POST", path, body)
+        #expect(reply.status == 400)
+        #expect(calls.isEmpty)
+        #expect(try JSONDecoder().decode(APIErrorBody.self, from: Data(reply.body)).error.hasPrefix(message))
     }
 
     private struct FixedHosts: HostsSource {

@@ -44,6 +44,16 @@ import Testing
         }
         func revokeInvite(_ id: String, invite: String) async throws -> InvitesResponse { throw Self.none }
         func ping(_ id: String, member: String, plan: PingRequest.Plan) async throws -> PingResult { throw Self.none }
+        func accessPolicy(_ id: String) async throws -> AccessPolicyView { throw Self.none }
+        func setAccessPolicy(_ id: String, _ request: AccessPolicyRequest) async throws -> AccessPolicyView {
+            throw Self.none
+        }
+        func checkAccess(_ id: String, _ request: AccessCheckRequest) async throws -> AccessCheckResponse {
+            throw Self.none
+        }
+        func changeTags(_ id: String, member: String, _ request: TagChangeRequest) async throws -> MemberTagsView {
+            throw Self.none
+        }
         static let none = ControlError.notFound("no meshes here")
     }
 

@@ -268,6 +268,8 @@ public struct MemberView: Codable, Sendable, Equatable {
     public var path: PathView?
     /// The member's direct-path candidates, as its record publishes them.
     public var candidates: [String]?
+    /// The tags owners gave the member (docs/acl.md); absent when it has none.
+    public var tags: [String]?
 
     public init(
         id: String, shortId: String, alias: String?, description: String?, address: String, endpoints: [String],

@@ -106,4 +106,24 @@ extension ControlAPI {
     public static func ping(_ mesh: String, _ request: PingRequest) throws -> ControlCall<PingResult> {
         try .init(.ping(mesh), body: request)
     }
+
+    public static func accessPolicy(_ mesh: String) throws -> ControlCall<AccessPolicyView> {
+        try .init(.accessPolicy(mesh))
+    }
+
+    public static func setAccessPolicy(_ mesh: String, text: String) throws -> ControlCall<AccessPolicyView> {
+        try .init(.setAccessPolicy(mesh), body: AccessPolicyRequest(text: text))
+    }
+
+    public static func checkAccess(
+        _ mesh: String, _ request: AccessCheckRequest
+    ) throws -> ControlCall<AccessCheckResponse> {
+        try .init(.checkAccess(mesh), body: request)
+    }
+
+    public static func changeTags(
+        _ mesh: String, member: String, _ request: TagChangeRequest
+    ) throws -> ControlCall<MemberTagsView> {
+        try .init(.changeTags(mesh, member: member), body: request)
+    }
 }

@@ -25,12 +25,17 @@ public enum ControlRoute: Hashable, Sendable {
     case rotate(String)
     case setSettings(String)
     case ping(String)
+    case accessPolicy(String)
+    case setAccessPolicy(String)
+    case checkAccess(String)
+    case changeTags(String, member: String)
 
     public var method: String {
         switch self {
-        case .status, .graph, .hosts, .listMeshes, .mesh, .invite, .owners, .invites: "GET"
-        case .createMesh, .joinMesh, .addOwner, .evict, .createInvite, .rotate, .ping: "POST"
-        case .setAlias, .setDescription, .setService, .setSettings: "PUT"
+        case .status, .graph, .hosts, .listMeshes, .mesh, .invite, .owners, .invites, .accessPolicy: "GET"
+        case .createMesh, .joinMesh, .addOwner, .evict, .createInvite, .rotate, .ping, .checkAccess, .changeTags:
+            "POST"
+        case .setAlias, .setDescription, .setService, .setSettings, .setAccessPolicy: "PUT"
         case .leaveMesh, .deleteService, .removeOwner, .revokeInvite: "DELETE"
         }
     }
@@ -61,6 +66,9 @@ public enum ControlRoute: Hashable, Sendable {
         case .rotate(let mesh): ["meshes", mesh, "rotate"]
         case .setSettings(let mesh): ["meshes", mesh, "settings"]
         case .ping(let mesh): ["meshes", mesh, "ping"]
+        case .accessPolicy(let mesh), .setAccessPolicy(let mesh): ["meshes", mesh, "acl"]
+        case .checkAccess(let mesh): ["meshes", mesh, "acl", "check"]
+        case .changeTags(let mesh, let member): ["meshes", mesh, "acl", "tags", member]
         }
     }
 
@@ -109,6 +117,12 @@ public enum ControlRoute: Hashable, Sendable {
             return ["PUT": .setSettings(parts[1])]
         case let parts where parts.count == 3 && parts[0] == "meshes" && parts[2] == "ping":
             return ["POST": .ping(parts[1])]
+        case let parts where parts.count == 3 && parts[0] == "meshes" && parts[2] == "acl":
+            return ["GET": .accessPolicy(parts[1]), "PUT": .setAccessPolicy(parts[1])]
+        case let parts where parts.count == 4 && parts[0] == "meshes" && parts[2] == "acl" && parts[3] == "check":
+            return ["POST": .checkAccess(parts[1])]
+        case let parts where parts.count == 5 && parts[0] == "meshes" && parts[2] == "acl" && parts[3] == "tags":
+            return ["POST": .changeTags(parts[1], member: parts[4])]
         case let parts where parts.count == 3 && parts[0] == "meshes" && parts[2] == "invites":
             return ["GET": .invites(parts[1]), "POST": .createInvite(parts[1])]
         case let parts where parts.count == 4 && parts[0] == "meshes" && parts[2] == "invites":

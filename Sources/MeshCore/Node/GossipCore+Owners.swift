@@ -74,7 +74,18 @@ extension GossipCore {
             // Holding nothing, say so: the answer is then everything the other side holds.
             let messages =
                 ours.isEmpty ? [.statements([], wantsReply: true)] : OwnerMessage.chunks(ours, wantsReply: true)
-            return sendOwners(messages, to: inbound.sender, replyingTo: inbound)
+            let answer = sendOwners(messages, to: inbound.sender, replyingTo: inbound)
+            guard !answer.contains(where: { if case .send = $0 { true } else { false } }),
+                maySubstitute(for: inbound.sender, now: now)
+            else { return answer }
+            // Too large for an address not yet validated (a member this node has not talked
+            // with): answering with nothing would leave it out of the ledger for good, since
+            // nothing else validates the address. Its own summary fits; the other side's answer
+            // echoes that frame's salt, which validates it, and gets every statement back. At
+            // most once per sender per 500 ms, as gossip's bare digests, so that two members
+            // that cannot validate each other do not trade summaries at full speed.
+            return answer
+                + sendOwners([.summary(ledger.summary, count: ledger.count)], to: inbound.sender, replyingTo: inbound)
         case .statements(let statements, let wantsReply):
             ledgerSynced = true
             let added = self.ledger!.merge(statements)

@@ -62,6 +62,8 @@ struct GossipCore {
     /// until then it asks every `unsyncedLedgerInterval`, because a joiner's first summaries
     /// reach members that do not hold its record yet and refuse them.
     var ledgerSynced = false
+    /// Which member gets this node's next summary, in turn. It starts where the node's id
+    /// says, so that members do not all send their summaries to the same member at once.
     var ledgerTurn = 0
     /// When each evicted member that still sends was last told of its eviction.
     var toldEvicted: [NodeID: Instant] = [:]
@@ -77,6 +79,7 @@ struct GossipCore {
         self.wire = wire
         self.mesh = mesh
         self.overlayFallback = overlayFallback
+        self.ledgerTurn = engine.me.bytes.prefix(2).reduce(0) { $0 << 8 | Int($1) }
     }
 
     mutating func replaceValidator(_ validator: some RecordValidator) { engine.replaceValidator(validator) }
@@ -249,12 +252,11 @@ struct GossipCore {
                                 to: address))
                     } catch FrameError.overBudget {
                         guard !substituted else { continue }
-                        if let last = substitutedAt[id], now.since(last) < .milliseconds(500) {
+                        guard maySubstitute(for: id, now: now) else {
                             effects.append(.rejected("reply-over-budget"))
                             continue
                         }
                         substituted = true
-                        noteSubstitution(for: id, now: now)
                         let bare = GossipMessage.digest(Digest(summary: engine.store.summary, epoch: engine.epoch))
                         let frame = try wire.seal(GossipMessageCodec.encode(bare), to: id, at: address, budget: &budget)
                         effects += [.send(frame, to: address), .rejected("reply-over-budget")]
@@ -271,6 +273,14 @@ struct GossipCore {
             }
         }
         return effects
+    }
+
+    /// Whether a reply to `id` that does not fit its budget may be replaced by a small one now,
+    /// noted if so: gossip replaces it by a bare digest, the ledger by a summary.
+    mutating func maySubstitute(for id: NodeID, now: Instant) -> Bool {
+        if let last = substitutedAt[id], now.since(last) < .milliseconds(500) { return false }
+        noteSubstitution(for: id, now: now)
+        return true
     }
 
     private mutating func noteSubstitution(for id: NodeID, now: Instant) {

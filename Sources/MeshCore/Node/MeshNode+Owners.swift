@@ -87,6 +87,19 @@ extension MeshNode {
             case .rotate(let generation, _):
                 effects.append(
                     .log(.notice, "owner \(issuer) rotated the mesh secret to generation \(generation)\(entitled)"))
+            case .tags(let assignment):
+                let tags = assignment.tags.isEmpty ? "no tags" : assignment.tags.map(\.name).joined(separator: ", ")
+                effects.append(
+                    .log(
+                        .notice,
+                        "owner \(issuer) tagged \(gossip.describe(assignment.member)) with \(tags) "
+                            + "(version \(assignment.version))\(entitled)"))
+            case .accessPolicy(let update):
+                effects.append(
+                    .log(
+                        .notice,
+                        "owner \(issuer) set the access policy (version \(update.version), "
+                            + "\(update.policy.rules.count) rules)\(entitled)"))
             }
         }
         validator = currentValidator
@@ -149,10 +162,11 @@ extension MeshNode {
         let id = try resolve(member, allowUnknownKey: true)
         guard id != identity.nodeID else { throw .cannotActOnSelf("evict") }
         guard !ledger.isEvicted(id) else { throw .alreadyEvicted(gossip.describe(id)) }
+        var decisions: [OwnerStatement.Decision] = [.evict(id)]
         if let ownerKey = ledger.owners.first(where: { $0.derivedWireGuardKey?.nodeID == id }) {
             try checkJunior(ownerKey, ledger: ledger)
+            decisions += resignedAccess(of: ownerKey, ledger: ledger)
         }
-        var decisions: [OwnerStatement.Decision] = [.evict(id)]
         // A multi-use invite that admitted it must not let it back in under a new key.
         if let bytes = records[id]?.admission, let admission = try? records[id]?.verifiedAdmission(bytes, in: mesh),
             case .admit(let grant) = admission.decision, let invite = grant.invite,
@@ -194,6 +208,7 @@ extension MeshNode {
             else { continue }
             decisions.append(.admit(grant))
         }
+        decisions += resignedAccess(of: ownerKey, ledger: ledger)
         return issue(decisions, wallMillis: wallMillis, now: now)
     }
 
@@ -263,6 +278,8 @@ public enum OwnerActionError: Error, Equatable, Sendable, CustomStringConvertibl
     case notAnOwnerMember(String)
     case seniorOwner(String)
     case invalidSettings
+    case invalidAccessPolicy(AccessPolicyTextErrors)
+    case tooManyTags(String, Int)
 
     public var description: String {
         switch self {
@@ -278,6 +295,9 @@ public enum OwnerActionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .alreadyEvicted(let who): "\(who) is already evicted"
         case .alreadyOwner(let who): "\(who) is already an owner"
         case .notAnOwnerMember(let who): "\(who) is not an owner"
+        case .invalidAccessPolicy(let errors): "\(errors)"
+        case .tooManyTags(let who, let count):
+            "\(who) would carry \(count) tags; a member carries at most \(TagAssignment.maxTags)"
         case .invalidSettings:
             "the name must be a DNS label and the policy at most \(MeshSettingsLimits.maxAllowedPrefixes) prefixes"
         case .seniorOwner(let who):

@@ -50,6 +50,8 @@ extension MeshNode {
             if let record = records[key.nodeID], !record.candidates.isEmpty {
                 view.candidates = record.candidates.map(\.description)
             }
+            let tags = tags(of: key.nodeID)
+            if !tags.isEmpty { view.tags = tags.map(\.name) }
             return view
         }
         var detail = MeshDetail(mesh: summary(), members: members.sorted { $0.id < $1.id }, routing: routing())

@@ -54,6 +54,11 @@ public struct OwnerLedger: Sendable, Equatable {
     public private(set) var rotation: OwnerStatement?
     /// The newest settings an owner signed (highest version, then id); nil: the charter's.
     public private(set) var settings: SettingsUpdate?
+    /// The newest tags of each member an owner tagged (per member: highest version, then id).
+    public private(set) var tags: [NodeID: OwnerSigned<TagAssignment>] = [:]
+    /// The newest access policy an owner signed (highest version, then id); nil: none was
+    /// signed, and everyone reaches everyone.
+    public private(set) var accessPolicy: OwnerSigned<AccessPolicyUpdate>?
 
     /// The generation of the current secret (0: the one made at `create`) and its commitment.
     public var secretGeneration: (number: UInt64, commitment: [UInt8])? {
@@ -174,6 +179,8 @@ public struct OwnerLedger: Sendable, Equatable {
         var required = false
         var newest: (generation: UInt64, statement: OwnerStatement)?
         var newestSettings: (update: SettingsUpdate, id: [UInt8])?
+        var newestTags: [NodeID: OwnerSigned<TagAssignment>] = [:]
+        var newestAccess: OwnerSigned<AccessPolicyUpdate>?
         while let (owner, depth) = candidates.min(by: {
             $0.value != $1.value ? $0.value < $1.value : $0.key.bytes.lexicographicallyPrecedes($1.key.bytes)
         }) {
@@ -210,23 +217,21 @@ public struct OwnerLedger: Sendable, Equatable {
                 case .requireAdmissions:
                     required = true
                 case .rotate(let generation, _):
-                    if let current = newest,
-                        current.generation > generation
-                            || (current.generation == generation
-                                && !statement.id.lexicographicallyPrecedes(current.statement.id))
-                    {
-                        continue
-                    }
+                    guard Self.replaces(generation, statement.id, newest.map { ($0.generation, $0.statement.id) })
+                    else { continue }
                     newest = (generation, statement)
                 case .settings(let update):
-                    if let current = newestSettings,
-                        current.update.version > update.version
-                            || (current.update.version == update.version
-                                && !statement.id.lexicographicallyPrecedes(current.id))
-                    {
-                        continue
-                    }
+                    guard Self.replaces(update.version, statement.id, newestSettings.map { ($0.update.version, $0.id) })
+                    else { continue }
                     newestSettings = (update, statement.id)
+                case .tags(let assignment):
+                    let current = newestTags[assignment.member].map { ($0.value.version, $0.id) }
+                    guard Self.replaces(assignment.version, statement.id, current) else { continue }
+                    newestTags[assignment.member] = OwnerSigned(assignment, statement)
+                case .accessPolicy(let update):
+                    guard Self.replaces(update.version, statement.id, newestAccess.map { ($0.value.version, $0.id) })
+                    else { continue }
+                    newestAccess = OwnerSigned(update, statement)
                 }
             }
         }
@@ -238,12 +243,38 @@ public struct OwnerLedger: Sendable, Equatable {
         requiresAdmissions = required
         rotation = newest?.statement
         settings = newestSettings?.update
+        tags = newestTags
+        accessPolicy = newestAccess
         summary = Self.summarise(statements.keys.sorted { $0.lexicographicallyPrecedes($1) })
+    }
+
+    /// Whether a versioned decision (its version and statement id) replaces `current`: a
+    /// higher version, or the same version with the smaller id, so ties resolve everywhere alike.
+    static func replaces(_ version: UInt64, _ id: [UInt8], _ current: (version: UInt64, id: [UInt8])?) -> Bool {
+        guard let current else { return true }
+        return version > current.version || (version == current.version && id.lexicographicallyPrecedes(current.id))
     }
 
     static func summarise(_ sortedIDs: [[UInt8]]) -> UInt64 {
         let digest = Sodium.blake2b([Array("smegmesh/v2/ledger-summary".utf8) + [0]] + sortedIDs, outputLength: 16)
             .prefix(8)
         return digest.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+}
+
+/// A versioned decision with the statement that made it: who signed it and when, as
+/// `smegctl acl` shows them.
+public struct OwnerSigned<Value: Hashable & Sendable>: Hashable, Sendable {
+    public let value: Value
+    public let issuer: SigningPublicKey
+    /// Milliseconds since 1970, by the issuer's clock.
+    public let issuedAt: UInt64
+    let id: [UInt8]
+
+    init(_ value: Value, _ statement: OwnerStatement) {
+        self.value = value
+        self.issuer = statement.issuer
+        self.issuedAt = statement.issuedAt
+        self.id = statement.id
     }
 }

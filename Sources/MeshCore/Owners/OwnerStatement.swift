@@ -17,6 +17,8 @@ import GossipCRDT
 ///             rotate: generation (8) ‖ commitment to the new secret (32)
 ///             settings: version (8) ‖ length (2) ‖ the mesh's name and route policy, as a
 ///                       charter signs them (canonical)
+///             tags: the member's node id (32) ‖ version (8) ‖ its tags (`TagAssignment`)
+///             accessPolicy: version (8) ‖ length (2) ‖ the policy (`AccessPolicyCodec`)
 /// ```
 ///
 /// A value has always been checked: `sign` and `init(bytes:mesh:)` are the only ways to make
@@ -26,8 +28,8 @@ public struct OwnerStatement: Hashable, Sendable {
     public static let format: UInt8 = 1
     static let signatureDomain: [UInt8] = Array("smegmesh/v2/owner-statement".utf8) + [0]
     static let headerSize = 1 + 1 + 32 + 8
-    /// The largest encoding: a settings statement with the largest name and policy.
-    public static let maxByteCount = headerSize + 8 + 2 + MeshCharter.maxSettingsLength + Sodium.ed25519SignatureBytes
+    /// The largest encoding: an access policy statement with the largest policy.
+    public static let maxByteCount = headerSize + 8 + 2 + AccessPolicy.maxEncodedBytes + Sodium.ed25519SignatureBytes
     /// The longest admission (the statement a record carries): one with an IPv4 address.
     public static let admissionByteCount = headerSize + Admission.byteCount + 4 + Sodium.ed25519SignatureBytes
     /// Statement ids are 16 bytes of a hash of the whole encoding, signature included.
@@ -54,6 +56,11 @@ public struct OwnerStatement: Hashable, Sendable {
         /// The mesh's name and route policy from now on, replacing the charter's; the highest
         /// version wins.
         case settings(SettingsUpdate)
+        /// The tags one member carries from now on, replacing its earlier ones; per member,
+        /// the highest version wins.
+        case tags(TagAssignment)
+        /// Who may open which flows to whom from now on; the highest version wins.
+        case accessPolicy(AccessPolicyUpdate)
 
         var kind: UInt8 {
             switch self {
@@ -65,6 +72,8 @@ public struct OwnerStatement: Hashable, Sendable {
             case .requireAdmissions: 6
             case .rotate: 7
             case .settings: 8
+            case .tags: 10
+            case .accessPolicy: 11
             }
         }
 
@@ -78,6 +87,8 @@ public struct OwnerStatement: Hashable, Sendable {
             case .rotate(let generation, let commitment):
                 (0..<8).map { UInt8(truncatingIfNeeded: generation >> (56 - 8 * $0)) } + commitment
             case .settings(let update): update.subjectBytes
+            case .tags(let assignment): assignment.subjectBytes
+            case .accessPolicy(let update): update.subjectBytes
             }
         }
     }
@@ -138,6 +149,8 @@ public struct OwnerStatement: Hashable, Sendable {
                     throw WireError.invalid(field: "settings", reason: "not valid canonical settings")
                 }
                 decision = .settings(update)
+            case 10: decision = .tags(try TagAssignment(reading: &reader))
+            case 11: decision = .accessPolicy(try AccessPolicyUpdate(reading: &reader))
             default: throw OwnerStatementError.unknownKind(kind)
             }
             signature = try reader.readBytes(Sodium.ed25519SignatureBytes, "signature")

@@ -74,22 +74,26 @@ enum TextTable {
         let sorted = members.sorted { ($0.alias ?? "~" + $0.shortId, $0.id) < ($1.alias ?? "~" + $1.shortId, $1.id) }
         let names = PathText.names(members)
         let why = PathText.whyRelayed(sorted)
-        return render(
-            ["", "ALIAS", "ADDRESS", "IPV4", "ENDPOINT", "PATH", "ROLE", "LAST SEEN", "ROUTES", "ID"],
-            sorted.map { member in
-                [
-                    member.isLeader ? "*" : "",
-                    (member.alias ?? "-") + (member.isSelf ? " (you)" : ""),
-                    member.address, member.ipv4 ?? "-",
-                    member.endpoints.first ?? (member.via.map { "via \($0)" } ?? "-"),
-                    PathText.cell(member.path, names: names),
-                    member.role + (member.isOwner == true ? ", owner" : "")
-                        + (member.evicted != nil ? ", EVICTED" : ""),
-                    member.isSelf ? "now" : lastSeen(member.lastSeenSeconds),
-                    member.routes.isEmpty ? "-" : member.routes.map(\.prefix).joined(separator: ","),
-                    member.shortId,
-                ]
-            }) + "\n\n* leader" + (why.isEmpty ? "" : "\n" + why.joined(separator: "\n"))
+        // Tags get a column only in meshes that use them (docs/acl.md).
+        let tagged = members.contains { !($0.tags ?? []).isEmpty }
+        let headers = ["", "ALIAS", "ADDRESS", "IPV4", "ENDPOINT", "PATH", "ROLE", "LAST SEEN", "ROUTES"]
+        let rows = sorted.map { member -> [String] in
+            var row = [
+                member.isLeader ? "*" : "",
+                (member.alias ?? "-") + (member.isSelf ? " (you)" : ""),
+                member.address, member.ipv4 ?? "-",
+                member.endpoints.first ?? (member.via.map { "via \($0)" } ?? "-"),
+                PathText.cell(member.path, names: names),
+                member.role + (member.isOwner == true ? ", owner" : "") + (member.evicted != nil ? ", EVICTED" : ""),
+                member.isSelf ? "now" : lastSeen(member.lastSeenSeconds),
+                member.routes.isEmpty ? "-" : member.routes.map(\.prefix).joined(separator: ","),
+            ]
+            if tagged { row.append(member.tags.map { $0.joined(separator: ",") } ?? "-") }
+            row.append(member.shortId)
+            return row
+        }
+        return render(headers + (tagged ? ["TAGS", "ID"] : ["ID"]), rows) + "\n\n* leader"
+            + (why.isEmpty ? "" : "\n" + why.joined(separator: "\n"))
             + aliasConflicts(sorted.compactMap(\.aliasConflict))
     }
 

@@ -8,6 +8,13 @@ struct CLIFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// An error in what the operator gave (a policy file's line): exit code 2, its lines on stderr,
+/// no usage text (the lines say what is wrong).
+struct CLIUsageFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// Exit codes (documented in `smegctl --help` and the README).
 enum ExitStatus {
     static let success: Int32 = 0

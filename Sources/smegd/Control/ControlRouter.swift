@@ -82,6 +82,25 @@ struct ControlRouter: Sendable {
                 throw ControlError.badRequest(error.message)
             }
             return try Self.json(await service.ping(mesh, member: body.member, plan: plan))
+        case .accessPolicy(let mesh): return try Self.json(await service.accessPolicy(mesh))
+        case .setAccessPolicy(let mesh): return try Self.json(await service.setAccessPolicy(mesh, decode(request.body)))
+        case .checkAccess(let mesh):
+            // Checked before the mesh is touched, as ping's numbers are.
+            let body: AccessCheckRequest = try decode(request.body)
+            do {
+                _ = try body.flow()
+            } catch {
+                throw ControlError.badRequest("\(error)")
+            }
+            return try Self.json(await service.checkAccess(mesh, body))
+        case .changeTags(let mesh, let member):
+            let body: TagChangeRequest = try decode(request.body)
+            do {
+                _ = try body.parsed()
+            } catch {
+                throw ControlError.badRequest("\(error)")
+            }
+            return try Self.json(await service.changeTags(mesh, member: member, body))
         }
     }
 

@@ -25,6 +25,10 @@ protocol ControlService: Sendable {
     func rotate(_ id: String) async throws -> MeshDetail
     func setSettings(_ id: String, _ request: SettingsRequest) async throws -> MeshDetail
     func ping(_ id: String, member: String, plan: PingRequest.Plan) async throws -> PingResult
+    func accessPolicy(_ id: String) async throws -> AccessPolicyView
+    func setAccessPolicy(_ id: String, _ request: AccessPolicyRequest) async throws -> AccessPolicyView
+    func checkAccess(_ id: String, _ request: AccessCheckRequest) async throws -> AccessCheckResponse
+    func changeTags(_ id: String, member: String, _ request: TagChangeRequest) async throws -> MemberTagsView
 }
 
 /// An error the API reports with a status code and a message a person can act on.

@@ -172,6 +172,13 @@ actor MeshRuntime {
         return status
     }
     func dnsMesh() -> DNSZone.Mesh { node.dnsMesh() }
+    /// A view of the node no other verb needs (access control's), so its verbs live in files of
+    /// their own.
+    func read<View: Sendable>(
+        _ view: @Sendable (MeshNode) throws(OwnerActionError) -> View
+    ) throws(OwnerActionError) -> View {
+        try view(node)
+    }
 
     // MARK: Ping
 

@@ -167,6 +167,16 @@ struct SimulatedMesh {
         return replies
     }
 
+    /// Node `from` sends `message` to node `to` in a frame of its own, as a hostile member's
+    /// daemon could (the statements in it need not be what its ledger holds).
+    mutating func sendOwners(_ message: OwnerMessage, from: Int, to: Int) throws {
+        let receiver = nodes[to].identity.nodeID
+        guard let address = nodes[from].core.gossip.address(of: receiver) else { return }
+        var budget: ReplyBudget?
+        let frame = try nodes[from].core.gossip.wire.seal(message.encoded(), to: receiver, at: address, budget: &budget)
+        send(frame, from: from, port: Self.gossipPort, to: address)
+    }
+
     /// Adds a node and starts it; every node but the first joins through the first one's
     /// address. `behind`: the node sits alone behind a NAT of that behaviour.
     @discardableResult

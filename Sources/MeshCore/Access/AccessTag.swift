@@ -1,0 +1,93 @@
+import GossipCRDT
+
+/// A label an owner gives members so that access rules can name groups of machines
+/// ("laptop", "server") instead of keys, and a machine changes group without the policy
+/// changing.
+///
+/// Tags are owner-signed (`TagAssignment`), never claimed by the member: a member chooses its
+/// own alias, so a rule that trusted aliases would let a stolen laptop rename itself "db" and
+/// reach the database. 1 to 32 of `a-z`, `0-9` and `-`, not starting with `-`: short enough
+/// for a table column, and nothing a text format or nftables comment needs to escape.
+public struct AccessTag: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public static let maxLength = 32
+    public let name: String
+
+    public init?(_ name: String) {
+        guard Self.isValid(name.utf8) else { return nil }
+        self.name = name
+    }
+
+    static func isValid(_ bytes: some Collection<UInt8>) -> Bool {
+        guard (1...maxLength).contains(bytes.count), bytes.first != UInt8(ascii: "-") else { return false }
+        return bytes.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "-")
+        }
+    }
+
+    public var description: String { name }
+
+    /// ASCII only, so the string order is the byte order the encoding sorts by.
+    public static func < (lhs: AccessTag, rhs: AccessTag) -> Bool { lhs.name < rhs.name }
+}
+
+/// An owner's word on which tags one member carries: the whole set, so that assigning is a
+/// replacement and two owners' assignments never have to be merged tag by tag.
+///
+/// Versioned per member like the settings are for the mesh: every member applies the highest
+/// version (ties: the smaller statement id), which `OwnerLedger` decides from the statement set
+/// alone, so every member computes the same tags for every member. Owner clocks order nothing
+/// (a backdated assignment wins nothing), as elsewhere in the ledger.
+///
+/// ```
+/// subject = member node id (32) ‖ version (8) ‖ count (1, 0…8) ‖ count × (length (1, 1…32) ‖ tag)
+/// ```
+/// Tags in strictly ascending byte order, so one set has one encoding.
+public struct TagAssignment: Hashable, Sendable {
+    public static let maxTags = 8
+
+    public let member: NodeID
+    public let version: UInt64
+    /// Sorted, without duplicates.
+    public let tags: [AccessTag]
+
+    /// Nil for more than `maxTags` distinct tags.
+    public init?(member: NodeID, version: UInt64, tags: some Sequence<AccessTag>) {
+        let sorted = Set(tags).sorted()
+        guard sorted.count <= Self.maxTags else { return nil }
+        self.member = member
+        self.version = version
+        self.tags = sorted
+    }
+
+    var subjectBytes: [UInt8] {
+        var writer = ByteWriter(capacity: 41 + tags.count * 8)
+        writer.writeBytes(member.bytes)
+        writer.writeU64(version)
+        writer.writeU8(UInt8(tags.count))
+        for tag in tags { writer.writeString(tag.name, limit: AccessTag.maxLength, field: "tag") }
+        return writer.bytes
+    }
+
+    /// Reads a subject, refusing invalid tags and any order but the canonical one.
+    init(reading reader: inout ByteReader) throws(WireError) {
+        let member = NodeID(bytes: try reader.readBytes(32, "member"))!
+        let version = try reader.readU64("tags version")
+        let count = try reader.readCount("tags", limit: Self.maxTags, minimumElementSize: 2)
+        var tags: [AccessTag] = []
+        for _ in 0..<count {
+            let bytes = try reader.readLengthPrefixed("tag", limit: AccessTag.maxLength)
+            guard AccessTag.isValid(bytes), let tag = AccessTag(String(decoding: bytes, as: UTF8.self)) else {
+                throw .invalid(field: "tag", reason: "not 1 to 32 of a-z, 0-9 and '-'")
+            }
+            if let last = tags.last, !(last < tag) {
+                throw .invalid(field: "tags", reason: "not in strictly ascending order")
+            }
+            tags.append(tag)
+        }
+        self.member = member
+        self.version = version
+        self.tags = tags
+    }
+}
