@@ -58,7 +58,7 @@ lint: deps
 # The CPU-bound suites (thousands of X25519s, simulated meshes, hostile scripts) run on their own:
 # in one process with the others they hold both threads of the cooperative pool for seconds on
 # a 2-core machine, and the suites that serve real sockets in-process time out waiting for it.
-HEAVY_SUITES = DirectPathHarnessTests|DirectPathsTests|NATHarnessTests|RoamingTests|FrameV2BoundsTests|FrameV2NetworkTests|HostileMemberTests|HostileCapacityTests|HostileRegressionTests|KeyAgreementBudgetTests|SimulationTests|GossipCoreTests|EvictionAtScaleTests
+HEAVY_SUITES = AccessTests|AccessPolicyPropertyTests|OwnerLedgerTests|DirectPathHarnessTests|DirectPathsTests|NATHarnessTests|RoamingTests|FrameV2BoundsTests|FrameV2NetworkTests|HostileMemberTests|HostileCapacityTests|HostileRegressionTests|KeyAgreementBudgetTests|SimulationTests|GossipCoreTests|EvictionAtScaleTests
 # The suites that serve real sockets in-process run on their own too: even hundreds of small
 # tests in parallel kept the pool busy long enough for the metrics server's test to time out.
 SOCKET_SUITES = MetricsTests|ControlServerLimitTests|ControlServerTests|NameServiceTests
