@@ -202,7 +202,9 @@ import Testing
             // statement may be 16 KB, and every length to it would be quadratic work.
             let most = limit + 20 - statement.bytes.count
             let nearLimit = max(1, most - 40)...most
-            for extra in Set(Array(1...min(40, most)) + Array(stride(from: 41, through: most, by: 97)) + Array(nearLimit)).sorted() {
+            for extra in Set(
+                Array(1...min(40, most)) + Array(stride(from: 41, through: most, by: 97)) + Array(nearLimit)
+            ).sorted() {
                 let padded = statement.bytes + bytes(extra)
                 let error = #expect(throws: OwnerStatementError.self) { try OwnerStatement(bytes: padded, mesh: mesh) }
                 let tooLarge = WireError.tooLarge(field: "owner statement", length: padded.count, limit: limit)
