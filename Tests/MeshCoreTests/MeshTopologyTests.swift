@@ -82,27 +82,39 @@ struct ForwardingWalk {
     /// An IPv4 destination is sent from the sender's IPv4 overlay address, which it must have.
     func send(from source: WireGuardPublicKey, to destination: IPAddress, as sourceAddress: IPAddress? = nil) -> Outcome
     {
+        trace(from: source, to: destination, as: sourceAddress).outcome
+    }
+
+    /// `send`, with the members the packet went through, the sender first and, when it was
+    /// delivered, the receiver last.
+    func trace(
+        from source: WireGuardPublicKey, to destination: IPAddress, as sourceAddress: IPAddress? = nil
+    ) -> (path: [WireGuardPublicKey], outcome: Outcome) {
         let own: IPAddress
         if case .v4 = destination {
-            guard let address = topology.ipv4[source] else { return .dropped("\(source) has no IPv4 address") }
+            guard let address = topology.ipv4[source] else {
+                return ([source], .dropped("\(source) has no IPv4 address"))
+            }
             own = .v4(address)
         } else {
             own = .v6(topology.members[source]!.record.address)
         }
         let sourceAddress = sourceAddress ?? own
         var at = source
+        var path = [source]
         for hops in 0...8 {
-            if owns(at, destination) { return .delivered(to: at, hops: hops) }
+            if owns(at, destination) { return (path, .delivered(to: at, hops: hops)) }
             guard let next = bestSession(of: at, for: destination)?.key else {
-                return .dropped("\(at) has no session for \(destination)")
+                return (path, .dropped("\(at) has no session for \(destination)"))
             }
             // WireGuard's check: the source's most specific AllowedIP must be on this session.
             guard bestSession(of: next, for: sourceAddress)?.key == at else {
-                return .dropped("\(next) does not accept source \(sourceAddress) from \(at)")
+                return (path, .dropped("\(next) does not accept source \(sourceAddress) from \(at)"))
             }
             at = next
+            path.append(at)
         }
-        return .dropped("loop")
+        return (path, .dropped("loop"))
     }
 
     /// Delivered at the owner of the address, or at an advertiser of a prefix containing it

@@ -1,3 +1,5 @@
+import GossipCRDT
+
 /// What this node's WireGuard interface, addresses and routes should look like for one mesh,
 /// computed from the replicated membership alone.
 ///
@@ -44,6 +46,9 @@ public struct DesiredMeshState: Equatable, Sendable {
         public var ipv4: [WireGuardPublicKey: IPv4Address] = [:]
         /// The direct paths this node keeps or is punching (`DirectPaths.plans`).
         public var directPaths: [WireGuardPublicKey: DirectPaths.Plan] = [:]
+        /// The access policy in force and the members' tags (`MeshNode.currentAccessPolicy`).
+        public var accessPolicy = AccessPolicy.everyoneReachesEveryone
+        public var tags: [NodeID: [AccessTag]] = [:]
 
         public init(
             mesh: MeshID, identity: NodeIdentity, interfaceName: String, listenPort: UInt16, role: NodeRecord.Role,
@@ -69,7 +74,9 @@ public struct DesiredMeshState: Equatable, Sendable {
                     identity: inputs.identity, mesh: inputs.mesh, wireGuardPort: inputs.listenPort, gossipPort: 0,
                     role: inputs.role, version: 0))
         }
-        return MeshTopology(mesh: inputs.mesh, members: members, ipv4Prefix: inputs.ipv4Prefix, ipv4: inputs.ipv4)
+        return MeshTopology(
+            mesh: inputs.mesh, members: members, ipv4Prefix: inputs.ipv4Prefix, ipv4: inputs.ipv4,
+            access: inputs.accessPolicy, tags: inputs.tags)
     }
 
     public static func compute(_ inputs: Inputs) -> DesiredMeshState {
@@ -84,7 +91,9 @@ public struct DesiredMeshState: Equatable, Sendable {
         var sessions = routing.sessions
         var punching: [WireGuardPublicKey: WireGuardEndpoint?] = [:]
         var directKeepalive: [WireGuardPublicKey: UInt16] = [:]
-        for (key, plan) in inputs.directPaths where sessions[key] == nil && topology.members[key] != nil {
+        // A pair the policy keeps apart never gets a direct session either.
+        for (key, plan) in inputs.directPaths
+        where sessions[key] == nil && topology.members[key] != nil && topology.mayConnect(me, key) {
             switch plan {
             case .punching(let endpoint):
                 // No AllowedIPs until both ends saw a handshake: the relay keeps the traffic.
@@ -128,6 +137,7 @@ public struct DesiredMeshState: Equatable, Sendable {
         let own = topology.members[me]?.record.routes ?? []
         var filter = PacketFilter.forNode(advertised: own, ipv4Prefix: inputs.ipv4[me] == nil ? nil : inputs.ipv4Prefix)
         filter.keepInboundReplies = routing.routes.contains(where: \.isDefaultRoute)
+        filter.access = AccessFilter.forNode(me, topology: topology, routing: routing)
         return DesiredMeshState(
             device: device, addresses: addresses,
             routes: routing.routes.map {

@@ -29,6 +29,8 @@ public struct PacketFilter: Equatable, Sendable {
     /// Whether replies to connections from outside the mesh must bypass a default route through
     /// it: set on nodes that use an exit.
     public var keepInboundReplies = false
+    /// The access policy's rules on the mesh interface; nil while no policy is in force.
+    public var access: AccessFilter?
 
     public init(
         masquerade: [IPPrefix] = [], clampIPv4: Bool = false, clampIPv6: Bool = false, keepInboundReplies: Bool = false
@@ -44,7 +46,9 @@ public struct PacketFilter: Equatable, Sendable {
     public static let bypassMark: UInt32 = 0x0053_6d67
 
     /// Nothing to install: the table must not exist.
-    public var isEmpty: Bool { masquerade.isEmpty && !clampIPv4 && !clampIPv6 && !keepInboundReplies }
+    public var isEmpty: Bool {
+        masquerade.isEmpty && !clampIPv4 && !clampIPv6 && !keepInboundReplies && access == nil
+    }
 
     /// The rules of a node: an exit for `0.0.0.0/0` masquerades the mesh's IPv4 network and
     /// clamps IPv4; an exit for `::/0` clamps IPv6. `advertised` are the routes this node
@@ -70,6 +74,7 @@ public struct PacketFilter: Equatable, Sendable {
         let clamped = [clampIPv4 ? "IPv4" : nil, clampIPv6 ? "IPv6" : nil].compactMap { $0 }
         if !clamped.isEmpty { parts.append("clamp TCP MSS (\(clamped.joined(separator: ", ")))") }
         if keepInboundReplies { parts.append("replies to inbound connections bypass the exit") }
+        if let access { parts.append(access.summary) }
         return parts.isEmpty ? "no rules" : parts.joined(separator: ", ")
     }
 
@@ -121,6 +126,7 @@ public struct PacketFilter: Equatable, Sendable {
             }
             lines.append("    }")
         }
+        if let access { lines += access.script(interface: interface) }
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
     }

@@ -40,6 +40,8 @@ extension MeshNode {
                 }
                 return record
             })
+        inputs.accessPolicy = currentAccessPolicy
+        if !inputs.accessPolicy.isDefault { inputs.tags = (gossip.ledger?.tags ?? [:]).mapValues(\.value.tags) }
         if let ipv4 {
             inputs.ipv4Prefix = ipv4.prefix
             for record in inputs.members {

@@ -75,6 +75,10 @@ extension MeshNode {
             for (key, member) in topology.members where key != me && !member.isPeer && sessions[key] == nil {
                 let name = Self.pathName(member.record)
                 let theirs = member.record.candidates
+                guard topology.mayConnect(me, key) else {
+                    ineligible[key] = "the access policy allows no flow between this node and \(name)"
+                    continue
+                }
                 guard !mine.isEmpty else {
                     ineligible[key] = "this node has published no candidates yet"
                     continue

@@ -33,6 +33,7 @@ extension MeshTopology {
             routing.routes.append(prefix)
         }
         if !member.isPeer { addClientRelays(me, to: &routing) }
+        restrict(&routing, for: me)
         let advertisesAny = !member.record.routes.isEmpty
         let relaysClients = member.isPeer && routing.sessions.keys.contains { members[$0]?.isPeer == false }
         routing.forwards = advertisesAny || relaysClients

@@ -1,3 +1,5 @@
+import GossipCRDT
+
 /// Who forwards what in one mesh, computed from the present members' records alone.
 ///
 /// Every node computes the same topology from the same membership, so the decisions below need
@@ -42,12 +44,19 @@ public struct MeshTopology: Sendable {
     /// `directExits(of:)` of every client, computed once: building a node's sessions asks for
     /// it per client pair.
     private var exitsOfClients: [WireGuardPublicKey: Set<WireGuardPublicKey>] = [:]
+    /// The access policy over these members: pairs it gives no flow at all get no session
+    /// (`MeshTopology+Access`).
+    public let access: AccessGate
+    /// Which member each host prefix (`hostPrefixes(of:)`) belongs to.
+    let hosts: [IPPrefix: WireGuardPublicKey]
 
     public init(
         mesh: MeshID, members records: [NodeRecord], ipv4Prefix: IPPrefix? = nil,
-        ipv4: [WireGuardPublicKey: IPv4Address] = [:]
+        ipv4: [WireGuardPublicKey: IPv4Address] = [:], access policy: AccessPolicy = .everyoneReachesEveryone,
+        tags: [NodeID: [AccessTag]] = [:]
     ) {
         self.mesh = mesh
+        self.access = AccessGate(policy: policy, tags: tags, members: records.map(\.wireGuardKey.nodeID))
         self.ipv4Prefix = ipv4Prefix
         self.ipv4 = ipv4Prefix == nil ? [:] : ipv4
         var members: [WireGuardPublicKey: Member] = [:]
@@ -55,6 +64,14 @@ public struct MeshTopology: Sendable {
             members[record.wireGuardKey] = Member(record: record, word: Rendezvous.word(of: record.wireGuardKey))
         }
         self.members = members
+        var hosts: [IPPrefix: WireGuardPublicKey] = [:]
+        for record in records {
+            hosts[IPPrefix(address: .v6(record.address), length: 128)!] = record.wireGuardKey
+            if let v4 = self.ipv4[record.wireGuardKey] {
+                hosts[IPPrefix(address: .v4(v4), length: 32)!] = record.wireGuardKey
+            }
+        }
+        self.hosts = hosts
         let peers = members.values.filter(\.isPeer).map(\.key).sorted()
         self.peers = peers
         var attachments: [WireGuardPublicKey: WireGuardPublicKey] = [:]
