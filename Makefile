@@ -22,7 +22,7 @@ LINK = -Xswiftc -L$(STATIC_CXX) -Xswiftc -Xfrontend -Xswiftc -function-sections 
 # The order file is smegd's: linked into smegctl, every name in it would be a warning.
 LAYOUT = $(LINK) -Xlinker --symbol-ordering-file=$(CURDIR)/scripts/layout/smegd.order
 
-.PHONY: all deps build release layout-check lint unit fuzz test netns-test daemon-test routing-test failure-test hostile-test hostile-netns-test owners-test roaming-test direct-paths-test examples vm-test demo sim bench-crdt bench bench-wg bench-direct clean help
+.PHONY: all deps build release layout-check lint unit fuzz test netns-test daemon-test routing-test failure-test hostile-test hostile-netns-test owners-test acl-test roaming-test direct-paths-test examples vm-test demo sim bench-crdt bench bench-wg bench-direct clean help
 
 all: build
 
@@ -33,7 +33,7 @@ help:
 	@echo "make bench  smegd against Serf (plain and encrypted) on loopback, N = 20 and 100 (BENCH_N); see BENCHMARKS.md"
 	@echo "make bench-wg   an idle mesh with WireGuard in namespaces: uplink bytes per node, gossip and WireGuard"
 	@echo "make bench-direct   two NAT'd clients, direct against relayed: round trips and iperf3 TCP throughput"
-	@echo "make daemon-test / routing-test / failure-test / hostile-test / hostile-netns-test / owners-test / roaming-test / direct-paths-test / examples / netns-test / vm-test   one stage of make test"
+	@echo "make daemon-test / routing-test / failure-test / hostile-test / hostile-netns-test / owners-test / acl-test / roaming-test / direct-paths-test / examples / netns-test / vm-test   one stage of make test"
 	@echo "make sim    the simulator's bars at 1000 nodes, 20 seeds, without and with 10% loss"
 	@echo "make bench-crdt   merge and delta micro-benchmark on a 10,000-entry store"
 
@@ -58,7 +58,7 @@ lint: deps
 # The CPU-bound suites (thousands of X25519s, simulated meshes, hostile scripts) run on their own:
 # in one process with the others they hold both threads of the cooperative pool for seconds on
 # a 2-core machine, and the suites that serve real sockets in-process time out waiting for it.
-HEAVY_SUITES = AccessTests|AccessPolicyPropertyTests|OwnerLedgerTests|DirectPathHarnessTests|DirectPathsTests|NATHarnessTests|RoamingTests|FrameV2BoundsTests|FrameV2NetworkTests|HostileMemberTests|HostileCapacityTests|HostileRegressionTests|KeyAgreementBudgetTests|SimulationTests|GossipCoreTests|EvictionAtScaleTests
+HEAVY_SUITES = AccessTests|AccessEnforcementTests|AccessPolicyPropertyTests|OwnerLedgerTests|DirectPathHarnessTests|DirectPathsTests|NATHarnessTests|RoamingTests|FrameV2BoundsTests|FrameV2NetworkTests|HostileMemberTests|HostileCapacityTests|HostileRegressionTests|KeyAgreementBudgetTests|SimulationTests|GossipCoreTests|EvictionAtScaleTests
 # The suites that serve real sockets in-process run on their own too: even hundreds of small
 # tests in parallel kept the pool busy long enough for the metrics server's test to time out.
 SOCKET_SUITES = MetricsTests|ControlServerLimitTests|ControlServerTests|NameServiceTests
@@ -81,6 +81,7 @@ test: deps lint unit
 	@scripts/hostile-test.sh
 	@scripts/hostile-netns-test.sh
 	@scripts/owners-test.sh
+	@scripts/acl-test.sh
 	@scripts/roaming-test.sh
 	@scripts/direct-paths-test.sh
 	@scripts/examples-test.sh
@@ -122,6 +123,9 @@ hostile-netns-test: build
 # machine is destroyed and a second owner evicts and invites.
 owners-test: build
 	@scripts/owners-test.sh
+
+acl-test: build
+	@scripts/acl-test.sh
 
 # A laptop behind NAT frozen for 20 s and 90 s, its smegd stopped, killed and restarted, and
 # moved to another NAT: pings both ways with three peers within 2 s of each (docs/operations.md).

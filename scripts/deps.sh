@@ -7,7 +7,7 @@ packages=(
     build-essential pkg-config
     libsodium-dev libmnl-dev
     wireguard-tools wireguard-go
-    iproute2 iputils-ping nftables iptables iperf3
+    iproute2 iputils-ping nftables iptables iperf3 netcat-openbsd
     graphviz dnsutils curl procps psmisc
     python3
     qemu-system-x86 busybox-static cpio kmod zstd xz-utils
