@@ -87,7 +87,8 @@ public struct StatusResponse: Codable, Sendable, Equatable {
 public struct PathView: Codable, Sendable, Equatable {
     /// "self", "direct" (a WireGuard session of its own with the member: peers with each other,
     /// a client with its peer or exit, a punched pair), "punching" (relayed while a direct path
-    /// is tried) or "relayed".
+    /// is tried), "relayed", or "denied" (the access policy allows no flow between the two, so
+    /// they have no path at all).
     public var kind: String
     /// The relays' short ids, in the order packets cross them.
     public var via: [String]
@@ -122,7 +123,8 @@ public struct PathCounts: Codable, Sendable, Equatable {
         self.relayed = relayed
     }
 
-    /// Counts the paths of other members; this node's own ("self") and unknown kinds are left out.
+    /// Counts the paths of other members; this node's own ("self"), "denied" and unknown kinds
+    /// are left out.
     public init(_ paths: [PathView]) {
         self.init()
         for path in paths {

@@ -330,6 +330,9 @@ extension MeshNode {
     public func pathView(of key: WireGuardPublicKey, now: Instant) -> PathView {
         let me = identity.wireGuardPublicKey
         guard key != me else { return PathView(kind: "self") }
+        guard topology.mayConnect(me, key) else {
+            return PathView(kind: "denied", reason: "the access policy allows no flow between them, either way")
+        }
         let device = WireGuardKey(bytes: key.bytes)
         let endpoint = device.flatMap { kernelPeers[$0]?.endpoint }.map(\.description)
         let since = paths.direct.since(of: key).map { now.since($0).seconds }
@@ -352,13 +355,14 @@ extension MeshNode {
     }
 
     /// How many members this node reaches directly, is punching to, and reaches through relays
-    /// (this node left out): what `pathView` says of each, counted without building the views.
+    /// (this node and the members the access policy keeps apart from it left out): what
+    /// `pathView` says of each, counted without building the views.
     public func pathCounts() -> PathCounts {
         var counts = PathCounts()
         let me = identity.wireGuardPublicKey
         for member in engine.members {
             let key = WireGuardPublicKey(nodeID: member.owner)
-            guard key != me, records[member.owner] != nil else { continue }
+            guard key != me, records[member.owner] != nil, topology.mayConnect(me, key) else { continue }
             if paths.sessions.contains(key) || paths.direct.phase(of: key) == .direct {
                 counts.direct += 1
             } else if paths.direct.phase(of: key) != nil {

@@ -39,6 +39,9 @@ import Testing
                 && net.desiredPeers(at: 4).isEmpty
         }
         #expect(took != nil, "sessions follow the policy within 5 s: \(String(describing: took))")
+        let apart = net.nodes[4].core.pathView(of: net.nodes[0].identity.wireGuardPublicKey, now: net.now)
+        #expect(apart.kind == "denied" && apart.reason?.contains("access policy") == true)
+        #expect(net.nodes[1].core.pathView(of: net.nodes[3].identity.wireGuardPublicKey, now: net.now).kind == "direct")
         // The server's filter lets the laptops open tcp/22 and nothing else; a laptop opens
         // nothing to the other.
         let server = try #require(net.nodes[3].desired?.filter.access)
