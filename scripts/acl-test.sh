@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Access control suite: real smegd nodes in network namespaces with real (userspace) WireGuard,
 # three peers and two laptops behind NAT routers (nftables masquerade). The owner tags the
-# laptops `laptop` and one peer `server`, chosen so that it is not the first laptop's own peer
-# (the relay its whole traffic goes through), and signs
+# laptops `laptop` and one peer `server`, chosen so that it is neither the owner nor the first
+# laptop's own peer (the relay its whole traffic goes through), and signs
 #     allow tag:laptop -> tag:server tcp/22 icmp
 #   1. every ordered pair pings (-6 and -4) exactly when the policy allows it: a laptop pings the
 #      server; the server cannot ping back (rules are directional); two peers with no rule have
@@ -64,7 +64,8 @@ attachment() {
 relay1=$(attachment c1)
 relay2=$(attachment c2)
 server=""
-for name in "${peers[@]}"; do [[ $name == "$relay1" || -n $server ]] || server=$name; done
+# Not p1 either, which signs: the server learns each policy through gossip, as any member.
+for name in "${peers[@]}"; do [[ $name == "$relay1" || $name == p1 || -n $server ]] || server=$name; done
 others=()
 for name in "${peers[@]}"; do [[ $name == "$server" ]] || others+=("$name"); done
 lab_log "0/3 five members ping each other; c1's peer is $relay1, c2's is $relay2; the server is $server"
@@ -128,6 +129,7 @@ lab_log "1/3 pings follow the policy over both families (c1's filter dropped $((
 for port in 22 80; do
     for family in 4 6; do
         lab_spawn "$LAB_DIR/nc-$port-$family.log" ip netns exec "$LAB_PREFIX-$server" nc "-$family" -l -k "$port"
+        [[ $port$family != 226 ]] || probe6=$LAB_LAST_PID
     done
 done
 reaches() { lab_exec "$1" nc -z -w 2 "$2" "$3"; }
@@ -139,12 +141,21 @@ for target in "${addr[$server]}" "${addr4[$server]}"; do
 done
 lab_log "2/3 tcp/22 passes, tcp/80 does not (nc, IPv6 and IPv4)"
 
-# 3. A session open across the revoke.
-session_log=$LAB_DIR/nc-22-6.log
+# 3. A session open across the revoke, to a listener of its own.
+kill "$probe6" 2>/dev/null || true
+session_log=$LAB_DIR/session-server.log
+lab_spawn "$session_log" ip netns exec "$LAB_PREFIX-$server" nc -6 -l 22
+sleep 0.5
+# nc itself is the lab's process (stopped at the end: exec), and the lines stop when it has
+# gone (EPIPE). A background job's standard input is /dev/null unless redirected in it.
 lab_spawn "$LAB_DIR/session.log" ip netns exec "$LAB_PREFIX-c1" bash -c \
-    "while true; do echo \"line \$EPOCHREALTIME\"; sleep 0.1; done | nc -6 ${addr[$server]} 22"
+    "exec nc -v -6 ${addr[$server]} 22 < <(while echo \"line \$EPOCHREALTIME\"; do sleep 0.1; done)"
 growing() { [[ $(wc -l <"$session_log") -gt 20 ]]; }
-lab_wait 10 "the nc session carries lines" growing
+if ! lab_until "$EPOCHREALTIME" 10 growing >/dev/null; then
+    echo "server side: $(wc -l <"$session_log") lines; client side:" >&2
+    tail -n 5 "$LAB_DIR/session.log" >&2 || true
+    lab_fail "the nc session from c1 to the server's tcp/22 carries no lines"
+fi
 cat >"$policy" <<'EOF'
 # the laptops may only ping: the server, and each other
 allow tag:laptop -> tag:server icmp
