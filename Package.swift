@@ -28,6 +28,10 @@ var targets: [Target] = [
         providers: [.apt(["libmnl-dev"])]
     ),
 
+    // The version the build was made from, written by the version plugin (scripts/version.sh).
+    .target(name: "SmegBuildInfo", swiftSettings: strict, plugins: ["VersionPlugin"]),
+    .plugin(name: "VersionPlugin", capability: .buildTool()),
+
     // Pure replicated state: no I/O, no clock, no randomness of its own.
     .target(name: "GossipCRDT", swiftSettings: strict),
 
@@ -35,14 +39,21 @@ var targets: [Target] = [
     // state and the control API's definition. No socket, file or process.
     .target(
         name: "MeshCore",
-        dependencies: ["GossipCRDT", "CSodium"],
+        dependencies: ["GossipCRDT", "CSodium", "SmegBuildInfo"],
         swiftSettings: strict
     ),
     // The drivers, as NIOPosix is to NIOCore: rtnetlink and generic netlink, the WireGuard
     // backends (kernel netlink, wireguard-go over UAPI), files, the control socket's client.
+    // The control socket's blocking client, apart from the drivers so that smegctl links neither
+    // them nor the Foundation they use (MeshLinux re-exports it).
+    .target(
+        name: "MeshControl",
+        dependencies: ["MeshCore"],
+        swiftSettings: strict
+    ),
     .target(
         name: "MeshLinux",
-        dependencies: ["MeshCore", "CMnl"],
+        dependencies: ["MeshCore", "MeshControl", "CMnl"],
         swiftSettings: strict
     ),
 
@@ -66,7 +77,7 @@ var targets: [Target] = [
         name: "smegctl",
         dependencies: [
             "MeshCore",
-            "MeshLinux",
+            "MeshControl",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: strict
@@ -171,6 +182,7 @@ let package = Package(
         .executable(name: "smeg-netcheck", targets: ["smeg-netcheck"]),
         .executable(name: "smeg-attack", targets: ["smeg-attack"]),
         .library(name: "MeshCore", targets: ["MeshCore"]),
+        .library(name: "MeshControl", targets: ["MeshControl"]),
         .library(name: "MeshLinux", targets: ["MeshLinux"]),
         .library(name: "GossipCRDT", targets: ["GossipCRDT"]),
     ],

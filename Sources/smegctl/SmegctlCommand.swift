@@ -1,6 +1,11 @@
 import ArgumentParser
-import Foundation
 import MeshCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The operator's CLI; it talks to the local `smegd` over its control socket.
 @main
@@ -9,21 +14,26 @@ struct SmegctlCommand: ParsableCommand {
         commandName: "smegctl",
         abstract: "Control the local smegmesh daemon (smegd).",
         discussion: """
-            smegctl sends requests to smegd over its Unix control socket (default
+            smegctl sends requests to smegd over its Unix control socket (default \
             /run/smegmesh/smegd.sock, or $SMEG_SOCKET, or --socket) and prints the answers.
 
-            Owners (the node that ran `create`, and members it makes owners) sign who is a member,
-            invitations and evictions; every member checks those signatures and gossip spreads them,
-            so there is no server to run or to lose (docs/owners.md).
+            Owners (the node that ran `create`, and members it makes owners) sign who is a \
+            member, invitations and evictions; every member checks those signatures and gossip \
+            spreads them, so there is no server to run or to lose (docs/owners.md).
 
-            Start a mesh on one machine and join it from the others:
-              smegctl create --alias web1          # prints the mesh id and an invitation
-              smegctl join smeg2-...               # on every other machine
-              smegctl invite MESH                  # another invitation (one node, 24 h)
-              smegctl evict MESH stolen-laptop     # for good; rotates the secret
-              smegctl acl set MESH policy.acl      # who may reach whom (docs/acl.md)
-              smegctl get MESH                     # members, addresses, leader, paths
-              smegctl ping MESH laptop             # the path to a member, and round trips
+            Start a mesh on one machine; it prints the mesh id and an invitation:
+              smegctl create --alias web1
+            Join it on every other machine:
+              smegctl join smeg2-...
+            Invite one more node (valid 24 h), evict one for good (rotates the secret), and \
+            say who may reach whom (docs/acl.md):
+              smegctl invite MESH
+              smegctl evict MESH stolen-laptop
+              smegctl acl set MESH policy.acl
+            Members, addresses, leader and paths; the path to one member and round trips; \
+            the topology as a picture:
+              smegctl get MESH
+              smegctl ping MESH laptop
               smegctl graph | dot -Tsvg > mesh.svg
 
             Read verbs take --json for scripts. Exit codes: 0 success, 1 error, 2 usage error.
@@ -46,21 +56,21 @@ struct SmegctlCommand: ParsableCommand {
             try command.run()
         } catch let failure as CLIFailure {
             Output.error(failure.description)
-            Foundation.exit(ExitStatus.failure)
+            StandardStreams.exit(ExitStatus.failure)
         } catch let failure as CLIUsageFailure {
             for line in failure.description.split(separator: "\n") { Output.error(String(line)) }
-            Foundation.exit(ExitStatus.usage)
+            StandardStreams.exit(ExitStatus.usage)
         } catch let error as ControlClientError {
             Output.error(error.description)
-            Foundation.exit(ExitStatus.failure)
+            StandardStreams.exit(ExitStatus.failure)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 exit(withError: error)  // --help, --version
             }
             let message = fullMessage(for: error)
-            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
-            Foundation.exit(code == .validationFailure ? ExitStatus.usage : ExitStatus.failure)
+            if !message.isEmpty { StandardStreams.writeError(message + "\n") }
+            StandardStreams.exit(code == .validationFailure ? ExitStatus.usage : ExitStatus.failure)
         }
     }
 }

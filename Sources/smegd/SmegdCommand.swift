@@ -11,18 +11,20 @@ struct SmegdCommand: ParsableCommand {
         commandName: "smegd",
         abstract: "The smegmesh daemon: gossips mesh membership and programs WireGuard on this node.",
         discussion: """
-            Every node of a mesh runs smegd. There is no server: the daemons gossip a replicated
-            membership store to each other and each one turns it into WireGuard peers, addresses and
-            routes on its own machine. Operators talk to the local daemon with `smegctl` over a Unix
-            socket.
+            Every node of a mesh runs smegd. There is no server: the daemons gossip a replicated \
+            membership store to each other and each one turns it into WireGuard peers, addresses \
+            and routes on its own machine. Operators talk to the local daemon with `smegctl` over \
+            a Unix socket.
 
-            Settings come from defaults, then the configuration file (a flat YAML mapping, see
+            Settings come from defaults, then the configuration file (a flat YAML mapping, see \
             docs/configuration.md), then --set and the flags below, later ones winning.
 
-            Typical use (as root):
-              smegd                                 # defaults, no configuration file needed
+            Typical use (as root), with defaults and no configuration file:
+              smegd
+            With a configuration file and more logging:
               smegd --config /etc/smegmesh/smegd.yaml --log-level debug
-              smegd --check-config                  # validate and print the effective settings
+            To validate and print the effective settings:
+              smegd --check-config
             """,
         version: SmegVersion.string
     )

@@ -29,11 +29,17 @@ struct ProcessResult {
 }
 
 enum ProcessRunner {
-    /// Runs `executable` with `arguments`, waiting for it to exit.
-    static func run(_ executable: URL, _ arguments: [String], stdin: String? = nil) throws -> ProcessResult {
+    /// Runs `executable` with `arguments`, waiting for it to exit; `environment` adds to (or
+    /// replaces entries of) this process's environment.
+    static func run(
+        _ executable: URL, _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]
+    ) throws -> ProcessResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe()
         let err = Pipe()
         let input = Pipe()

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// One request of the control API with the type of its answer: the route, its JSON body and
 /// how the answer is read. `ControlAPI`'s functions are the only way smegctl makes one.

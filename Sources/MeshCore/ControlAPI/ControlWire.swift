@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Why a control request failed, phrased for the person at the terminal.
 public enum ControlClientError: Error, CustomStringConvertible, Equatable {
@@ -101,7 +105,7 @@ public enum HTTPResponseParser {
         for line in lines.dropFirst() {
             let parts = line.split(separator: ":", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "content-length" {
-                guard let length = Int(parts[1].trimmingCharacters(in: .whitespaces)), length <= body.count else {
+                guard let length = Int(parts[1].trimmingWhitespace()), length <= body.count else {
                     throw ControlClientError.badResponse("truncated body")
                 }
                 body = Array(body.prefix(length))

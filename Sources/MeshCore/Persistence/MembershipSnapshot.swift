@@ -1,5 +1,10 @@
-import Foundation
 import GossipCRDT
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The member store as `members.json` holds it, and the way back.
 ///

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The invites this node issued as an owner (`invites.json`, mode 0600): written before any
 /// grant is sent, so a use counted is never forgotten by a crash and a single-use invite cannot

@@ -1,7 +1,12 @@
 import ArgumentParser
-import Foundation
+import MeshControl
 import MeshCore
-import MeshLinux
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Access control (docs/acl.md): the owner-signed policy of who may open which flows to whom,
 /// and the tags owners give members for it.
@@ -92,13 +97,12 @@ struct Acl: ParsableCommand {
             let limit = AccessPolicyText.maxBytes
             let data: Data
             if file == "-" {
-                data = FileHandle.standardInput.readData(ofLength: limit + 1)
+                data = Data(StandardStreams.readInput(limit: limit + 1))
             } else {
-                guard let handle = FileHandle(forReadingAtPath: file) else {
+                guard let bytes = StandardStreams.read(path: file, limit: limit + 1) else {
                     throw CLIUsageFailure("cannot read \(file)")
                 }
-                defer { try? handle.close() }
-                data = handle.readData(ofLength: limit + 1)
+                data = Data(bytes)
             }
             guard data.count <= limit else {
                 throw CLIUsageFailure("\(file) is larger than \(limit) bytes, more than a policy may be")

@@ -1,6 +1,11 @@
 import ArgumentParser
-import Foundation
 import MeshCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 struct Invite: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,10 +18,13 @@ struct Invite: ParsableCommand {
             used up or revoked admits nobody, and rotating the secret leaves it valid.
 
             By default an invitation admits one node within 24 hours:
-              smegctl invite MESH                           # one node, 24 h
-              smegctl invite MESH --uses 5 --expires 7d     # five nodes within a week
-              smegctl invite MESH --role client             # a guest device: client only
-              smegctl invites MESH                          # what was issued, uses left
+              smegctl invite MESH
+            Five nodes within a week:
+              smegctl invite MESH --uses 5 --expires 7d
+            A guest device, which may only be a client:
+              smegctl invite MESH --role client
+            What was issued and how many uses are left; revoking one:
+              smegctl invites MESH
               smegctl invite revoke MESH ID
             """,
         subcommands: [Make.self, Revoke.self], defaultSubcommand: Make.self)

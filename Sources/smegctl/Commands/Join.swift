@@ -1,15 +1,23 @@
 import ArgumentParser
-import Foundation
 import MeshCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 struct Join: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Join an existing mesh with an invite token.",
         discussion: """
-            Usually: smegctl join smeg1-...
-            Without a token, give the mesh id, at least one bootstrap endpoint and the secret
+            Usually, with the token that `smegctl create` or `smegctl invite` printed:
+              smegctl join smeg1-...
+
+            Without a token, give the mesh id, at least one bootstrap endpoint and the secret \
             (base64) in a file or on standard input:
-              smegctl join --mesh-id ID --bootstrap 203.0.113.5:51900 --secret-file - < secret
+              smegctl join --mesh-id ID --bootstrap 203.0.113.5:51900 \\
+                --secret-file - < secret
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -44,7 +52,7 @@ struct Join: ParsableCommand {
 
     func run() throws {
         var request = JoinMeshRequest(
-            token: token?.trimmingCharacters(in: .whitespacesAndNewlines), options: mesh.options,
+            token: token?.trimmingWhitespace(), options: mesh.options,
             allowUnsignedSettings: allowUnsignedSettings ? true : nil)
         if let secretFile {
             request.meshId = meshId
@@ -66,20 +74,20 @@ struct Join: ParsableCommand {
             "warning: the name and route policy of mesh \(summary.meshId) are not signed by an owner (an older "
             + "mesh, or a token someone altered); if the mesh was made by a current smegmesh, leave it and join "
             + "with a token from `smegctl invite` on a member you trust\n"
-        FileHandle.standardError.write(Data(warning.utf8))
+        StandardStreams.writeError(warning)
     }
 
     private func readSecret(_ path: String) throws -> String {
         let data: Data?
         if path == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
+            data = Data(StandardStreams.readInput(limit: 1025))
         } else {
             data = FileManager.default.contents(atPath: path)
         }
         guard let data, data.count <= 1024 else {
             throw CLIFailure("cannot read the mesh secret from \(path == "-" ? "standard input" : path)")
         }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: data, as: UTF8.self).trimmingWhitespace()
         guard !text.isEmpty else { throw CLIFailure("the mesh secret in \(path) is empty") }
         return text
     }

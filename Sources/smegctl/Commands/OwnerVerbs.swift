@@ -134,7 +134,9 @@ struct Policy: ParsableCommand {
             a signed, versioned statement that every member applies (the newest version wins), \
             and a member's routes the new policy forbids stop being used at once.
               smegctl policy show MESH
-              smegctl policy set MESH --allow-exit-nodes --allow-route 192.168.1.0/24
+              smegctl policy set MESH --allow-exit-nodes \\
+                --allow-route 192.168.1.0/24
+
             `set` replaces the whole policy: flags not given are off.
             """,
         subcommands: [Show.self, Set.self])

@@ -1,6 +1,6 @@
 import ArgumentParser
+import MeshControl
 import MeshCore
-import MeshLinux
 
 /// `smegctl ping`: is a member reachable over the mesh right now, how, and how fast.
 struct Ping: ParsableCommand {

@@ -1,5 +1,10 @@
-import Foundation
 import MeshCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// What `smegctl ping` prints: a line per probe, in the order they went out, then a summary in
 /// the words of ping(8), so that it reads like the tool people already know.
@@ -48,8 +53,22 @@ enum PingText {
 
     /// Two significant digits or so: 0.84, 2.1, 153.
     static func milliseconds(_ value: Double) -> String {
-        if value < 1 { return String(format: "%.2f", value) }
-        if value < 100 { return String(format: "%.1f", value) }
-        return String(format: "%.0f", value)
+        if value < 1 { return fixed(value, digits: 2) }
+        if value < 100 { return fixed(value, digits: 1) }
+        return fixed(value, digits: 0)
+    }
+
+    /// `value` rounded to `digits` decimals, as printf's `%.Nf` prints it (no Foundation).
+    static func fixed(_ value: Double, digits: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded(.toNearestOrEven)
+        guard scaled.isFinite, scaled < 1e18 else { return "\(value)" }
+        let units = UInt64(scaled)
+        let whole = units / UInt64(scale)
+        let sign = value < 0 && units > 0 ? "-" : ""
+        guard digits > 0 else { return "\(sign)\(whole)" }
+        let fraction = String(units % UInt64(scale))
+        return "\(sign)\(whole)." + String(repeating: "0", count: digits - fraction.count) + fraction
     }
 }

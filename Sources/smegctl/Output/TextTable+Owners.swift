@@ -1,5 +1,10 @@
-import Foundation
 import MeshCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Owners, evictions and removals, as `owner list`, `get` and `status` print them.
 extension TextTable {
@@ -58,8 +63,6 @@ extension TextTable {
 
     static func timestamp(_ millis: UInt64) -> String {
         let date = Date(timeIntervalSince1970: Double(millis) / 1000)
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        return date.formatted(.iso8601)
     }
 }

@@ -1,6 +1,11 @@
 import ArgumentParser
-import Foundation
 import MeshCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// An error that ends the command with exit code 1 and one line on stderr.
 struct CLIFailure: Error, CustomStringConvertible {
@@ -32,11 +37,11 @@ enum Output {
     }
 
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("smegctl: \(message)\n".utf8))
+        StandardStreams.writeError("smegctl: \(message)\n")
     }
 
     /// A remark for the person, on stderr, so that stdout stays what scripts read.
     static func note(_ message: String) {
-        FileHandle.standardError.write(Data("\(message)\n".utf8))
+        StandardStreams.writeError("\(message)\n")
     }
 }

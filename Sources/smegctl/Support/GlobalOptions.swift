@@ -1,7 +1,12 @@
 import ArgumentParser
-import Foundation
+import MeshControl
 import MeshCore
-import MeshLinux
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Options every verb accepts.
 struct GlobalOptions: ParsableArguments {

@@ -137,6 +137,8 @@ struct Daemon: Service {
     }
 
     static func declareMetrics(_ metrics: MetricsRegistry) {
+        metrics.declare("smeg_build_info", .gauge, help: "Always 1; the version label is this smegd's version.")
+        metrics.set("smeg_build_info", 1, labels: ["version": SmegVersion.string])
         metrics.declare("smeg_members", .gauge, help: "Present members of each mesh, this node included.")
         metrics.declare("smeg_is_leader", .gauge, help: "1 when this node leads the mesh's heartbeat epochs.")
         metrics.declare("smeg_gossip_frames_total", .counter, help: "Gossip frames sent and received.")

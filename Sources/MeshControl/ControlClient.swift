@@ -1,4 +1,3 @@
-import Foundation
 import MeshCore
 
 #if canImport(Glibc)
