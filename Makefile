@@ -72,7 +72,7 @@ unit: build
 fuzz: deps
 	@scripts/fuzz.sh
 
-test: deps lint unit
+test: deps lint unit package-test
 	@$(MAKE) --no-print-directory demo
 	@scripts/layout-check.sh "$$($(SWIFT) build $(RELEASE) --show-bin-path)/smegd"
 	@scripts/fuzz.sh

@@ -56,7 +56,9 @@ struct Acl: ParsableCommand {
             discussion: """
                 FILE is checked here first, then on this node against the members it knows; \
                 any error is printed with its line and column, exit status 2, and nothing is \
-                signed. Every member applies the new version within seconds.
+                signed. Every member applies the new version within seconds: its WireGuard \
+                sessions and its nftables rules follow it, and flows the new version no longer \
+                allows stop at their next packet, open ones included (docs/acl.md).
                 """)
 
         @OptionGroup var global: GlobalOptions
