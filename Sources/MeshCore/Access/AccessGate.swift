@@ -18,9 +18,6 @@ public struct AccessGate: Sendable {
         var to: [UInt64]
     }
 
-    /// Everyone reaches everyone: no policy was signed.
-    public static let open = AccessGate(policy: .everyoneReachesEveryone, tags: [:], members: [])
-
     public init(policy: AccessPolicy, tags: [NodeID: [AccessTag]], members: some Sequence<NodeID>) {
         self.policy = policy
         self.tags = tags

@@ -8,7 +8,11 @@
 extension AccessFilter {
     /// The table body's lines (indented for `table inet NAME { ... }`) on `interface`.
     public func script(interface: String) -> [String] {
-        let classes = trafficClasses
+        let (openedInOrder, answeredInOrder, pairsInOrder) = (
+            Self.sorted(opened), Self.sorted(answered), relayed.sorted { Self.precedes($0.key, $1.key) }
+        )
+        let classes = Self.classes(
+            openedInOrder.map(\.value) + answeredInOrder.map(\.value) + pairsInOrder.map(\.value))
         var index: [AccessTraffic: Int] = [:]
         for (position, traffic) in classes.enumerated() { index[traffic] = position }
         var names: [IPAddress: String] = [:]
@@ -38,15 +42,16 @@ extension AccessFilter {
             lines.append("    }")
         }
         for (suffix, bits, type) in [("6", 128, "ipv6_addr"), ("4", 32, "ipv4_addr")] {
-            map("opened" + suffix, type: type, Self.sorted(opened, bits: bits).map { (name($0.key), $0.value) })
-            map("answered" + suffix, type: type, Self.sorted(answered, bits: bits).map { (name($0.key), $0.value) })
-            let pairs = relayed.filter { $0.key.source.bitCount == bits }.sorted {
-                Self.precedes($0.key.source, $1.key.source)
-                    || ($0.key.source == $1.key.source && Self.precedes($0.key.destination, $1.key.destination))
+            func of(_ entries: [(key: IPAddress, value: AccessTraffic)]) -> [(String, AccessTraffic)] {
+                entries.filter { $0.key.bitCount == bits }.map { (name($0.key), $0.value) }
             }
+            map("opened" + suffix, type: type, of(openedInOrder))
+            map("answered" + suffix, type: type, of(answeredInOrder))
             map(
                 "relayed" + suffix, type: "\(type) . \(type)",
-                pairs.map { (name($0.key.source) + " . " + name($0.key.destination), $0.value) })
+                pairsInOrder.filter { $0.key.source.bitCount == bits }.map {
+                    (name($0.key.source) + " . " + name($0.key.destination), $0.value)
+                })
         }
         let services = gossip.filter { $0.address.bitCount == 128 }.sorted {
             Self.precedes($0.address, $1.address) || ($0.address == $1.address && $0.port < $1.port)
@@ -115,16 +120,15 @@ extension AccessFilter {
 
     /// The distinct kinds of traffic the maps jump to, in a stable order.
     var trafficClasses: [AccessTraffic] {
-        var classes: [AccessTraffic] = []
+        Self.classes(
+            Self.sorted(opened).map(\.value) + Self.sorted(answered).map(\.value)
+                + relayed.sorted { Self.precedes($0.key, $1.key) }.map(\.value))
+    }
+
+    /// `values` without repeats, in the order they first appear.
+    private static func classes(_ values: [AccessTraffic]) -> [AccessTraffic] {
         var seen = Set<AccessTraffic>()
-        let values =
-            Self.sorted(opened, bits: nil).map(\.value) + Self.sorted(answered, bits: nil).map(\.value)
-            + relayed.sorted {
-                Self.precedes($0.key.source, $1.key.source)
-                    || ($0.key.source == $1.key.source && Self.precedes($0.key.destination, $1.key.destination))
-            }.map(\.value)
-        for value in values where seen.insert(value).inserted { classes.append(value) }
-        return classes
+        return values.filter { seen.insert($0).inserted }
     }
 
     /// The rules of one kind of traffic's chain: each accepts what it allows.
@@ -145,10 +149,12 @@ extension AccessFilter {
         return rules
     }
 
-    private static func sorted(
-        _ map: [IPAddress: AccessTraffic], bits: Int?
-    ) -> [(key: IPAddress, value: AccessTraffic)] {
-        map.filter { bits == nil || $0.key.bitCount == bits }.sorted { precedes($0.key, $1.key) }
+    private static func sorted(_ map: [IPAddress: AccessTraffic]) -> [(key: IPAddress, value: AccessTraffic)] {
+        map.sorted { precedes($0.key, $1.key) }
+    }
+
+    static func precedes(_ a: Pair, _ b: Pair) -> Bool {
+        precedes(a.source, b.source) || (a.source == b.source && precedes(a.destination, b.destination))
     }
 
     static func precedes(_ a: IPAddress, _ b: IPAddress) -> Bool {

@@ -142,11 +142,14 @@ extension AccessFilter {
         var filter = AccessFilter()
         filter.meshNetworks = topology.meshNetworks
         let keys = topology.members.keys.sorted()
+        // Each member's addresses, asked for once per pair below.
+        var addressesOf: [WireGuardPublicKey: [IPAddress]] = [:]
+        for key in keys { addressesOf[key] = topology.hostPrefixes(of: key).map(\.address) }
         for key in keys {
             let record = topology.members[key]!.record
             filter.gossip.insert(Service(.v6(record.address), record.gossipPort))
             guard key != me else { continue }
-            let addresses = topology.hostPrefixes(of: key).map(\.address)
+            let addresses = addressesOf[key]!
             let opened = access.traffic(from: key.nodeID, to: me.nodeID)
             let answered = access.traffic(from: me.nodeID, to: key.nodeID)
             for address in addresses {
@@ -163,9 +166,8 @@ extension AccessFilter {
                 for (source, destination) in [(client, other), (other, client)] {
                     let traffic = access.traffic(from: source.nodeID, to: destination.nodeID)
                     guard !traffic.isEmpty else { continue }
-                    let to = topology.hostPrefixes(of: destination).map(\.address)
-                    for from in topology.hostPrefixes(of: source).map(\.address) {
-                        for address in to where address.bitCount == from.bitCount {
+                    for from in addressesOf[source]! {
+                        for address in addressesOf[destination]! where address.bitCount == from.bitCount {
                             filter.relayed[Pair(from, address)] = traffic
                         }
                     }

@@ -91,8 +91,12 @@ extension MeshTopology {
     /// and the /32 of its IPv4 address when it has one.
     func hostPrefixes(of key: WireGuardPublicKey) -> [IPPrefix] {
         let address = members[key]?.record.address ?? OverlayAddress.derive(mesh: mesh, wireGuardKey: key)
+        return Self.hostPrefixes(address, ipv4[key])
+    }
+
+    static func hostPrefixes(_ address: IPv6Address, _ ipv4: IPv4Address?) -> [IPPrefix] {
         let v6 = IPPrefix(address: .v6(address), length: 128)!
-        guard let v4 = ipv4[key] else { return [v6] }
-        return [v6, IPPrefix(address: .v4(v4), length: 32)!]
+        guard let ipv4 else { return [v6] }
+        return [v6, IPPrefix(address: .v4(ipv4), length: 32)!]
     }
 }

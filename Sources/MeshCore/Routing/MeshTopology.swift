@@ -66,9 +66,8 @@ public struct MeshTopology: Sendable {
         self.members = members
         var hosts: [IPPrefix: WireGuardPublicKey] = [:]
         for record in records {
-            hosts[IPPrefix(address: .v6(record.address), length: 128)!] = record.wireGuardKey
-            if let v4 = self.ipv4[record.wireGuardKey] {
-                hosts[IPPrefix(address: .v4(v4), length: 32)!] = record.wireGuardKey
+            for prefix in Self.hostPrefixes(record.address, self.ipv4[record.wireGuardKey]) {
+                hosts[prefix] = record.wireGuardKey
             }
         }
         self.hosts = hosts
