@@ -57,7 +57,7 @@ public enum KeyFile {
         var failure: KeyFileError?
         if fchmod(fd, 0o600) != 0 {
             failure = KeyFileError(path: temporary, problem: .io("chmod", errno))
-        } else if !writeAll(fd, content) {
+        } else if !FileDescriptorIO.writeAll(fd, content) {
             failure = KeyFileError(path: temporary, problem: .io("write", errno))
         } else if fsync(fd) != 0 {
             failure = KeyFileError(path: temporary, problem: .io("fsync", errno))
@@ -133,21 +133,6 @@ public enum KeyFile {
             throw KeyFileError(path: path, problem: .malformed("the key is not 32 bytes of base64"))
         }
         return secret
-    }
-
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes.withUnsafeBytes { buffer in
-                Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += count
-        }
-        return true
     }
 
     private static func directoryName(of path: String) -> String {

@@ -1,3 +1,5 @@
+import MeshCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -32,7 +34,7 @@ public enum AtomicFile {
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw FileError(path: temporary, operation: "create", errno: errno) }
         var failure: FileError?
-        if !writeAll(descriptor, bytes) {
+        if !FileDescriptorIO.writeAll(descriptor, bytes) {
             failure = FileError(path: temporary, operation: "write", errno: errno)
         } else if fchmod(descriptor, mode) != 0 {
             failure = FileError(path: temporary, operation: "chmod", errno: errno)
@@ -125,18 +127,5 @@ public enum AtomicFile {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         let parent = String(path[..<slash])
         return parent.isEmpty ? "/" : parent
-    }
-
-    private static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += written
-        }
-        return true
     }
 }

@@ -1,3 +1,5 @@
+import MeshCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -7,13 +9,7 @@
 /// (docs/operations.md, "What each binary holds").
 enum StandardStreams {
     static func writeError(_ text: String) {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return }
-            bytes = bytes.dropFirst(written)
-        }
+        _ = FileDescriptorIO.writeAll(STDERR_FILENO, Array(text.utf8))
     }
 
     /// Standard input up to its end or `limit` bytes, whichever comes first.
