@@ -35,11 +35,15 @@ var targets: [Target] = [
     // Pure replicated state: no I/O, no clock, no randomness of its own.
     .target(name: "GossipCRDT", swiftSettings: strict),
 
+    // The control API's definition: its routes, request and response types and framing, and the
+    // few values they carry. Apart from MeshCore (which re-exports it) so that smegctl, a client,
+    // links neither the protocol, the crypto nor the evaluation code (docs/operations.md).
+    .target(name: "MeshAPI", dependencies: ["SmegBuildInfo"], swiftSettings: strict),
     // The mesh domain, pure: identity, addresses, records, codecs, sealing, the desired kernel
-    // state and the control API's definition. No socket, file or process.
+    // state. No socket, file or process.
     .target(
         name: "MeshCore",
-        dependencies: ["GossipCRDT", "CSodium", "SmegBuildInfo"],
+        dependencies: ["MeshAPI", "GossipCRDT", "CSodium", "SmegBuildInfo"],
         swiftSettings: strict
     ),
     // The drivers, as NIOPosix is to NIOCore: rtnetlink and generic netlink, the WireGuard
@@ -48,7 +52,7 @@ var targets: [Target] = [
     // them nor the Foundation they use (MeshLinux re-exports it).
     .target(
         name: "MeshControl",
-        dependencies: ["MeshCore"],
+        dependencies: ["MeshAPI"],
         swiftSettings: strict
     ),
     .target(
@@ -76,7 +80,7 @@ var targets: [Target] = [
     .executableTarget(
         name: "smegctl",
         dependencies: [
-            "MeshCore",
+            "MeshAPI",
             "MeshControl",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
@@ -181,6 +185,7 @@ let package = Package(
         .executable(name: "smeg-crdt-bench", targets: ["smeg-crdt-bench"]),
         .executable(name: "smeg-netcheck", targets: ["smeg-netcheck"]),
         .executable(name: "smeg-attack", targets: ["smeg-attack"]),
+        .library(name: "MeshAPI", targets: ["MeshAPI"]),
         .library(name: "MeshCore", targets: ["MeshCore"]),
         .library(name: "MeshControl", targets: ["MeshControl"]),
         .library(name: "MeshLinux", targets: ["MeshLinux"]),

@@ -1,5 +1,5 @@
 import ArgumentParser
-import MeshCore
+import MeshAPI
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials

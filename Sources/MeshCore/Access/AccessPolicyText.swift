@@ -21,7 +21,7 @@ import GossipCRDT
 public enum AccessPolicyText {
     /// Larger files are refused before they are read: 256 rules naming two keys each, with
     /// comments, fit.
-    public static let maxBytes = 48 * 1024
+    public static let maxBytes = AccessPolicyRequest.maxTextBytes
     /// At most this many errors are reported, one per line.
     static let maxErrors = 20
 

@@ -13,7 +13,7 @@
 /// token, a mesh with an owner also carries its `MeshCharter`, which signs those settings; a
 /// token value with a charter has been checked to match it.
 public struct InviteToken: Hashable, Sendable {
-    public static let prefix = "smeg1-"
+    public static let prefix = InviteResponse.tokenPrefix
     public static let maxEndpoints = 8
     /// Enough for 8 maximal DNS names, the longest mesh name and the largest policy, in plain
     /// and again in the charter; checked before anything is decoded.

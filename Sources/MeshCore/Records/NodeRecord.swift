@@ -4,14 +4,7 @@
 /// the WireGuard key are included even though receivers can recompute them, so that a record is
 /// self-describing in `smegctl` output and checks are explicit comparisons rather than assumptions.
 public struct NodeRecord: Hashable, Sendable {
-    public enum Role: UInt8, Sendable, CaseIterable, CustomStringConvertible {
-        /// Reachable by others: listens on a public or forwarded port.
-        case peer = 0
-        /// Behind NAT or roaming: attaches to peers and is reached through them.
-        case client = 1
-
-        public var description: String { self == .peer ? "peer" : "client" }
-    }
+    public typealias Role = MemberRole
 
     public var wireGuardKey: WireGuardPublicKey
     public var signingKey: SigningPublicKey

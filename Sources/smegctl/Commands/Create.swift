@@ -1,5 +1,5 @@
 import ArgumentParser
-import MeshCore
+import MeshAPI
 
 struct Create: ParsableCommand {
     static let configuration = CommandConfiguration(

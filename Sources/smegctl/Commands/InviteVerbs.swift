@@ -1,5 +1,5 @@
 import ArgumentParser
-import MeshCore
+import MeshAPI
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -68,7 +68,7 @@ struct Invite: ParsableCommand {
         func run() throws {
             if secret {
                 let invite = try global.client.call(ControlAPI.invite(mesh))
-                guard let value = invite.secret, invite.token.hasPrefix(InviteToken.prefix) else {
+                guard let value = invite.secret, invite.token.hasPrefix(InviteResponse.tokenPrefix) else {
                     throw CLIFailure(
                         "this mesh has owners: joining needs an invitation, and invitations carry no secret")
                 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import MeshCore
+import MeshAPI
 
 /// The per-mesh choices a node makes when it creates or joins a mesh.
 struct MeshOptionFlags: ParsableArguments {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import MeshCore
+import MeshAPI
 
 /// Owners' decisions. Owners are members whose keys may sign what the mesh decides; the mesh
 /// id commits to the first (the node that ran `create`), and owners make more owners.

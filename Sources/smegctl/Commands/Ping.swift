@@ -1,6 +1,6 @@
 import ArgumentParser
+import MeshAPI
 import MeshControl
-import MeshCore
 
 /// `smegctl ping`: is a member reachable over the mesh right now, how, and how fast.
 struct Ping: ParsableCommand {
@@ -65,7 +65,7 @@ struct Ping: ParsableCommand {
         let plan = try request.plan()
         // The answer comes when the last probe is answered or timed out: wait that long, and more.
         let client = ControlClient(
-            socketPath: global.socketPath, timeoutSeconds: Int(plan.longest.seconds.rounded(.up)) + 10)
+            socketPath: global.socketPath, timeoutSeconds: Int(plan.longest.components.seconds) + 11)
         let result = try client.call(ControlAPI.ping(mesh, request))
         if output.json {
             try Output.json(result)

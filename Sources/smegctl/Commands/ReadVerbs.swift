@@ -1,5 +1,5 @@
 import ArgumentParser
-import MeshCore
+import MeshAPI
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the meshes this node is in.")

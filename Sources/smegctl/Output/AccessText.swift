@@ -1,4 +1,4 @@
-import MeshCore
+import MeshAPI
 
 /// Access policies and checks as `smegctl acl` prints them. The policy comes out as a file
 /// `acl set` reads back: everything that is not a rule is a `#` comment.

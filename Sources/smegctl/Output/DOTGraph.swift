@@ -1,4 +1,4 @@
-import MeshCore
+import MeshAPI
 
 /// Renders meshes as Graphviz DOT.
 ///

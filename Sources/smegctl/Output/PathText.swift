@@ -1,4 +1,4 @@
-import MeshCore
+import MeshAPI
 
 /// How `get`, `status` and `ping` word the path this node's packets take to a member
 /// (`PathView`), with relays named by alias where the mesh's members are at hand.

@@ -1,4 +1,4 @@
-import MeshCore
+import MeshAPI
 
 /// Plain-text tables for people; `--json` is the interface for scripts.
 enum TextTable {

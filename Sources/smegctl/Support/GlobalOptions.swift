@@ -1,6 +1,6 @@
 import ArgumentParser
+import MeshAPI
 import MeshControl
-import MeshCore
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials

@@ -1,4 +1,4 @@
-import MeshCore
+import MeshAPI
 
 #if canImport(Glibc)
     import Glibc

@@ -209,6 +209,9 @@ public struct CreateMeshResponse: Codable, Sendable, Equatable {
 /// daemon of different versions still understand each other; the token already carries the
 /// secret, so they reveal nothing the token does not.
 public struct InviteResponse: Codable, Sendable, Equatable {
+    /// How every token starts (`InviteToken.prefix`).
+    public static let tokenPrefix = "smeg1-"
+
     public var token: String
     public var meshId: String?
     /// The 32-byte mesh secret, base64 (what `--secret-file` reads).

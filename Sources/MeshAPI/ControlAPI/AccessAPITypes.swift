@@ -55,6 +55,10 @@ public struct MemberTagsView: Codable, Sendable, Equatable {
 
 /// `PUT /v1/meshes/M/acl`: a new policy in the text format (owners). Errors name the line.
 public struct AccessPolicyRequest: Codable, Sendable, Equatable {
+    /// The largest policy text accepted (`AccessPolicyText` enforces it), here so that smegctl
+    /// refuses a larger file before reading all of it.
+    public static let maxTextBytes = 48 * 1024
+
     public var text: String
     public init(text: String) { self.text = text }
 }
