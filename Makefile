@@ -38,6 +38,9 @@ help:
 	@echo "make daemon-test / routing-test / failure-test / hostile-test / hostile-netns-test / owners-test / acl-test / roaming-test / direct-paths-test / examples / netns-test / vm-test   one stage of make test"
 	@echo "make sim    the simulator's bars at 1000 nodes, 20 seeds, without and with 10% loss"
 	@echo "make bench-crdt   merge and delta micro-benchmark on a 10,000-entry store"
+	@echo "make deb   out/deb/smegmesh_VERSION_amd64.deb (and -dbgsym), checked by lintian"
+	@echo "make install PREFIX=/usr/local DESTDIR=   the package's layout without a package"
+	@echo "make package-test   install the package into a fresh Debian root, run it, upgrade it, purge it"
 
 deps:
 	@scripts/deps.sh

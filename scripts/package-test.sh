@@ -123,6 +123,12 @@ check "the smegmesh group exists" getent group smegmesh
 check "/etc/smegmesh/smegd.yaml is a conffile" \
     sh -c "dpkg-query -W -f='\${Conffiles}' smegmesh | grep -q ' /etc/smegmesh/smegd.yaml '"
 check "smegd in /usr/sbin, smegctl in /usr/bin" test -x /usr/sbin/smegd -a -x /usr/bin/smegctl
+# The size bars of the packaging (docs/operations.md, "What each binary holds"), in bytes, and ICU's
+# data table, whose package name is in every copy of it, in neither binary.
+below() { test "$(stat -c %s "$1")" -lt "$2"; }
+check "stripped smegctl is under 15 MB" below /usr/bin/smegctl 15000000
+check "stripped smegd is under 65 MB" below /usr/sbin/smegd 65000000
+check "neither binary carries ICU's data" sh -c '! grep -q -a icudt /usr/bin/smegctl /usr/sbin/smegd'
 check "man pages smegd(8) and smegctl(8)" \
     test -f /usr/share/man/man8/smegd.8.gz -a -f /usr/share/man/man8/smegctl.8.gz
 check "bash, zsh and fish completions" test -f /usr/share/bash-completion/completions/smegctl \

@@ -1,8 +1,14 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import Logging
 import MeshCore
 import ServiceLifecycle
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The daemon's command line. Flags override the configuration file.
 @main
@@ -108,7 +114,7 @@ struct SmegdCommand: ParsableCommand {
 
     /// Operational failures are not usage errors: print one line, no usage text, and exit 1.
     static func exitWithError(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("smegd: \(message)\n".utf8))
-        Foundation.exit(1)
+        _ = FileDescriptorIO.writeAll(STDERR_FILENO, Array("smegd: \(message)\n".utf8))
+        Glibc.exit(1)
     }
 }

@@ -1,6 +1,12 @@
-import Foundation
+import Glibc
 import MeshCore
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Turns on IP forwarding when this node starts relaying for others (a peer with clients, an
 /// exit, a bridge), and only then: forwarding changes how a host treats router advertisements,
@@ -52,7 +58,7 @@ enum Forwarding {
     }
 
     private static func read(_ path: String) -> String? {
-        (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingWhitespace()
     }
 
     private static func write(_ path: String, _ value: String) -> Bool {

@@ -1,5 +1,10 @@
-import Foundation
 import MeshCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 #if canImport(Glibc)
     import Glibc
@@ -117,7 +122,7 @@ enum NFTables {
         let exit = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         guard exit == 0 else {
             let text = String(decoding: message, as: UTF8.self)
-                .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                .split(separator: "\n").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
                 .prefix(3).joined(separator: "; ")
             throw Failure.failed(status: exit, message: text)
         }

@@ -1,6 +1,11 @@
 import CMnl
-import Foundation
 import MeshCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 #if canImport(Glibc)
     import Glibc
@@ -60,9 +65,12 @@ public final class LinkMonitor: Sendable {
         let (stream, continuation) = AsyncStream.makeStream(of: Change.self, bufferingPolicy: .bufferingNewest(8))
         let monitor = LinkMonitor(changes: stream, wake: ends[1])
         let watcher = Watcher(socket: socket, stop: ends[0], dumps: dumps, continuation: continuation)
-        let thread = Thread { watcher.run() }
-        thread.name = "smegd-linkmon"
-        thread.start()
+        let started = BlockingThread.start(name: "smegd-linkmon") { watcher.run() }
+        guard started == 0 else {
+            for end in ends { Glibc.close(end) }
+            mnl_socket_close(socket)
+            throw NetlinkError(operation: "start the link monitor's thread", errno: started)
+        }
         return monitor
     }
 

@@ -1,5 +1,8 @@
-import Foundation
-import Yams
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A configuration problem, located precisely enough to fix without reading the source.
 struct ConfigError: Error, CustomStringConvertible, Equatable {
@@ -13,7 +16,7 @@ struct ConfigError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Reads the YAML file and `--set key=value` overrides into a `DaemonConfig`.
+/// Reads the YAML file (`FlatYAML`) and `--set key=value` overrides into a `DaemonConfig`.
 ///
 /// The file is a flat mapping of scalar values. Anything else (unknown keys, nested values,
 /// duplicate keys, bad values) is an error rather than a warning: a typo in a key silently
@@ -41,32 +44,19 @@ enum ConfigLoader {
     }
 
     static func parse(_ text: String, source: String, base: DaemonConfig = DaemonConfig()) throws -> DaemonConfig {
-        let root: Node?
+        let entries: [FlatYAML.Entry]
         do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw ConfigError(source: source, line: yamlErrorLine(error), message: "not valid YAML: \(error)")
-        }
-        guard let root else { return base }  // empty file
-        guard case .mapping(let mapping) = root else {
-            throw ConfigError(
-                source: source, line: root.mark?.line,
-                message: "expected a mapping of key: value lines at the top level")
+            entries = try FlatYAML.parse(text)
+        } catch {
+            throw ConfigError(source: source, line: error.line, message: error.message)
         }
         var config = base
         var seen: Set<String> = []
-        for (keyNode, valueNode) in mapping {
-            let line = keyNode.mark?.line
-            guard let name = keyNode.scalar?.string else {
-                throw ConfigError(source: source, line: line, message: "keys must be plain names")
+        for entry in entries {
+            guard seen.insert(entry.key).inserted else {
+                throw ConfigError(source: source, line: entry.line, message: "key '\(entry.key)' appears twice")
             }
-            guard seen.insert(name).inserted else {
-                throw ConfigError(source: source, line: line, message: "key '\(name)' appears twice")
-            }
-            guard case .scalar(let scalar) = valueNode else {
-                throw ConfigError(source: source, line: line, message: "key '\(name)': expected a single value")
-            }
-            try apply(name: name, value: scalar.string, to: &config, source: source, line: line)
+            try apply(name: entry.key, value: entry.value, to: &config, source: source, line: entry.line)
         }
         return config
     }
@@ -92,15 +82,6 @@ enum ConfigLoader {
             let shown = value.count > 60 ? String(value.prefix(60)) + "..." : value
             throw ConfigError(
                 source: source, line: line, message: "key '\(name)': expected \(key.expected), got '\(shown)'")
-        }
-    }
-
-    private static func yamlErrorLine(_ error: YamlError) -> Int? {
-        switch error {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
-            return mark.line
-        default:
-            return nil
         }
     }
 }

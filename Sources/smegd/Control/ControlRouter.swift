@@ -1,5 +1,11 @@
-import Foundation
+import Glibc
 import MeshCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Maps `/v1/...` requests (`ControlRoute`, the API's one definition) to `ControlService`
 /// calls and every outcome to a JSON reply.

@@ -1,8 +1,14 @@
-import Foundation
+import Glibc
 import Logging
 import MeshCore
 import NIOCore
 import NIOPosix
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The control API on its Unix socket.
 struct ControlServer: Sendable {

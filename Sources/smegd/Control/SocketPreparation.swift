@@ -1,8 +1,14 @@
-import Foundation
+import Glibc
 import MeshCore
 import MeshLinux
 import NIOCore
 import NIOPosix
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// File-system steps around binding the control socket.
 enum SocketPreparation {
@@ -14,7 +20,10 @@ enum SocketPreparation {
     }
 
     static func prepare(path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
+        // The socket's path is absolute (configuration checks it); its directory is what the
+        // last slash leaves, "/" for a socket at the root.
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         guard FileManager.default.fileExists(atPath: path) else { return }

@@ -1,5 +1,11 @@
-import Foundation
+import Glibc
 import MeshCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Reads and writes the `dnsListen` and `dnsZone` settings.
 enum DNSConfigText {
@@ -19,7 +25,7 @@ enum DNSConfigText {
         if value == "off" { return [] }
         var endpoints: [Endpoint] = []
         for piece in value.split(separator: ",", omittingEmptySubsequences: false) {
-            let text = piece.trimmingCharacters(in: .whitespaces)
+            let text = piece.trimmingWhitespace()
             guard let endpoint = Endpoint(text), !endpoints.contains(endpoint) else { return nil }
             switch endpoint.host {
             case .ipv4(let address) where !address.isUnspecified && !address.isMulticast: break

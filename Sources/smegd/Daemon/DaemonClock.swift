@@ -1,5 +1,11 @@
-import Foundation
+import Glibc
 import GossipCRDT
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The daemon's monotonic time, as the protocol engine wants it: nanoseconds since start.
 struct DaemonClock: Sendable {

@@ -48,14 +48,33 @@ enum RawErrorReply {
     static func bytes(status: HTTPResponseStatus, message: String) -> ByteBuffer {
         var body = ByteBuffer()
         body.writeString(#"{"error":""#)
-        let escaped = message.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        body.writeString(escaped)
+        body.writeString(jsonEscaped(message))
         body.writeString("\"}\n")
         var out = ByteBuffer()
         out.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
         out.writeString("Content-Type: application/json\r\nContent-Length: \(body.readableBytes)\r\n")
         out.writeString("Connection: close\r\n\r\n")
         out.writeBuffer(&body)
+        return out
+    }
+
+    /// A JSON string's inside: quotes, backslashes and control characters escaped, so that a
+    /// message with a line break still makes a valid answer.
+    static func jsonEscaped(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
         return out
     }
 }

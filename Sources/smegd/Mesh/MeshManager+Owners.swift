@@ -1,6 +1,12 @@
-import Foundation
+import Glibc
 import GossipCRDT
 import MeshCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Owners' verbs of the control API: invitations (and redeeming one to join), owners,
 /// evictions, rotations and settings. The node decides; this finds the mesh and maps refusals.

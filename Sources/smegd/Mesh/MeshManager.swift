@@ -1,7 +1,13 @@
-import Foundation
+import Glibc
 import GossipCRDT
 import Logging
 import MeshCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Creates, joins, restores and leaves meshes, and answers the control API.
 ///
@@ -220,7 +226,7 @@ actor MeshManager: ControlService {
     /// `allowUnsignedSettings`. A join by mesh id and secret is charterless the same way.
     func joinMesh(_ request: JoinMeshRequest) async throws -> MeshSummary {
         if let text = request.token,
-            text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().hasPrefix(Invitation.prefix)
+            text.trimmingWhitespace().lowercased().hasPrefix(Invitation.prefix)
         {
             return try await redeem(text, request)
         }

@@ -1,5 +1,11 @@
-import Foundation
+import Glibc
 import MeshCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Validates create/join input before anything is written, so a bad alias or endpoint is a
 /// 400 with the reason rather than a mesh that silently fails to publish its record.
@@ -117,7 +123,7 @@ enum JoinRequestParser {
         } catch {
             throw ControlError.badRequest("invalid mesh id: \(error)")
         }
-        guard let data = Data(base64Encoded: secretText.trimmingCharacters(in: .whitespacesAndNewlines)),
+        guard let data = Data(base64Encoded: secretText.trimmingWhitespace()),
             let secret = MeshSecret(bytes: Array(data))
         else {
             throw ControlError.badRequest("the secret must be 32 bytes in base64")

@@ -1,8 +1,14 @@
-import Foundation
+import Glibc
 import GossipCRDT
 import Logging
 import MeshCore
 import MeshLinux
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// One mesh on this node, as a shell around its `MeshNode`: it feeds the node datagrams, ticks
 /// and the results of what it did, and performs the effects the node returns (sockets, kernel,

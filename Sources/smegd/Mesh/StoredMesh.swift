@@ -1,5 +1,11 @@
-import Foundation
+import Glibc
 import MeshCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A persisted mesh with every field checked and this node's identity loaded: what a runtime
 /// starts from.

@@ -1,6 +1,12 @@
-import Foundation
+import Glibc
 import MeshCore
 import MeshLinux
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Temporary files that a crash-safe write leaves behind when the daemon is killed between
 /// creating and renaming them (kill -9, power loss). Each may hold a copy of a secret (a mesh

@@ -1,6 +1,12 @@
-import Foundation
+import Glibc
 import MeshCore
 import MeshLinux
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The on-disk layout under `stateDir`:
 ///

@@ -1,7 +1,14 @@
-import Foundation
+import Glibc
 import Logging
+import MeshLinux
 import NIOCore
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// One datagram as received.
 struct Datagram: Sendable {
@@ -72,7 +79,7 @@ final class UDPSocket: Sendable {
         }
         let (stream, continuation) = AsyncStream.makeStream(
             of: Datagram.self, bufferingPolicy: .bufferingNewest(options.inboundBuffer))
-        return UDPSocket(
+        return try UDPSocket(
             descriptor: descriptor, isIPv6: isIPv6, datagrams: stream, continuation: continuation, options: options,
             purpose: purpose, logger: logger)
     }
@@ -85,7 +92,7 @@ final class UDPSocket: Sendable {
     private init(
         descriptor: Int32, isIPv6: Bool, datagrams: AsyncStream<Datagram>,
         continuation: AsyncStream<Datagram>.Continuation, options: Options, purpose: String, logger: Logger
-    ) {
+    ) throws {
         self.descriptor = descriptor
         self.isIPv6 = isIPv6
         self.datagrams = datagrams
@@ -96,13 +103,15 @@ final class UDPSocket: Sendable {
         }
         self.localPort = named == 0 ? (try? SocketAddress(storage: storage))?.port : nil
         let flags = self.flags
-        let receiver = Thread {
+        let started = BlockingThread.start(name: options.threadName) {
             Self.receiveLoop(
                 descriptor: descriptor, maximumDatagram: options.maximumDatagram, continuation: continuation,
                 flags: flags, purpose: purpose, logger: logger)
         }
-        receiver.name = options.threadName
-        receiver.start()
+        guard started == 0 else {
+            Glibc.close(descriptor)
+            throw TransportError(operation: "start the receiving thread of \(purpose)", errno: started)
+        }
     }
 
     private static func receiveLoop(
