@@ -61,6 +61,25 @@ final class DaemonHarness {
         return false
     }
 
+    /// Waits up to `seconds` until this daemon names `kind` as its path to the member `alias`:
+    /// membership arrives first, and the path follows at the next reconcile (debounced), so a
+    /// test that reads a path right after `waitForMembers` would race that debounce.
+    func waitForPath(_ mesh: String, to alias: String, kind: String, seconds: Int = 10) throws -> Bool {
+        for _ in 0..<(seconds * 10) {
+            let detail = try ctl(["get", mesh, "--json"])
+            if detail.status == 0,
+                let reply = try? JSONSerialization.jsonObject(with: Data(detail.stdout.utf8)) as? [String: Any],
+                let members = reply["members"] as? [[String: Any]],
+                let member = members.first(where: { $0["alias"] as? String == alias }),
+                (member["path"] as? [String: Any])?["kind"] as? String == kind
+            {
+                return true
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return false
+    }
+
     func stop() {
         process.terminate()
         process.waitUntilExit()

@@ -18,6 +18,8 @@ import Testing
         #expect(joined.status == 0, "\(joined.stderr)")
         #expect(try first.waitForMembers(mesh, 2))
         #expect(try second.waitForMembers(mesh, 2))
+        #expect(try first.waitForPath(mesh, to: "beta", kind: "direct"))
+        #expect(try second.waitForPath(mesh, to: "alpha", kind: "direct"))
         return mesh
     }
 
