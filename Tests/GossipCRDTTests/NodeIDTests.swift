@@ -32,4 +32,23 @@ import Testing
         bytes[3] = 0xab
         #expect(NodeID(bytes: bytes)!.description == "000000ab")
     }
+
+    /// The contiguous fast path, the generic loop and a byte-by-byte reference agree on every
+    /// input, including slices that do not start at index 0.
+    @Test func contiguousAndGenericPathsAgree() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let padded = (0..<40).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let start = Int.random(in: 0...8, using: &generator)
+            let slice = padded[start..<start + 32]
+            let bytes = Array(slice)
+            var reference: [UInt64] = [0, 0, 0, 0]
+            for index in 0..<32 { reference[index / 8] = reference[index / 8] << 8 | UInt64(bytes[index]) }
+            let expected = NodeID(reference[0], reference[1], reference[2], reference[3])
+            #expect(NodeID(bytes: bytes) == expected)
+            #expect(NodeID(bytes: slice) == expected)
+            #expect(NodeID(bytes: bytes.lazy.map { $0 }) == expected)  // not contiguous
+            #expect(expected.bytes == bytes)
+        }
+    }
 }

@@ -12,16 +12,43 @@ public struct NodeID: Hashable, Comparable, Sendable {
     @usableFromInline let w3: UInt64
 
     /// Returns nil unless `bytes` holds exactly 32 bytes.
+    ///
+    /// Every decoded frame, ledger record and key conversion comes through here, so it reads
+    /// contiguous storage as four unaligned big-endian loads and allocates nothing; a profile of
+    /// a 100-node mass join had the old array-building loop at 7% of the daemons' CPU.
+    @inlinable
     public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
         guard bytes.count == NodeID.byteCount else { return nil }
-        var words: [UInt64] = [0, 0, 0, 0]
-        for (index, byte) in bytes.enumerated() {
-            words[index / 8] = words[index / 8] << 8 | UInt64(byte)
+        if let id = bytes.withContiguousStorageIfAvailable({ NodeID(raw: UnsafeRawBufferPointer($0)) }) {
+            self = id
+            return
         }
-        self.init(words[0], words[1], words[2], words[3])
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var offset = 0
+        for byte in bytes {
+            switch offset >> 3 {
+            case 0: words.0 = words.0 << 8 | UInt64(byte)
+            case 1: words.1 = words.1 << 8 | UInt64(byte)
+            case 2: words.2 = words.2 << 8 | UInt64(byte)
+            default: words.3 = words.3 << 8 | UInt64(byte)
+            }
+            offset &+= 1
+        }
+        self.init(words.0, words.1, words.2, words.3)
+    }
+
+    /// `raw` must hold exactly 32 bytes (the public initializer checks).
+    @inlinable
+    init(raw: UnsafeRawBufferPointer) {
+        self.init(
+            UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+            UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+            UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+            UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
     }
 
     /// Builds an id from its four big-endian words; mostly for tests and the simulator.
+    @inlinable
     public init(_ w0: UInt64, _ w1: UInt64, _ w2: UInt64, _ w3: UInt64) {
         self.w0 = w0
         self.w1 = w1
@@ -31,14 +58,14 @@ public struct NodeID: Hashable, Comparable, Sendable {
 
     /// The 32 raw key bytes.
     public var bytes: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(NodeID.byteCount)
-        for word in [w0, w1, w2, w3] {
-            for shift in stride(from: 56, through: 0, by: -8) {
-                out.append(UInt8(truncatingIfNeeded: word >> UInt64(shift)))
-            }
+        [UInt8](unsafeUninitializedCapacity: NodeID.byteCount) { buffer, count in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            raw.storeBytes(of: w0.bigEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: w1.bigEndian, toByteOffset: 8, as: UInt64.self)
+            raw.storeBytes(of: w2.bigEndian, toByteOffset: 16, as: UInt64.self)
+            raw.storeBytes(of: w3.bigEndian, toByteOffset: 24, as: UInt64.self)
+            count = NodeID.byteCount
         }
-        return out
     }
 
     public static func < (lhs: NodeID, rhs: NodeID) -> Bool {
