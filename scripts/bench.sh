@@ -254,7 +254,7 @@ wait_member() {
 
 # join_command I: sets JOIN to the command that makes member I join through member 0, as a
 # user types it. SOCKET_OF[I], when set, is member I's control socket: the mass join fills it
-# before its clock starts, so that launching 98 joins at once forks nothing but the joins
+# before its clock starts, so that launching every join at once forks nothing but the joins
 # themselves (two subshells per smegd joiner, starved by 99 busy daemons on two cores, were
 # part of what the timed loop measured, and Serf's line needs only arithmetic).
 declare -a JOIN=() SOCKET_OF=()
@@ -324,7 +324,6 @@ mass_join() {
         # token would show up as a join that never completes).
         TOKEN=$(lab_ctl "$(name_of 0)" create --json | lab_json field token)
     fi
-    SOCKET_OF=()
     for i in $(seq 1 $((N - 2))); do SOCKET_OF[i]=$(lab_socket "$(name_of "$i")"); done
     log "$SYSTEM N=$N mass join $MASS/$BENCH_MASS_TRIALS: $((N - 1)) members up, joining them"
     began=$(date +%s.%N)

@@ -33,8 +33,8 @@ import Testing
         #expect(NodeID(bytes: bytes)!.description == "000000ab")
     }
 
-    /// The contiguous fast path, the generic loop and a byte-by-byte reference agree on every
-    /// input, including slices that do not start at index 0.
+    /// The contiguous fast path, the copy taken for other collections and a byte-by-byte
+    /// reference agree on every input, including slices that do not start at index 0.
     @Test func contiguousAndGenericPathsAgree() {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<2_000 {

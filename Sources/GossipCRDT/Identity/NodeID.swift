@@ -19,22 +19,10 @@ public struct NodeID: Hashable, Comparable, Sendable {
     @inlinable
     public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
         guard bytes.count == NodeID.byteCount else { return nil }
-        if let id = bytes.withContiguousStorageIfAvailable({ NodeID(raw: UnsafeRawBufferPointer($0)) }) {
-            self = id
-            return
-        }
-        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        var offset = 0
-        for byte in bytes {
-            switch offset >> 3 {
-            case 0: words.0 = words.0 << 8 | UInt64(byte)
-            case 1: words.1 = words.1 << 8 | UInt64(byte)
-            case 2: words.2 = words.2 << 8 | UInt64(byte)
-            default: words.3 = words.3 << 8 | UInt64(byte)
-            }
-            offset &+= 1
-        }
-        self.init(words.0, words.1, words.2, words.3)
+        // A collection without contiguous storage (rare: a lazy view) is copied once first.
+        self =
+            bytes.withContiguousStorageIfAvailable { NodeID(raw: UnsafeRawBufferPointer($0)) }
+            ?? Array(bytes).withUnsafeBytes { NodeID(raw: $0) }
     }
 
     /// `raw` must hold exactly 32 bytes (the public initializer checks).
