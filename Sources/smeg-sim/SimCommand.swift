@@ -30,6 +30,9 @@ struct SimCommand: ParsableCommand {
     var settleSeconds = 3
     @Option(help: "Split the mesh in two halves for this many seconds, then heal it.") var partition: Int?
     @Option(help: "Bootstrap peers given to the newcomer.") var bootstrapPeers = 1
+    @Option(help: "Instead of the phases: a mesh of one member that this many members join at once.")
+    var massJoin: Int?
+    @Option(help: "With --mass-join: milliseconds over which the joins are spread.") var massJoinSpread = 200
     @Flag(help: "Crash the leader instead of an ordinary member (failover).") var crashLeader = false
     @Flag(help: "Print JSON instead of a table.") var json = false
 
@@ -41,6 +44,10 @@ struct SimCommand: ParsableCommand {
         guard syncInterval > 0, heartbeatInterval > 0, ackWindow > 0 else {
             throw ValidationError("intervals must be positive")
         }
+        if let massJoin, !(1...5000).contains(massJoin) {
+            throw ValidationError("--mass-join must be in 1...5000")
+        }
+        guard massJoinSpread >= 0 else { throw ValidationError("--mass-join-spread must not be negative") }
         guard latencyMin >= 0, latencyMax >= latencyMin else {
             throw ValidationError("need 0 <= --latency-min <= --latency-max")
         }
@@ -63,6 +70,19 @@ struct SimCommand: ParsableCommand {
         config.bootstrapPeers = bootstrapPeers
         config.crashLeader = crashLeader
 
+        if let massJoin {
+            for offset in 0..<UInt64(seeds) {
+                config.seed = seed &+ offset
+                var simulator = Simulator(config: config)
+                let report = simulator.runMassJoin(joiners: massJoin, spread: .milliseconds(massJoinSpread))
+                let settled = report.settledSeconds.map { format($0) + " s" } ?? "not settled"
+                print(
+                    "seed \(report.seed): \(massJoin) joiners settled: \(settled); prunes \(report.prunes), "
+                        + "leader changes \(report.leaderChanges), leaders at the end \(report.leaders), "
+                        + "converged \(report.converged)")
+            }
+            return
+        }
         let clock = ContinuousClock()
         let started = clock.now
         var reports: [SimulationReport] = []

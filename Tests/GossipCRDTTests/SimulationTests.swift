@@ -52,4 +52,23 @@ import Testing
         #expect(report.partitionHealSeconds != nil)
         #expect(report.converged)
     }
+
+    /// 98 members join through one member at once, as a fleet rolled out with one token would,
+    /// over a network slow enough to stand for two saturated cores (up to 500 ms one way) and
+    /// lossy: every one is admitted and nobody is pruned. Before a report bought a whole
+    /// interval of probes, such runs pruned hundreds of honest joiners and did not converge.
+    @Test(arguments: [1 as UInt64, 2])
+    func aMassJoinOverASlowLossyNetworkPrunesNobody(seed: UInt64) {
+        var config = SimulationConfig()
+        config.seed = seed
+        config.loss = 0.1
+        config.latencyMax = .milliseconds(500)
+        config.settle = .seconds(10)
+        var simulator = Simulator(config: config)
+        let report = simulator.runMassJoin(joiners: 98)
+        #expect(report.settledSeconds != nil && report.settledSeconds! <= 10)
+        #expect(report.prunes == 0)
+        #expect(report.converged)
+        #expect(report.leaders == 1)
+    }
 }

@@ -190,7 +190,7 @@ public struct GossipEngine: Sendable {
         case .delta(let delta): out = receiveDelta(delta, from: from, now: now)
         case .heartbeat(let heartbeat): out = receiveHeartbeat(heartbeat, from: from, now: now)
         case .probe(let stamp): out = receiveProbe(stamp, from: from, now: now)
-        case .ack(let ack): out = receiveAck(ack, from: from)
+        case .ack(let ack): out = receiveAck(ack, from: from, now: now)
         case .report(let report): out = receiveReport(report, from: from, now: now)
         case .versions(let versions): out = receiveVersions(versions, from: from, now: now)
         }

@@ -48,7 +48,7 @@ extension GossipEngine {
         if !book.deadlinePassed && now >= book.openedAt + config.ackWindow {
             book.deadlinePassed = true
             liveness.book = book
-            out += closeDeadline()
+            out += closeDeadline(now: now)
             book = liveness.book!
         }
         if now >= book.openedAt + config.heartbeatInterval {
@@ -88,6 +88,7 @@ extension GossipEngine {
         book.openSummary = store.summary.hash
         book.deadlinePassed = false
         book.reportedBy = [:]
+        book.rollAckDelays()
         book.young = book.young.filter { isYoung($0.key) }
         var heartbeat = Heartbeat(epoch: EpochStamp(leader: me, number: number), stableSummary: book.openSummary)
         heartbeat.proof = signer.proof(for: heartbeat)
@@ -98,12 +99,14 @@ extension GossipEngine {
     }
 
     /// At the ack deadline: prune the reported members that missed too many epochs.
-    private mutating func closeDeadline() -> [Outgoing] {
+    private mutating func closeDeadline(now: Instant) -> [Outgoing] {
         guard let book = liveness.book else { return [] }
         var doomed: [NodeID] = []
+        let probeTime = book.probeTime(ackWindow: config.ackWindow, interval: config.heartbeatInterval)
         for id in Set(book.suspects.keys).union(book.young.keys) {
             guard let acked = book.acknowledged(id),
-                acked.adding(saturating: config.missedEpochsBeforePrune) <= book.current
+                acked.adding(saturating: config.missedEpochsBeforePrune) <= book.current,
+                book.reportedAt[id].map({ now >= $0 + probeTime }) ?? true
             else { continue }
             doomed.append(id)
         }
@@ -193,8 +196,17 @@ extension GossipEngine {
         case .newer:
             return follow(stamp, signed: nil, scope: nil, from: from, now: now)
         case .current, .behind:
-            guard !hasLeft, store.isPresent(me), let epoch = liveness.epoch, epoch.leader == from else { return [] }
-            return [Outgoing(to: .member(from), message: .ack(Ack(epoch: epoch, summaryHash: store.summary.hash)))]
+            guard !hasLeft, store.isPresent(me), let epoch = liveness.epoch else { return [] }
+            if epoch.leader == from {
+                return [Outgoing(to: .member(from), message: .ack(Ack(epoch: epoch, summaryHash: store.summary.hash)))]
+            }
+            // A present member leads a line behind ours: in a mass join the lowest-keyed joiner
+            // counts itself proven a few epochs before members that learnt of it later do, and
+            // leads while they still follow the old leader. Silence would get them pruned by it
+            // three epochs on, they would republish, and under load the loop sustained itself
+            // (`Simulator.runMassJoin`). Saying we are alive is true, as in the refused case.
+            guard store.isPresent(from) else { return [] }
+            return [Outgoing(to: .member(from), message: .ack(Ack(epoch: stamp, summaryHash: store.summary.hash)))]
         }
     }
 

@@ -7,7 +7,8 @@
 /// member more than an epoch of probes, one every tick, to answer; dropping a report delays a
 /// prune by an epoch, because the next epoch has another watcher.
 extension GossipEngine {
-    mutating func receiveAck(_ ack: Ack, from: NodeID) -> [Outgoing] {
+    mutating func receiveAck(_ ack: Ack, from: NodeID, now: Instant) -> [Outgoing] {
+        let handed = liveness.watch.map { $0.epoch == ack.epoch && $0.watched.contains { !$0.acked && $0.id == from } }
         noteWatchAck(ack, from: from)
         guard ack.epoch.leader == me, var book = liveness.book, book.tracked.contains(from) else { return [] }
         guard ack.epoch.number <= book.current else {
@@ -15,12 +16,16 @@ extension GossipEngine {
             rejections.add(.outOfBounds)
             return []
         }
+        if handed == true, ack.epoch.number == book.current, book.ackDelays.count < 64 {
+            book.ackDelays.append(now.since(book.openedAt))
+        }
         // Another member follows our line, so it is (part of) the mesh's line.
         liveness.anchored = true
         book.answered[from] = max(book.answered[from] ?? 0, ack.epoch.number)
         if let held = book.young[from] { book.young[from] = max(held, ack.epoch.number) }
         if let held = book.suspects[from] {
             book.suspects[from] = ack.epoch.number >= book.current ? nil : max(held, ack.epoch.number)
+            if book.suspects[from] == nil { book.reportedAt[from] = nil }
         }
         liveness.book = book
         return []
@@ -50,6 +55,7 @@ extension GossipEngine {
             if let answered = book.answered[id], answered >= report.epoch.number { continue }
             if let held = book.suspects[id], held <= presumed { continue }
             book.suspects[id] = presumed
+            if book.reportedAt[id] == nil { book.reportedAt[id] = now }
             probes.append(Outgoing(to: .member(id), message: probe))
         }
         if from != me { book.reportedBy[from] = GossipLimits.maxReportedPerEpoch - budget }

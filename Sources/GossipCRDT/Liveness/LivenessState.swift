@@ -68,6 +68,18 @@ struct LeaderBook: Sendable {
     /// Members reported missing, with the newest epoch each is known (or presumed, from the
     /// report) to have acknowledged. Pruned when that falls `missedEpochsBeforePrune` behind.
     var suspects: [NodeID: UInt64] = [:]
+    /// When the first report of each suspect arrived, which is when its probes began. A report
+    /// comes at the end of the epoch it is about, plus the network's delay: dated by epochs
+    /// alone, a late one left the member a few hundred milliseconds of probes before the next
+    /// deadline, and under load (a mass join on two cores) honest members were pruned by the
+    /// dozen. So a suspect is pruned no sooner than `probeTime` after its first report.
+    var reportedAt: [NodeID: Instant] = [:]
+    /// How long the members we hand the heartbeat to ourselves took to acknowledge it this epoch
+    /// (at most 64 of them), and the median of the epoch before: the round trip a probe needs,
+    /// as the network and the members' CPUs are now. The median, because a heartbeat lost and
+    /// resent is acknowledged an ack window late, and at 10% loss the slowest always was.
+    var ackDelays: [Duration] = []
+    var typicalAck: Duration = .zero
     /// Members that answered a probe, with the epoch: a report about an epoch they answered
     /// since is stale.
     var answered: [NodeID: UInt64] = [:]
@@ -100,8 +112,25 @@ struct LeaderBook: Sendable {
     mutating func untrack(_ id: NodeID) {
         tracked.remove(id)
         suspects[id] = nil
+        reportedAt[id] = nil
         answered[id] = nil
         young[id] = nil
+    }
+
+    /// How long a reported member is probed at least before it may be pruned: two typical round
+    /// trips, never less than the ack window and never more than an interval. On a quiet network
+    /// that is the ack window, so a crashed member is pruned as early as before (a report lands
+    /// about an interval before the deadline that prunes); under load it grows to an interval.
+    /// Delegates that delay their acks on purpose (half of them, for the median) can stretch it to
+    /// an interval, which delays a prune by an epoch at most.
+    func probeTime(ackWindow: Duration, interval: Duration) -> Duration {
+        min(interval, max(ackWindow, typicalAck * 2))
+    }
+
+    /// Closes the epoch's round-trip sample.
+    mutating func rollAckDelays() {
+        if !ackDelays.isEmpty { typicalAck = ackDelays.sorted()[ackDelays.count / 2] }
+        ackDelays.removeAll(keepingCapacity: true)
     }
 
     /// Newest epoch a member is known to have acknowledged, of the two ways we learn it.

@@ -71,3 +71,19 @@ public struct SimulationReport: Sendable {
     /// The bar for pruning a crashed member: 3 heartbeat intervals plus 2 seconds.
     public var pruneBarSeconds: Double { 3 * heartbeatInterval + 2 }
 }
+
+/// What a mass join produced (`Simulator.runMassJoin`).
+public struct MassJoinReport: Sendable {
+    public var joiners: Int
+    public var seed: UInt64
+    /// Seconds from the first join until every member held every other one; nil: not within
+    /// the phase timeout.
+    public var settledSeconds: Double?
+    /// Prunes seen by any member, summed over members: all of them false.
+    public var prunes = 0
+    /// Changes of the followed leader, summed over members.
+    public var leaderChanges = 0
+    /// Distinct leaders followed at the end: 1 once settled.
+    public var leaders = 0
+    public var converged = false
+}

@@ -31,6 +31,7 @@ public struct Simulator {
     private var prunedAt: [UInt64?] = []
     private var prunedCount = 0
     private var partitioned = false
+    private var leaderChanges = 0
 
     public init(config: SimulationConfig) {
         var config = config
@@ -76,6 +77,44 @@ public struct Simulator {
         report.simulatedSeconds = Double(now) / 1e9
         report.rejections = engines.reduce(0) { $0 + $1.rejections.total }
         return report
+    }
+
+    /// A fleet rolled out with one token: a mesh of one member that has led alone for a few
+    /// epochs, then `joiners` fresh members joining through it within `spread`. Settled when
+    /// every member holds every other one present; then `settle` more to catch late prunes.
+    /// Every prune counts as false: nobody crashes.
+    public mutating func runMassJoin(joiners: Int, spread: Duration = .milliseconds(200)) -> MassJoinReport {
+        let creator = addNode(randomID(), store: nil)
+        send(engines[creator].publish(record(ids[creator], version: 1), now: instant), from: creator)
+        advance(to: now + config.warmup.nanoseconds)
+        let start = now
+        for _ in 0..<joiners {
+            let node = addNode(randomID(), store: nil)
+            bootstrap[node] = [creator]
+            engines[node].setBootstrapPeers(count: 1)
+        }
+        let total = joiners + 1
+        var pending = (1...joiners).map { node in
+            (node, start + UInt64.random(in: 0...max(spread.nanoseconds, 0), using: &rng))
+        }
+        pending.sort { $0.1 < $1.1 }
+        for (node, at) in pending {
+            advance(to: at)
+            send(engines[node].publish(record(ids[node], version: 1), now: instant), from: node)
+        }
+        advance(until: start + config.phaseTimeout.nanoseconds) { sim in
+            sim.engines.allSatisfy { $0.store.presentCount == total }
+        }
+        var result = MassJoinReport(joiners: joiners, seed: config.seed)
+        if engines.allSatisfy({ $0.store.presentCount == total }) {
+            result.settledSeconds = Double(now - start) / 1e9
+        }
+        advance(to: now + config.settle.nanoseconds)
+        result.prunes = report.falsePrunes
+        result.leaderChanges = leaderChanges
+        result.leaders = Set(engines.compactMap(\.leader)).count
+        result.converged = Set(engines.map(\.store.summary)).count == 1
+        return result
     }
 
     // MARK: Phases
@@ -262,6 +301,8 @@ public struct Simulator {
             } else if !partitioned {
                 report.falsePrunes += 1
             }
+        case .leaderChanged:
+            leaderChanges += 1
         case .republishNeeded(let version):
             send(engines[node].publish(record(ids[node], version: version), now: instant), from: node)
         default:
