@@ -144,6 +144,7 @@ var targets: [Target] = [
             .product(name: "Yams", package: "Yams"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "PropertyBased", package: "swift-property-based"),
         ],
         // State directories of older daemons, read by path (StateFixtureTests).
         exclude: ["Fixtures"],

@@ -62,7 +62,7 @@ struct Daemon: Service {
                     tasks.addTask { try? await endpoint.http.serve(listener) }
                 }
                 tasks.addTask {
-                    await Self.dispatch(transport: transport, directory: directory, metrics: metrics)
+                    await Self.dispatch(transport: transport, directory: directory, metrics: metrics, logger: logger)
                 }
                 tasks.addTask { await Self.watchSends(transport: transport, metrics: metrics, logger: logger) }
                 if let monitor {
@@ -89,8 +89,25 @@ struct Daemon: Service {
     }
 
     /// Routes each datagram to its mesh by the clear mesh id in the frame header.
-    private static func dispatch(transport: GossipTransport, directory: MeshDirectory, metrics: MetricsRegistry) async {
+    private static func dispatch(
+        transport: GossipTransport, directory: MeshDirectory, metrics: MetricsRegistry, logger: Logger
+    ) async {
+        var backlog = InputBacklog()
         for await datagram in transport.datagrams {
+            let reading = backlog.handle(
+                receivedAt: datagram.receivedAt, now: .now, received: transport.receivedCount,
+                dropped: transport.droppedCount)
+            if let gauge = reading.gauge { metrics.set("smeg_gossip_input_lag_seconds", gauge.seconds) }
+            if reading.warn {
+                let behind = Int(reading.behind.seconds * 1000)
+                logger.warning(
+                    "gossip input is \(behind) ms behind (\(reading.waiting) datagrams waiting): this host cannot keep up with the mesh; datagrams older than 1 s are dropped unread (smeg_gossip_input_dropped_total)"
+                )
+            }
+            if reading.stale {
+                metrics.increment("smeg_gossip_input_dropped_total", labels: ["reason": "stale"])
+                continue
+            }
             guard let mesh = try? FrameSession.meshID(of: datagram.bytes) else {
                 metrics.increment("smeg_frames_rejected_total", labels: ["reason": "not-a-frame"])
                 continue
@@ -99,7 +116,7 @@ struct Daemon: Service {
                 metrics.increment("smeg_frames_rejected_total", labels: ["reason": "unknown-mesh"])
                 continue
             }
-            await runtime.receive(datagram)
+            await runtime.receive(datagram, behind: reading.behind)
         }
     }
 
@@ -145,6 +162,12 @@ struct Daemon: Service {
         metrics.declare("smeg_gossip_bytes_total", .counter, help: "Gossip bytes sent and received (whole frames).")
         metrics.declare(
             "smeg_gossip_send_failures_total", .counter, help: "Gossip datagrams the kernel refused to send.")
+        metrics.declare(
+            "smeg_gossip_input_lag_seconds", .gauge,
+            help: "Largest wait of a received gossip datagram before it was handled, over the last second.")
+        metrics.declare(
+            "smeg_gossip_input_dropped_total", .counter,
+            help: "Received gossip datagrams dropped unread because they waited more than a second.")
         metrics.declare("smeg_frames_rejected_total", .counter, help: "Frames dropped before the protocol, by reason.")
         metrics.declare("smeg_records_rejected_total", .counter, help: "Records and tombstones refused, by reason.")
         metrics.declare("smeg_syncs_total", .counter, help: "Anti-entropy exchanges started by peers.")

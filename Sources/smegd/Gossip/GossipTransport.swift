@@ -17,6 +17,8 @@ final class GossipTransport: Sendable {
     var datagrams: AsyncStream<Datagram> { socket.datagrams }
     var isIPv6: Bool { socket.isIPv6 }
     var localPort: Int? { socket.localPort }
+    var receivedCount: Int { socket.receivedCount }
+    var droppedCount: Int { socket.droppedCount }
 
     private init(socket: UDPSocket) {
         self.socket = socket

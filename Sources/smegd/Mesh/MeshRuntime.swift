@@ -35,6 +35,8 @@ actor MeshRuntime {
     /// Answers to `ping`'s probes, until the waiting request takes them.
     private var pingAnswers = PingAnswers()
     private var leaveRequested = false
+    /// What the last datagram handled said about the input queue (`InputBacklog`).
+    private(set) var inputBehind: Duration = .zero
 
     init(
         persisted: PersistedMesh, mesh: MeshID, secret: MeshSecret, identity: NodeIdentity, policy: RoutePolicy,
@@ -122,8 +124,10 @@ actor MeshRuntime {
 
     // MARK: Inputs
 
-    func receive(_ datagram: Datagram) {
+    /// `behind`: how long the datagram waited with others queued behind it (`InputBacklog`).
+    func receive(_ datagram: Datagram, behind: Duration = .zero) {
         guard !stopped else { return }
+        inputBehind = behind
         perform(
             node.receive(
                 datagram.bytes, from: GossipAddressing.peer(datagram.source), now: clock.now(),

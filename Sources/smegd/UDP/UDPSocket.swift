@@ -14,6 +14,9 @@ import Synchronization
 struct Datagram: Sendable {
     var bytes: [UInt8]
     var source: SocketAddress
+    /// When the receiver thread took it from the kernel: its age when handled is how far behind
+    /// the daemon is.
+    var receivedAt = ContinuousClock.now
 }
 
 /// A bound UDP socket: received datagrams arrive on an `AsyncStream`, sends never block.
@@ -52,6 +55,8 @@ final class UDPSocket: Sendable {
     /// Shared with the receiver thread, which outlives no socket: closing ends its `recvfrom`.
     private final class Flags: Sendable {
         let closed = Atomic<Bool>(false)
+        let received = Atomic<Int>(0)
+        let dropped = Atomic<Int>(0)
         let sendFailures = Atomic<Int>(0)
         let lastSendErrno = Atomic<Int32>(0)
     }
@@ -137,7 +142,10 @@ final class UDPSocket: Sendable {
                 break
             }
             guard let source = try? SocketAddress(storage: storage) else { continue }
-            continuation.yield(Datagram(bytes: Array(buffer[0..<count]), source: source))
+            flags.received.add(1, ordering: .relaxed)
+            if case .dropped = continuation.yield(Datagram(bytes: Array(buffer[0..<count]), source: source)) {
+                flags.dropped.add(1, ordering: .relaxed)
+            }
         }
         continuation.finish()
     }
@@ -162,6 +170,12 @@ final class UDPSocket: Sendable {
         flags.lastSendErrno.store(EAFNOSUPPORT, ordering: .relaxed)
         flags.sendFailures.add(1, ordering: .relaxed)
     }
+
+    /// Datagrams taken from the kernel since start (some may wait in `datagrams`, or have been
+    /// dropped from it when it was full).
+    var receivedCount: Int { flags.received.load(ordering: .relaxed) }
+    /// Datagrams dropped from a full `datagrams` queue (the oldest go first).
+    var droppedCount: Int { flags.dropped.load(ordering: .relaxed) }
 
     /// Datagrams the kernel refused to send (unreachable, buffer full) since start.
     var failedSends: Int { flags.sendFailures.load(ordering: .relaxed) }
