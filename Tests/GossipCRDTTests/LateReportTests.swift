@@ -62,4 +62,28 @@ import Testing
         for id in mesh.alive { #expect(!mesh.engine(id).store.isPresent(crashed)) }
         #expect(mesh.violations() == [])
     }
+
+    /// A leader whose host keeps dropping input unread (it cannot keep up, or is flooded)
+    /// forgives the epochs in which it lost input, three at most per member: a crashed member
+    /// outlives the usual deadline, and is still pruned by everyone three epochs after it.
+    @Test func inputLossDelaysAPruneByThreeEpochsAtMost() {
+        var mesh = settled(latencyMillis: 20)
+        let leader = mesh.honest[0]
+        let crashed = mesh.honest[3]
+        mesh.crash(crashed)
+        var prunedAt: Duration?
+        for step in 1...100 {
+            mesh.engines[leader]!.noteInputLoss()
+            mesh.advance(by: .milliseconds(100))
+            if prunedAt == nil, mesh.alive.allSatisfy({ !mesh.engine($0).store.isPresent(crashed) }) {
+                prunedAt = .milliseconds(100 * step)
+            }
+        }
+        #expect(prunedAt != nil)
+        if let prunedAt {
+            #expect(prunedAt > mesh.config.heartbeatInterval * 5)
+            #expect(prunedAt <= mesh.pruneDeadline + mesh.config.heartbeatInterval * 3)
+        }
+        #expect(mesh.violations() == [])
+    }
 }

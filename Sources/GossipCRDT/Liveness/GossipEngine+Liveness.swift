@@ -100,12 +100,20 @@ extension GossipEngine {
 
     /// At the ack deadline: prune the reported members that missed too many epochs.
     private mutating func closeDeadline(now: Instant) -> [Outgoing] {
-        guard let book = liveness.book else { return [] }
+        guard var book = liveness.book else { return [] }
+        if book.inputLost {
+            book.inputLost = false
+            for id in Set(book.suspects.keys).union(book.young.keys) {
+                book.forgive(id, limit: config.missedEpochsBeforePrune)
+            }
+            liveness.book = book
+        }
         var doomed: [NodeID] = []
         let probeTime = book.probeTime(ackWindow: config.ackWindow, interval: config.heartbeatInterval)
         for id in Set(book.suspects.keys).union(book.young.keys) {
             guard let acked = book.acknowledged(id),
-                acked.adding(saturating: config.missedEpochsBeforePrune) <= book.current,
+                acked.adding(saturating: config.missedEpochsBeforePrune).adding(saturating: book.forgiven[id] ?? 0)
+                    <= book.current,
                 book.reportedAt[id].map({ now >= $0 + probeTime }) ?? true
             else { continue }
             doomed.append(id)

@@ -22,6 +22,7 @@ extension GossipEngine {
         // Another member follows our line, so it is (part of) the mesh's line.
         liveness.anchored = true
         book.answered[from] = max(book.answered[from] ?? 0, ack.epoch.number)
+        book.forgiven[from] = nil
         if let held = book.young[from] { book.young[from] = max(held, ack.epoch.number) }
         if let held = book.suspects[from] {
             book.suspects[from] = ack.epoch.number >= book.current ? nil : max(held, ack.epoch.number)
@@ -29,6 +30,15 @@ extension GossipEngine {
         }
         liveness.book = book
         return []
+    }
+
+    /// The host dropped received datagrams unread, because it could not keep up: whatever
+    /// acknowledgements they held, this leader never saw. The epoch in which that happens does
+    /// not count against the members it would prune, but each member is forgiven at most
+    /// `missedEpochsBeforePrune` epochs until it answers again, so a flood that keeps the host
+    /// dropping delays a dead member's prune by that many epochs and cannot keep it.
+    public mutating func noteInputLoss() {
+        liveness.book?.inputLost = true
     }
 
     /// Members a watcher handed our epoch to that never acknowledged it: probed from now on.

@@ -79,6 +79,10 @@ struct LeaderBook: Sendable {
     /// as the network and the members' CPUs are now. The median, because a heartbeat lost and
     /// resent is acknowledged an ack window late, and at 10% loss the slowest always was.
     var ackDelays: [Duration] = []
+    /// The host dropped input unread since the last deadline (`noteInputLoss`), and how many
+    /// epochs each member has been forgiven for that since it last answered.
+    var inputLost = false
+    var forgiven: [NodeID: UInt64] = [:]
     var typicalAck: Duration = .zero
     /// Members that answered a probe, with the epoch: a report about an epoch they answered
     /// since is stale.
@@ -113,6 +117,7 @@ struct LeaderBook: Sendable {
         tracked.remove(id)
         suspects[id] = nil
         reportedAt[id] = nil
+        forgiven[id] = nil
         answered[id] = nil
         young[id] = nil
     }
@@ -125,6 +130,14 @@ struct LeaderBook: Sendable {
     /// an interval, which delays a prune by an epoch at most.
     func probeTime(ackWindow: Duration, interval: Duration) -> Duration {
         min(interval, max(ackWindow, typicalAck * 2))
+    }
+
+    /// An epoch in which the host lost input does not count against `id`, `limit` times at most
+    /// until it answers. Kept as a count beside what it acknowledged, not added to it: a later
+    /// report may lower that presumption again, and must not undo the forgiveness.
+    mutating func forgive(_ id: NodeID, limit: UInt64) {
+        guard (forgiven[id] ?? 0) < limit else { return }
+        forgiven[id] = (forgiven[id] ?? 0).adding(saturating: 1)
     }
 
     /// Closes the epoch's round-trip sample.

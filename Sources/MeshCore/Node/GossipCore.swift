@@ -135,6 +135,8 @@ struct GossipCore {
     }
 
     /// The engine's timers.
+    mutating func noteInputLoss() { engine.noteInputLoss() }
+
     mutating func tick(now: Instant) -> [Effect] {
         let out = engine.tick(now: now)
         absorbEvents()

@@ -229,6 +229,9 @@ public struct MeshNode {
         return effects + handleEvents(now: now)
     }
 
+    /// The host dropped received datagrams unread (`GossipEngine.noteInputLoss`).
+    public mutating func noteInputLoss() { gossip.noteInputLoss() }
+
     public mutating func tick(now: Instant, wallMillis: UInt64) -> [Effect] {
         guard eviction == nil else { return [] }
         lastWallMillis = wallMillis

@@ -105,6 +105,7 @@ struct Daemon: Service {
                 )
             }
             if reading.stale {
+                transport.noteStaleDrop()
                 metrics.increment("smeg_gossip_input_dropped_total", labels: ["reason": "stale"])
                 continue
             }

@@ -1,6 +1,7 @@
 import Logging
 import MeshLinux
 import NIOCore
+import Synchronization
 
 /// The daemon's single UDP gossip socket, shared by every mesh.
 ///
@@ -19,6 +20,11 @@ final class GossipTransport: Sendable {
     var localPort: Int? { socket.localPort }
     var receivedCount: Int { socket.receivedCount }
     var droppedCount: Int { socket.droppedCount }
+    /// Datagrams the dispatcher dropped unread for waiting too long (`InputBacklog`); every mesh's
+    /// leader learns of them, since any of them may have held its acknowledgements.
+    var staleDrops: Int { staleDropCount.load(ordering: .relaxed) }
+    func noteStaleDrop() { staleDropCount.add(1, ordering: .relaxed) }
+    private let staleDropCount = Atomic<Int>(0)
 
     private init(socket: UDPSocket) {
         self.socket = socket

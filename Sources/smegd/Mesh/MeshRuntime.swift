@@ -37,6 +37,8 @@ actor MeshRuntime {
     private var leaveRequested = false
     /// What the last datagram handled said about the input queue (`InputBacklog`).
     private(set) var inputBehind: Duration = .zero
+    /// The transport's stale drops when the last tick looked.
+    private var staleDropsSeen = 0
 
     init(
         persisted: PersistedMesh, mesh: MeshID, secret: MeshSecret, identity: NodeIdentity, policy: RoutePolicy,
@@ -86,6 +88,11 @@ actor MeshRuntime {
             let now = clock.now()
             refreshHostAddresses(now: now)
             if node.needsBootstrap { resolveBootstrap() }
+            let drops = transport.staleDrops
+            if drops != staleDropsSeen {
+                staleDropsSeen = drops
+                node.noteInputLoss()
+            }
             perform(node.tick(now: now, wallMillis: DaemonClock.wallMillis()))
             if leaveRequested { break }
             try? await Task.sleep(for: tickInterval)
