@@ -101,16 +101,15 @@ extension GossipEngine {
     /// At the ack deadline: prune the reported members that missed too many epochs.
     private mutating func closeDeadline(now: Instant) -> [Outgoing] {
         guard var book = liveness.book else { return [] }
+        let candidates = Set(book.suspects.keys).union(book.young.keys)
         if book.inputLost {
             book.inputLost = false
-            for id in Set(book.suspects.keys).union(book.young.keys) {
-                book.forgive(id, limit: config.missedEpochsBeforePrune)
-            }
+            for id in candidates { book.forgive(id, limit: config.missedEpochsBeforePrune) }
             liveness.book = book
         }
         var doomed: [NodeID] = []
         let probeTime = book.probeTime(ackWindow: config.ackWindow, interval: config.heartbeatInterval)
-        for id in Set(book.suspects.keys).union(book.young.keys) {
+        for id in candidates {
             guard let acked = book.acknowledged(id),
                 acked.adding(saturating: config.missedEpochsBeforePrune).adding(saturating: book.forgiven[id] ?? 0)
                     <= book.current,
@@ -197,24 +196,22 @@ extension GossipEngine {
             // never merged; `PartitionHealTests`). It lends the prober nothing: the ack comes
             // from us, and we follow nothing it says.
             rejections.add(.notEntitled)
-            return [Outgoing(to: .member(from), message: .ack(Ack(epoch: stamp, summaryHash: store.summary.hash)))]
+            return acknowledge(stamp, to: from)
         case .refused(let reason):
             rejections.add(reason)
             return []
         case .newer:
             return follow(stamp, signed: nil, scope: nil, from: from, now: now)
         case .current, .behind:
-            guard !hasLeft, store.isPresent(me), let epoch = liveness.epoch else { return [] }
-            if epoch.leader == from {
-                return [Outgoing(to: .member(from), message: .ack(Ack(epoch: epoch, summaryHash: store.summary.hash)))]
-            }
+            guard let epoch = liveness.epoch else { return [] }
+            if epoch.leader == from { return acknowledge(epoch, to: from) }
             // A present member leads a line behind ours: in a mass join the lowest-keyed joiner
             // counts itself proven a few epochs before members that learnt of it later do, and
             // leads while they still follow the old leader. Silence would get them pruned by it
             // three epochs on, they would republish, and under load the loop sustained itself
             // (`Simulator.runMassJoin`). Saying we are alive is true, as in the refused case.
             guard store.isPresent(from) else { return [] }
-            return [Outgoing(to: .member(from), message: .ack(Ack(epoch: stamp, summaryHash: store.summary.hash)))]
+            return acknowledge(stamp, to: from)
         }
     }
 

@@ -79,11 +79,11 @@ struct LeaderBook: Sendable {
     /// as the network and the members' CPUs are now. The median, because a heartbeat lost and
     /// resent is acknowledged an ack window late, and at 10% loss the slowest always was.
     var ackDelays: [Duration] = []
+    var typicalAck: Duration = .zero
     /// The host dropped input unread since the last deadline (`noteInputLoss`), and how many
     /// epochs each member has been forgiven for that since it last answered.
     var inputLost = false
     var forgiven: [NodeID: UInt64] = [:]
-    var typicalAck: Duration = .zero
     /// Members that answered a probe, with the epoch: a report about an epoch they answered
     /// since is stale.
     var answered: [NodeID: UInt64] = [:]

@@ -95,7 +95,7 @@ public struct Simulator {
         }
         let total = joiners + 1
         var pending = (1...joiners).map { node in
-            (node, start + UInt64.random(in: 0...max(spread.nanoseconds, 0), using: &rng))
+            (node, start + UInt64.random(in: 0...spread.nanoseconds, using: &rng))
         }
         pending.sort { $0.1 < $1.1 }
         for (node, at) in pending {

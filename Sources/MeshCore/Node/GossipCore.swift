@@ -134,9 +134,9 @@ struct GossipCore {
         return effects + send(replies, replyingTo: inbound, now: now)
     }
 
-    /// The engine's timers.
     mutating func noteInputLoss() { engine.noteInputLoss() }
 
+    /// The engine's timers.
     mutating func tick(now: Instant) -> [Effect] {
         let out = engine.tick(now: now)
         absorbEvents()

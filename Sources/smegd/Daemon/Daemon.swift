@@ -117,7 +117,7 @@ struct Daemon: Service {
                 metrics.increment("smeg_frames_rejected_total", labels: ["reason": "unknown-mesh"])
                 continue
             }
-            await runtime.receive(datagram, behind: reading.behind)
+            await runtime.receive(datagram)
         }
     }
 

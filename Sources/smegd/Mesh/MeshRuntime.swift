@@ -35,8 +35,6 @@ actor MeshRuntime {
     /// Answers to `ping`'s probes, until the waiting request takes them.
     private var pingAnswers = PingAnswers()
     private var leaveRequested = false
-    /// What the last datagram handled said about the input queue (`InputBacklog`).
-    private(set) var inputBehind: Duration = .zero
     /// The transport's stale drops when the last tick looked.
     private var staleDropsSeen = 0
 
@@ -131,10 +129,8 @@ actor MeshRuntime {
 
     // MARK: Inputs
 
-    /// `behind`: how long the datagram waited with others queued behind it (`InputBacklog`).
-    func receive(_ datagram: Datagram, behind: Duration = .zero) {
+    func receive(_ datagram: Datagram) {
         guard !stopped else { return }
-        inputBehind = behind
         perform(
             node.receive(
                 datagram.bytes, from: GossipAddressing.peer(datagram.source), now: clock.now(),
