@@ -3,7 +3,7 @@ import MeshCore
 
 /// Version 2 frames are the first thing read from the network once the daemon speaks them. The
 /// fuzzer opens arbitrary bytes with a fixed receiver (its seed corpus holds frames sealed to it,
-/// an introduction and a version 1 frame, so mutations reach past the AEAD only from those), and
+/// long and short, an introduction and a version 1 frame, so mutations reach past the AEAD only from those), and
 /// checks that acceptance is a function of the bytes and the state: an accepted frame opens the
 /// same way again from the same state, is refused as a replay after it was accepted from a present
 /// member, and its reply budget never traps when consumed.

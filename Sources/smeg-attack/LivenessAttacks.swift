@@ -65,12 +65,12 @@ struct ForgeAcks: ParsableCommand {
             for member in alive {
                 for number in [current, current + 1, current + 1000] {
                     try context.forge(
-                        .ack(Ack(epoch: EpochStamp(leader: leader, number: number), summaryHash: 0)), claiming: member)
+                        .ack(Ack(epoch: EpochStamp(leader: leader, number: number))), claiming: member)
                 }
             }
             for member in wrapped {
                 let stamp = EpochStamp(leader: leader, number: .max)
-                try context.forge(.ack(Ack(epoch: stamp, summaryHash: 0)), claiming: member)
+                try context.forge(.ack(Ack(epoch: stamp)), claiming: member)
             }
             rounds += 1
             Thread.sleep(forTimeInterval: 0.2)

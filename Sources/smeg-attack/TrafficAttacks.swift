@@ -67,7 +67,7 @@ struct SenderFlood: ParsableCommand {
     func run() throws {
         let context = try options.context()
         let started = Date()
-        let ack = GossipMessage.ack(Ack(epoch: EpochStamp(leader: context.me.nodeID, number: 1), summaryHash: 0))
+        let ack = GossipMessage.ack(Ack(epoch: EpochStamp(leader: context.me.nodeID, number: 1)))
         for index in 0..<frames {
             let sender = NodeID(bytes: try Sodium.randomBytes(NodeID.byteCount))!
             try context.forge(ack, claiming: sender)

@@ -379,7 +379,8 @@ import Testing
 
     @Test func wireEstimatesMatchTheDocumentedLayout() {
         let stamp = EpochStamp(leader: id(1), number: 9)
-        #expect(GossipMessage.ack(Ack(epoch: stamp, summaryHash: 1)).wireSizeEstimate == 104 + 48)
+        #expect(GossipMessage.ack(Ack(epoch: stamp)).wireSizeEstimate == 104 + 4 + 1)
+        #expect(GossipMessage.ack(Ack(line: 1, number: 300)).wireSizeEstimate == 104 + 4 + 2)
         let digest = Digest(summary: StoreSummary(hash: 1, count: 2), epoch: stamp)
         #expect(GossipMessage.digest(digest).wireSizeEstimate == 104 + 12 + 1 + 40 + 2)
         let withRecord = Digest(summary: digest.summary, epoch: nil, rumors: Updates(records: [record(1, 1)]))

@@ -61,7 +61,7 @@ import Testing
         let leader = mesh.honest[0]
         let current = mesh.engine(leader).epoch!
         for number in [current.number + 1, current.number + 1000, UInt64.max] {
-            mesh.inject(.ack(Ack(epoch: EpochStamp(leader: leader, number: number), summaryHash: 0)), to: leader)
+            mesh.inject(.ack(Ack(epoch: EpochStamp(leader: leader, number: number))), to: leader)
         }
         #expect(mesh.engine(leader).rejections[.outOfBounds] == 3)
     }
@@ -73,8 +73,8 @@ import Testing
         let leader = mesh.honest[0]
         let current = mesh.engine(leader).epoch!
         mesh.inject(
-            .ack(Ack(epoch: EpochStamp(leader: leader, number: current.number + 50), summaryHash: 0)), to: leader)
-        mesh.inject(.ack(Ack(epoch: EpochStamp(leader: leader, number: .max), summaryHash: 0)), to: leader)
+            .ack(Ack(epoch: EpochStamp(leader: leader, number: current.number + 50))), to: leader)
+        mesh.inject(.ack(Ack(epoch: EpochStamp(leader: leader, number: .max))), to: leader)
         mesh.attackerMuted = true
         mesh.advance(by: mesh.pruneDeadline)
         for id in mesh.alive { #expect(!mesh.engine(id).store.isPresent(mesh.attacker)) }

@@ -244,9 +244,12 @@ enum FrameV2Fixtures {
         var join = v2
         join[4] = JoinMessage.frameVersion
         #expect(try FrameSession.meshID(of: join) == Fixtures.mesh1, "join frames are routed by their mesh id too")
+        var short = v2
+        short[4] = FrameCipher.shortVersion
+        #expect(try FrameSession.meshID(of: short) == Fixtures.mesh1, "short frames too")
         var future = v2
-        future[4] = 4
-        #expect(throws: FrameError.unsupportedVersion(4)) { try FrameSession.meshID(of: future) }
+        future[4] = 5
+        #expect(throws: FrameError.unsupportedVersion(5)) { try FrameSession.meshID(of: future) }
         for length in 0..<FrameCipher.headerSize {
             #expect(throws: FrameError.self) { try FrameSession.meshID(of: Array(v2.prefix(length))) }
         }

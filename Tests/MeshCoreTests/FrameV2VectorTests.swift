@@ -46,6 +46,28 @@ import Testing
         #expect(throws: FrameError.replay) { try session.open(frame, from: FrameV2Fixtures.addressA) }
     }
 
+    /// The same frame in the short form (version 4): the sender named by its first 8 bytes, the
+    /// pair tag over the whole id and the version 4 header.
+    @Test func shortFrameMatchesTheDocument() throws {
+        let tag = cipher.tag(
+            key: pairKey, nonce: nonce, sender: sender.nodeID, receiver: receiver.nodeID.bytes, message: message,
+            short: true)
+        #expect(hex(tag) == FrameV2Vectors.shortPairTag)
+        let frame = cipher.seal(
+            message: message, sender: sender.nodeID, receiver: receiver.nodeID.bytes, key: pairKey, nonce: nonce,
+            short: true)
+        #expect(hex(frame) == FrameV2Vectors.shortFrame)
+        #expect(frame.count == message.count + FrameCipher.shortOverhead)
+        var session = FrameV2Fixtures.session(receiver)
+        session.retain(members: [sender.nodeID])
+        let opened = try session.open(frame, from: FrameV2Fixtures.addressA)
+        #expect(opened.sender == sender.nodeID && opened.message == message && opened.counter == nonce.counter)
+        #expect(opened.isSenderProven && opened.isReplayChecked)
+        // A receiver that holds nobody with those 8 bytes cannot tell who sent it.
+        var stranger = FrameV2Fixtures.session(receiver)
+        #expect(throws: FrameError.unresolvedSender) { try stranger.open(frame, from: FrameV2Fixtures.addressA) }
+    }
+
     @Test func introductionMatchesTheDocument() throws {
         let intro = cipher.seal(
             message: message, sender: sender.nodeID, receiver: FrameCipher.anyReceiver,
@@ -70,6 +92,10 @@ enum FrameV2Vectors {
         "534d45470200010203040506070809" + nonce
         + "96766646fd2bf2a91d2b48c7edf57955a93b6b57c412ad988fad773144e4ba35b33753f14b1f65b6576836701f81fa06b1"
         + "770b99d078732cf39abd103ffa603e5d057f"
+    static let shortPairTag = "b97c8b136441761178084c12b03800f4"
+    static let shortFrame =
+        "534d45470400010203040506070809" + nonce
+        + "96766646fd2bf2a94669d4cb1b9d8fb469873a83f321ae6e2f60f20922fb6b6601ce2e45a38bac5800b2cb"
     static let introduction =
         "534d45470200010203040506070809" + nonce
         + "96766646fd2bf2a91d2b48c7edf57955a93b6b57c412ad988fad773144e4ba35b33753d9323b62f58301e38ec79868891f"

@@ -78,6 +78,15 @@ import Testing
             seeds.append(Seed(target: "FuzzFrame", name: "frame-\(index)", bytes: frame))
         }
 
+        // A heartbeat naming its leader short, resolved the way the fuzzer resolves it.
+        let shortHeartbeat = GossipMessage.heartbeat(
+            Heartbeat(
+                epoch: EpochStamp(leader: NodeID(0x4701_d084_8845_1f54, 1, 2, 3), number: 300), stableSummary: 9,
+                proof: [7, 7], scope: Scope(bits: 2, prefix: 0x40 << 56)))
+        seeds.append(
+            Seed(
+                target: "FuzzMessage", name: "heartbeat-short",
+                bytes: try GossipMessageCodec.encode(shortHeartbeat, shortLeader: true)))
         seeds += try frameV2Seeds()
 
         let token = try InviteToken(mesh: Fixtures.mesh1, secret: Fixtures.secret, bootstrap: tokenEndpoints)
@@ -126,8 +135,9 @@ import Testing
             try signed.verify(in: Fixtures.mesh1)
             #expect(signed.encoded == bytes, "\(name) is not the canonical encoding of its record")
         case "FuzzMessage":
-            let message = try GossipMessageCodec.decode(bytes)
-            #expect(try GossipMessageCodec.encode(message) == bytes, "\(name) is not canonical")
+            let message = try GossipMessageCodec.decode(bytes) { NodeID($0, 1, 2, 3) }
+            let short = GossipMessageCodec.hasShortLeader(bytes)
+            #expect(try GossipMessageCodec.encode(message, shortLeader: short) == bytes, "\(name) is not canonical")
             if let index = messageIndex(name, prefix: "message-") {
                 #expect(message == GossipMessageCodecTests.messages[index])
             }
@@ -190,8 +200,8 @@ import Testing
         return session
     }
 
-    /// Frames sealed to the fuzzer's receiver (deterministic clock and salts), an introduction
-    /// and a version 1 frame, so the fuzzer starts past the AEAD on every path of `open`.
+    /// Frames sealed to the fuzzer's receiver (deterministic clock and salts), a short frame, an
+    /// introduction and a version 1 frame, so the fuzzer starts past the AEAD on every path of `open`.
     static func frameV2Seeds() throws -> [Seed] {
         var sender = FrameV2Fixtures.session(Fixtures.identity1)
         var seeds: [Seed] = []
@@ -199,6 +209,15 @@ import Testing
             let frame = try sender.seal(bytes, to: Fixtures.identity2.nodeID, at: FrameV2Fixtures.addressB)
             seeds.append(Seed(target: "FuzzFrameV2", name: "frame-\(index)", bytes: frame))
         }
+        // A short frame (version 4): the receiver's answer echoes the sender's salt first.
+        var answering = frameV2Receiver()
+        let first = try sender.seal(seedMessages[0].bytes, to: Fixtures.identity2.nodeID, at: FrameV2Fixtures.addressB)
+        _ = try answering.open(first, from: FrameV2Fixtures.addressA)
+        let answer = try answering.seal([], to: Fixtures.identity1.nodeID, at: FrameV2Fixtures.addressA)
+        _ = try sender.open(answer, from: FrameV2Fixtures.addressB)
+        let short = try sender.seal(seedMessages[0].bytes, to: Fixtures.identity2.nodeID, at: FrameV2Fixtures.addressB)
+        guard short[4] == FrameCipher.shortVersion else { throw FrameError.unsupportedVersion(short[4]) }
+        seeds.append(Seed(target: "FuzzFrameV2", name: "short-0", bytes: short))
         var joiner = FrameV2Fixtures.session(FrameV2Fixtures.c, seed: 3)
         let hello = try joiner.sealIntroduction(seedMessages[0].bytes)
         seeds.append(Seed(target: "FuzzFrameV2", name: "intro-0", bytes: hello))

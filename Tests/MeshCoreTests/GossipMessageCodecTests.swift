@@ -31,13 +31,14 @@ import Testing
             Heartbeat(epoch: stamp, stableSummary: 77, proof: [1, 2], scope: Scope(bits: 6, prefix: 0xA8 << 56))),
         .heartbeat(Heartbeat(epoch: stamp, stableSummary: 0, scope: Scope(bits: 64, prefix: .max))),
         .probe(stamp),
-        .ack(Ack(epoch: stamp, summaryHash: .max)),
+        .ack(Ack(epoch: stamp)),
         .report(Report(epoch: stamp, missing: [alice, bob])),
         .report(Report(epoch: stamp, missing: [])),
         .versions(
             Versions(
                 level: 2, buckets: [3, 255], entries: [EntryVersion(path: .max, clock: 7, hash: 9)], isRequest: false)),
         .versions(Versions(level: 0, buckets: [], entries: [], isRequest: true)),
+        .ack(Ack(line: .max, number: .max)), .ack(Ack(line: 0, number: 0)),
     ]
 
     @Test(arguments: messages) func roundTrips(_ message: GossipMessage) throws {
@@ -47,6 +48,27 @@ import Testing
         // out the 15-byte clear header, and deltas use 4-byte entry counts).
         let real = bytes.count + FrameSealer.overhead
         #expect(abs(real - message.wireSizeEstimate) <= 24, "real \(real), estimated \(message.wireSizeEstimate)")
+    }
+
+    /// A heartbeat naming its leader by 8 bytes: 24 fewer, the same message once resolved, and
+    /// refused when the receiver holds no single member those bytes start.
+    @Test(arguments: messages) func shortLeadersResolveOrAreRefused(_ message: GossipMessage) throws {
+        guard case .heartbeat(let heartbeat) = message else { return }
+        let long = try GossipMessageCodec.encode(message)
+        let short = try GossipMessageCodec.encode(message, shortLeader: true)
+        #expect(short.count == long.count - 24)
+        #expect(GossipMessageCodec.hasShortLeader(short) && !GossipMessageCodec.hasShortLeader(long))
+        let leader = heartbeat.epoch.leader
+        #expect(try GossipMessageCodec.decode(short) { $0 == leader.leadingWord ? leader : nil } == message)
+        #expect(throws: WireError.self) { try GossipMessageCodec.decode(short) }
+        // A resolver that answers with a member of other first bytes is not believed.
+        #expect(throws: WireError.self) { try GossipMessageCodec.decode(short) { _ in Self.bob } }
+        for length in 0..<short.count {
+            #expect(throws: WireError.self) { try GossipMessageCodec.decode(short.prefix(length)) { _ in leader } }
+        }
+        var unknownBit = long
+        unknownBit[1] |= 0x04
+        #expect(throws: WireError.self) { try GossipMessageCodec.decode(unknownBit) }
     }
 
     @Test(arguments: messages) func everyTruncationFails(_ message: GossipMessage) throws {
@@ -96,11 +118,18 @@ import Testing
         #expect(try GossipMessageCodec.encode(report) == expectedReport)
         let heartbeat = GossipMessage.heartbeat(
             Heartbeat(epoch: stamp, stableSummary: 7, proof: [0xAA, 0xBB], scope: Scope(bits: 4, prefix: 0xA << 60)))
+        // Flags (scope), leader, number 42 as a varint, summary, proof, scope.
         let expectedHeartbeat =
-            [4] + [UInt8](repeating: 1, count: 32) + [0, 0, 0, 0, 0, 0, 0, 42]
-            + [0, 0, 0, 0, 0, 0, 0, 7, 0, 2, 0xAA, 0xBB, 1, 4, 0xA0, 0, 0, 0, 0, 0, 0, 0]
+            [4, 1] + [UInt8](repeating: 1, count: 32) + [42]
+            + [0, 0, 0, 0, 0, 0, 0, 7, 0, 2, 0xAA, 0xBB, 4, 0xA0, 0, 0, 0, 0, 0, 0, 0]
         #expect(try GossipMessageCodec.encode(heartbeat) == expectedHeartbeat)
         #expect(try GossipMessageCodec.decode(expectedHeartbeat) == heartbeat)
+        // The leader short: flags 3, its first 8 bytes.
+        let expectedShort =
+            [4, 3] + [UInt8](repeating: 1, count: 8) + [42]
+            + [0, 0, 0, 0, 0, 0, 0, 7, 0, 2, 0xAA, 0xBB, 4, 0xA0, 0, 0, 0, 0, 0, 0, 0]
+        #expect(try GossipMessageCodec.encode(heartbeat, shortLeader: true) == expectedShort)
+        #expect(try GossipMessageCodec.decode(expectedShort) { _ in leader } == heartbeat)
         let versions = GossipMessage.versions(
             Versions(
                 level: 1, buckets: [3], entries: [EntryVersion(path: 0x0102_0304_0506_0708, clock: 7, hash: 9)],
@@ -115,16 +144,16 @@ import Testing
         let plain = try GossipMessageCodec.encode(.heartbeat(Heartbeat(epoch: Self.stamp, stableSummary: 1)))
         // A scope of 65 bits, and a prefix with bits below its length: neither has a meaning.
         var tooLong = plain
-        tooLong[tooLong.count - 1] = 1
+        tooLong[1] = 1
         tooLong += [65] + [UInt8](repeating: 0, count: 8)
         #expect(throws: WireError.self) { try GossipMessageCodec.decode(tooLong) }
         var unmasked = plain
-        unmasked[unmasked.count - 1] = 1
+        unmasked[1] = 1
         unmasked += [4, 0x0F, 0, 0, 0, 0, 0, 0, 0]
         #expect(throws: WireError.self) { try GossipMessageCodec.decode(unmasked) }
         var flag = plain
-        flag[flag.count - 1] = 2
-        #expect(throws: WireError.invalid(field: "heartbeat has scope", reason: "boolean byte 2")) {
+        flag[1] = 4
+        #expect(throws: WireError.invalid(field: "heartbeat flags", reason: "unknown bits 4")) {
             try GossipMessageCodec.decode(flag)
         }
         let crowd = Report(epoch: Self.stamp, missing: Array(repeating: Self.bob, count: GossipLimits.maxReported + 1))

@@ -71,7 +71,7 @@ import Testing
                 Report(
                     epoch: stamp,
                     missing: (0..<Int(rng.next() % UInt64(GossipLimits.maxReported + 1))).map { _ in node() }))
-        default: return .ack(Ack(epoch: stamp, summaryHash: rng.next()))
+        default: return .ack(Ack(line: UInt32(truncatingIfNeeded: rng.next()), number: rng.next() >> (rng.next() % 64)))
         }
     }
 

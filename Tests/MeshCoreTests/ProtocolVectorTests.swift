@@ -21,6 +21,23 @@ import Testing
         #expect(hex(key) == "ebe976aa773d972518e56945256124f88f6eaa943052398f6221ca60f1f7efce")
     }
 
+    @Test func ack() throws {
+        let expected = unhex("06 4701d084 ac02")
+        let ack = Ack(epoch: EpochStamp(leader: Self.stamp.leader, number: 300))
+        #expect(try GossipMessageCodec.encode(.ack(ack)) == expected)
+        #expect(try GossipMessageCodec.decode(expected) == .ack(ack))
+        #expect(
+            ack.isOnLine(of: Self.stamp.leader) && ack.acknowledges(EpochStamp(leader: Self.stamp.leader, number: 300)))
+        // The number in any longer form, or beyond 64 bits, has no place in the format.
+        for bad in ["06 4701d084 ac8200", "06 4701d084 8000", "06 4701d084 ffffffffffffffffff02", "06 4701d084 ac"] {
+            #expect(throws: WireError.self) { try GossipMessageCodec.decode(unhex(bad)) }
+        }
+        let largest = Ack(line: 1, number: .max)
+        let bytes = try GossipMessageCodec.encode(.ack(largest))
+        #expect(bytes.count == 1 + 4 + 10)
+        #expect(try GossipMessageCodec.decode(bytes) == .ack(largest))
+    }
+
     @Test func probe() throws {
         let expected = unhex("05 4701d08488451f545a409fb58ae3e58581ca40ac3f7f114698cd71deac73ca01 000000000000002a")
         #expect(try GossipMessageCodec.encode(.probe(Self.stamp)) == expected)

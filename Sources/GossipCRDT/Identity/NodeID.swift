@@ -44,6 +44,11 @@ public struct NodeID: Hashable, Comparable, Sendable {
         self.w3 = w3
     }
 
+    /// The first 8 key bytes as a big-endian word: what a frame names a sender by once the
+    /// receiver is known to hold it (docs/protocol.md, "Short frames").
+    @inlinable
+    public var leadingWord: UInt64 { w0 }
+
     /// The 32 raw key bytes.
     public var bytes: [UInt8] {
         [UInt8](unsafeUninitializedCapacity: NodeID.byteCount) { buffer, count in

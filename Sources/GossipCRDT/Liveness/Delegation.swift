@@ -50,7 +50,7 @@ struct WatchBook: Sendable {
 
     /// An acknowledgement of this epoch or a later one of its line.
     mutating func noteAck(_ ack: Ack, from: NodeID) {
-        guard ack.epoch.leader == epoch.leader, ack.epoch.number >= epoch.number else { return }
+        guard ack.isOnLine(of: epoch.leader), ack.number >= epoch.number else { return }
         for index in watched.indices where watched[index].id == from { watched[index].acked = true }
     }
 }

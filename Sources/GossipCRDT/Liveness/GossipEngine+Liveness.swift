@@ -335,7 +335,7 @@ extension GossipEngine {
     /// One acknowledgement per heartbeat or probe received: never more than what caused it.
     func acknowledge(_ stamp: EpochStamp, to: NodeID) -> [Outgoing] {
         guard !hasLeft, store.isPresent(me), to != me else { return [] }
-        return [Outgoing(to: .member(to), message: .ack(Ack(epoch: stamp, summaryHash: store.summary.hash)))]
+        return [Outgoing(to: .member(to), message: .ack(Ack(epoch: stamp)))]
     }
 
     /// Tells `from` about our epoch because it announced an older or lesser one. Only a signed

@@ -8,24 +8,26 @@
 /// prune by an epoch, because the next epoch has another watcher.
 extension GossipEngine {
     mutating func receiveAck(_ ack: Ack, from: NodeID, now: Instant) -> [Outgoing] {
-        let handed = liveness.watch.map { $0.epoch == ack.epoch && $0.watched.contains { !$0.acked && $0.id == from } }
+        let handed = liveness.watch.map {
+            ack.acknowledges($0.epoch) && $0.watched.contains { !$0.acked && $0.id == from }
+        }
         noteWatchAck(ack, from: from)
-        guard ack.epoch.leader == me, var book = liveness.book, book.tracked.contains(from) else { return [] }
-        guard ack.epoch.number <= book.current else {
+        guard ack.isOnLine(of: me), var book = liveness.book, book.tracked.contains(from) else { return [] }
+        guard ack.number <= book.current else {
             // Nobody can have seen an epoch we have not opened: an honest member never sends it.
             rejections.add(.outOfBounds)
             return []
         }
-        if handed == true, ack.epoch.number == book.current, book.ackDelays.count < 64 {
+        if handed == true, ack.number == book.current, book.ackDelays.count < 64 {
             book.ackDelays.append(now.since(book.openedAt))
         }
         // Another member follows our line, so it is (part of) the mesh's line.
         liveness.anchored = true
-        book.answered[from] = max(book.answered[from] ?? 0, ack.epoch.number)
+        book.answered[from] = max(book.answered[from] ?? 0, ack.number)
         book.forgiven[from] = nil
-        if let held = book.young[from] { book.young[from] = max(held, ack.epoch.number) }
+        if let held = book.young[from] { book.young[from] = max(held, ack.number) }
         if let held = book.suspects[from] {
-            book.suspects[from] = ack.epoch.number >= book.current ? nil : max(held, ack.epoch.number)
+            book.suspects[from] = ack.number >= book.current ? nil : max(held, ack.number)
             if book.suspects[from] == nil { book.reportedAt[from] = nil }
         }
         liveness.book = book

@@ -68,7 +68,11 @@ struct MessageBuilder {
         case 4:
             return .probe(pickStamp())
         default:
-            return .ack(Ack(epoch: pickStamp(), summaryHash: reader.bool() ? engine.store.summary.hash : reader.word()))
+            // Read as before acks lost their summary hash, so that saved scripts (the fuzzer's
+            // corpus, HostileScript.seeds) still mean what they meant.
+            let stamp = pickStamp()
+            if !reader.bool() { _ = reader.word() }
+            return .ack(Ack(epoch: stamp))
         }
     }
 

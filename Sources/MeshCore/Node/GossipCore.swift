@@ -237,7 +237,13 @@ struct GossipCore {
         var substituted = false
         for item in outgoing {
             do {
-                let bytes = try GossipMessageCodec.encode(item.message)
+                // A member that holds us and came of age (present through a few epochs here) has
+                // synced with the mesh, so it holds the leader too; a joiner may not yet.
+                var shortLeader = false
+                if case .heartbeat = item.message, case .member(let id) = item.to {
+                    shortLeader = wire.session.holds(id) && engine.hasComeOfAge(id)
+                }
+                let bytes = try GossipMessageCodec.encode(item.message, shortLeader: shortLeader)
                 switch item.to {
                 case .bootstrap(let index):
                     guard bootstrap.indices.contains(index) else { continue }

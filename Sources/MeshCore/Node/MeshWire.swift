@@ -83,7 +83,7 @@ struct MeshWire: Sendable {
         } else {
             let message: GossipMessage
             do {
-                message = try GossipMessageCodec.decode(opened.message)
+                message = try GossipMessageCodec.decode(opened.message) { session.presentMember(withLeadingWord: $0) }
             } catch {
                 return .refused(reason: "malformed")
             }

@@ -6,10 +6,15 @@ import GossipCRDT
 /// validation and caches on top.
 struct FrameCipher: Sendable {
     static let version: UInt8 = 2
+    /// The same frame with the sender named by the first 8 bytes of its id: for a receiver that
+    /// is known to hold the sender (docs/protocol.md, "Short frames"). Version 3 is join frames.
+    static let shortVersion: UInt8 = 4
     static let headerSize = 4 + 1 + MeshID.byteCount
     static let nonceSize = Sodium.xchachaNonceBytes
     static let pairTagSize = 16
+    static let shortSenderSize = 8
     static let overhead = headerSize + nonceSize + NodeID.byteCount + pairTagSize + Sodium.xchachaTagBytes
+    static let shortOverhead = overhead - NodeID.byteCount + shortSenderSize
     static let maxFrameSize = FrameSealer.maxFrameSize
     static let maxMessageSize = maxFrameSize - overhead
 
@@ -42,23 +47,36 @@ struct FrameCipher: Sendable {
         }
     }
 
+    /// Who a frame says sent it: the whole id, or (a short frame) its first 8 bytes, which the
+    /// receiver resolves among the peers it holds and the pair tag then settles.
+    enum Sender: Sendable, Equatable {
+        case full(NodeID)
+        case short(UInt64)
+    }
+
     /// A frame whose outer AEAD verified; its pair tag is not checked yet.
     struct Unsealed: Sendable {
         var nonce: Nonce
-        var sender: NodeID
+        var sender: Sender
         var message: [UInt8]
         var tag: [UInt8]
+        var isShort: Bool {
+            if case .short = sender { return true }
+            return false
+        }
     }
 
     let mesh: MeshID
     let frameKey: [UInt8]
     let header: [UInt8]
+    let shortHeader: [UInt8]
 
     init(mesh: MeshID, secret: MeshSecret) {
         self.mesh = mesh
         self.frameKey = Sodium.blake2b(
             [Self.frameKeyDomain, Array(mesh.text.utf8)], outputLength: 32, key: secret.bytes)
         self.header = FrameSealer.magic + [Self.version] + mesh.bytes
+        self.shortHeader = FrameSealer.magic + [Self.shortVersion] + mesh.bytes
     }
 
     /// The key only the two ends of a pair can compute. Both public keys go in, in a fixed order,
@@ -76,38 +94,63 @@ struct FrameCipher: Sendable {
         Sodium.blake2b([Self.introKeyDomain, sender.bytes], outputLength: 32, key: frameKey)
     }
 
-    func tag(key: [UInt8], nonce: Nonce, sender: NodeID, receiver: [UInt8], message: [UInt8]) -> [UInt8] {
+    /// The pair tag always covers the whole sender id, and the header, whose version says which
+    /// form the frame names it in: a short frame is bound to the id it was resolved to.
+    func tag(
+        key: [UInt8], nonce: Nonce, sender: NodeID, receiver: [UInt8], message: [UInt8], short: Bool = false
+    ) -> [UInt8] {
         Sodium.blake2b(
-            [Self.tagDomain, header, nonce.bytes, sender.bytes, receiver, message], outputLength: Self.pairTagSize,
-            key: key)
+            [Self.tagDomain, short ? shortHeader : header, nonce.bytes, sender.bytes, receiver, message],
+            outputLength: Self.pairTagSize, key: key)
     }
 
     /// Seals with caller-chosen nonce fields. Reusing (counter, echo, salt) under one mesh breaks
-    /// the AEAD, so only `FrameSession` and test vectors call this.
-    func seal(message: [UInt8], sender: NodeID, receiver: [UInt8], key: [UInt8], nonce: Nonce) -> [UInt8] {
-        let pairTag = tag(key: key, nonce: nonce, sender: sender, receiver: receiver, message: message)
+    /// the AEAD, so only `FrameSession` and test vectors call this. `short` names the sender by
+    /// its first 8 bytes (version 4); never for an introduction, whose receiver holds nobody.
+    func seal(
+        message: [UInt8], sender: NodeID, receiver: [UInt8], key: [UInt8], nonce: Nonce, short: Bool = false
+    ) -> [UInt8] {
+        let pairTag = tag(key: key, nonce: nonce, sender: sender, receiver: receiver, message: message, short: short)
         let nonceBytes = nonce.bytes
+        let frameHeader = short ? shortHeader : header
+        let senderBytes = short ? Array(sender.bytes.prefix(Self.shortSenderSize)) : sender.bytes
         let sealed = Sodium.xchachaSeal(
-            sender.bytes + message + pairTag, additionalData: header, nonce: nonceBytes, key: frameKey)
-        return header + nonceBytes + sealed
+            senderBytes + message + pairTag, additionalData: frameHeader, nonce: nonceBytes, key: frameKey)
+        return frameHeader + nonceBytes + sealed
+    }
+
+    /// Seals given plaintext fields under the outer AEAD only, tag as given: what any holder of
+    /// the mesh secret can make, for tests of forged frames.
+    func sealRaw(senderField: [UInt8], message: [UInt8], tag: [UInt8], nonce: Nonce, short: Bool) -> [UInt8] {
+        let frameHeader = short ? shortHeader : header
+        let nonceBytes = nonce.bytes
+        return frameHeader + nonceBytes
+            + Sodium.xchachaSeal(
+                senderField + message + tag, additionalData: frameHeader, nonce: nonceBytes, key: frameKey)
     }
 
     /// Header checks and the outer AEAD. Cheap refusals come first, so junk costs comparisons
     /// and only a frame sealed with the mesh secret reaches anything per-sender.
     func unseal(_ frame: [UInt8]) throws(FrameError) -> Unsealed {
         try Self.checkHeader(frame, mesh: mesh)
-        guard frame.count >= Self.overhead else { throw .truncated }
+        let short = frame[4] == Self.shortVersion
+        guard frame.count >= (short ? Self.shortOverhead : Self.overhead) else { throw .truncated }
         let nonceBytes = frame[Self.headerSize..<Self.headerSize + Self.nonceSize]
         let sealed = frame[(Self.headerSize + Self.nonceSize)...]
         guard
             let plaintext = Sodium.xchachaOpen(
-                sealed, additionalData: header, nonce: Array(nonceBytes), key: frameKey)
+                sealed, additionalData: short ? shortHeader : header, nonce: Array(nonceBytes), key: frameKey)
         else { throw .authenticationFailed }
         // The AEAD verified, so the plaintext is at least sender + tag long (checked above).
         let tagStart = plaintext.count - Self.pairTagSize
+        let senderSize = short ? Self.shortSenderSize : NodeID.byteCount
+        let sender: Sender =
+            short
+            ? .short(plaintext[0..<senderSize].reduce(0) { $0 << 8 | UInt64($1) })
+            : .full(NodeID(bytes: plaintext[0..<senderSize])!)
         return Unsealed(
-            nonce: Nonce(nonceBytes), sender: NodeID(bytes: plaintext[0..<NodeID.byteCount])!,
-            message: Array(plaintext[NodeID.byteCount..<tagStart]), tag: Array(plaintext[tagStart...]))
+            nonce: Nonce(nonceBytes), sender: sender, message: Array(plaintext[senderSize..<tagStart]),
+            tag: Array(plaintext[tagStart...]))
     }
 
     /// Magic, version, size and mesh, in the order that names the most useful error: random junk
@@ -116,7 +159,7 @@ struct FrameCipher: Sendable {
         guard frame.prefix(4).elementsEqual(FrameSealer.magic.prefix(frame.count)) else { throw .badMagic }
         guard frame.count > 4 else { throw .truncated }
         switch frame[4] {
-        case Self.version: break
+        case Self.version, Self.shortVersion: break
         case FrameSealer.version: throw .versionOne
         case let other: throw .unsupportedVersion(other)
         }

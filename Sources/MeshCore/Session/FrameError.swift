@@ -32,6 +32,10 @@ public enum FrameError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The claimed sender is unknown and frames from unknown senders have used up this second's
     /// key agreements (`KeyAgreementBudget`); the frame was not an introduction either.
     case keyAgreementLimit
+    /// A short frame (version 4) names its sender by 8 bytes that match no peer this node holds:
+    /// the sender thought we held it (we restarted, or dropped it from the cache). It names itself
+    /// in full again after a few such frames.
+    case unresolvedSender
     /// The message does not fit in one datagram with the frame overhead.
     case messageTooLarge(length: Int, limit: Int)
     /// The reply does not fit in the anti-amplification budget of the frame that caused it.
@@ -53,6 +57,7 @@ public enum FrameError: Error, Hashable, Sendable, CustomStringConvertible {
         case .lowOrderKey: return "small-order X25519 key refused"
         case .fromSelf: return "frame claims to come from this node"
         case .keyAgreementLimit: return "too many frames from unknown senders: dropped before its key agreement"
+        case .unresolvedSender: return "short frame from a sender this node does not hold; it will resend in full"
         case .messageTooLarge(let length, let limit): return "message of \(length) bytes exceeds \(limit)"
         case .overBudget(let size, let remaining):
             return "reply of \(size) bytes exceeds the \(remaining) bytes left for an unvalidated address"
@@ -75,6 +80,7 @@ public enum FrameError: Error, Hashable, Sendable, CustomStringConvertible {
         case .lowOrderKey: return "low_order_key"
         case .fromSelf: return "from_self"
         case .keyAgreementLimit: return "key_agreement_limit"
+        case .unresolvedSender: return "unresolved_sender"
         case .messageTooLarge: return "message_too_large"
         case .overBudget: return "over_budget"
         case .counterExhausted: return "counter_exhausted"

@@ -77,15 +77,17 @@ public struct FrameSession: Sendable {
     /// does not make peers refuse this node's frames as replays until it catches up.
     public private(set) var counterHighWater: UInt64
 
-    private let cipher: FrameCipher
+    let cipher: FrameCipher
     private let legacy: FrameSealer
     private let privateKey: [UInt8]
     private let clock: Clock
     private var random: any RandomNumberGenerator & Sendable
-    private var present: Set<NodeID> = []
+    private(set) var present: Set<NodeID> = []
+    /// Present members by the first 8 bytes of their id, to resolve short frames.
+    private(set) var presentByWord: [UInt64: [NodeID]] = [:]
     /// State of present members only; non-present peers' state lives in `strangers`.
-    private var members: [NodeID: MemberState] = [:]
-    private var strangers = StrangerCache()
+    var members: [NodeID: MemberState] = [:]
+    private(set) var strangers = StrangerCache()
     private var agreements = KeyAgreementBudget()
 
     /// - Parameters:
@@ -137,9 +139,12 @@ public struct FrameSession: Sendable {
     public mutating func retain(members newPresent: Set<NodeID>) {
         for id in present.subtracting(newPresent) {
             if let state = members.removeValue(forKey: id) { strangers.insert(state, for: id) }
+            presentByWord[id.leadingWord]?.removeAll { $0 == id }
+            if presentByWord[id.leadingWord]?.isEmpty == true { presentByWord[id.leadingWord] = nil }
         }
         for id in newPresent.subtracting(present) {
             if let state = strangers.remove(id) { members[id] = state }
+            presentByWord[id.leadingWord, default: []].append(id)
         }
         present = newPresent
     }
@@ -148,7 +153,7 @@ public struct FrameSession: Sendable {
         state(of: member)?.isValidated(address) ?? false
     }
 
-    private func state(of peer: NodeID) -> MemberState? {
+    func state(of peer: NodeID) -> MemberState? {
         members[peer] ?? strangers.peek(peer)
     }
 
@@ -183,12 +188,13 @@ public struct FrameSession: Sendable {
         } else {
             state = MemberState(pairKey: try computePairKey(receiver))
         }
+        let short = state.mayNameUsShort
         let nonce = try nextNonce(echo: state.echo)
         state.recordSent(salt: nonce.salt, to: address)
         store(state, for: receiver)
         _ = budget.consume(frameSize: size)
         return cipher.seal(
-            message: message, sender: nodeID, receiver: receiver.bytes, key: state.pairKey, nonce: nonce)
+            message: message, sender: nodeID, receiver: receiver.bytes, key: state.pairKey, nonce: nonce, short: short)
     }
 
     /// Seals an introduction: a frame for whoever answers at a bootstrap address, whose id this
@@ -223,7 +229,7 @@ public struct FrameSession: Sendable {
         return FrameCipher.Nonce(counter: counter, echo: echo, salt: salt)
     }
 
-    private func computePairKey(_ peer: NodeID) throws(FrameError) -> [UInt8] {
+    func computePairKey(_ peer: NodeID) throws(FrameError) -> [UInt8] {
         guard let key = cipher.pairKey(ownPrivate: privateKey, ownPublic: nodeID, peer: peer) else {
             throw .lowOrderKey
         }
@@ -237,33 +243,46 @@ public struct FrameSession: Sendable {
     /// replay window. State changes only once all of them pass.
     public mutating func open(_ frame: [UInt8], from address: PeerAddress) throws(FrameError) -> Opened {
         let unsealed = try cipher.unseal(frame)
-        let sender = unsealed.sender
-        guard sender != nodeID else { throw .fromSelf }
+        let sender: NodeID
         let key: [UInt8]
-        if let known = state(of: sender)?.pairKey {
-            key = known
-        } else if present.contains(sender) {
-            // A present member's key depends on the two identities alone, so it is kept even if
-            // this frame fails: a forger naming members then costs one agreement per member.
-            key = try computePairKey(sender)
-            members[sender] = MemberState(pairKey: key)
-        } else if agreements.take(now: clock()) {
-            key = try computePairKey(sender)
-        } else {
-            // Over the budget: only an introduction, which needs no agreement, may still open.
-            guard tagMatches(unsealed, key: cipher.introKey(sender: sender), receiver: FrameCipher.anyReceiver)
-            else { throw .keyAgreementLimit }
-            return Opened(
-                sender: sender, message: unsealed.message, counter: unsealed.nonce.counter, isSenderProven: false,
-                isReplayChecked: false, isAddressValidated: false, replyBudget: ReplyBudget(receivedBytes: frame.count))
-        }
         let proven: Bool
-        if tagMatches(unsealed, key: key, receiver: nodeID.bytes) {
+        switch unsealed.sender {
+        case .short(let word):
+            (sender, key) = try resolveShort(unsealed, word: word)
             proven = true
-        } else if tagMatches(unsealed, key: cipher.introKey(sender: sender), receiver: FrameCipher.anyReceiver) {
-            proven = false
-        } else {
-            throw .badPairTag
+        case .full(let named):
+            sender = named
+            guard sender != nodeID else { throw .fromSelf }
+            if let known = state(of: sender)?.pairKey {
+                key = known
+            } else if present.contains(sender) {
+                // A present member's key depends on the two identities alone, so it is kept even if
+                // this frame fails: a forger naming members then costs one agreement per member.
+                key = try computePairKey(sender)
+                members[sender] = MemberState(pairKey: key)
+            } else if agreements.take(now: clock()) {
+                key = try computePairKey(sender)
+            } else {
+                // Over the budget: only an introduction, which needs no agreement, may still open.
+                guard
+                    tagMatches(
+                        unsealed, sender: sender, key: cipher.introKey(sender: sender),
+                        receiver: FrameCipher.anyReceiver)
+                else { throw .keyAgreementLimit }
+                return Opened(
+                    sender: sender, message: unsealed.message, counter: unsealed.nonce.counter, isSenderProven: false,
+                    isReplayChecked: false, isAddressValidated: false,
+                    replyBudget: ReplyBudget(receivedBytes: frame.count))
+            }
+            if tagMatches(unsealed, sender: sender, key: key, receiver: nodeID.bytes) {
+                proven = true
+            } else if tagMatches(
+                unsealed, sender: sender, key: cipher.introKey(sender: sender), receiver: FrameCipher.anyReceiver)
+            {
+                proven = false
+            } else {
+                throw .badPairTag
+            }
         }
         let counter = unsealed.nonce.counter
         var checked = false
@@ -290,9 +309,10 @@ public struct FrameSession: Sendable {
             replyBudget: validated ? .unlimited : ReplyBudget(receivedBytes: frame.count))
     }
 
-    private func tagMatches(_ frame: FrameCipher.Unsealed, key: [UInt8], receiver: [UInt8]) -> Bool {
+    func tagMatches(_ frame: FrameCipher.Unsealed, sender: NodeID, key: [UInt8], receiver: [UInt8]) -> Bool {
         let expected = cipher.tag(
-            key: key, nonce: frame.nonce, sender: frame.sender, receiver: receiver, message: frame.message)
+            key: key, nonce: frame.nonce, sender: sender, receiver: receiver, message: frame.message,
+            short: frame.isShort)
         return Sodium.constantTimeEqual(expected, frame.tag)
     }
 

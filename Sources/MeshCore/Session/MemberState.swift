@@ -32,6 +32,16 @@ struct MemberState: Sendable {
     private(set) var sent: [SentSalts] = []
     /// Addresses the member proved it receives at; most recently validated last.
     private(set) var validated: [PeerAddress] = []
+    /// Frames sealed to the member since its last frame that echoed one of our recent salts, or
+    /// nil when its last frame echoed none: then it may not hold us (it restarted, or evicted us
+    /// from its cache), and frames to it name us in full.
+    private(set) var sentSinceHeld: Int?
+
+    /// Frames to a member that held us a moment ago may name us by 8 bytes instead of 32, until
+    /// so many have gone unanswered that it may have dropped us meanwhile.
+    static let shortFramesUnanswered = 4
+
+    var mayNameUsShort: Bool { sentSinceHeld.map { $0 < Self.shortFramesUnanswered } ?? false }
 
     init(pairKey: [UInt8]) {
         self.pairKey = pairKey
@@ -48,6 +58,7 @@ struct MemberState: Sendable {
     }
 
     mutating func recordSent(salt: UInt64, to address: PeerAddress) {
+        if let count = sentSinceHeld { sentSinceHeld = count + 1 }
         var entry: SentSalts
         if let index = sent.firstIndex(where: { $0.address == address }) {
             entry = sent.remove(at: index)
@@ -64,6 +75,10 @@ struct MemberState: Sendable {
     /// salts are random and travel only inside frames sent to that address. Zero is never a
     /// salt, so "nothing to echo" validates nothing.
     mutating func noteEcho(_ echo: UInt64, from address: PeerAddress) {
+        // Echoing a salt we sent lately (to any address) means it accepted that frame, which
+        // leaves it holding our state: it can resolve a short sender.
+        let held = echo != 0 && sent.contains { $0.salts.contains(echo) }
+        sentSinceHeld = held ? 0 : nil
         guard echo != 0, sent.contains(where: { $0.address == address && $0.salts.contains(echo) }) else { return }
         validated.removeAll { $0 == address }
         validated.append(address)
@@ -84,7 +99,7 @@ struct MemberState: Sendable {
 struct StrangerCache: Sendable {
     static let capacity = 64
 
-    private var entries: [NodeID: (state: MemberState, lastUse: UInt64)] = [:]
+    private(set) var entries: [NodeID: (state: MemberState, lastUse: UInt64)] = [:]
     private var clock: UInt64 = 0
 
     var count: Int { entries.count }

@@ -91,6 +91,28 @@ public struct ByteReader {
         guard isAtEnd else { throw .trailingBytes(count: remaining) }
     }
 
+    /// An unsigned LEB128 varint, 7 bits a byte, low group first: at most 10 bytes, and only
+    /// the shortest encoding of each value (no trailing zero group, nothing beyond 64 bits), so
+    /// that every value has one encoding. Shifts stay below 64, so no input traps.
+    public mutating func readVarU64(_ field: String) throws(WireError) -> UInt64 {
+        var value: UInt64 = 0
+        for index in 0..<10 {
+            guard remaining >= 1 else { throw .truncated(field: field) }
+            let byte = bytes[position]
+            position += 1
+            let group = UInt64(byte & 0x7f)
+            if index == 9, byte > 1 { throw .invalid(field: field, reason: "varint beyond 64 bits") }
+            value |= group << UInt64(7 * index)
+            if byte & 0x80 == 0 {
+                guard byte != 0 || index == 0 else {
+                    throw .invalid(field: field, reason: "varint not in its shortest form")
+                }
+                return value
+            }
+        }
+        throw .invalid(field: field, reason: "varint longer than 10 bytes")
+    }
+
     private mutating func readUInt(_ field: String, width: Int) throws(WireError) -> UInt64 {
         guard remaining >= width else { throw .truncated(field: field) }
         var value: UInt64 = 0
@@ -120,6 +142,16 @@ public struct ByteWriter {
     public mutating func writeU32(_ value: UInt32) { writeUInt(UInt64(value), width: 4) }
 
     public mutating func writeU64(_ value: UInt64) { writeUInt(value, width: 8) }
+
+    /// Mirror of `ByteReader.readVarU64`.
+    public mutating func writeVarU64(_ value: UInt64) {
+        var rest = value
+        while rest >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        bytes.append(UInt8(rest))
+    }
 
     public mutating func writeBytes<C: Collection>(_ value: C) where C.Element == UInt8 {
         bytes.append(contentsOf: value)

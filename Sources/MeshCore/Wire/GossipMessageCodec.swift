@@ -20,6 +20,10 @@ public enum GossipMessageCodec {
         case versions = 8
     }
 
+    static let heartbeatHasScope: UInt8 = 0x01
+    /// The leader is named by the first 8 bytes of its id, which the receiver resolves among its
+    /// present members (the leader always is one): 24 of a heartbeat's 168 bytes.
+    static let heartbeatShortLeader: UInt8 = 0x02
     static let digestHasEpoch: UInt8 = 0x01
     static let digestIsReply: UInt8 = 0x02
     /// Buckets in one delta: every bucket at the deepest level.
@@ -29,7 +33,9 @@ public enum GossipMessageCodec {
 
     /// Fails when the message exceeds a bound of the format (then the sender must split it, e.g.
     /// send a delta in several parts) rather than producing bytes every receiver would drop.
-    public static func encode(_ message: GossipMessage) throws(WireError) -> [UInt8] {
+    /// `shortLeader` names a heartbeat's leader by its first 8 bytes: only for a receiver that
+    /// is known to be in the mesh (it holds us, `FrameSession.holds`), which holds the leader.
+    public static func encode(_ message: GossipMessage, shortLeader: Bool = false) throws(WireError) -> [UInt8] {
         var writer = ByteWriter(capacity: 128)
         switch message {
         case .digest(let digest):
@@ -60,25 +66,29 @@ public enum GossipMessageCodec {
             writer.checkBuckets(delta.buckets, level: delta.level, field: "delta")
         case .heartbeat(let heartbeat):
             writer.writeU8(MessageType.heartbeat.rawValue)
-            writer.writeStamp(heartbeat.epoch)
+            // Flags first, so that the length of what follows is known before it is read and no
+            // prefix of one heartbeat reads as another.
+            writer.writeU8(
+                (heartbeat.scope == nil ? 0 : heartbeatHasScope) | (shortLeader ? heartbeatShortLeader : 0))
+            if shortLeader {
+                writer.writeU64(heartbeat.epoch.leader.leadingWord)
+            } else {
+                writer.writeBytes(heartbeat.epoch.leader.bytes)
+            }
+            writer.writeVarU64(heartbeat.epoch.number)
             writer.writeU64(heartbeat.stableSummary)
             writer.writeLengthPrefixed(heartbeat.proof, limit: GossipLimits.maxProofBytes, field: "heartbeat proof")
-            // A flag, then the scope when there is one, so that no prefix of a scoped heartbeat
-            // reads as an unscoped one.
             if let scope = heartbeat.scope {
-                writer.writeU8(1)
                 writer.writeU8(scope.bits)
                 writer.writeU64(scope.prefix)
-            } else {
-                writer.writeU8(0)
             }
         case .probe(let stamp):
             writer.writeU8(MessageType.probe.rawValue)
             writer.writeStamp(stamp)
         case .ack(let ack):
             writer.writeU8(MessageType.ack.rawValue)
-            writer.writeStamp(ack.epoch)
-            writer.writeU64(ack.summaryHash)
+            writer.writeU32(ack.line)
+            writer.writeVarU64(ack.number)
         case .report(let report):
             writer.writeU8(MessageType.report.rawValue)
             writer.writeStamp(report.epoch)
@@ -104,7 +114,20 @@ public enum GossipMessageCodec {
         return bytes
     }
 
-    public static func decode<C: Collection>(_ bytes: C) throws(WireError) -> GossipMessage where C.Element == UInt8 {
+    /// Whether `bytes` are a heartbeat that names its leader short: what `encode` needs to give
+    /// back the same bytes (fuzzers and tests).
+    public static func hasShortLeader<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+        let head = Array(bytes.prefix(2))
+        return head.count == 2 && head[0] == MessageType.heartbeat.rawValue && head[1] & heartbeatShortLeader != 0
+    }
+
+    /// `leader` resolves the 8 bytes of a short heartbeat leader to the one present member they
+    /// start, or nil (none, or several: such a heartbeat is refused as malformed, and its sender's
+    /// next one names the leader in full only if it stops taking us for a member; the leader's
+    /// probes, which name it in full, still reach us).
+    public static func decode<C: Collection>(
+        _ bytes: C, leader: (UInt64) -> NodeID? = { _ in nil }
+    ) throws(WireError) -> GossipMessage where C.Element == UInt8 {
         guard bytes.count <= FrameSealer.maxMessageSize else {
             throw .tooLarge(field: "message", length: bytes.count, limit: FrameSealer.maxMessageSize)
         }
@@ -140,11 +163,25 @@ public enum GossipMessageCodec {
             let wantsReply = try reader.readBool("wants reply")
             message = .delta(Delta(level: level, buckets: buckets, updates: updates, wantsReply: wantsReply))
         case .heartbeat:
-            let stamp = try reader.readStamp()
+            let flags = try reader.readU8("heartbeat flags")
+            guard flags & ~(heartbeatHasScope | heartbeatShortLeader) == 0 else {
+                throw .invalid(field: "heartbeat flags", reason: "unknown bits \(flags)")
+            }
+            let leaderID: NodeID
+            if flags & heartbeatShortLeader != 0 {
+                let word = try reader.readU64("heartbeat leader")
+                guard let resolved = leader(word), resolved.leadingWord == word else {
+                    throw .invalid(field: "heartbeat leader", reason: "no single present member starts with \(word)")
+                }
+                leaderID = resolved
+            } else {
+                leaderID = try reader.readNodeID("heartbeat leader")
+            }
+            let stamp = EpochStamp(leader: leaderID, number: try reader.readVarU64("heartbeat epoch number"))
             let stable = try reader.readU64("stable summary")
             let proof = try reader.readLengthPrefixed("heartbeat proof", limit: GossipLimits.maxProofBytes)
             var scope: Scope?
-            if try reader.readBool("heartbeat has scope") {
+            if flags & heartbeatHasScope != 0 {
                 let bits = try reader.readU8("scope bits")
                 let prefix = try reader.readU64("scope prefix")
                 let parsed = Scope(bits: bits, prefix: prefix)
@@ -158,8 +195,8 @@ public enum GossipMessageCodec {
         case .probe:
             message = .probe(try reader.readStamp())
         case .ack:
-            let stamp = try reader.readStamp()
-            message = .ack(Ack(epoch: stamp, summaryHash: try reader.readU64("summary hash")))
+            let line = try reader.readU32("ack line")
+            message = .ack(Ack(line: line, number: try reader.readVarU64("ack epoch number")))
         case .report:
             let stamp = try reader.readStamp()
             let count = try reader.readCount(
