@@ -100,7 +100,7 @@ struct FrameCipher: Sendable {
         key: [UInt8], nonce: Nonce, sender: NodeID, receiver: [UInt8], message: [UInt8], short: Bool = false
     ) -> [UInt8] {
         Sodium.blake2b(
-            [Self.tagDomain, short ? shortHeader : header, nonce.bytes, sender.bytes, receiver, message],
+            [Self.tagDomain, header(short: short), nonce.bytes, sender.bytes, receiver, message],
             outputLength: Self.pairTagSize, key: key)
     }
 
@@ -111,23 +111,22 @@ struct FrameCipher: Sendable {
         message: [UInt8], sender: NodeID, receiver: [UInt8], key: [UInt8], nonce: Nonce, short: Bool = false
     ) -> [UInt8] {
         let pairTag = tag(key: key, nonce: nonce, sender: sender, receiver: receiver, message: message, short: short)
-        let nonceBytes = nonce.bytes
-        let frameHeader = short ? shortHeader : header
-        let senderBytes = short ? Array(sender.bytes.prefix(Self.shortSenderSize)) : sender.bytes
-        let sealed = Sodium.xchachaSeal(
-            senderBytes + message + pairTag, additionalData: frameHeader, nonce: nonceBytes, key: frameKey)
-        return frameHeader + nonceBytes + sealed
+        let senderField = short ? Array(sender.bytes.prefix(Self.shortSenderSize)) : sender.bytes
+        return sealRaw(senderField: senderField, message: message, tag: pairTag, nonce: nonce, short: short)
     }
 
-    /// Seals given plaintext fields under the outer AEAD only, tag as given: what any holder of
-    /// the mesh secret can make, for tests of forged frames.
+    /// Seals given plaintext fields under the outer AEAD only, tag as given: the last step of
+    /// `seal`, and what any holder of the mesh secret can make (tests of forged frames use it).
     func sealRaw(senderField: [UInt8], message: [UInt8], tag: [UInt8], nonce: Nonce, short: Bool) -> [UInt8] {
-        let frameHeader = short ? shortHeader : header
+        let frameHeader = header(short: short)
         let nonceBytes = nonce.bytes
         return frameHeader + nonceBytes
             + Sodium.xchachaSeal(
                 senderField + message + tag, additionalData: frameHeader, nonce: nonceBytes, key: frameKey)
     }
+
+    /// The clear header, the associated data of both layers: version 2, or 4 for a short frame.
+    func header(short: Bool) -> [UInt8] { short ? shortHeader : header }
 
     /// Header checks and the outer AEAD. Cheap refusals come first, so junk costs comparisons
     /// and only a frame sealed with the mesh secret reaches anything per-sender.
@@ -139,14 +138,14 @@ struct FrameCipher: Sendable {
         let sealed = frame[(Self.headerSize + Self.nonceSize)...]
         guard
             let plaintext = Sodium.xchachaOpen(
-                sealed, additionalData: short ? shortHeader : header, nonce: Array(nonceBytes), key: frameKey)
+                sealed, additionalData: header(short: short), nonce: Array(nonceBytes), key: frameKey)
         else { throw .authenticationFailed }
         // The AEAD verified, so the plaintext is at least sender + tag long (checked above).
         let tagStart = plaintext.count - Self.pairTagSize
         let senderSize = short ? Self.shortSenderSize : NodeID.byteCount
         let sender: Sender =
             short
-            ? .short(plaintext[0..<senderSize].reduce(0) { $0 << 8 | UInt64($1) })
+            ? .short(readBigEndian(plaintext[0..<senderSize]))
             : .full(NodeID(bytes: plaintext[0..<senderSize])!)
         return Unsealed(
             nonce: Nonce(nonceBytes), sender: sender, message: Array(plaintext[senderSize..<tagStart]),

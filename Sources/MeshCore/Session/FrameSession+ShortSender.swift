@@ -29,15 +29,7 @@ extension FrameSession {
                 reflected = true
                 continue
             }
-            let key: [UInt8]
-            if let known = state(of: candidate)?.pairKey {
-                key = known
-            } else if present.contains(candidate) {
-                key = try computePairKey(candidate)
-                members[candidate] = MemberState(pairKey: key)
-            } else {
-                continue
-            }
+            guard let key = try heldPairKey(candidate) else { continue }
             if tagMatches(unsealed, sender: candidate, key: key, receiver: nodeID.bytes) { return (candidate, key) }
         }
         if reflected && candidates.count == 1 { throw .fromSelf }

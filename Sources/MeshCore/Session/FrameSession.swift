@@ -229,6 +229,18 @@ public struct FrameSession: Sendable {
         return FrameCipher.Nonce(counter: counter, echo: echo, salt: salt)
     }
 
+    /// The pair key of a peer this session holds: cached, or computed for a present member. A
+    /// present member's key depends on the two identities alone, so it is kept even if the frame
+    /// that asked for it fails: a forger naming members then costs one agreement per member. Nil
+    /// for anyone else, whose agreement the caller budgets.
+    mutating func heldPairKey(_ peer: NodeID) throws(FrameError) -> [UInt8]? {
+        if let known = state(of: peer)?.pairKey { return known }
+        guard present.contains(peer) else { return nil }
+        let key = try computePairKey(peer)
+        members[peer] = MemberState(pairKey: key)
+        return key
+    }
+
     func computePairKey(_ peer: NodeID) throws(FrameError) -> [UInt8] {
         guard let key = cipher.pairKey(ownPrivate: privateKey, ownPublic: nodeID, peer: peer) else {
             throw .lowOrderKey
@@ -253,13 +265,8 @@ public struct FrameSession: Sendable {
         case .full(let named):
             sender = named
             guard sender != nodeID else { throw .fromSelf }
-            if let known = state(of: sender)?.pairKey {
-                key = known
-            } else if present.contains(sender) {
-                // A present member's key depends on the two identities alone, so it is kept even if
-                // this frame fails: a forger naming members then costs one agreement per member.
-                key = try computePairKey(sender)
-                members[sender] = MemberState(pairKey: key)
+            if let held = try heldPairKey(sender) {
+                key = held
             } else if agreements.take(now: clock()) {
                 key = try computePairKey(sender)
             } else {

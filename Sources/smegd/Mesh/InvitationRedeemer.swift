@@ -15,9 +15,9 @@ import NIOCore
 /// A requester that was granted before gets the same admission again (`InviteBook.redeem`), so
 /// resending costs the invite no use.
 enum InvitationRedeemer {
-    /// Waits after each send; the last one is how long to wait for an answer to the last send.
-    static let resendDelays: [Duration] = Array(repeating: .seconds(1), count: 15)
-    static var patience: Duration { resendDelays.reduce(.zero, +) }
+    static let attempts = 15
+    static let interval: Duration = .seconds(1)
+    static var patience: Duration { interval * attempts }
 
     enum Outcome: Sendable {
         case granted(JoinMessage.Granted)
@@ -70,9 +70,9 @@ enum InvitationRedeemer {
                 return nil
             }
             group.addTask {
-                for delay in resendDelays {
+                for _ in 0..<attempts {
                     for target in targets { socket.send(request, to: target) }
-                    try? await Task.sleep(for: delay)
+                    try? await Task.sleep(for: interval)
                 }
                 return nil
             }
