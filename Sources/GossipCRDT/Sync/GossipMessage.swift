@@ -200,8 +200,8 @@ public struct Ack: Sendable, Hashable {
     /// the receiver only asks whether an ack is on a line it knows (its own, or the one it
     /// watches), and an ack is authenticated to its sender by the frame, so a sender can only
     /// ever speak for itself. A chance match with another line (2^-32 per pair of lines) counts a
-    /// live member as alive. Acks are half of an idle mesh's packets, so 28 bytes here are 13% of
-    /// the idle traffic.
+    /// live member as alive. Acks are half of an idle mesh's packets, so the 28 bytes saved here
+    /// are a sixth of each one on the wire (180 bytes with the whole stamp).
     public var line: UInt32
     /// The newest epoch the member has seen; acknowledges that one and all before it.
     public var number: UInt64

@@ -1,7 +1,7 @@
 import GossipCRDT
 
 /// Short frames (version 4) name their sender by the first 8 bytes of its id, which saves 24 of
-/// the 103 bytes a frame adds: a fifth of an idle mesh's traffic, whose frames are mostly a
+/// the 103 bytes a frame adds: about a ninth of an idle mesh's traffic, whose frames are mostly a
 /// heartbeat in and an acknowledgement out per second (docs/protocol.md, "Short frames").
 ///
 /// A sender uses the short form only towards a peer whose last frame echoed one of its recent

@@ -22,7 +22,7 @@ public enum GossipMessageCodec {
 
     static let heartbeatHasScope: UInt8 = 0x01
     /// The leader is named by the first 8 bytes of its id, which the receiver resolves among its
-    /// present members (the leader always is one): 24 of a heartbeat's 168 bytes.
+    /// present members (the leader always is one): 24 of the 111 bytes of an unscoped heartbeat.
     static let heartbeatShortLeader: UInt8 = 0x02
     static let digestHasEpoch: UInt8 = 0x01
     static let digestIsReply: UInt8 = 0x02
