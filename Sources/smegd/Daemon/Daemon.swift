@@ -64,6 +64,7 @@ struct Daemon: Service {
                 tasks.addTask {
                     await Self.dispatch(transport: transport, directory: directory, metrics: metrics, logger: logger)
                 }
+                tasks.addTask { await Self.dispatchJoins(transport: transport, directory: directory, metrics: metrics) }
                 tasks.addTask { await Self.watchSends(transport: transport, metrics: metrics, logger: logger) }
                 if let monitor {
                     tasks.addTask { await Self.followNetwork(monitor, directory: directory, logger: logger) }
@@ -109,16 +110,42 @@ struct Daemon: Service {
                 metrics.increment("smeg_gossip_input_dropped_total", labels: ["reason": "stale"])
                 continue
             }
-            guard let mesh = try? FrameSession.meshID(of: datagram.bytes) else {
-                metrics.increment("smeg_frames_rejected_total", labels: ["reason": "not-a-frame"])
-                continue
-            }
-            guard let runtime = directory.runtime(for: mesh) else {
-                metrics.increment("smeg_frames_rejected_total", labels: ["reason": "unknown-mesh"])
-                continue
-            }
-            await runtime.receive(datagram)
+            await route(datagram, directory: directory, metrics: metrics)
         }
+    }
+
+    /// Join frames come in a lane of their own (`GossipTransport.bind` says why) and are never
+    /// dropped stale: the issuer's join budget, not the backlog, bounds their cost, and a
+    /// joiner whose request is answered late is still a joiner served. Handled alongside
+    /// `dispatch`, so one waits behind at most the gossip datagram being handled.
+    private static func dispatchJoins(
+        transport: GossipTransport, directory: MeshDirectory, metrics: MetricsRegistry
+    )
+        async
+    {
+        var exported = 0
+        for await datagram in transport.joinFrames {
+            let dropped = transport.droppedJoinFrames
+            if dropped != exported {
+                metrics.increment(
+                    "smeg_gossip_input_dropped_total", by: Double(dropped &- exported), labels: ["reason": "join-queue"]
+                )
+                exported = dropped
+            }
+            await route(datagram, directory: directory, metrics: metrics)
+        }
+    }
+
+    private static func route(_ datagram: Datagram, directory: MeshDirectory, metrics: MetricsRegistry) async {
+        guard let mesh = try? FrameSession.meshID(of: datagram.bytes) else {
+            metrics.increment("smeg_frames_rejected_total", labels: ["reason": "not-a-frame"])
+            return
+        }
+        guard let runtime = directory.runtime(for: mesh) else {
+            metrics.increment("smeg_frames_rejected_total", labels: ["reason": "unknown-mesh"])
+            return
+        }
+        await runtime.receive(datagram)
     }
 
     /// Hands every change of the host's network to every mesh, as it happens.
@@ -168,7 +195,9 @@ struct Daemon: Service {
             help: "Largest wait of a received gossip datagram before it was handled, over the last second.")
         metrics.declare(
             "smeg_gossip_input_dropped_total", .counter,
-            help: "Received gossip datagrams dropped unread because they waited more than a second.")
+            help:
+                "Received gossip datagrams dropped unread: waited more than a second (stale), or join frames beyond a full queue (join-queue)."
+        )
         metrics.declare("smeg_frames_rejected_total", .counter, help: "Frames dropped before the protocol, by reason.")
         metrics.declare("smeg_records_rejected_total", .counter, help: "Records and tombstones refused, by reason.")
         metrics.declare("smeg_syncs_total", .counter, help: "Anti-entropy exchanges started by peers.")

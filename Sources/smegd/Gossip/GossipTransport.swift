@@ -1,4 +1,5 @@
 import Logging
+import MeshCore
 import MeshLinux
 import NIOCore
 import Synchronization
@@ -11,11 +12,16 @@ import Synchronization
 /// bounded by the datagram size (docs/protocol.md). `UDPSocket` says why the socket is plain.
 final class GossipTransport: Sendable {
     static let inboundBuffer = 4096
+    /// Twice the issuer's join burst (`MeshNode.joinFrameBurst`).
+    static let joinFrameBuffer = 256
     static let maximumDatagram = 65_535
 
     private let socket: UDPSocket
 
     var datagrams: AsyncStream<Datagram> { socket.datagrams }
+    /// Join frames, in a lane of their own: see `bind`.
+    var joinFrames: AsyncStream<Datagram> { socket.urgentDatagrams }
+    var droppedJoinFrames: Int { socket.urgentDroppedCount }
     var isIPv6: Bool { socket.isIPv6 }
     var localPort: Int? { socket.localPort }
     var receivedCount: Int { socket.receivedCount }
@@ -34,10 +40,17 @@ final class GossipTransport: Sendable {
     static func bind(host: String, port: Int, logger: Logger) throws -> GossipTransport {
         // The mark lets gossip reach members over the underlay even when an exit node's
         // default route takes everything else into a tunnel (see ExitRouting).
+        //
+        // Join frames skip the queue. A fleet rolled out at once sends its join requests to
+        // one issuer while gossiping with it, and when that host is behind (`InputBacklog`),
+        // a request waited in line behind a second of digests and was often dropped stale, to
+        // be resent a second later: the joins of a mass join were spread over seconds. Their
+        // own lane also keeps a flood of forged join frames, which the issuer's join budget
+        // drops cheaply, from pushing gossip out of the main queue.
         let options = UDPSocket.Options(
             dualStack: true, reuseAddress: true, receiveBufferBytes: 4 * 1024 * 1024,
             firewallMark: ExitRouting.firewallMark, maximumDatagram: maximumDatagram, inboundBuffer: inboundBuffer,
-            threadName: "smegd-gossip-rx")
+            urgent: { JoinMessage.isJoinFrame($0) }, urgentBuffer: joinFrameBuffer, threadName: "smegd-gossip-rx")
         return GossipTransport(
             socket: try UDPSocket.bind(
                 host: host, port: port, options: options, purpose: "the gossip socket", logger: logger))

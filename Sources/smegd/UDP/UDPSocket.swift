@@ -27,7 +27,9 @@ struct Datagram: Sendable {
 /// `sendto` calls whose failures count as lost datagrams; one thread blocks in `recvfrom`.
 ///
 /// Inbound datagrams go into a bounded buffer: when the daemon falls behind, the newest are kept
-/// and the oldest dropped, as a router would, instead of growing memory.
+/// and the oldest dropped, as a router would, instead of growing memory. Datagrams that
+/// `Options.urgent` picks go into a second, smaller buffer of their own (`urgentDatagrams`), so
+/// that they neither wait behind the rest nor push the rest out.
 final class UDPSocket: Sendable {
     struct Options: Sendable {
         /// An IPv6 socket that also serves IPv4 (for a wildcard "::" bind).
@@ -43,10 +45,15 @@ final class UDPSocket: Sendable {
         /// Longer datagrams are cut to this length by `recvfrom`.
         var maximumDatagram = 65_535
         var inboundBuffer = 4096
+        /// Picks the datagrams for `urgentDatagrams`; nil sends every one to `datagrams`.
+        var urgent: (@Sendable ([UInt8]) -> Bool)?
+        var urgentBuffer = 256
         var threadName = "smegd-udp-rx"
     }
 
     let datagrams: AsyncStream<Datagram>
+    /// The datagrams `Options.urgent` picked; finished at once when it is nil.
+    let urgentDatagrams: AsyncStream<Datagram>
     let isIPv6: Bool
     let localPort: Int?
     private let descriptor: Int32
@@ -57,6 +64,7 @@ final class UDPSocket: Sendable {
         let closed = Atomic<Bool>(false)
         let received = Atomic<Int>(0)
         let dropped = Atomic<Int>(0)
+        let urgentDropped = Atomic<Int>(0)
         let sendFailures = Atomic<Int>(0)
         let lastSendErrno = Atomic<Int32>(0)
     }
@@ -82,11 +90,12 @@ final class UDPSocket: Sendable {
             Glibc.close(descriptor)
             throw TransportError(operation: "bind \(purpose) to \(host) port \(port)", errno: code)
         }
-        let (stream, continuation) = AsyncStream.makeStream(
-            of: Datagram.self, bufferingPolicy: .bufferingNewest(options.inboundBuffer))
+        let lanes = Lanes(
+            normal: AsyncStream.makeStream(of: Datagram.self, bufferingPolicy: .bufferingNewest(options.inboundBuffer)),
+            urgent: AsyncStream.makeStream(of: Datagram.self, bufferingPolicy: .bufferingNewest(options.urgentBuffer)))
+        if options.urgent == nil { lanes.urgent.continuation.finish() }
         return try UDPSocket(
-            descriptor: descriptor, isIPv6: isIPv6, datagrams: stream, continuation: continuation, options: options,
-            purpose: purpose, logger: logger)
+            descriptor: descriptor, isIPv6: isIPv6, lanes: lanes, options: options, purpose: purpose, logger: logger)
     }
 
     private static func setOption(_ descriptor: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {
@@ -94,13 +103,19 @@ final class UDPSocket: Sendable {
         setsockopt(descriptor, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
     }
 
+    /// The two queues between the receiver thread and the daemon.
+    private struct Lanes: Sendable {
+        var normal: (stream: AsyncStream<Datagram>, continuation: AsyncStream<Datagram>.Continuation)
+        var urgent: (stream: AsyncStream<Datagram>, continuation: AsyncStream<Datagram>.Continuation)
+    }
+
     private init(
-        descriptor: Int32, isIPv6: Bool, datagrams: AsyncStream<Datagram>,
-        continuation: AsyncStream<Datagram>.Continuation, options: Options, purpose: String, logger: Logger
+        descriptor: Int32, isIPv6: Bool, lanes: Lanes, options: Options, purpose: String, logger: Logger
     ) throws {
         self.descriptor = descriptor
         self.isIPv6 = isIPv6
-        self.datagrams = datagrams
+        self.datagrams = lanes.normal.stream
+        self.urgentDatagrams = lanes.urgent.stream
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let named = withUnsafeMutablePointer(to: &storage) {
@@ -110,7 +125,7 @@ final class UDPSocket: Sendable {
         let flags = self.flags
         let started = BlockingThread.start(name: options.threadName) {
             Self.receiveLoop(
-                descriptor: descriptor, maximumDatagram: options.maximumDatagram, continuation: continuation,
+                descriptor: descriptor, maximumDatagram: options.maximumDatagram, lanes: lanes, urgent: options.urgent,
                 flags: flags, purpose: purpose, logger: logger)
         }
         guard started == 0 else {
@@ -120,7 +135,7 @@ final class UDPSocket: Sendable {
     }
 
     private static func receiveLoop(
-        descriptor: Int32, maximumDatagram: Int, continuation: AsyncStream<Datagram>.Continuation, flags: Flags,
+        descriptor: Int32, maximumDatagram: Int, lanes: Lanes, urgent: (@Sendable ([UInt8]) -> Bool)?, flags: Flags,
         purpose: String, logger: Logger
     ) {
         var buffer = [UInt8](repeating: 0, count: maximumDatagram)
@@ -142,12 +157,20 @@ final class UDPSocket: Sendable {
                 break
             }
             guard let source = try? SocketAddress(storage: storage) else { continue }
+            let datagram = Datagram(bytes: Array(buffer[0..<count]), source: source)
+            if let urgent, urgent(datagram.bytes) {
+                if case .dropped = lanes.urgent.continuation.yield(datagram) {
+                    flags.urgentDropped.add(1, ordering: .relaxed)
+                }
+                continue
+            }
             flags.received.add(1, ordering: .relaxed)
-            if case .dropped = continuation.yield(Datagram(bytes: Array(buffer[0..<count]), source: source)) {
+            if case .dropped = lanes.normal.continuation.yield(datagram) {
                 flags.dropped.add(1, ordering: .relaxed)
             }
         }
-        continuation.finish()
+        lanes.normal.continuation.finish()
+        lanes.urgent.continuation.finish()
     }
 
     /// Sends one datagram without blocking; a failure (no route, full buffer) is a lost datagram.
@@ -171,11 +194,13 @@ final class UDPSocket: Sendable {
         flags.sendFailures.add(1, ordering: .relaxed)
     }
 
-    /// Datagrams taken from the kernel since start (some may wait in `datagrams`, or have been
-    /// dropped from it when it was full).
+    /// Datagrams taken from the kernel for `datagrams` since start (some may wait there, or have
+    /// been dropped from it when it was full); the urgent ones are not counted.
     var receivedCount: Int { flags.received.load(ordering: .relaxed) }
     /// Datagrams dropped from a full `datagrams` queue (the oldest go first).
     var droppedCount: Int { flags.dropped.load(ordering: .relaxed) }
+    /// Urgent datagrams dropped from a full `urgentDatagrams` queue.
+    var urgentDroppedCount: Int { flags.urgentDropped.load(ordering: .relaxed) }
 
     /// Datagrams the kernel refused to send (unreachable, buffer full) since start.
     var failedSends: Int { flags.sendFailures.load(ordering: .relaxed) }
