@@ -33,12 +33,15 @@ public struct SigningPublicKey: RawKey32 {
 
     /// The WireGuard public key this signing key maps to, or nil for the (never honest) points
     /// the conversion rejects. A record whose WireGuard key differs from this is forged.
+    /// Memoized (`SignatureMemo`): records are checked against it at every version.
     public var derivedWireGuardKey: WireGuardPublicKey? {
-        Sodium.ed25519PublicToX25519(bytes).flatMap(WireGuardPublicKey.init(bytes:))
+        SignatureMemo.shared.x25519(ofSigningKey: bytes).flatMap(WireGuardPublicKey.init(bytes:))
     }
 
+    /// Memoized (`SignatureMemo`): the same admission statement arrives with every version of
+    /// a member's record.
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
-        Sodium.ed25519Verify(signature, message: message, publicKey: bytes)
+        SignatureMemo.shared.isValid(signature, message: message, publicKey: bytes)
     }
 }
 
