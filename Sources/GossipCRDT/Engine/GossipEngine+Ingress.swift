@@ -17,14 +17,19 @@ extension GossipEngine {
         // New identities admitted from this batch: the store grows only when it merges, so the
         // room left is the store's count plus these.
         var fresh = Set<NodeID>()
+        // The new identities' records, which `refusal` just validated: the store need not
+        // check them again (`Prevalidated`).
+        var checked: [NodeID: MemberRecord] = [:]
         // Lowest keys first: when the new-identity budget runs out (a joiner's first sync of a
         // mesh larger than the burst), the members that lead are among those admitted, so the
         // joiner can follow the epoch, and answer it, before the rest of the mesh trickles in.
         let ordered = updates.records.count > 1 ? updates.records.sorted { $0.owner < $1.owner } : updates.records
         for record in ordered {
+            let wasFresh = fresh.contains(record.owner)
             if let reason = refusal(of: record, fresh: &fresh, now: now) {
                 rejections.add(reason)
             } else {
+                if !wasFresh, fresh.contains(record.owner) { checked[record.owner] = record }
                 admitted.records.append(record)
             }
         }
@@ -36,7 +41,8 @@ extension GossipEngine {
                 admitted.tombstones.append(tombstone)
             }
         }
-        let changes = store.merge(admitted, validator: validator, rejections: &rejections)
+        let changes = store.merge(
+            admitted, validator: Prevalidated(base: validator, records: checked), rejections: &rejections)
         reissueRemovals(of: admitted.records)
         return changes
     }
@@ -83,7 +89,7 @@ extension GossipEngine {
         guard store.entry(for: record.owner) == nil, !fresh.contains(record.owner) else { return nil }
         if let floor = store.floors[record.owner], record.version <= floor { return nil }
         // A new entry. Checked before it may spend the budget, so that forged records cannot
-        // use up the room honest joiners need; the store verifies it again when it merges.
+        // use up the room honest joiners need; the store takes this check as its own.
         guard validator.accept(record) else { return .invalid }
         return admitEntry(record.owner, fresh: &fresh, now: now)
     }
@@ -158,4 +164,22 @@ struct NewIdentityBudget: Sendable {
         tokens = available - 1
         return true
     }
+}
+
+/// A validator that takes the records it was given as already accepted by `base`.
+///
+/// A new member's record was checked by `base` before it could spend the new-identity budget,
+/// and then again by the store as it merged: every signature, key derivation and address rule
+/// twice, for every member a joiner learns (a mass join of 99 on two cores is CPU-bound, and
+/// record checks were its largest cost). The validator is a pure function of the record, so
+/// the second answer is the first; only the exact record checked is taken (`MemberRecord` is
+/// compared whole, payload included), anything else goes to `base`.
+struct Prevalidated: RecordValidator {
+    let base: any RecordValidator
+    let records: [NodeID: MemberRecord]
+
+    func accept(_ record: MemberRecord) -> Bool { records[record.owner] == record || base.accept(record) }
+    func accept(_ tombstone: Tombstone, issuer: MemberRecord?) -> Bool { base.accept(tombstone, issuer: issuer) }
+    func accept(_ heartbeat: Heartbeat, leader: MemberRecord) -> Bool { base.accept(heartbeat, leader: leader) }
+    func canLead(_ record: MemberRecord) -> Bool { base.canLead(record) }
 }
